@@ -1,0 +1,153 @@
+//! A body as data: parsed JSON (key order kept), UTF-8 text, or base64 for anything else, so that
+//! a pull-request diff of a cassette shows what the model said.
+
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// A request, response or stream-event body in one of the three stored forms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BodyRepr", into = "BodyRepr")]
+pub enum Body {
+    Json(Value),
+    Text(String),
+    Base64(String),
+}
+
+impl Body {
+    /// Chooses the most readable form that gives back exactly these bytes to a parser:
+    /// JSON when the bytes parse as JSON, text when they are UTF-8, base64 otherwise.
+    pub fn from_bytes(bytes: &[u8]) -> Body {
+        let looks_like_json = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'{' | b'['));
+        if looks_like_json {
+            if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                return Body::Json(value);
+            }
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Body::Text(text.to_string()),
+            Err(_) => Body::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        }
+    }
+
+    /// The bytes to send on the wire. JSON is written compactly (whitespace is not preserved).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Body::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+            Body::Text(text) => text.as_bytes().to_vec(),
+            Body::Base64(data) => base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn as_json(&self) -> Option<&Value> {
+        match self {
+            Body::Json(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A short human description for summaries and miss reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Json(_) => "json",
+            Body::Text(_) => "text",
+            Body::Base64(_) => "base64",
+        }
+    }
+}
+
+/// The on-disk shape: a map with exactly one of `json`, `text` or `base64`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BodyRepr {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    json: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    base64: Option<String>,
+}
+
+/// Keeps `json: null` distinct from a missing `json` key.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl TryFrom<BodyRepr> for Body {
+    type Error = String;
+
+    fn try_from(repr: BodyRepr) -> Result<Self, Self::Error> {
+        match (repr.json, repr.text, repr.base64) {
+            (Some(value), None, None) => Ok(Body::Json(value)),
+            (None, Some(text), None) => Ok(Body::Text(text)),
+            (None, None, Some(data)) => {
+                base64::engine::general_purpose::STANDARD
+                    .decode(&data)
+                    .map_err(|e| format!("body `base64:` is not valid base64: {e}"))?;
+                Ok(Body::Base64(data))
+            }
+            _ => Err("a body needs exactly one of `json:`, `text:` or `base64:`".to_string()),
+        }
+    }
+}
+
+impl From<Body> for BodyRepr {
+    fn from(body: Body) -> Self {
+        let mut repr = BodyRepr {
+            json: None,
+            text: None,
+            base64: None,
+        };
+        match body {
+            Body::Json(value) => repr.json = Some(value),
+            Body::Text(text) => repr.text = Some(text),
+            Body::Base64(data) => repr.base64 = Some(data),
+        }
+        repr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chooses_the_readable_form() {
+        assert_eq!(
+            Body::from_bytes(br#" {"a": 1}"#),
+            Body::Json(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(Body::from_bytes(b"{not json"), Body::Text("{not json".into()));
+        assert_eq!(Body::from_bytes(b"42"), Body::Text("42".into()));
+        assert_eq!(
+            Body::from_bytes(&[0xff, 0x00, 0x10]),
+            Body::Base64("/wAQ".into())
+        );
+    }
+
+    #[test]
+    fn round_trips_bytes_for_every_form() {
+        for bytes in [&b"[1,2,3]"[..], b"plain text", &[0xde, 0xad, 0xbe, 0xef]] {
+            assert_eq!(Body::from_bytes(bytes).to_bytes(), bytes);
+        }
+    }
+
+    #[test]
+    fn json_null_is_not_a_missing_body() {
+        let body: Body = serde_json::from_str(r#"{"json": null}"#).unwrap();
+        assert_eq!(body, Body::Json(Value::Null));
+        let err = serde_json::from_str::<Body>(r#"{}"#).unwrap_err();
+        assert!(err.to_string().contains("exactly one"), "{err}");
+        let err = serde_json::from_str::<Body>(r#"{"text": "a", "base64": "YQ=="}"#).unwrap_err();
+        assert!(err.to_string().contains("exactly one"), "{err}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Reading and writing cassette files. Writes are atomic (temp file in the same directory, fsync,
+//! rename, fsync of the directory), so a crash or SIGKILL mid-write leaves the previous complete
+//! version on disk. Read errors name the file and, for YAML problems, the line and column.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{Cassette, CassetteName, FORMAT_VERSION};
+use crate::yaml;
+
+/// Why a cassette file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CassetteError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl CassetteError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        CassetteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Reads and validates one cassette file.
+pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CassetteError::io(path, e))?;
+    parse(path, &text)
+}
+
+/// Parses cassette text; `path` is only used in error messages.
+pub fn parse(path: &Path, text: &str) -> Result<Cassette, CassetteError> {
+    let cassette: Cassette = yaml::from_str(text).map_err(|e| match (e.line, e.column) {
+        (Some(line), Some(column)) => CassetteError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message,
+        },
+        _ => CassetteError::Invalid {
+            path: path.to_path_buf(),
+            message: e.message,
+        },
+    })?;
+    if cassette.version != FORMAT_VERSION {
+        return Err(CassetteError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "cassette format version {} is not supported (this traceforge reads version {FORMAT_VERSION})",
+                cassette.version
+            ),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for interaction in &cassette.interactions {
+        if !seen.insert(interaction.id) {
+            return Err(CassetteError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("interaction id {} appears twice", interaction.id),
+            });
+        }
+    }
+    Ok(cassette)
+}
+
+/// Renders a cassette as YAML text, in the stable key order of the format.
+pub fn render(cassette: &Cassette) -> Result<String, yaml::YamlError> {
+    yaml::to_string(cassette)
+}
+
+/// Writes `cassette` to `path` atomically, creating parent directories as needed.
+pub fn save(path: &Path, cassette: &Cassette) -> Result<(), CassetteError> {
+    let text = render(cassette).map_err(|e| CassetteError::Invalid {
+        path: path.to_path_buf(),
+        message: e.message,
+    })?;
+    write_atomically(path, text.as_bytes())
+}
+
+/// Writes bytes to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| CassetteError::io(dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".traceforge-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| CassetteError::io(dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| CassetteError::io(path, e))?;
+    temp.persist(path)
+        .map_err(|e| CassetteError::io(path, e.error))?;
+    // Make the rename itself durable; failure here is not worth failing the write for.
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Every `*.yaml` cassette below `dir`, with its name, sorted by name. A missing directory is empty.
+pub fn list(dir: &Path) -> Result<Vec<(CassetteName, PathBuf)>, CassetteError> {
+    let mut found = Vec::new();
+    if dir.exists() {
+        walk(dir, dir, &mut found)?;
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    found: &mut Vec<(CassetteName, PathBuf)>,
+) -> Result<(), CassetteError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CassetteError::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| CassetteError::io(dir, e))?;
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|e| CassetteError::io(&path, e))?;
+        if file_type.is_dir() {
+            walk(root, &path, found)?;
+        } else if path.extension().is_some_and(|ext| ext == "yaml") {
+            let Ok(relative) = path.strip_prefix(root) else {
+                continue;
+            };
+            let name = relative.with_extension("");
+            let Some(name) = name.to_str() else { continue };
+            // Files whose names are not valid cassette names are not cassettes.
+            if let Ok(name) = CassetteName::parse(name) {
+                found.push((name, path));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_file_line_and_column() {
+        let text = "version: 1\ncassette: x\ninteractions:\n  - id: 1\n    bogus: [\n";
+        let err = parse(Path::new("c/x.yaml"), text).unwrap_err().to_string();
+        assert!(err.starts_with("c/x.yaml:"), "{err}");
+        assert!(err.contains(":5:") || err.contains(":6:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_versions_are_rejected() {
+        let err = parse(Path::new("x.yaml"), "version: 1\ncassette: x\nextra: 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `extra`"), "{err}");
+        assert!(err.starts_with("x.yaml:3:"), "{err}");
+        let err = parse(Path::new("x.yaml"), "version: 7\ncassette: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("version 7 is not supported"), "{err}");
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = CassetteName::parse("flows/refund").unwrap();
+        let path = name.path_in(dir.path());
+        let cassette = Cassette::new("flows/refund");
+        save(&path, &cassette).unwrap();
+        assert_eq!(load(&path).unwrap(), cassette);
+        let listed = list(dir.path()).unwrap();
+        assert_eq!(listed, vec![(name, path)]);
+        // No temporary files are left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("flows"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}

@@ -1,0 +1,146 @@
+//! The cassette: format version 1 (DESIGN.md §4), its atomic file I/O, request matching,
+//! secret redaction and the vcrpy importer. Everything here is synchronous and knows nothing of
+//! HTTP servers or tokio; the proxy builds [`Interaction`]s and hands them here.
+
+pub mod body;
+pub mod files;
+pub mod matcher;
+pub mod name;
+pub mod redact;
+pub mod vcrpy;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use body::Body;
+pub use name::CassetteName;
+
+/// The only cassette format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One cassette file: an ordered list of recorded interactions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cassette {
+    pub version: u32,
+    pub cassette: String,
+    #[serde(default)]
+    pub interactions: Vec<Interaction>,
+}
+
+impl Cassette {
+    pub fn new(name: &str) -> Self {
+        Cassette {
+            version: FORMAT_VERSION,
+            cassette: name.to_string(),
+            interactions: Vec::new(),
+        }
+    }
+}
+
+/// One request and the response the upstream gave to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interaction {
+    pub id: u64,
+    pub recorded_at: String,
+    pub request: Request,
+    pub response: Response,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    #[serde(default, skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub method: String,
+    pub upstream: String,
+    /// Path below the upstream's base URL, with the query string as sent.
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    /// Server-sent events, one entry per event, for `text/event-stream` responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Vec<StreamEvent>>,
+    /// The stream ended without the provider's terminal event.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
+}
+
+impl Response {
+    pub fn is_stream(&self) -> bool {
+        self.stream.is_some()
+    }
+}
+
+/// One server-sent event and when it arrived, counted from the moment the request was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamEvent {
+    pub at_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u64>,
+    pub data: Body,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    pub ttfb_ms: u64,
+    pub total_ms: u64,
+}
+
+/// The `X-TraceForge-*` scope headers the client sent with the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_step: Option<String>,
+}
+
+impl Scope {
+    pub fn is_empty(&self) -> bool {
+        self == &Scope::default()
+    }
+}
+
+/// What the provider reported about the model and tokens of one response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+}

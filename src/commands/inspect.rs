@@ -1,0 +1,228 @@
+//! `vcr list`, `vcr show` and `vcr verify`: reading cassettes without running anything.
+
+use std::io::Write as _;
+
+use super::Globals;
+use crate::cassette::files::{self, CassetteError};
+use crate::cassette::{CassetteName, Interaction};
+use crate::cli::{ListArgs, OutputFormat, ShowArgs, VerifyArgs};
+use crate::provider;
+use crate::settings::{Overrides, Settings};
+use crate::Exit;
+
+fn settings(globals: &Globals, cassettes: Option<&std::path::Path>) -> anyhow::Result<Settings> {
+    Ok(Settings::resolve(Overrides {
+        config: globals.config.as_deref(),
+        cassettes,
+        ..Overrides::default()
+    })?)
+}
+
+pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
+    let settings = settings(globals, args.cassettes.as_deref())?;
+    let mut rows = Vec::new();
+    let mut broken = false;
+    for (name, path) in files::list(&settings.cassettes)? {
+        match files::load(&path) {
+            Ok(cassette) => rows.push((name, Ok(cassette.interactions))),
+            Err(e) => {
+                broken = true;
+                rows.push((name, Err(e)));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            let cassettes: Vec<_> = rows
+                .iter()
+                .map(|(name, result)| match result {
+                    Ok(interactions) => serde_json::json!({
+                        "name": name.as_str(),
+                        "path": name.path_in(&settings.cassettes),
+                        "interactions": interactions.len(),
+                        "streams": interactions.iter().filter(|i| i.response.is_stream()).count(),
+                        "incomplete": interactions.iter().filter(|i| i.response.incomplete).count(),
+                    }),
+                    Err(e) => serde_json::json!({
+                        "name": name.as_str(),
+                        "path": name.path_in(&settings.cassettes),
+                        "error": e.to_string(),
+                    }),
+                })
+                .collect();
+            let doc = serde_json::json!({"version": 1, "cassettes": cassettes});
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        OutputFormat::Text => {
+            if rows.is_empty() {
+                eprintln!("no cassettes in {}", settings.cassettes.display());
+            }
+            let width = rows.iter().map(|(n, _)| n.as_str().len()).max().unwrap_or(0);
+            for (name, result) in &rows {
+                match result {
+                    Ok(interactions) => {
+                        let streams = interactions.iter().filter(|i| i.response.is_stream()).count();
+                        writeln!(
+                            out,
+                            "{:<width$}  {:>4} interaction(s), {streams} streamed",
+                            name.as_str(),
+                            interactions.len()
+                        )?;
+                    }
+                    Err(e) => writeln!(out, "{:<width$}  error: {e}", name.as_str())?,
+                }
+            }
+        }
+    }
+    Ok(if broken { Exit::CheckFailed } else { Exit::Success })
+}
+
+pub(crate) fn show(globals: &Globals, args: ShowArgs) -> anyhow::Result<Exit> {
+    let settings = settings(globals, args.cassettes.as_deref())?;
+    let name = CassetteName::parse(&args.name)?;
+    let path = name.path_in(&settings.cassettes);
+    if !path.exists() {
+        anyhow::bail!("{}: no such cassette (see `traceforge vcr list`)", path.display());
+    }
+    let cassette = files::load(&path)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "cassette {} ({}), {} interaction(s)",
+        cassette.cassette,
+        path.display(),
+        cassette.interactions.len()
+    )?;
+    for interaction in &cassette.interactions {
+        writeln!(out)?;
+        write_interaction(&mut out, interaction)?;
+    }
+    Ok(Exit::Success)
+}
+
+fn write_interaction(out: &mut impl std::io::Write, i: &Interaction) -> std::io::Result<()> {
+    let request = &i.request;
+    let response = &i.response;
+    let kind = if response.is_stream() {
+        format!("stream of {} events", response.stream.as_ref().map_or(0, Vec::len))
+    } else {
+        response.body.as_ref().map_or("no body".into(), |b| format!("{} body", b.kind()))
+    };
+    writeln!(
+        out,
+        "#{} {} {} {} → {} ({kind}){}",
+        i.id,
+        request.method,
+        request.upstream,
+        request.path,
+        response.status,
+        if response.incomplete { ", INCOMPLETE" } else { "" }
+    )?;
+    if let Some(usage) = &i.usage {
+        writeln!(
+            out,
+            "   model {}, tokens in {} / out {}",
+            usage.model.as_deref().unwrap_or("?"),
+            usage.input_tokens.map_or("?".into(), |n| n.to_string()),
+            usage.output_tokens.map_or("?".into(), |n| n.to_string())
+        )?;
+    }
+    if let Some(timing) = &i.timing {
+        writeln!(out, "   ttfb {} ms, total {} ms", timing.ttfb_ms, timing.total_ms)?;
+    }
+    if let Some(body) = request.body.as_ref().and_then(|b| b.as_json()) {
+        if let Some(last) = last_user_message(body) {
+            writeln!(out, "   user: {}", one_line(&last, 200))?;
+        }
+    }
+    let assembled = provider::assemble(response);
+    if !assembled.text.is_empty() {
+        writeln!(out, "   assistant: {}", one_line(&assembled.text, 400))?;
+    }
+    for call in &assembled.tool_calls {
+        writeln!(out, "   tool call: {}({})", call.name, one_line(&call.arguments, 200))?;
+    }
+    Ok(())
+}
+
+fn last_user_message(body: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let content = match body.get("messages").and_then(Value::as_array) {
+        Some(messages) => messages
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?
+            .get("content")?,
+        None => body.get("input")?,
+    };
+    Some(match content {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit> {
+    let settings = settings(globals, args.cassettes.as_deref())?;
+    let mut targets = Vec::new();
+    if args.names.is_empty() {
+        targets = files::list(&settings.cassettes)?;
+    } else {
+        for name in &args.names {
+            let name = CassetteName::parse(name)?;
+            let path = name.path_in(&settings.cassettes);
+            targets.push((name, path));
+        }
+    }
+    let mut problems = 0usize;
+    for (_, path) in &targets {
+        let cassette = match files::load(path) {
+            Ok(cassette) => cassette,
+            Err(CassetteError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+                println!("{}: no such cassette", path.display());
+                problems += 1;
+                continue;
+            }
+            Err(e) => {
+                println!("{e}");
+                problems += 1;
+                continue;
+            }
+        };
+        for interaction in &cassette.interactions {
+            for place in settings.redactor.scan(interaction) {
+                println!(
+                    "{}: interaction {}: secret-shaped value in {place}",
+                    path.display(),
+                    interaction.id
+                );
+                problems += 1;
+            }
+            if interaction.response.incomplete {
+                println!(
+                    "{}: interaction {}: stream recorded incomplete (no terminal event)",
+                    path.display(),
+                    interaction.id
+                );
+                problems += 1;
+            }
+        }
+    }
+    if !globals.quiet {
+        eprintln!(
+            "verified {} cassette(s): {}",
+            targets.len(),
+            if problems == 0 { "ok".to_string() } else { format!("{problems} problem(s)") }
+        );
+    }
+    Ok(if problems == 0 { Exit::Success } else { Exit::CheckFailed })
+}

@@ -1,0 +1,29 @@
+//! `traceforge mock-llm`: serve the built-in deterministic LLM until Ctrl-C.
+
+use std::sync::Arc;
+
+use crate::cli::MockLlmArgs;
+use crate::mock::MockConfig;
+use crate::{duration, server, Exit};
+
+pub(crate) fn run(args: MockLlmArgs) -> anyhow::Result<Exit> {
+    let config = Arc::new(MockConfig {
+        first_event_delay: duration::parse(&args.first_event_delay)
+            .map_err(|e| anyhow::anyhow!("--first-event-delay: {e}"))?,
+        event_delay: duration::parse(&args.event_delay)
+            .map_err(|e| anyhow::anyhow!("--event-delay: {e}"))?,
+    });
+    super::runtime()?.block_on(async {
+        let listener = server::bind(&args.listen).await?;
+        let addr = listener.local_addr()?;
+        server::announce(args.ready_file.as_deref(), addr)?;
+        eprintln!("traceforge mock-llm: listening on http://{addr} (Ctrl-C to stop)");
+        server::serve(
+            listener,
+            move |request| crate::mock::handle(config.clone(), request),
+            super::stop_signal(),
+        )
+        .await;
+        anyhow::Ok(Exit::Success)
+    })
+}

@@ -1,0 +1,227 @@
+//! `vcr record` and `vcr replay`: resolve settings, start the proxy, run the wrapped command (or
+//! serve until Ctrl-C), flush cassettes, print the summary, and pick the exit code.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::Globals;
+use crate::cassette::CassetteName;
+use crate::cli::{ProxyArgs, RecordArgs, RecordMode, ReplayArgs};
+use crate::proxy::{child, Mode, Proxy, ProxyConfig, Summary};
+use crate::settings::{Overrides, Settings};
+use crate::{server, Exit};
+
+const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit> {
+    let mode = match args.mode {
+        Some(mode) => mode,
+        None if in_ci() => anyhow::bail!(
+            "vcr record: CI is set, so recording needs an explicit --mode \
+             (once, new-episodes, all or none); in CI you usually want `vcr replay`"
+        ),
+        None => RecordMode::NewEpisodes,
+    };
+    let mode = match mode {
+        RecordMode::Once => Mode::Once,
+        RecordMode::NewEpisodes => Mode::NewEpisodes,
+        RecordMode::All => Mode::All,
+        RecordMode::None => Mode::None,
+    };
+    let timeout = match &args.upstream_timeout {
+        Some(text) => crate::duration::parse(text)
+            .map_err(|e| anyhow::anyhow!("--upstream-timeout: {e}"))?,
+        None => DEFAULT_UPSTREAM_TIMEOUT,
+    };
+    let config = proxy_config(
+        globals,
+        &args.proxy,
+        &args.upstreams,
+        mode,
+        args.allow_repeats,
+        timeout,
+    )?;
+    run(globals, config, &args.proxy, "record")
+}
+
+pub(crate) fn replay(globals: &Globals, args: ReplayArgs) -> anyhow::Result<Exit> {
+    let config = proxy_config(
+        globals,
+        &args.proxy,
+        &[],
+        Mode::None,
+        args.allow_repeats,
+        DEFAULT_UPSTREAM_TIMEOUT,
+    )?;
+    run(globals, config, &args.proxy, "replay")
+}
+
+/// `CI` set to anything but empty, `0` or `false`.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
+}
+
+fn proxy_config(
+    globals: &Globals,
+    args: &ProxyArgs,
+    upstreams: &[String],
+    mode: Mode,
+    allow_repeats: bool,
+    upstream_timeout: Duration,
+) -> anyhow::Result<ProxyConfig> {
+    let settings = Settings::resolve(Overrides {
+        config: globals.config.as_deref(),
+        cassettes: args.cassettes.as_deref(),
+        upstreams,
+        match_fields: &args.match_fields,
+    })?;
+    let default_cassette =
+        CassetteName::parse(&args.cassette).map_err(|e| anyhow::anyhow!("--cassette: {e}"))?;
+    Ok(ProxyConfig {
+        mode,
+        cassettes_dir: settings.cassettes,
+        default_cassette,
+        upstreams: settings.upstreams,
+        match_rules: settings.match_rules,
+        redactor: settings.redactor,
+        allow_repeats,
+        upstream_timeout,
+    })
+}
+
+fn run(globals: &Globals, config: ProxyConfig, args: &ProxyArgs, verb: &str) -> anyhow::Result<Exit> {
+    let mode = config.mode;
+    let runtime = super::runtime()?;
+    let (summary, child_exit, flush_errors) = runtime.block_on(async {
+        let proxy = Proxy::new(config)?;
+        if mode == Mode::None {
+            let preloader = proxy.clone();
+            tokio::task::spawn_blocking(move || preloader.preload())
+                .await
+                .context("loading cassettes")??;
+        }
+        let listener = server::bind(&args.listen).await?;
+        let addr = listener.local_addr()?;
+        server::announce(args.ready_file.as_deref(), addr)?;
+        let env = child_env(&format!("http://{addr}"), mode == Mode::None);
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handler_proxy = proxy.clone();
+        let server = tokio::spawn(server::serve(
+            listener,
+            move |request| handler_proxy.clone().handle(request),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+
+        let child_exit = if args.command.is_empty() {
+            if !globals.quiet {
+                eprintln!("traceforge vcr {verb}: listening on http://{addr} (Ctrl-C to stop)");
+                for (name, value) in &env {
+                    eprintln!("export {name}={value}");
+                }
+            }
+            super::stop_signal().await;
+            None
+        } else {
+            Some(child::run(&args.command, &env).await?)
+        };
+        let _ = stop.send(());
+        let _ = server.await;
+        let flusher = proxy.clone();
+        let flush_errors = tokio::task::spawn_blocking(move || flusher.flush_all())
+            .await
+            .unwrap_or_default();
+        anyhow::Ok((proxy.summary(), child_exit, flush_errors))
+    })?;
+
+    if !globals.quiet || summary.total().missed > 0 {
+        eprint!("{}", render_summary(verb, &summary));
+    }
+    for error in &flush_errors {
+        eprintln!("error: {error}");
+    }
+    let missed = summary.total().missed > 0 && mode.is_strict();
+    Ok(match child_exit {
+        Some(exit) if exit.code() != 0 => Exit::Child(exit.code()),
+        _ if !flush_errors.is_empty() => Exit::Usage,
+        _ if missed => Exit::CheckFailed,
+        _ => Exit::Success,
+    })
+}
+
+/// The environment the wrapped command gets. In replay, SDKs that refuse to start without an
+/// API key get a placeholder (never sent anywhere: nothing is forwarded).
+fn child_env(base: &str, replay: bool) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::from([
+        ("OPENAI_BASE_URL".to_string(), format!("{base}/openai/v1")),
+        ("ANTHROPIC_BASE_URL".to_string(), format!("{base}/anthropic")),
+        ("TRACEFORGE_PROXY_URL".to_string(), base.to_string()),
+    ]);
+    if replay {
+        for key in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"] {
+            if std::env::var_os(key).is_none() {
+                env.insert(key.to_string(), "traceforge-replay".to_string());
+            }
+        }
+    }
+    env
+}
+
+/// The one-screen end-of-run summary, per cassette.
+fn render_summary(verb: &str, summary: &Summary) -> String {
+    use std::fmt::Write as _;
+    let total = summary.total();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "traceforge vcr {verb}: {} cassette(s), {} recorded, {} replayed, {} missed",
+        summary.cassettes.len(),
+        total.recorded,
+        total.replayed,
+        total.missed
+    );
+    if !summary.cassettes.is_empty() {
+        let width = summary
+            .cassettes
+            .iter()
+            .map(|(name, _)| name.len())
+            .max()
+            .unwrap_or(0)
+            .max("cassette".len());
+        let _ = writeln!(
+            out,
+            "  {:<width$}  recorded  replayed  missed",
+            "cassette"
+        );
+        for (name, c) in &summary.cassettes {
+            let mut notes = Vec::new();
+            if c.incomplete > 0 {
+                notes.push(format!("{} incomplete stream(s)", c.incomplete));
+            }
+            if c.aborted > 0 {
+                notes.push(format!("{} aborted by the client", c.aborted));
+            }
+            if c.upstream_errors > 0 {
+                notes.push(format!("{} upstream error(s)", c.upstream_errors));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {name:<width$}  {:>8}  {:>8}  {:>6}{notes}",
+                c.recorded, c.replayed, c.missed
+            );
+        }
+    }
+    for error in &summary.unreadable {
+        let _ = writeln!(out, "  unreadable: {error}");
+    }
+    out
+}

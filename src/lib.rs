@@ -1,0 +1,60 @@
+//! traceforge: record, replay, diff and load-test LLM API traffic through a local proxy.
+//!
+//! Dependencies point one way: `commands` → `proxy`/`mock` → `cassette`/`provider`. Only `proxy`,
+//! `mock` and `server` are async; the runtime is built in one place (`commands::runtime`).
+
+pub mod cassette;
+pub mod cli;
+mod commands;
+pub mod duration;
+pub mod exit;
+pub mod generated;
+pub mod mock;
+pub mod provider;
+pub mod proxy;
+pub mod server;
+pub mod settings;
+pub mod yaml;
+
+use clap::Parser as _;
+
+pub use exit::Exit;
+
+/// Parses the command line, runs the command and renders any error: `error: …` then one
+/// `Caused by:` line per cause. Returns the documented exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Success
+                }
+                _ => Exit::Usage,
+            }
+            .into();
+        }
+    };
+    match commands::run(cli) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return Exit::Success.into();
+            }
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("Caused by: {cause}");
+            }
+            Exit::Usage.into()
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

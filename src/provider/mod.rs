@@ -1,0 +1,370 @@
+//! What OpenAI (Chat Completions, Responses) and Anthropic (Messages) bodies and event streams
+//! mean: which event ends a stream, which model and how many tokens a response reports, what the
+//! assistant said, and how each provider shapes an error. Pure functions over cassette types.
+
+pub mod sse;
+
+use serde_json::{json, Value};
+
+use crate::cassette::{Body, Response, StreamEvent, Usage};
+
+/// The API family a request speaks, which decides error shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    OpenAi,
+    Anthropic,
+}
+
+impl Provider {
+    /// Anthropic for the `anthropic` upstream or a Messages path, OpenAI-compatible otherwise.
+    pub fn detect(upstream: &str, path: &str) -> Provider {
+        let path = path.split('?').next().unwrap_or(path);
+        if upstream == "anthropic" || path.ends_with("/v1/messages") || path == "/messages" {
+            Provider::Anthropic
+        } else {
+            Provider::OpenAi
+        }
+    }
+
+    /// An error body in the provider's own shape, so SDKs surface `message` to the user.
+    pub fn error_body(self, status: u16, kind: &str, message: &str) -> Value {
+        match self {
+            Provider::OpenAi => json!({
+                "error": {"message": message, "type": kind, "param": null, "code": kind}
+            }),
+            Provider::Anthropic => json!({
+                "type": "error",
+                "error": {"type": anthropic_error_type(status), "message": message}
+            }),
+        }
+    }
+}
+
+fn anthropic_error_type(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        504 | 529 => "overloaded_error",
+        _ => "api_error",
+    }
+}
+
+/// True when this event is the provider's normal end of stream.
+pub fn is_terminal(event: &StreamEvent) -> bool {
+    const TERMINAL: &[&str] = &[
+        "message_stop",
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+        "error",
+    ];
+    if event.event.as_deref().is_some_and(|e| TERMINAL.contains(&e)) {
+        return true;
+    }
+    match &event.data {
+        Body::Text(text) => text.trim() == "[DONE]",
+        Body::Json(value) => value
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| TERMINAL.contains(&t)),
+        Body::Base64(_) => false,
+    }
+}
+
+/// Model and token counts reported anywhere in a response, for every supported API.
+/// Later reports win, so a stream's final usage overrides its opening estimate.
+pub fn usage(response: &Response) -> Option<Usage> {
+    let mut usage = Usage::default();
+    let mut visit = |value: &Value| {
+        for candidate in [Some(value), value.get("response"), value.get("message")]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(model) = candidate.get("model").and_then(Value::as_str) {
+                usage.model = Some(model.to_string());
+            }
+            if let Some(counts) = candidate.get("usage").filter(|u| u.is_object()) {
+                let pick = |names: &[&str]| names.iter().find_map(|n| counts.get(*n)?.as_u64());
+                if let Some(n) = pick(&["input_tokens", "prompt_tokens"]) {
+                    usage.input_tokens = Some(n);
+                }
+                if let Some(n) = pick(&["output_tokens", "completion_tokens"]) {
+                    usage.output_tokens = Some(n);
+                }
+            }
+        }
+    };
+    if let Some(Body::Json(value)) = &response.body {
+        visit(value);
+    }
+    for event in response.stream.iter().flatten() {
+        if let Body::Json(value) = &event.data {
+            visit(value);
+        }
+    }
+    (usage != Usage::default()).then_some(usage)
+}
+
+/// A tool call the assistant made: its name and its arguments as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub name: String,
+    pub arguments: String,
+}
+
+/// What the assistant said in one response, assembled from a body or from stream deltas.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assembled {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// Assembles the assistant's text and tool calls for OpenAI Chat, OpenAI Responses and
+/// Anthropic Messages, plain or streamed.
+pub fn assemble(response: &Response) -> Assembled {
+    let mut out = Assembled::default();
+    if let Some(Body::Json(value)) = &response.body {
+        assemble_body(value, &mut out);
+    }
+    if let Some(events) = &response.stream {
+        assemble_stream(events, &mut out);
+    }
+    out
+}
+
+fn assemble_body(value: &Value, out: &mut Assembled) {
+    // OpenAI Chat Completions.
+    if let Some(message) = value.pointer("/choices/0/message") {
+        if let Some(text) = message.get("content").and_then(Value::as_str) {
+            out.text.push_str(text);
+        }
+        for call in message
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.tool_calls.push(ToolCall {
+                name: str_at(call, "/function/name"),
+                arguments: str_at(call, "/function/arguments"),
+            });
+        }
+    }
+    // OpenAI Responses.
+    for item in value
+        .get("output")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match item.get("type").and_then(Value::as_str) {
+            Some("message") => {
+                for part in item
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(text) = part.get("text").and_then(Value::as_str) {
+                        out.text.push_str(text);
+                    }
+                }
+            }
+            Some("function_call") => out.tool_calls.push(ToolCall {
+                name: str_at(item, "/name"),
+                arguments: str_at(item, "/arguments"),
+            }),
+            _ => {}
+        }
+    }
+    // Anthropic Messages.
+    if value.get("type").and_then(Value::as_str) == Some("message") {
+        for block in value
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match block.get("type").and_then(Value::as_str) {
+                Some("text") => out.text.push_str(&str_at(block, "/text")),
+                Some("tool_use") => out.tool_calls.push(ToolCall {
+                    name: str_at(block, "/name"),
+                    arguments: block.get("input").map(Value::to_string).unwrap_or_default(),
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
+    // Tool calls keyed by their stream index (OpenAI `index`, Anthropic content block index).
+    let mut calls: std::collections::BTreeMap<u64, ToolCall> = Default::default();
+    for event in events {
+        let Body::Json(value) = &event.data else {
+            continue;
+        };
+        let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
+        if let Some(delta) = value.pointer("/choices/0/delta") {
+            if let Some(text) = delta.get("content").and_then(Value::as_str) {
+                out.text.push_str(text);
+            }
+            for call in delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let entry = calls.entry(index).or_insert_with(|| ToolCall {
+                    name: String::new(),
+                    arguments: String::new(),
+                });
+                entry.name.push_str(&str_at(call, "/function/name"));
+                entry.arguments.push_str(&str_at(call, "/function/arguments"));
+            }
+            continue;
+        }
+        match kind {
+            "response.output_text.delta" => out.text.push_str(&str_at(value, "/delta")),
+            "response.output_item.done" => {
+                if let Some(item) = value.get("item") {
+                    if item.get("type").and_then(Value::as_str) == Some("function_call") {
+                        out.tool_calls.push(ToolCall {
+                            name: str_at(item, "/name"),
+                            arguments: str_at(item, "/arguments"),
+                        });
+                    }
+                }
+            }
+            "content_block_start" => {
+                let block = value.get("content_block").unwrap_or(&Value::Null);
+                if block.get("type").and_then(Value::as_str) == Some("tool_use") {
+                    let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+                    calls.insert(
+                        index,
+                        ToolCall {
+                            name: str_at(block, "/name"),
+                            arguments: String::new(),
+                        },
+                    );
+                }
+            }
+            "content_block_delta" => {
+                let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+                match value.pointer("/delta/type").and_then(Value::as_str) {
+                    Some("text_delta") => out.text.push_str(&str_at(value, "/delta/text")),
+                    Some("input_json_delta") => {
+                        if let Some(call) = calls.get_mut(&index) {
+                            call.arguments
+                                .push_str(&str_at(value, "/delta/partial_json"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out.tool_calls.extend(calls.into_values());
+}
+
+fn str_at(value: &Value, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: Option<&str>, data: Value) -> StreamEvent {
+        StreamEvent {
+            at_ms: 0,
+            event: name.map(str::to_string),
+            id: None,
+            retry: None,
+            data: Body::Json(data),
+        }
+    }
+
+    fn stream(events: Vec<StreamEvent>) -> Response {
+        Response {
+            status: 200,
+            headers: Default::default(),
+            body: None,
+            stream: Some(events),
+            incomplete: false,
+        }
+    }
+
+    #[test]
+    fn anthropic_stream_usage_and_tool_use() {
+        let response = stream(vec![
+            event(Some("message_start"), json!({"type": "message_start", "message": {"model": "claude-x", "usage": {"input_tokens": 12, "output_tokens": 1}}})),
+            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}})),
+            event(Some("content_block_start"), json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "name": "get_weather"}})),
+            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"city\":"}})),
+            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}})),
+            event(Some("message_delta"), json!({"type": "message_delta", "usage": {"output_tokens": 30}})),
+            event(Some("message_stop"), json!({"type": "message_stop"})),
+        ]);
+        let usage = usage(&response).unwrap();
+        assert_eq!(usage.model.as_deref(), Some("claude-x"));
+        assert_eq!((usage.input_tokens, usage.output_tokens), (Some(12), Some(30)));
+        let assembled = assemble(&response);
+        assert_eq!(assembled.text, "Hi");
+        assert_eq!(
+            assembled.tool_calls,
+            vec![ToolCall {
+                name: "get_weather".into(),
+                arguments: "{\"city\":\"Paris\"}".into()
+            }]
+        );
+        assert!(is_terminal(response.stream.as_ref().unwrap().last().unwrap()));
+    }
+
+    #[test]
+    fn openai_chat_body_and_done_marker() {
+        let response = Response {
+            status: 200,
+            headers: Default::default(),
+            body: Some(Body::Json(json!({
+                "model": "gpt-4o-mini",
+                "choices": [{"message": {"content": "Hello", "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}]}}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 2}
+            }))),
+            stream: None,
+            incomplete: false,
+        };
+        let usage = usage(&response).unwrap();
+        assert_eq!((usage.input_tokens, usage.output_tokens), (Some(5), Some(2)));
+        let assembled = assemble(&response);
+        assert_eq!(assembled.text, "Hello");
+        assert_eq!(assembled.tool_calls[0].name, "f");
+        let done = StreamEvent {
+            at_ms: 1,
+            event: None,
+            id: None,
+            retry: None,
+            data: Body::Text("[DONE]".into()),
+        };
+        assert!(is_terminal(&done));
+    }
+
+    #[test]
+    fn errors_take_the_provider_shape() {
+        let openai = Provider::detect("openai", "/v1/chat/completions").error_body(404, "x", "m");
+        assert_eq!(openai["error"]["message"], "m");
+        let anthropic = Provider::detect("local", "/v1/messages").error_body(404, "x", "m");
+        assert_eq!(anthropic["type"], "error");
+        assert_eq!(anthropic["error"]["type"], "not_found_error");
+    }
+}

@@ -1,0 +1,276 @@
+//! The cassettes a running proxy has open: what was on disk (indexed by match key, with a cursor
+//! per key so identical requests replay in recorded order), what this run recorded, per-cassette
+//! counters for the summary, and flushing to disk. Disk I/O runs on blocking threads.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::replay::Rendered;
+use crate::cassette::files::{self, CassetteError};
+use crate::cassette::matcher::{MatchKey, MatchRules, RequestView};
+use crate::cassette::{Cassette, CassetteName, Interaction};
+
+/// Per-cassette counts for the end-of-run summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub recorded: u64,
+    pub replayed: u64,
+    pub missed: u64,
+    /// Streams recorded without their terminal event.
+    pub incomplete: u64,
+    /// Recordings dropped because the client disconnected first.
+    pub aborted: u64,
+    /// Requests the upstream never answered (502/504).
+    pub upstream_errors: u64,
+}
+
+/// What the proxy should do with a request, decided under the cassette's lock.
+pub enum Lookup {
+    /// Replay this recorded interaction.
+    Hit(Arc<Recorded>),
+    /// Nothing left to replay for this request.
+    Miss(Miss),
+}
+
+/// Why a request found nothing to replay.
+pub struct Miss {
+    /// The key matched recorded interactions, but each was already replayed this run.
+    pub exhausted: Option<(u64, usize)>,
+}
+
+/// A recorded interaction ready to be served.
+pub struct Recorded {
+    pub interaction: Interaction,
+    pub rendered: Rendered,
+}
+
+/// One open cassette.
+pub struct OpenCassette {
+    pub name: CassetteName,
+    pub path: PathBuf,
+    /// The file existed when the run opened it (decides `once` mode).
+    pub existed: bool,
+    state: Mutex<State>,
+    /// Serialises writes of this cassette's file; each write snapshots the latest state.
+    writer: Mutex<()>,
+}
+
+struct State {
+    recorded: Vec<Arc<Recorded>>,
+    index: HashMap<MatchKey, Vec<usize>>,
+    cursors: HashMap<MatchKey, usize>,
+    fresh: Vec<Interaction>,
+    counts: Counts,
+    dirty: bool,
+}
+
+impl OpenCassette {
+    fn new(name: CassetteName, path: PathBuf, cassette: Option<Cassette>, rules: &MatchRules) -> Self {
+        let existed = cassette.is_some();
+        let mut recorded = Vec::new();
+        let mut index: HashMap<MatchKey, Vec<usize>> = HashMap::new();
+        for interaction in cassette.map(|c| c.interactions).unwrap_or_default() {
+            let key = rules.key(RequestView::from(&interaction.request));
+            index.entry(key).or_default().push(recorded.len());
+            let rendered = Rendered::new(&interaction.response);
+            recorded.push(Arc::new(Recorded {
+                interaction,
+                rendered,
+            }));
+        }
+        OpenCassette {
+            name,
+            path,
+            existed,
+            state: Mutex::new(State {
+                recorded,
+                index,
+                cursors: HashMap::new(),
+                fresh: Vec::new(),
+                counts: Counts::default(),
+                dirty: false,
+            }),
+            writer: Mutex::new(()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-updated in a way that
+        // matters more than losing the proxy, so keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next recorded answer for `key`, advancing its cursor.
+    pub fn lookup(&self, key: &MatchKey, allow_repeats: bool) -> Lookup {
+        let mut state = self.lock();
+        let State {
+            recorded,
+            index,
+            cursors,
+            ..
+        } = &mut *state;
+        let Some(positions) = index.get(key) else {
+            return Lookup::Miss(Miss { exhausted: None });
+        };
+        let cursor = cursors.entry(key.clone()).or_insert(0);
+        let position = if *cursor < positions.len() {
+            *cursor += 1;
+            positions[*cursor - 1]
+        } else if allow_repeats {
+            positions[positions.len() - 1]
+        } else {
+            let last = &recorded[positions[positions.len() - 1]];
+            return Lookup::Miss(Miss {
+                exhausted: Some((last.interaction.id, positions.len())),
+            });
+        };
+        Lookup::Hit(recorded[position].clone())
+    }
+
+    /// Every recorded interaction, for nearest-match reports.
+    pub fn recorded(&self) -> Vec<Arc<Recorded>> {
+        self.lock().recorded.clone()
+    }
+
+    pub fn count(&self, update: impl FnOnce(&mut Counts)) {
+        update(&mut self.lock().counts);
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.lock().counts
+    }
+
+    /// Adds an interaction recorded in this run, giving it the next id.
+    pub fn push(&self, mut interaction: Interaction, keep_old: bool) {
+        let mut state = self.lock();
+        let old_max = if keep_old {
+            state.recorded.iter().map(|r| r.interaction.id).max()
+        } else {
+            None
+        };
+        let fresh_max = state.fresh.iter().map(|i| i.id).max();
+        interaction.id = old_max.max(fresh_max).unwrap_or(0) + 1;
+        if interaction.response.incomplete {
+            state.counts.incomplete += 1;
+        }
+        state.counts.recorded += 1;
+        state.fresh.push(interaction);
+        state.dirty = true;
+    }
+
+    /// Writes the cassette if this run recorded anything since the last write. `keep_old`
+    /// keeps the interactions that were on disk (every mode but `all`).
+    pub fn flush(&self, keep_old: bool) -> Result<(), CassetteError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let cassette = {
+            let mut state = self.lock();
+            if !state.dirty {
+                return Ok(());
+            }
+            state.dirty = false;
+            let mut cassette = Cassette::new(self.name.as_str());
+            if keep_old {
+                cassette
+                    .interactions
+                    .extend(state.recorded.iter().map(|r| r.interaction.clone()));
+            }
+            cassette.interactions.extend(state.fresh.iter().cloned());
+            cassette
+        };
+        files::save(&self.path, &cassette).inspect_err(|_| {
+            // Try again at the next flush.
+            self.lock().dirty = true;
+        })
+    }
+}
+
+/// What opening a cassette gave: the cassette, or the load error to answer with.
+pub type Opened = Result<Arc<OpenCassette>, Arc<CassetteError>>;
+
+/// Every cassette this run has opened, by name.
+pub struct CassetteSet {
+    dir: PathBuf,
+    rules: MatchRules,
+    open: RwLock<BTreeMap<CassetteName, Opened>>,
+}
+
+impl CassetteSet {
+    pub fn new(dir: PathBuf, rules: MatchRules) -> Self {
+        CassetteSet {
+            dir,
+            rules,
+            open: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn rules(&self) -> &MatchRules {
+        &self.rules
+    }
+
+    /// Opens every cassette in the directory now, so the first request pays nothing.
+    /// Returns the load errors (each names its file); the other cassettes still open.
+    pub fn preload(&self) -> Result<Vec<Arc<CassetteError>>, CassetteError> {
+        let mut errors = Vec::new();
+        for (name, _) in files::list(&self.dir)? {
+            if let Err(e) = self.open_blocking(&name) {
+                errors.push(e);
+            }
+        }
+        Ok(errors)
+    }
+
+    /// The open cassette called `name`, reading it from disk on first use.
+    pub async fn open(self: &Arc<Self>, name: &CassetteName) -> Opened {
+        if let Some(opened) = self.read().get(name) {
+            return opened.clone();
+        }
+        let set = self.clone();
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || set.open_blocking(&name))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Arc::new(CassetteError::Invalid {
+                    path: PathBuf::new(),
+                    message: format!("loading the cassette failed: {e}"),
+                }))
+            })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<CassetteName, Opened>> {
+        self.open.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn open_blocking(&self, name: &CassetteName) -> Opened {
+        if let Some(opened) = self.read().get(name) {
+            return opened.clone();
+        }
+        let path = name.path_in(&self.dir);
+        let opened = match path.exists() {
+            true => files::load(&path).map(Some),
+            false => Ok(None),
+        }
+        .map(|cassette| Arc::new(OpenCassette::new(name.clone(), path, cassette, &self.rules)))
+        .map_err(Arc::new);
+        let mut open = self.open.write().unwrap_or_else(|e| e.into_inner());
+        open.entry(name.clone()).or_insert(opened).clone()
+    }
+
+    /// Every successfully opened cassette, sorted by name.
+    pub fn all(&self) -> Vec<Arc<OpenCassette>> {
+        self.read().values().filter_map(|o| o.clone().ok()).collect()
+    }
+
+    /// Every cassette that failed to open, with its error.
+    pub fn failed(&self) -> Vec<(CassetteName, Arc<CassetteError>)> {
+        self.read()
+            .iter()
+            .filter_map(|(name, o)| o.clone().err().map(|e| (name.clone(), e)))
+            .collect()
+    }
+
+    /// Total interactions loaded from disk (for the startup line).
+    pub fn loaded_interactions(&self) -> usize {
+        self.all().iter().map(|c| c.lock().recorded.len()).sum()
+    }
+}

@@ -1,0 +1,337 @@
+//! The recording and replaying HTTP proxy (DESIGN.md §2–3). One handler routes
+//! `/<upstream>/<rest>`, picks the cassette (`--cassette` or the `X-TraceForge-Cassette`
+//! header), then either answers from the cassette ([`replay`]) or forwards upstream and records
+//! ([`record`]), as the record mode decides. Running a wrapped command lives in [`child`].
+
+pub mod cassettes;
+pub mod child;
+mod record;
+mod replay;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+
+use crate::cassette::matcher::RequestView;
+use crate::cassette::redact::Redactor;
+use crate::cassette::{Body, CassetteName};
+use crate::provider::Provider;
+use crate::server::{json_response, HttpResponse};
+use cassettes::{CassetteSet, Counts, Lookup, OpenCassette};
+
+pub use replay::MISS_STATUS;
+
+/// The header that picks a cassette per request.
+pub const CASSETTE_HEADER: &str = "x-traceforge-cassette";
+
+/// Request bodies above this size are refused with 413 rather than held in memory.
+pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
+
+/// vcrpy's record modes (DESIGN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Record if the cassette does not exist, else replay and refuse new requests.
+    Once,
+    /// Replay matches, record the rest.
+    NewEpisodes,
+    /// Always forward; the cassette is rewritten with this run's interactions.
+    All,
+    /// Replay only.
+    None,
+}
+
+impl Mode {
+    /// Whether a miss in this mode fails the run.
+    pub fn is_strict(self) -> bool {
+        matches!(self, Mode::None | Mode::Once)
+    }
+
+    fn keeps_old(self) -> bool {
+        self != Mode::All
+    }
+}
+
+/// Everything the proxy needs, resolved by the command from settings and flags.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub mode: Mode,
+    pub cassettes_dir: PathBuf,
+    pub default_cassette: CassetteName,
+    /// Upstream name → base URL without a trailing slash.
+    pub upstreams: BTreeMap<String, String>,
+    pub match_rules: crate::cassette::matcher::MatchRules,
+    pub redactor: Redactor,
+    pub allow_repeats: bool,
+    /// How long an upstream may stay silent (before headers, or between body chunks).
+    pub upstream_timeout: Duration,
+}
+
+/// A running proxy's shared state.
+pub struct Proxy {
+    config: ProxyConfig,
+    cassettes: Arc<CassetteSet>,
+    client: reqwest::Client,
+    /// Cassettes whose load error was already printed.
+    reported: Mutex<HashSet<CassetteName>>,
+}
+
+/// Per-cassette results of a run, for the summary and the exit code.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub cassettes: Vec<(String, Counts)>,
+    pub unreadable: Vec<String>,
+}
+
+impl Summary {
+    pub fn total(&self) -> Counts {
+        let mut total = Counts::default();
+        for (_, c) in &self.cassettes {
+            total.recorded += c.recorded;
+            total.replayed += c.replayed;
+            total.missed += c.missed;
+            total.incomplete += c.incomplete;
+            total.aborted += c.aborted;
+            total.upstream_errors += c.upstream_errors;
+        }
+        total
+    }
+}
+
+impl Proxy {
+    pub fn new(config: ProxyConfig) -> anyhow::Result<Arc<Proxy>> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10).min(config.upstream_timeout))
+            .read_timeout(config.upstream_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let cassettes = Arc::new(CassetteSet::new(
+            config.cassettes_dir.clone(),
+            config.match_rules.clone(),
+        ));
+        Ok(Arc::new(Proxy {
+            config,
+            cassettes,
+            client,
+            reported: Mutex::new(HashSet::new()),
+        }))
+    }
+
+    pub fn config(&self) -> &ProxyConfig {
+        &self.config
+    }
+
+    /// Opens every cassette up front (replay), printing any that cannot be read.
+    pub fn preload(&self) -> anyhow::Result<usize> {
+        for error in self.cassettes.preload()? {
+            eprintln!("traceforge: warning: {error}; requests for that cassette will fail");
+        }
+        if let Ok(mut reported) = self.reported.lock() {
+            reported.extend(self.cassettes.failed().into_iter().map(|(name, _)| name));
+        }
+        Ok(self.cassettes.loaded_interactions())
+    }
+
+    /// Handles one client request.
+    pub async fn handle(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
+        let (parts, body) = request.into_parts();
+        let Some((upstream, rest)) = route(parts.uri.path()) else {
+            return self.unknown_upstream(parts.uri.path());
+        };
+        if !self.config.upstreams.contains_key(upstream) {
+            return self.unknown_upstream(parts.uri.path());
+        }
+        let upstream = upstream.to_string();
+        let mut path = rest.to_string();
+        if let Some(query) = parts.uri.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        let provider = Provider::detect(&upstream, &path);
+
+        let name = match parts.headers.get(CASSETTE_HEADER) {
+            None => Ok(self.config.default_cassette.clone()),
+            Some(value) => CassetteName::parse(value.to_str().unwrap_or("\u{fffd}")),
+        };
+        let name = match name {
+            Ok(name) => name,
+            Err(e) => {
+                let message = format!("traceforge: {CASSETTE_HEADER}: {e}");
+                return json_response(400, &provider.error_body(400, "traceforge_bad_cassette", &message));
+            }
+        };
+
+        let bytes = match read_body(body).await {
+            Ok(bytes) => bytes,
+            Err(status) => {
+                let message = match status {
+                    413 => format!(
+                        "traceforge: request body larger than {} MiB",
+                        MAX_REQUEST_BODY / 1024 / 1024
+                    ),
+                    _ => "traceforge: the request body could not be read".to_string(),
+                };
+                return json_response(status, &provider.error_body(status, "traceforge_bad_request", &message));
+            }
+        };
+
+        let cassette = match self.cassettes.open(&name).await {
+            Ok(cassette) => cassette,
+            Err(error) => {
+                let first = self
+                    .reported
+                    .lock()
+                    .map(|mut r| r.insert(name.clone()))
+                    .unwrap_or(false);
+                if first {
+                    eprintln!("traceforge: error: {error}");
+                }
+                let message = format!("traceforge: cassette \"{name}\" cannot be read: {error}");
+                return json_response(500, &provider.error_body(500, "traceforge_bad_cassette", &message));
+            }
+        };
+
+        // Matching sees the request as it would be stored: secrets masked on both sides.
+        let stored_path = self.config.redactor.path(&path);
+        let mut stored_body = (!bytes.is_empty()).then(|| Body::from_bytes(&bytes));
+        if let Some(body) = &mut stored_body {
+            self.config.redactor.body(body);
+        }
+        let view = RequestView {
+            method: parts.method.as_str(),
+            upstream: &upstream,
+            path: &stored_path,
+            body: stored_body.as_ref(),
+        };
+
+        let mode = self.config.mode;
+        let replay_first = match mode {
+            Mode::None | Mode::NewEpisodes => true,
+            Mode::Once => cassette.existed,
+            Mode::All => false,
+        };
+        let may_record = match mode {
+            Mode::None => false,
+            Mode::Once => !cassette.existed,
+            Mode::NewEpisodes | Mode::All => true,
+        };
+        if replay_first {
+            let key = self.cassettes.rules().key(view);
+            match cassette.lookup(&key, self.config.allow_repeats) {
+                Lookup::Hit(recorded) => {
+                    cassette.count(|c| c.replayed += 1);
+                    return recorded.rendered.response();
+                }
+                Lookup::Miss(miss) if !may_record => {
+                    cassette.count(|c| c.missed += 1);
+                    let reason = match mode {
+                        Mode::Once => "mode `once` replays an existing cassette and records nothing new",
+                        _ => "replay mode never forwards requests",
+                    };
+                    let (response, report) =
+                        replay::miss(self.cassettes.rules(), &cassette, view, &miss, reason);
+                    eprint!("{report}");
+                    return response;
+                }
+                Lookup::Miss(_) => {}
+            }
+        }
+        let forward = record::Forward {
+            upstream,
+            path,
+            stored_path,
+            stored_body,
+            body: bytes,
+            parts,
+        };
+        record::forward(self.clone(), cassette, forward).await
+    }
+
+    fn unknown_upstream(&self, path: &str) -> HttpResponse {
+        let known: Vec<&str> = self.config.upstreams.keys().map(String::as_str).collect();
+        let message = format!(
+            "traceforge: no upstream for path {path:?}; requests must start with /<upstream>/, \
+             known upstreams: {} (add one with --upstream NAME=URL)",
+            known.join(", ")
+        );
+        json_response(
+            404,
+            &serde_json::json!({"error": {"message": message, "type": "traceforge_unknown_upstream", "param": null, "code": "traceforge_unknown_upstream"}}),
+        )
+    }
+
+    /// Stores an interaction recorded by this run and writes its cassette.
+    async fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
+        let keep_old = self.config.mode.keeps_old();
+        cassette.push(interaction, keep_old);
+        let result = tokio::task::spawn_blocking(move || cassette.flush(keep_old)).await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("traceforge: error: writing cassette failed: {e}; will retry"),
+            Err(e) => eprintln!("traceforge: error: writing cassette failed: {e}"),
+        }
+    }
+
+    /// Writes every cassette with unwritten interactions; returns the errors.
+    pub fn flush_all(&self) -> Vec<String> {
+        let keep_old = self.config.mode.keeps_old();
+        self.cassettes
+            .all()
+            .iter()
+            .filter_map(|c| c.flush(keep_old).err().map(|e| e.to_string()))
+            .collect()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            cassettes: self
+                .cassettes
+                .all()
+                .iter()
+                .map(|c| (c.name.to_string(), c.counts()))
+                .filter(|(_, counts)| *counts != Counts::default())
+                .collect(),
+            unreadable: self
+                .cassettes
+                .failed()
+                .iter()
+                .map(|(_, e)| e.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Splits `/openai/v1/chat/completions` into `("openai", "/v1/chat/completions")`.
+fn route(path: &str) -> Option<(&str, &str)> {
+    let trimmed = path.strip_prefix('/')?;
+    let (upstream, rest) = match trimmed.find('/') {
+        Some(at) => (&trimmed[..at], &trimmed[at..]),
+        None => (trimmed, "/"),
+    };
+    (!upstream.is_empty()).then_some((upstream, rest))
+}
+
+async fn read_body(body: Incoming) -> Result<Bytes, u16> {
+    match http_body_util::Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(413),
+        Err(_) => Err(400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_first_segment() {
+        assert_eq!(route("/openai/v1/chat"), Some(("openai", "/v1/chat")));
+        assert_eq!(route("/anthropic"), Some(("anthropic", "/")));
+        assert_eq!(route("/"), None);
+        assert_eq!(route("//x"), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! Forwarding to the upstream and recording what comes back. The response is passed to the
+//! client chunk by chunk as it arrives (never buffered whole) while a copy is parsed into
+//! timed SSE events or collected as a body. Compressed bodies are decoded by the client library
+//! and stored decoded. An interaction is stored only once it is complete; a client that
+//! disconnects first leaves nothing behind (counted as aborted).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use http::header::{HeaderMap, HeaderValue};
+use tokio::sync::mpsc;
+
+use super::cassettes::OpenCassette;
+use super::Proxy;
+use crate::cassette::vcrpy::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
+use crate::cassette::{Body, Interaction, Request, Response, Scope, Timing};
+use crate::provider::{self, sse::SseParser, Provider};
+use crate::server::{json_response, HttpResponse, ResponseBody};
+
+/// Scope headers: recorded into the interaction, never forwarded.
+const SCOPE_HEADERS: [&str; 5] = [
+    "x-traceforge-organization-id",
+    "x-traceforge-service-id",
+    "x-traceforge-session-id",
+    "x-traceforge-step-id",
+    "x-traceforge-parent-step-id",
+];
+
+/// A request on its way upstream.
+pub(super) struct Forward {
+    pub upstream: String,
+    /// Path and query as the client sent them, below the upstream prefix.
+    pub path: String,
+    /// The redacted path and body, as they will be stored.
+    pub stored_path: String,
+    pub stored_body: Option<Body>,
+    pub body: Bytes,
+    pub parts: http::request::Parts,
+}
+
+pub(super) async fn forward(
+    proxy: Arc<Proxy>,
+    cassette: Arc<OpenCassette>,
+    request: Forward,
+) -> HttpResponse {
+    let config = proxy.config();
+    let provider = Provider::detect(&request.upstream, &request.path);
+    let base = &config.upstreams[&request.upstream];
+    let url = format!("{base}{}", request.path);
+
+    let mut upstream_headers = HeaderMap::new();
+    for (name, value) in &request.parts.headers {
+        let lower = name.as_str();
+        if UNRECORDED_REQUEST_HEADERS.contains(&lower) || lower.starts_with("x-traceforge-") {
+            continue;
+        }
+        upstream_headers.append(name.clone(), value.clone());
+    }
+
+    let started = Instant::now();
+    let sent = proxy
+        .client
+        .request(request.parts.method.clone(), &url)
+        .headers(upstream_headers)
+        .body(request.body.clone())
+        .send()
+        .await;
+    let upstream_response = match sent {
+        Ok(response) => response,
+        Err(error) => {
+            cassette.count(|c| c.upstream_errors += 1);
+            let (status, what) = if error.is_timeout() {
+                (504, "did not answer in time")
+            } else {
+                (502, "could not be reached")
+            };
+            let message = format!(
+                "traceforge: upstream {} ({url}) {what}: {}",
+                request.upstream,
+                error_chain(&error)
+            );
+            eprintln!("{message}");
+            return json_response(
+                status,
+                &provider.error_body(status, "traceforge_upstream_error", &message),
+            );
+        }
+    };
+
+    let status = upstream_response.status();
+    let mut client_headers = HeaderMap::new();
+    let mut recorded_headers = BTreeMap::new();
+    for (name, value) in upstream_response.headers() {
+        if UNRECORDED_RESPONSE_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        client_headers.append(name.clone(), value.clone());
+        append(&mut recorded_headers, name.as_str(), value);
+    }
+    let is_stream = recorded_headers
+        .get("content-type")
+        .is_some_and(|ct: &String| ct.starts_with("text/event-stream"));
+
+    let mut stored_request = Request {
+        method: request.parts.method.to_string(),
+        upstream: request.upstream.clone(),
+        path: request.stored_path,
+        headers: BTreeMap::new(),
+        body: request.stored_body,
+    };
+    let mut scope = Scope::default();
+    for (name, value) in &request.parts.headers {
+        let lower = name.as_str();
+        if let Some(at) = SCOPE_HEADERS.iter().position(|h| *h == lower) {
+            let value = Some(String::from_utf8_lossy(value.as_bytes()).into_owned());
+            match at {
+                0 => scope.organization = value,
+                1 => scope.service = value,
+                2 => scope.session = value,
+                3 => scope.step = value,
+                _ => scope.parent_step = value,
+            }
+        } else if !UNRECORDED_REQUEST_HEADERS.contains(&lower) && !lower.starts_with("x-traceforge-")
+        {
+            append(&mut stored_request.headers, lower, value);
+        }
+    }
+
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
+    let recorded_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let upstream_name = request.upstream;
+    tokio::spawn(async move {
+        let mut body = upstream_response.bytes_stream();
+        let mut parser = SseParser::new();
+        let mut events = Vec::new();
+        let mut collected = Vec::new();
+        let mut ttfb = None;
+        let mut broken = None;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    let at = started.elapsed();
+                    ttfb.get_or_insert(at);
+                    if is_stream {
+                        let at_ms = at.as_millis() as u64;
+                        events.extend(
+                            parser
+                                .feed(&chunk)
+                                .into_iter()
+                                .map(|e| e.into_stream_event(at_ms)),
+                        );
+                    } else {
+                        collected.extend_from_slice(&chunk);
+                    }
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        cassette.count(|c| c.aborted += 1);
+                        eprintln!(
+                            "traceforge: client disconnected before the response from {upstream_name} ended; \
+                             interaction not recorded"
+                        );
+                        return;
+                    }
+                }
+                Err(error) => {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(error_chain(&error))))
+                        .await;
+                    broken = Some(error_chain(&error));
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let total = started.elapsed();
+        if let Some(error) = &broken {
+            eprintln!("traceforge: upstream {upstream_name} broke off its response: {error}");
+            if !is_stream {
+                cassette.count(|c| c.upstream_errors += 1);
+                return;
+            }
+        }
+        let mut response = Response {
+            status: status.as_u16(),
+            headers: recorded_headers,
+            body: None,
+            stream: None,
+            incomplete: false,
+        };
+        if is_stream {
+            let at_ms = total.as_millis() as u64;
+            events.extend(parser.finish().map(|e| e.into_stream_event(at_ms)));
+            response.incomplete = !events.last().is_some_and(provider::is_terminal);
+            response.stream = Some(events);
+        } else if !collected.is_empty() {
+            response.body = Some(Body::from_bytes(&collected));
+        }
+        let mut interaction = Interaction {
+            id: 0,
+            recorded_at,
+            request: stored_request,
+            usage: provider::usage(&response),
+            response,
+            timing: Some(Timing {
+                ttfb_ms: ttfb.unwrap_or(total).as_millis() as u64,
+                total_ms: total.as_millis() as u64,
+            }),
+            scope,
+        };
+        if interaction.response.incomplete {
+            eprintln!(
+                "traceforge: warning: stream from {upstream_name} ended without its terminal event; \
+                 recorded as incomplete in cassette \"{}\"",
+                cassette.name
+            );
+        }
+        proxy.config().redactor.interaction(&mut interaction);
+        proxy.store(cassette, interaction).await;
+    });
+
+    let mut response = http::Response::new(ResponseBody::Fallible(rx));
+    *response.status_mut() = status;
+    *response.headers_mut() = client_headers;
+    response
+}
+
+/// Stores a header value, joining repeated headers with ", ".
+fn append(headers: &mut BTreeMap<String, String>, name: &str, value: &HeaderValue) {
+    let value = String::from_utf8_lossy(value.as_bytes());
+    headers
+        .entry(name.to_string())
+        .and_modify(|existing| {
+            existing.push_str(", ");
+            existing.push_str(&value);
+        })
+        .or_insert_with(|| value.into_owned());
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

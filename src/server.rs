@@ -1,0 +1,173 @@
+//! The HTTP/1.1 server loop shared by the proxy and the mock LLM: bind, announce the bound
+//! address, serve until the shutdown future resolves, then drain in-flight requests.
+//! Also the one response body type both use: whole bytes, or a channel fed as data arrives.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// How long a stop waits for in-flight requests (a stream still being recorded, say).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A response body: complete bytes, or chunks sent through a channel as they are produced.
+/// When the client goes away hyper drops the body, so the sender sees a closed channel.
+#[derive(Debug)]
+pub enum ResponseBody {
+    Full(Option<Bytes>),
+    Channel(mpsc::Receiver<Bytes>),
+    /// Like `Channel`, but an `Err` aborts the connection so the client sees the failure
+    /// instead of a body that merely looks short (a proxied upstream that broke mid-body).
+    Fallible(mpsc::Receiver<std::io::Result<Bytes>>),
+}
+
+impl ResponseBody {
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        ResponseBody::Full(Some(bytes.into()))
+    }
+
+    pub fn empty() -> Self {
+        ResponseBody::Full(None)
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::io::Result<Frame<Bytes>>>> {
+        match self.get_mut() {
+            ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            ResponseBody::Channel(rx) => rx
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|b| Ok(Frame::data(b)))),
+            ResponseBody::Fallible(rx) => rx
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, ResponseBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            ResponseBody::Full(None) => SizeHint::with_exact(0),
+            ResponseBody::Channel(_) | ResponseBody::Fallible(_) => SizeHint::default(),
+        }
+    }
+}
+
+pub type HttpResponse = http::Response<ResponseBody>;
+
+/// A JSON response with the given status.
+pub fn json_response(status: u16, value: &serde_json::Value) -> HttpResponse {
+    let mut response = http::Response::new(ResponseBody::full(value.to_string()));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("--listen {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--ready-file {path}: {source}")]
+    ReadyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Binds `addr` (for example `127.0.0.1:0`).
+pub async fn bind(addr: &str) -> Result<TcpListener, ServerError> {
+    let error = |source| ServerError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let parsed: SocketAddr = addr.parse().map_err(|_| {
+        error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "expected HOST:PORT with a numeric IP, e.g. 127.0.0.1:8080",
+        ))
+    })?;
+    TcpListener::bind(parsed).await.map_err(error)
+}
+
+/// Writes the bound address to the ready file (atomically, so a watcher never reads half).
+pub fn announce(ready_file: Option<&Path>, addr: SocketAddr) -> Result<(), ServerError> {
+    let Some(path) = ready_file else {
+        return Ok(());
+    };
+    crate::cassette::files::write_atomically(path, addr.to_string().as_bytes()).map_err(|e| {
+        ServerError::ReadyFile {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        }
+    })
+}
+
+/// Serves HTTP/1.1 on `listener` with `handler` until `shutdown` resolves, then stops accepting
+/// and waits (up to 30 s) for in-flight requests to finish.
+pub async fn serve<H, F>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
+where
+    H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: back off rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let response = handler(request);
+            async move { Ok::<_, Infallible>(response.await) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}

@@ -1,0 +1,274 @@
+//! Settings resolved once per run, in precedence order: flags > environment (handled by clap's
+//! `env`) > `traceforge.yaml` > defaults. Everything downstream takes a [`Settings`] and never
+//! looks at flags or files itself.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cassette::matcher::{Field, JsonPath, MatchRules};
+use crate::cassette::redact::Redactor;
+use crate::yaml;
+
+/// The configuration file looked for in the current directory when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "traceforge.yaml";
+
+/// The upstreams every run knows, before `--upstream` and `upstreams:` add or override.
+pub const BUILTIN_UPSTREAMS: &[(&str, &str)] = &[
+    ("anthropic", "https://api.anthropic.com"),
+    ("openai", "https://api.openai.com"),
+];
+
+/// A bad flag or configuration file; every variant names where the problem is.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{location}")]
+    Parse { path: PathBuf, location: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
+}
+
+/// The file's shape. Unknown keys are errors, so a typo never silently does nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    cassettes: Option<PathBuf>,
+    #[serde(default)]
+    upstreams: BTreeMap<String, String>,
+    #[serde(default, rename = "match")]
+    matching: MatchConfig,
+    #[serde(default)]
+    redact: RedactConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchConfig {
+    fields: Option<Vec<String>>,
+    #[serde(default)]
+    ignore_body_fields: Vec<String>,
+    #[serde(default)]
+    ignore_query: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedactConfig {
+    #[serde(default)]
+    headers: Vec<String>,
+}
+
+/// Everything a command needs to know, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cassettes: PathBuf,
+    /// Upstream name → base URL (no trailing slash).
+    pub upstreams: BTreeMap<String, String>,
+    pub match_rules: MatchRules,
+    pub redactor: Redactor,
+}
+
+/// The flags that can override the file.
+#[derive(Debug, Default)]
+pub struct Overrides<'a> {
+    pub config: Option<&'a Path>,
+    pub cassettes: Option<&'a Path>,
+    pub upstreams: &'a [String],
+    pub match_fields: &'a [String],
+}
+
+impl Settings {
+    pub fn resolve(overrides: Overrides<'_>) -> Result<Settings, SettingsError> {
+        let (file, path) = read_file(overrides.config)?;
+        let invalid = |message: String| SettingsError::Invalid {
+            path: path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+            message,
+        };
+
+        let mut upstreams: BTreeMap<String, String> = BUILTIN_UPSTREAMS
+            .iter()
+            .map(|(name, url)| (name.to_string(), url.to_string()))
+            .collect();
+        for (name, url) in &file.upstreams {
+            let url = check_upstream(name, url).map_err(|m| invalid(format!("upstreams: {m}")))?;
+            upstreams.insert(name.clone(), url);
+        }
+        for flag in overrides.upstreams {
+            let flag_error = |message: String| SettingsError::Flag {
+                flag: format!("--upstream {flag}"),
+                message,
+            };
+            let (name, url) = flag
+                .split_once('=')
+                .ok_or_else(|| flag_error("expected NAME=URL".into()))?;
+            let url = check_upstream(name, url).map_err(flag_error)?;
+            upstreams.insert(name.to_string(), url);
+        }
+
+        let mut match_rules = MatchRules::default();
+        if !overrides.match_fields.is_empty() {
+            match_rules.fields = parse_fields(overrides.match_fields).map_err(|message| {
+                SettingsError::Flag {
+                    flag: format!("--match {}", overrides.match_fields.join(",")),
+                    message,
+                }
+            })?;
+        } else if let Some(fields) = &file.matching.fields {
+            match_rules.fields =
+                parse_fields(fields).map_err(|m| invalid(format!("match.fields: {m}")))?;
+        }
+        match_rules.ignore_body_fields = file
+            .matching
+            .ignore_body_fields
+            .iter()
+            .map(|p| JsonPath::parse(p))
+            .collect::<Result<_, _>>()
+            .map_err(|m| invalid(format!("match.ignore_body_fields: {m}")))?;
+        match_rules.ignore_query = file.matching.ignore_query.clone();
+
+        let cassettes = overrides
+            .cassettes
+            .map(Path::to_path_buf)
+            .or(file.cassettes.clone())
+            .unwrap_or_else(|| PathBuf::from("cassettes"));
+
+        Ok(Settings {
+            cassettes,
+            upstreams,
+            match_rules,
+            redactor: Redactor::new(&file.redact.headers),
+        })
+    }
+}
+
+fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), SettingsError> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok((FileConfig::default(), None)),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Ok((FileConfig::default(), Some(path)));
+    }
+    let file = yaml::from_str(&text).map_err(|e| match (e.line, e.column) {
+        (Some(line), Some(column)) => SettingsError::Parse {
+            path: path.clone(),
+            location: format!("{line}:{column}: {}", e.message),
+        },
+        _ => SettingsError::Invalid {
+            path: path.clone(),
+            message: e.message,
+        },
+    })?;
+    Ok((file, Some(path)))
+}
+
+fn check_upstream(name: &str, url: &str) -> Result<String, String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(format!(
+            "upstream name {name:?} must be letters, digits, '-', '_' or '.'"
+        ));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| format!("upstream {name}: URL {url:?}: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("upstream {name}: URL {url:?} must be http or https"));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn parse_fields(names: &[String]) -> Result<Vec<Field>, String> {
+    let mut fields = Vec::new();
+    for name in names {
+        let field = Field::parse(name)?;
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    if fields.is_empty() {
+        return Err("at least one match field is needed".into());
+    }
+    Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("traceforge.yaml");
+        std::fs::write(&path, text).unwrap();
+        Settings::resolve(Overrides {
+            config: Some(&path),
+            ..Overrides::default()
+        })
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        std::fs::write(
+            &path,
+            "cassettes: from-file\nupstreams: {openai: 'http://127.0.0.1:9/v1/', local: 'http://127.0.0.1:8'}\nmatch: {fields: [method, path]}\n",
+        )
+        .unwrap();
+        let flags = vec!["local=http://127.0.0.1:7".to_string()];
+        let settings = Settings::resolve(Overrides {
+            config: Some(&path),
+            cassettes: Some(Path::new("from-flag")),
+            upstreams: &flags,
+            match_fields: &[],
+        })
+        .unwrap();
+        assert_eq!(settings.cassettes, PathBuf::from("from-flag"));
+        assert_eq!(settings.upstreams["openai"], "http://127.0.0.1:9/v1");
+        assert_eq!(settings.upstreams["local"], "http://127.0.0.1:7");
+        assert_eq!(settings.upstreams["anthropic"], "https://api.anthropic.com");
+        assert_eq!(settings.match_rules.fields, vec![Field::Method, Field::Path]);
+    }
+
+    #[test]
+    fn bad_files_and_flags_name_the_place() {
+        let err = with_file("upstreams:\n  openai: 'http://x'\nmatchh: {}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("traceforge.yaml:3:"), "{err}");
+        assert!(err.contains("unknown field `matchh`"), "{err}");
+        let err = with_file("match: {ignore_body_fields: [user]}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("match.ignore_body_fields"), "{err}");
+        let err = Settings::resolve(Overrides {
+            upstreams: &["nope".to_string()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(err, "--upstream nope: expected NAME=URL");
+        let err = Settings::resolve(Overrides {
+            match_fields: &["body".to_string(), "headers".to_string()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("--match body,headers: unknown match field"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+//! The one place that knows which YAML crate is in use, so it can be swapped (DESIGN.md §11).
+//! Errors carry the line and column where the input went wrong.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A YAML syntax or shape error with its 1-based position, when the parser knows it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl YamlError {
+    /// `line L, column C: message`, or just the message when the position is unknown.
+    pub fn located(&self) -> String {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("line {line}, column {column}: {}", self.message),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let location = e.location();
+        // serde_yaml appends " at line L column C" itself; keep the message clean.
+        let mut message = e.to_string();
+        if let Some(pos) = message.rfind(" at line ") {
+            message.truncate(pos);
+        }
+        YamlError {
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            message,
+        }
+    })
+}
+
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
+    serde_yaml::to_string(value).map_err(|e| YamlError {
+        line: None,
+        column: None,
+        message: e.to_string(),
+    })
+}
+
+/// The key under which [`to_json`] places the base64 text of a `!!binary` scalar.
+pub const BINARY_KEY: &str = "!!binary";
+
+/// Parses any YAML document into JSON-shaped data, for foreign formats such as vcrpy cassettes.
+/// A `!!binary` scalar becomes `{"!!binary": "<base64>"}`; other tags are dropped, keeping the
+/// tagged value; non-string keys are written as their YAML text.
+pub fn to_json(text: &str) -> Result<serde_json::Value, YamlError> {
+    let value: serde_yaml::Value = from_str(text)?;
+    Ok(convert(value))
+}
+
+fn convert(value: serde_yaml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => J::Null,
+        Y::Bool(b) => J::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                J::from(i)
+            } else if let Some(u) = n.as_u64() {
+                J::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(J::Null, J::Number)
+            }
+        }
+        Y::String(s) => J::String(s),
+        Y::Sequence(items) => J::Array(items.into_iter().map(convert).collect()),
+        Y::Mapping(map) => J::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => serde_yaml::to_string(&other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    };
+                    (key, convert(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(tagged) => {
+            let is_binary = tagged.tag == "binary" || tagged.tag.to_string().ends_with("binary");
+            match (is_binary, tagged.value) {
+                (true, Y::String(data)) => {
+                    let compact: String = data.split_whitespace().collect();
+                    serde_json::json!({ BINARY_KEY: compact })
+                }
+                (_, inner) => convert(inner),
+            }
+        }
+    }
+}
