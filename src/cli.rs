@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 success, 1 check failed (replay miss, verify problem), 2 usage, config or I/O
 /// error, 130 interrupted; with `-- CMD`, the wrapped command's own status.
 #[derive(Debug, Parser)]
-#[command(name = "traceforge", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "traceforge",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -46,7 +46,10 @@ fn collect(command: &clap::Command, name: &str, pages: &mut Vec<(String, String)
     let mut out = Vec::new();
     let page = command.clone().name(name.to_string());
     if clap_mangen::Man::new(page).render(&mut out).is_ok() {
-        pages.push((format!("{name}.1"), String::from_utf8_lossy(&out).into_owned()));
+        pages.push((
+            format!("{name}.1"),
+            String::from_utf8_lossy(&out).into_owned(),
+        ));
     }
     for sub in command.get_subcommands() {
         if sub.get_name() == "help" {

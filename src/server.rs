@@ -171,3 +171,32 @@ where
     drop(listener);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
 }
+
+/// A server running on a tokio task, stopped (and drained) with [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Starts serving `listener` with `handler` on a new task.
+    pub fn spawn<H, F>(listener: TcpListener, handler: H) -> std::io::Result<Running>
+    where
+        H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = HttpResponse> + Send + 'static,
+    {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, handler, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Running { addr, stop, task })
+    }
+
+    /// Stops accepting and waits for in-flight requests to finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}

@@ -90,7 +90,9 @@ impl Settings {
     pub fn resolve(overrides: Overrides<'_>) -> Result<Settings, SettingsError> {
         let (file, path) = read_file(overrides.config)?;
         let invalid = |message: String| SettingsError::Invalid {
-            path: path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+            path: path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
             message,
         };
 
@@ -116,12 +118,11 @@ impl Settings {
 
         let mut match_rules = MatchRules::default();
         if !overrides.match_fields.is_empty() {
-            match_rules.fields = parse_fields(overrides.match_fields).map_err(|message| {
-                SettingsError::Flag {
+            match_rules.fields =
+                parse_fields(overrides.match_fields).map_err(|message| SettingsError::Flag {
                     flag: format!("--match {}", overrides.match_fields.join(",")),
                     message,
-                }
-            })?;
+                })?;
         } else if let Some(fields) = &file.matching.fields {
             match_rules.fields =
                 parse_fields(fields).map_err(|m| invalid(format!("match.fields: {m}")))?;
@@ -188,7 +189,9 @@ fn check_upstream(name: &str, url: &str) -> Result<String, String> {
     }
     let parsed = url::Url::parse(url).map_err(|e| format!("upstream {name}: URL {url:?}: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("upstream {name}: URL {url:?} must be http or https"));
+        return Err(format!(
+            "upstream {name}: URL {url:?} must be http or https"
+        ));
     }
     Ok(url.trim_end_matches('/').to_string())
 }
@@ -242,7 +245,10 @@ mod tests {
         assert_eq!(settings.upstreams["openai"], "http://127.0.0.1:9/v1");
         assert_eq!(settings.upstreams["local"], "http://127.0.0.1:7");
         assert_eq!(settings.upstreams["anthropic"], "https://api.anthropic.com");
-        assert_eq!(settings.match_rules.fields, vec![Field::Method, Field::Path]);
+        assert_eq!(
+            settings.match_rules.fields,
+            vec![Field::Method, Field::Path]
+        );
     }
 
     #[test]
@@ -269,6 +275,9 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(err.starts_with("--match body,headers: unknown match field"), "{err}");
+        assert!(
+            err.starts_with("--match body,headers: unknown match field"),
+            "{err}"
+        );
     }
 }

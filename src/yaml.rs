@@ -54,7 +54,11 @@ pub const BINARY_KEY: &str = "!!binary";
 /// A `!!binary` scalar becomes `{"!!binary": "<base64>"}`; other tags are dropped, keeping the
 /// tagged value; non-string keys are written as their YAML text.
 pub fn to_json(text: &str) -> Result<serde_json::Value, YamlError> {
-    let value: serde_yaml::Value = from_str(text)?;
+    // serde_yaml resolves the core `!!binary` tag to a plain string, losing the fact that the
+    // text is base64; a local tag survives parsing as a tagged value.
+    let pattern = regex::Regex::new(r"(?m)(^|[:\-]\s*)!!binary\b").expect("valid regex");
+    let text = pattern.replace_all(text, "${1}!binary");
+    let value: serde_yaml::Value = from_str(&text)?;
     Ok(convert(value))
 }
 
@@ -92,7 +96,7 @@ fn convert(value: serde_yaml::Value) -> serde_json::Value {
                 .collect(),
         ),
         Y::Tagged(tagged) => {
-            let is_binary = tagged.tag == "binary" || tagged.tag.to_string().ends_with("binary");
+            let is_binary = tagged.tag == "binary";
             match (is_binary, tagged.value) {
                 (true, Y::String(data)) => {
                     let compact: String = data.split_whitespace().collect();

@@ -126,7 +126,10 @@ mod tests {
             Body::from_bytes(br#" {"a": 1}"#),
             Body::Json(serde_json::json!({"a": 1}))
         );
-        assert_eq!(Body::from_bytes(b"{not json"), Body::Text("{not json".into()));
+        assert_eq!(
+            Body::from_bytes(b"{not json"),
+            Body::Text("{not json".into())
+        );
         assert_eq!(Body::from_bytes(b"42"), Body::Text("42".into()));
         assert_eq!(
             Body::from_bytes(&[0xff, 0x00, 0x10]),

@@ -547,7 +547,9 @@ mod tests {
     fn json_paths_parse_or_explain() {
         assert!(JsonPath::parse("$.metadata").is_ok());
         assert!(JsonPath::parse("$.a[0].b['c d']").is_ok());
-        assert!(JsonPath::parse("user").unwrap_err().contains("must start with `$`"));
+        assert!(JsonPath::parse("user")
+            .unwrap_err()
+            .contains("must start with `$`"));
         assert!(JsonPath::parse("$.a[").unwrap_err().contains("unclosed"));
         assert!(JsonPath::parse("$..a").unwrap_err().contains("empty key"));
     }

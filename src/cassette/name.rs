@@ -82,7 +82,17 @@ mod tests {
     #[test]
     fn rejects_escapes_and_odd_characters() {
         for bad in [
-            "", "../x", "a/../b", "/etc/passwd", "a//b", "a/", "./a", "a b", "a\\b", "ü", "a:b",
+            "",
+            "../x",
+            "a/../b",
+            "/etc/passwd",
+            "a//b",
+            "a/",
+            "./a",
+            "a b",
+            "a\\b",
+            "ü",
+            "a:b",
         ] {
             assert!(CassetteName::parse(bad).is_err(), "{bad:?} was accepted");
         }

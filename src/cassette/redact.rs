@@ -91,7 +91,11 @@ impl Redactor {
         let query: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if SECRET_QUERY_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(k)) => {
+                Some((k, _))
+                    if SECRET_QUERY_PARAMS
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(k)) =>
+                {
                     format!("{k}={REDACTED}")
                 }
                 _ => mask(pair).unwrap_or_else(|| pair.to_string()),
@@ -237,7 +241,8 @@ mod tests {
             "/v1/models?key=REDACTED&alt=sse"
         );
 
-        let mut value = serde_json::json!({"messages": [{"content": "my key is sk-abcdefghijklmnopqrstu"}]});
+        let mut value =
+            serde_json::json!({"messages": [{"content": "my key is sk-abcdefghijklmnopqrstu"}]});
         json(&mut value);
         assert_eq!(value["messages"][0]["content"], "my key is REDACTED");
     }

@@ -192,11 +192,7 @@ fn headers(raw: Option<&Value>, skip: &[&str]) -> BTreeMap<String, String> {
             continue;
         }
         let value = match values {
-            Value::Array(items) => items
-                .iter()
-                .map(scalar_text)
-                .collect::<Vec<_>>()
-                .join(", "),
+            Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(", "),
             other => scalar_text(other),
         };
         out.insert(name, value);
@@ -228,10 +224,13 @@ fn body_bytes(
         // pytest-recording can store a parsed JSON body.
         Some(other) => serde_json::to_vec(other).map_err(|e| e.to_string())?,
     };
-    let encoding = headers
-        .get("content-encoding")
-        .map(|e| e.trim().to_ascii_lowercase());
-    decode(&bytes, encoding.as_deref().unwrap_or("identity")).map(Some)
+    let encoding = match headers.get("content-encoding") {
+        Some(encoding) => encoding.trim().to_ascii_lowercase(),
+        // vcrpy's decode_compressed_response drops the header; the gzip magic remains.
+        None if bytes.starts_with(&[0x1f, 0x8b]) => "gzip".to_string(),
+        None => "identity".to_string(),
+    };
+    decode(&bytes, &encoding).map(Some)
 }
 
 fn decode(bytes: &[u8], encoding: &str) -> Result<Vec<u8>, String> {

@@ -15,7 +15,10 @@ pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
         ..Overrides::default()
     })?;
     if args.cassette.is_some() && args.files.len() > 1 {
-        anyhow::bail!("--cassette names one cassette, but {} files were given", args.files.len());
+        anyhow::bail!(
+            "--cassette names one cassette, but {} files were given",
+            args.files.len()
+        );
     }
     // Check every name and target before writing anything, so a bad argument writes nothing.
     let mut plan = Vec::new();
@@ -25,7 +28,9 @@ pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
             None => file
                 .file_stem()
                 .and_then(|s| s.to_str())
-                .with_context(|| format!("{}: cannot name a cassette after this file", file.display()))?
+                .with_context(|| {
+                    format!("{}: cannot name a cassette after this file", file.display())
+                })?
                 .to_string(),
         };
         let name = CassetteName::parse(&name).map_err(|e| match &args.cassette {

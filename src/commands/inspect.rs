@@ -58,11 +58,18 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
             if rows.is_empty() {
                 eprintln!("no cassettes in {}", settings.cassettes.display());
             }
-            let width = rows.iter().map(|(n, _)| n.as_str().len()).max().unwrap_or(0);
+            let width = rows
+                .iter()
+                .map(|(n, _)| n.as_str().len())
+                .max()
+                .unwrap_or(0);
             for (name, result) in &rows {
                 match result {
                     Ok(interactions) => {
-                        let streams = interactions.iter().filter(|i| i.response.is_stream()).count();
+                        let streams = interactions
+                            .iter()
+                            .filter(|i| i.response.is_stream())
+                            .count();
                         writeln!(
                             out,
                             "{:<width$}  {:>4} interaction(s), {streams} streamed",
@@ -75,7 +82,11 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    Ok(if broken { Exit::CheckFailed } else { Exit::Success })
+    Ok(if broken {
+        Exit::CheckFailed
+    } else {
+        Exit::Success
+    })
 }
 
 pub(crate) fn show(globals: &Globals, args: ShowArgs) -> anyhow::Result<Exit> {
@@ -83,7 +94,10 @@ pub(crate) fn show(globals: &Globals, args: ShowArgs) -> anyhow::Result<Exit> {
     let name = CassetteName::parse(&args.name)?;
     let path = name.path_in(&settings.cassettes);
     if !path.exists() {
-        anyhow::bail!("{}: no such cassette (see `traceforge vcr list`)", path.display());
+        anyhow::bail!(
+            "{}: no such cassette (see `traceforge vcr list`)",
+            path.display()
+        );
     }
     let cassette = files::load(&path)?;
     let mut out = std::io::stdout().lock();
@@ -105,9 +119,15 @@ fn write_interaction(out: &mut impl std::io::Write, i: &Interaction) -> std::io:
     let request = &i.request;
     let response = &i.response;
     let kind = if response.is_stream() {
-        format!("stream of {} events", response.stream.as_ref().map_or(0, Vec::len))
+        format!(
+            "stream of {} events",
+            response.stream.as_ref().map_or(0, Vec::len)
+        )
     } else {
-        response.body.as_ref().map_or("no body".into(), |b| format!("{} body", b.kind()))
+        response
+            .body
+            .as_ref()
+            .map_or("no body".into(), |b| format!("{} body", b.kind()))
     };
     writeln!(
         out,
@@ -117,7 +137,11 @@ fn write_interaction(out: &mut impl std::io::Write, i: &Interaction) -> std::io:
         request.upstream,
         request.path,
         response.status,
-        if response.incomplete { ", INCOMPLETE" } else { "" }
+        if response.incomplete {
+            ", INCOMPLETE"
+        } else {
+            ""
+        }
     )?;
     if let Some(usage) = &i.usage {
         writeln!(
@@ -129,7 +153,11 @@ fn write_interaction(out: &mut impl std::io::Write, i: &Interaction) -> std::io:
         )?;
     }
     if let Some(timing) = &i.timing {
-        writeln!(out, "   ttfb {} ms, total {} ms", timing.ttfb_ms, timing.total_ms)?;
+        writeln!(
+            out,
+            "   ttfb {} ms, total {} ms",
+            timing.ttfb_ms, timing.total_ms
+        )?;
     }
     if let Some(body) = request.body.as_ref().and_then(|b| b.as_json()) {
         if let Some(last) = last_user_message(body) {
@@ -141,7 +169,12 @@ fn write_interaction(out: &mut impl std::io::Write, i: &Interaction) -> std::io:
         writeln!(out, "   assistant: {}", one_line(&assembled.text, 400))?;
     }
     for call in &assembled.tool_calls {
-        writeln!(out, "   tool call: {}({})", call.name, one_line(&call.arguments, 200))?;
+        writeln!(
+            out,
+            "   tool call: {}({})",
+            call.name,
+            one_line(&call.arguments, 200)
+        )?;
     }
     Ok(())
 }
@@ -187,7 +220,9 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
     for (_, path) in &targets {
         let cassette = match files::load(path) {
             Ok(cassette) => cassette,
-            Err(CassetteError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(CassetteError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 println!("{}: no such cassette", path.display());
                 problems += 1;
                 continue;
@@ -221,8 +256,16 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
         eprintln!(
             "verified {} cassette(s): {}",
             targets.len(),
-            if problems == 0 { "ok".to_string() } else { format!("{problems} problem(s)") }
+            if problems == 0 {
+                "ok".to_string()
+            } else {
+                format!("{problems} problem(s)")
+            }
         );
     }
-    Ok(if problems == 0 { Exit::Success } else { Exit::CheckFailed })
+    Ok(if problems == 0 {
+        Exit::Success
+    } else {
+        Exit::CheckFailed
+    })
 }

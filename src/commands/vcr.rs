@@ -31,8 +31,9 @@ pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit
         RecordMode::None => Mode::None,
     };
     let timeout = match &args.upstream_timeout {
-        Some(text) => crate::duration::parse(text)
-            .map_err(|e| anyhow::anyhow!("--upstream-timeout: {e}"))?,
+        Some(text) => {
+            crate::duration::parse(text).map_err(|e| anyhow::anyhow!("--upstream-timeout: {e}"))?
+        }
         None => DEFAULT_UPSTREAM_TIMEOUT,
     };
     let config = proxy_config(
@@ -91,7 +92,12 @@ fn proxy_config(
     })
 }
 
-fn run(globals: &Globals, config: ProxyConfig, args: &ProxyArgs, verb: &str) -> anyhow::Result<Exit> {
+fn run(
+    globals: &Globals,
+    config: ProxyConfig,
+    args: &ProxyArgs,
+    verb: &str,
+) -> anyhow::Result<Exit> {
     let mode = config.mode;
     let runtime = super::runtime()?;
     let (summary, child_exit, flush_errors) = runtime.block_on(async {
@@ -107,15 +113,10 @@ fn run(globals: &Globals, config: ProxyConfig, args: &ProxyArgs, verb: &str) -> 
         server::announce(args.ready_file.as_deref(), addr)?;
         let env = child_env(&format!("http://{addr}"), mode == Mode::None);
 
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handler_proxy = proxy.clone();
-        let server = tokio::spawn(server::serve(
-            listener,
-            move |request| handler_proxy.clone().handle(request),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let server = server::Running::spawn(listener, move |request| {
+            handler_proxy.clone().handle(request)
+        })?;
 
         let child_exit = if args.command.is_empty() {
             if !globals.quiet {
@@ -129,8 +130,7 @@ fn run(globals: &Globals, config: ProxyConfig, args: &ProxyArgs, verb: &str) -> 
         } else {
             Some(child::run(&args.command, &env).await?)
         };
-        let _ = stop.send(());
-        let _ = server.await;
+        server.stop().await;
         let flusher = proxy.clone();
         let flush_errors = tokio::task::spawn_blocking(move || flusher.flush_all())
             .await
@@ -158,7 +158,10 @@ fn run(globals: &Globals, config: ProxyConfig, args: &ProxyArgs, verb: &str) -> 
 fn child_env(base: &str, replay: bool) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([
         ("OPENAI_BASE_URL".to_string(), format!("{base}/openai/v1")),
-        ("ANTHROPIC_BASE_URL".to_string(), format!("{base}/anthropic")),
+        (
+            "ANTHROPIC_BASE_URL".to_string(),
+            format!("{base}/anthropic"),
+        ),
         ("TRACEFORGE_PROXY_URL".to_string(), base.to_string()),
     ]);
     if replay {
@@ -192,11 +195,7 @@ fn render_summary(verb: &str, summary: &Summary) -> String {
             .max()
             .unwrap_or(0)
             .max("cassette".len());
-        let _ = writeln!(
-            out,
-            "  {:<width$}  recorded  replayed  missed",
-            "cassette"
-        );
+        let _ = writeln!(out, "  {:<width$}  recorded  replayed  missed", "cassette");
         for (name, c) in &summary.cassettes {
             let mut notes = Vec::new();
             if c.incomplete > 0 {

@@ -62,7 +62,11 @@ pub fn is_terminal(event: &StreamEvent) -> bool {
         "response.incomplete",
         "error",
     ];
-    if event.event.as_deref().is_some_and(|e| TERMINAL.contains(&e)) {
+    if event
+        .event
+        .as_deref()
+        .is_some_and(|e| TERMINAL.contains(&e))
+    {
         return true;
     }
     match &event.data {
@@ -224,8 +228,14 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
                     name: String::new(),
                     arguments: String::new(),
                 });
-                entry.name.push_str(&str_at(call, "/function/name"));
-                entry.arguments.push_str(&str_at(call, "/function/arguments"));
+                // OpenAI sends the name once; some compatible servers repeat it in every delta.
+                let name = str_at(call, "/function/name");
+                if entry.name != name {
+                    entry.name.push_str(&name);
+                }
+                entry
+                    .arguments
+                    .push_str(&str_at(call, "/function/arguments"));
             }
             continue;
         }
@@ -308,17 +318,38 @@ mod tests {
     #[test]
     fn anthropic_stream_usage_and_tool_use() {
         let response = stream(vec![
-            event(Some("message_start"), json!({"type": "message_start", "message": {"model": "claude-x", "usage": {"input_tokens": 12, "output_tokens": 1}}})),
-            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}})),
-            event(Some("content_block_start"), json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "name": "get_weather"}})),
-            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"city\":"}})),
-            event(Some("content_block_delta"), json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}})),
-            event(Some("message_delta"), json!({"type": "message_delta", "usage": {"output_tokens": 30}})),
+            event(
+                Some("message_start"),
+                json!({"type": "message_start", "message": {"model": "claude-x", "usage": {"input_tokens": 12, "output_tokens": 1}}}),
+            ),
+            event(
+                Some("content_block_delta"),
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}}),
+            ),
+            event(
+                Some("content_block_start"),
+                json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "name": "get_weather"}}),
+            ),
+            event(
+                Some("content_block_delta"),
+                json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"city\":"}}),
+            ),
+            event(
+                Some("content_block_delta"),
+                json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}}),
+            ),
+            event(
+                Some("message_delta"),
+                json!({"type": "message_delta", "usage": {"output_tokens": 30}}),
+            ),
             event(Some("message_stop"), json!({"type": "message_stop"})),
         ]);
         let usage = usage(&response).unwrap();
         assert_eq!(usage.model.as_deref(), Some("claude-x"));
-        assert_eq!((usage.input_tokens, usage.output_tokens), (Some(12), Some(30)));
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens),
+            (Some(12), Some(30))
+        );
         let assembled = assemble(&response);
         assert_eq!(assembled.text, "Hi");
         assert_eq!(
@@ -328,7 +359,9 @@ mod tests {
                 arguments: "{\"city\":\"Paris\"}".into()
             }]
         );
-        assert!(is_terminal(response.stream.as_ref().unwrap().last().unwrap()));
+        assert!(is_terminal(
+            response.stream.as_ref().unwrap().last().unwrap()
+        ));
     }
 
     #[test]
@@ -345,7 +378,10 @@ mod tests {
             incomplete: false,
         };
         let usage = usage(&response).unwrap();
-        assert_eq!((usage.input_tokens, usage.output_tokens), (Some(5), Some(2)));
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens),
+            (Some(5), Some(2))
+        );
         let assembled = assemble(&response);
         assert_eq!(assembled.text, "Hello");
         assert_eq!(assembled.tool_calls[0].name, "f");

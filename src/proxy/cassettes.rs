@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::replay::Rendered;
@@ -54,6 +55,8 @@ pub struct OpenCassette {
     state: Mutex<State>,
     /// Serialises writes of this cassette's file; each write snapshots the latest state.
     writer: Mutex<()>,
+    /// A write is already scheduled; new interactions ride along with it.
+    pub(super) flush_scheduled: AtomicBool,
 }
 
 struct State {
@@ -66,7 +69,12 @@ struct State {
 }
 
 impl OpenCassette {
-    fn new(name: CassetteName, path: PathBuf, cassette: Option<Cassette>, rules: &MatchRules) -> Self {
+    fn new(
+        name: CassetteName,
+        path: PathBuf,
+        cassette: Option<Cassette>,
+        rules: &MatchRules,
+    ) -> Self {
         let existed = cassette.is_some();
         let mut recorded = Vec::new();
         let mut index: HashMap<MatchKey, Vec<usize>> = HashMap::new();
@@ -92,6 +100,7 @@ impl OpenCassette {
                 dirty: false,
             }),
             writer: Mutex::new(()),
+            flush_scheduled: AtomicBool::new(false),
         }
     }
 
@@ -258,7 +267,10 @@ impl CassetteSet {
 
     /// Every successfully opened cassette, sorted by name.
     pub fn all(&self) -> Vec<Arc<OpenCassette>> {
-        self.read().values().filter_map(|o| o.clone().ok()).collect()
+        self.read()
+            .values()
+            .filter_map(|o| o.clone().ok())
+            .collect()
     }
 
     /// Every cassette that failed to open, with its error.

@@ -10,6 +10,7 @@ mod replay;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +29,10 @@ pub use replay::MISS_STATUS;
 
 /// The header that picks a cassette per request.
 pub const CASSETTE_HEADER: &str = "x-traceforge-cassette";
+
+/// How long a recorded interaction may wait for its cassette to be written, so bursts share
+/// one write.
+const FLUSH_DELAY: Duration = Duration::from_millis(50);
 
 /// Request bodies above this size are refused with 413 rather than held in memory.
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
@@ -161,7 +166,10 @@ impl Proxy {
             Ok(name) => name,
             Err(e) => {
                 let message = format!("traceforge: {CASSETTE_HEADER}: {e}");
-                return json_response(400, &provider.error_body(400, "traceforge_bad_cassette", &message));
+                return json_response(
+                    400,
+                    &provider.error_body(400, "traceforge_bad_cassette", &message),
+                );
             }
         };
 
@@ -175,7 +183,10 @@ impl Proxy {
                     ),
                     _ => "traceforge: the request body could not be read".to_string(),
                 };
-                return json_response(status, &provider.error_body(status, "traceforge_bad_request", &message));
+                return json_response(
+                    status,
+                    &provider.error_body(status, "traceforge_bad_request", &message),
+                );
             }
         };
 
@@ -191,7 +202,10 @@ impl Proxy {
                     eprintln!("traceforge: error: {error}");
                 }
                 let message = format!("traceforge: cassette \"{name}\" cannot be read: {error}");
-                return json_response(500, &provider.error_body(500, "traceforge_bad_cassette", &message));
+                return json_response(
+                    500,
+                    &provider.error_body(500, "traceforge_bad_cassette", &message),
+                );
             }
         };
 
@@ -229,7 +243,9 @@ impl Proxy {
                 Lookup::Miss(miss) if !may_record => {
                     cassette.count(|c| c.missed += 1);
                     let reason = match mode {
-                        Mode::Once => "mode `once` replays an existing cassette and records nothing new",
+                        Mode::Once => {
+                            "mode `once` replays an existing cassette and records nothing new"
+                        }
                         _ => "replay mode never forwards requests",
                     };
                     let (response, report) =
@@ -264,16 +280,27 @@ impl Proxy {
         )
     }
 
-    /// Stores an interaction recorded by this run and writes its cassette.
-    async fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
+    /// Stores an interaction recorded by this run and schedules a write of its cassette.
+    /// Writes are coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share
+    /// one atomic rewrite, so a burst of recordings does not rewrite the file per interaction.
+    fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         let keep_old = self.config.mode.keeps_old();
         cassette.push(interaction, keep_old);
-        let result = tokio::task::spawn_blocking(move || cassette.flush(keep_old)).await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("traceforge: error: writing cassette failed: {e}; will retry"),
-            Err(e) => eprintln!("traceforge: error: writing cassette failed: {e}"),
+        if cassette.flush_scheduled.swap(true, Ordering::AcqRel) {
+            return;
         }
+        tokio::spawn(async move {
+            tokio::time::sleep(FLUSH_DELAY).await;
+            // Cleared before the write snapshots the state: anything pushed after the
+            // snapshot schedules the next write.
+            cassette.flush_scheduled.store(false, Ordering::Release);
+            let result = tokio::task::spawn_blocking(move || cassette.flush(keep_old)).await;
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("traceforge: error: {e}; will retry at the next write"),
+                Err(e) => eprintln!("traceforge: error: writing cassette failed: {e}"),
+            }
+        });
     }
 
     /// Writes every cassette with unwritten interactions; returns the errors.
@@ -316,7 +343,10 @@ fn route(path: &str) -> Option<(&str, &str)> {
 }
 
 async fn read_body(body: Incoming) -> Result<Bytes, u16> {
-    match http_body_util::Limited::new(body, MAX_REQUEST_BODY).collect().await {
+    match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(413),
         Err(_) => Err(400),

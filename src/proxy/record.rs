@@ -123,7 +123,8 @@ pub(super) async fn forward(
                 3 => scope.step = value,
                 _ => scope.parent_step = value,
             }
-        } else if !UNRECORDED_REQUEST_HEADERS.contains(&lower) && !lower.starts_with("x-traceforge-")
+        } else if !UNRECORDED_REQUEST_HEADERS.contains(&lower)
+            && !lower.starts_with("x-traceforge-")
         {
             append(&mut stored_request.headers, lower, value);
         }
@@ -217,7 +218,7 @@ pub(super) async fn forward(
             );
         }
         proxy.config().redactor.interaction(&mut interaction);
-        proxy.store(cassette, interaction).await;
+        proxy.store(cassette, interaction);
     });
 
     let mut response = http::Response::new(ResponseBody::Fallible(rx));

@@ -48,7 +48,9 @@ impl Rendered {
         let body = match (&response.stream, &response.body) {
             (Some(events), _) => {
                 let mut out = Vec::new();
-                events.iter().for_each(|event| sse::write_event(event, &mut out));
+                events
+                    .iter()
+                    .for_each(|event| sse::write_event(event, &mut out));
                 if !headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
                     headers.push((CONTENT_TYPE, HeaderValue::from_static("text/event-stream")));
                 }
@@ -93,7 +95,10 @@ pub fn miss(
             .enumerate()
             .map(|(i, r)| (i, RequestView::from(&r.interaction.request))),
     );
-    let shown = format!("{} {} {}", requested.method, requested.upstream, requested.path);
+    let shown = format!(
+        "{} {} {}",
+        requested.method, requested.upstream, requested.path
+    );
     let mut report = format!(
         "traceforge: replay miss in cassette \"{}\" ({})\n  request: {shown}\n",
         cassette.name,
@@ -136,7 +141,11 @@ pub fn miss(
                     d.field, d.recorded, d.requested
                 );
             }
-            let fields: Vec<&str> = differences.iter().map(|d| d.field.as_str()).take(5).collect();
+            let fields: Vec<&str> = differences
+                .iter()
+                .map(|d| d.field.as_str())
+                .take(5)
+                .collect();
             let _ = write!(message, ", which differs at {}", fields.join(", "));
         }
         let diff = rules.body_diff(requested, view);

@@ -1,0 +1,230 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[traceforge] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'traceforge'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'traceforge'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand vcr 'Record, replay, import and inspect cassettes'
+            cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+            cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;vcr'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand record 'Proxy to the real upstreams and record every interaction into cassettes'
+            cand replay 'Answer every request from cassettes, offline; a request never recorded is a miss'
+            cand import 'Convert cassettes from another tool into traceforge cassettes'
+            cand list 'List cassettes with their interaction counts'
+            cand show 'Print one cassette in a readable form'
+            cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;vcr;record'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --cassette 'Cassette for requests without an X-TraceForge-Cassette header'
+            cand --listen 'Address to listen on; port 0 picks a free port'
+            cand --ready-file 'Write the bound address (host:port) to this file once listening'
+            cand --match 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]'
+            cand --mode 'When to forward and record [default: new-episodes; required when CI is set]'
+            cand --upstream 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434'
+            cand --upstream-timeout 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;replay'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --cassette 'Cassette for requests without an X-TraceForge-Cassette header'
+            cand --listen 'Address to listen on; port 0 picks a free port'
+            cand --ready-file 'Write the bound address (host:port) to this file once listening'
+            cand --match 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;import'= {
+            cand --from 'Format of the files to import'
+            cand --cassettes 'Directory to write cassettes into [default: cassettes]'
+            cand --cassette 'Cassette name to use (only with a single FILE)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand --force 'Overwrite cassettes that already exist'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;list'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;show'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;verify'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;help'= {
+            cand record 'Proxy to the real upstreams and record every interaction into cassettes'
+            cand replay 'Answer every request from cassettes, offline; a request never recorded is a miss'
+            cand import 'Convert cassettes from another tool into traceforge cassettes'
+            cand list 'List cassettes with their interaction counts'
+            cand show 'Print one cassette in a readable form'
+            cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;vcr;help;record'= {
+        }
+        &'traceforge;vcr;help;replay'= {
+        }
+        &'traceforge;vcr;help;import'= {
+        }
+        &'traceforge;vcr;help;list'= {
+        }
+        &'traceforge;vcr;help;show'= {
+        }
+        &'traceforge;vcr;help;verify'= {
+        }
+        &'traceforge;vcr;help;help'= {
+        }
+        &'traceforge;mock-llm'= {
+            cand --listen 'Address to listen on; port 0 picks a free port'
+            cand --ready-file 'Write the bound address (host:port) to this file once listening'
+            cand --first-event-delay 'Delay before the first streamed event (e.g. 200ms)'
+            cand --event-delay 'Delay between streamed events (e.g. 20ms)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;demo'= {
+            cand --keep 'Keep the demo''s cassettes in this directory instead of a temporary one'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;completions'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;help'= {
+            cand vcr 'Record, replay, import and inspect cassettes'
+            cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+            cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;help;vcr'= {
+            cand record 'Proxy to the real upstreams and record every interaction into cassettes'
+            cand replay 'Answer every request from cassettes, offline; a request never recorded is a miss'
+            cand import 'Convert cassettes from another tool into traceforge cassettes'
+            cand list 'List cassettes with their interaction counts'
+            cand show 'Print one cassette in a readable form'
+            cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+        }
+        &'traceforge;help;vcr;record'= {
+        }
+        &'traceforge;help;vcr;replay'= {
+        }
+        &'traceforge;help;vcr;import'= {
+        }
+        &'traceforge;help;vcr;list'= {
+        }
+        &'traceforge;help;vcr;show'= {
+        }
+        &'traceforge;help;vcr;verify'= {
+        }
+        &'traceforge;help;mock-llm'= {
+        }
+        &'traceforge;help;demo'= {
+        }
+        &'traceforge;help;completions'= {
+        }
+        &'traceforge;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,171 @@
+//! The command line itself: the clap tree is valid, generated completions and man pages match
+//! the committed ones, and bad flags and files get one-line errors naming what is wrong.
+
+mod common;
+
+use std::path::Path;
+
+use clap::CommandFactory as _;
+use common::bin;
+
+#[test]
+fn the_clap_tree_is_consistent() {
+    traceforge::cli::Cli::command().debug_assert();
+}
+
+/// Compares generated text with the committed file, or rewrites it when
+/// `TRACEFORGE_UPDATE_GENERATED=1`.
+fn check_generated(path: &Path, generated: &str, stale: &mut Vec<String>) {
+    if std::env::var_os("TRACEFORGE_UPDATE_GENERATED").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, generated).unwrap();
+        return;
+    }
+    if std::fs::read_to_string(path).ok().as_deref() != Some(generated) {
+        stale.push(path.display().to_string());
+    }
+}
+
+#[test]
+fn committed_completions_and_man_pages_match_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for shell in traceforge::generated::SHELLS {
+        let path = root
+            .join("completions")
+            .join(traceforge::generated::completion_file(shell));
+        check_generated(&path, &traceforge::generated::completion(shell), &mut stale);
+    }
+    let pages = traceforge::generated::man_pages();
+    assert!(pages
+        .iter()
+        .any(|(name, _)| name == "traceforge-vcr-record.1"));
+    for (name, text) in &pages {
+        check_generated(&root.join("man").join(name), text, &mut stale);
+    }
+    assert!(
+        stale.is_empty(),
+        "generated files are out of date: {stale:?}\nrun: TRACEFORGE_UPDATE_GENERATED=1 cargo test --test cli"
+    );
+}
+
+#[test]
+fn completions_command_prints_a_script() {
+    let output = std::process::Command::new(bin())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let script = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        script.contains("traceforge__subcmd__vcr__subcmd__record"),
+        "bash completion covers subcommands"
+    );
+}
+
+fn run(args: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_flags_and_config_files_name_the_problem_and_exit_2() {
+    let work = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["vcr", "record", "--upstream", "nonsense", "--", "true"],
+            "error: --upstream nonsense: expected NAME=URL",
+        ),
+        (
+            &["vcr", "record", "--upstream", "x=ftp://h", "--", "true"],
+            "must be http or https",
+        ),
+        (
+            &["vcr", "record", "--upstream-timeout", "soon", "--", "true"],
+            "error: --upstream-timeout: duration \"soon\"",
+        ),
+        (
+            &["vcr", "replay", "--cassette", "../up", "--", "true"],
+            "error: --cassette: invalid cassette name \"../up\"",
+        ),
+        (
+            &["vcr", "replay", "--match", "method,colour", "--", "true"],
+            "error: --match method,colour: unknown match field \"colour\"",
+        ),
+        (
+            &["vcr", "replay", "--listen", "localhost", "--", "true"],
+            "error: --listen localhost:",
+        ),
+        (
+            &["mock-llm", "--event-delay", "5"],
+            "error: --event-delay: duration \"5\" needs a unit",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, _, stderr) = run(args, work.path());
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{stderr}"
+        );
+    }
+
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "cassettes: c\nupstream: {}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["vcr", "list"], work.path());
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("error: traceforge.yaml:2:1: unknown field `upstream`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn verify_names_file_and_interaction_for_secrets_and_malformed_files() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("leaky.yaml"),
+        "version: 1\ncassette: leaky\ninteractions:\n- id: 4\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/x\n    headers: {authorization: Bearer sk-live-abcdefghijklmnopqrstuvwx}\n  response:\n    status: 200\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("mangled.yaml"), "version: 1\ncassette: [\n").unwrap();
+    let (code, stdout, _) = run(&["vcr", "verify", "--cassettes", "c"], work.path());
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(
+            "leaky.yaml: interaction 4: secret-shaped value in request.headers.authorization"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("mangled.yaml:2:"), "{stdout}");
+
+    let (code, stdout, _) = run(
+        &["vcr", "list", "--cassettes", "c", "--format", "json"],
+        work.path(),
+    );
+    assert_eq!(code, Some(1), "a broken cassette makes list fail");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["cassettes"][0]["name"], "leaky");
+    assert_eq!(doc["cassettes"][0]["interactions"], 1);
+    assert!(doc["cassettes"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("mangled.yaml:2:"));
+}
