@@ -854,3 +854,106 @@ fn a_wrapped_command_gets_the_proxy_environment_and_its_exit_status_wins() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("1 missed"), "{stderr}");
 }
+
+#[test]
+fn replay_answers_for_upstreams_that_only_the_recording_knew() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let args = record_args(
+        dir.to_str().unwrap(),
+        "http://127.0.0.1:9",
+        &["--upstream", &format!("ollama=http://{}", mock.addr)],
+    );
+    let recorder = start(work.path(), &args);
+    let recorded = rt.block_on(post(
+        &recorder.url("/ollama/v1/chat/completions"),
+        &chat("local model", false),
+        &[],
+    ));
+    assert_eq!(recorded.status, 200);
+    recorder.stop();
+    rt.block_on(mock.stop());
+    let replayer = start(
+        work.path(),
+        &[
+            "vcr".into(),
+            "replay".into(),
+            "--cassettes".into(),
+            dir.to_str().unwrap().into(),
+        ],
+    );
+    let replayed = rt.block_on(post(
+        &replayer.url("/ollama/v1/chat/completions"),
+        &chat("local model", false),
+        &[],
+    ));
+    assert_eq!(replayed, recorded);
+    assert!(replayer.stop().status.success());
+}
+
+#[test]
+fn oversized_request_bodies_are_refused_with_413() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let replayer = start(
+        work.path(),
+        &[
+            "vcr".into(),
+            "replay".into(),
+            "--cassettes".into(),
+            "c".into(),
+        ],
+    );
+    let huge = vec![b'x'; traceforge::proxy::MAX_REQUEST_BODY + 1];
+    let response = rt.block_on(post_raw(
+        &replayer.url("/openai/v1/chat/completions"),
+        huge,
+        &[],
+    ));
+    assert_eq!(response.status, 413);
+    assert!(response.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("larger than 32 MiB"));
+    replayer.stop();
+}
+
+#[test]
+fn sigterm_reaches_the_wrapped_command_and_its_status_is_returned() {
+    let work = tempfile::tempdir().unwrap();
+    let started = work.path().join("started");
+    let script = format!(
+        "trap 'exit 7' TERM; touch {}; while true; do sleep 0.05; done",
+        started.display()
+    );
+    let mut child = std::process::Command::new(bin())
+        .current_dir(work.path())
+        .args([
+            "vcr",
+            "replay",
+            "--cassettes",
+            "c",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+}

@@ -4,6 +4,7 @@
 //! The default key is method, upstream, path, sorted query and the body as canonical JSON (keys
 //! sorted, numbers normalised), because for LLM calls the body is the request.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -241,9 +242,9 @@ impl MatchRules {
         }
         key.push('\n');
         if self.uses(Field::Body) {
-            match self.normalised_body(request.body) {
-                Some(Value::String(text)) => key.push_str(&text),
-                Some(value) => write_canonical(&value, &mut key),
+            match self.normalised_body(request.body).as_deref() {
+                Some(Value::String(text)) => key.push_str(text),
+                Some(value) => write_canonical(value, &mut key),
                 None => {}
             }
         }
@@ -262,17 +263,19 @@ impl MatchRules {
     }
 
     /// The body as matching sees it: JSON with ignored fields removed, or text as a JSON string.
-    fn normalised_body(&self, body: Option<&Body>) -> Option<Value> {
+    /// Borrowed when nothing is ignored, which keeps the replay hot path free of copies.
+    fn normalised_body<'b>(&self, body: Option<&'b Body>) -> Option<Cow<'b, Value>> {
         match body? {
+            Body::Json(value) if self.ignore_body_fields.is_empty() => Some(Cow::Borrowed(value)),
             Body::Json(value) => {
                 let mut value = value.clone();
                 for path in &self.ignore_body_fields {
                     path.remove_from(&mut value);
                 }
-                Some(value)
+                Some(Cow::Owned(value))
             }
-            Body::Text(text) => Some(Value::String(text.clone())),
-            Body::Base64(data) => Some(Value::String(format!("base64:{data}"))),
+            Body::Text(text) => Some(Cow::Owned(Value::String(text.clone()))),
+            Body::Base64(data) => Some(Cow::Owned(Value::String(format!("base64:{data}")))),
         }
     }
 
@@ -319,7 +322,7 @@ impl MatchRules {
         if self.uses(Field::Body) {
             let a = self.normalised_body(recorded.body);
             let b = self.normalised_body(requested.body);
-            json_differences("$", a.as_ref(), b.as_ref(), &mut out);
+            json_differences("$", a.as_deref(), b.as_deref(), &mut out);
         }
         out
     }
@@ -350,10 +353,10 @@ impl MatchRules {
 
     /// A unified text diff of the two bodies as matching sees them (pretty, keys sorted).
     pub fn body_diff(&self, requested: RequestView<'_>, recorded: RequestView<'_>) -> String {
-        let render = |body| match self.normalised_body(body) {
-            Some(Value::String(text)) => text,
+        let render = |body| match self.normalised_body(body).as_deref() {
+            Some(Value::String(text)) => text.clone(),
             Some(value) => {
-                let sorted = sort_keys(&value);
+                let sorted = sort_keys(value);
                 serde_json::to_string_pretty(&sorted).unwrap_or_default()
             }
             None => String::new(),

@@ -46,6 +46,14 @@ pub struct Recorded {
     pub rendered: Rendered,
 }
 
+/// The recorded interactions sharing one match key, in recorded order, and how many of them
+/// this run has replayed.
+#[derive(Default)]
+struct Replays {
+    positions: Vec<usize>,
+    next: usize,
+}
+
 /// One open cassette.
 pub struct OpenCassette {
     pub name: CassetteName,
@@ -61,8 +69,7 @@ pub struct OpenCassette {
 
 struct State {
     recorded: Vec<Arc<Recorded>>,
-    index: HashMap<MatchKey, Vec<usize>>,
-    cursors: HashMap<MatchKey, usize>,
+    index: HashMap<MatchKey, Replays>,
     fresh: Vec<Interaction>,
     counts: Counts,
     dirty: bool,
@@ -77,10 +84,10 @@ impl OpenCassette {
     ) -> Self {
         let existed = cassette.is_some();
         let mut recorded = Vec::new();
-        let mut index: HashMap<MatchKey, Vec<usize>> = HashMap::new();
+        let mut index: HashMap<MatchKey, Replays> = HashMap::new();
         for interaction in cassette.map(|c| c.interactions).unwrap_or_default() {
             let key = rules.key(RequestView::from(&interaction.request));
-            index.entry(key).or_default().push(recorded.len());
+            index.entry(key).or_default().positions.push(recorded.len());
             let rendered = Rendered::new(&interaction.response);
             recorded.push(Arc::new(Recorded {
                 interaction,
@@ -94,7 +101,6 @@ impl OpenCassette {
             state: Mutex::new(State {
                 recorded,
                 index,
-                cursors: HashMap::new(),
                 fresh: Vec::new(),
                 counts: Counts::default(),
                 dirty: false,
@@ -114,24 +120,21 @@ impl OpenCassette {
     pub fn lookup(&self, key: &MatchKey, allow_repeats: bool) -> Lookup {
         let mut state = self.lock();
         let State {
-            recorded,
-            index,
-            cursors,
-            ..
+            recorded, index, ..
         } = &mut *state;
-        let Some(positions) = index.get(key) else {
+        let Some(replays) = index.get_mut(key) else {
             return Lookup::Miss(Miss { exhausted: None });
         };
-        let cursor = cursors.entry(key.clone()).or_insert(0);
-        let position = if *cursor < positions.len() {
-            *cursor += 1;
-            positions[*cursor - 1]
+        let count = replays.positions.len();
+        let position = if replays.next < count {
+            replays.next += 1;
+            replays.positions[replays.next - 1]
         } else if allow_repeats {
-            positions[positions.len() - 1]
+            replays.positions[count - 1]
         } else {
-            let last = &recorded[positions[positions.len() - 1]];
+            let last = &recorded[replays.positions[count - 1]];
             return Lookup::Miss(Miss {
-                exhausted: Some((last.interaction.id, positions.len())),
+                exhausted: Some((last.interaction.id, count)),
             });
         };
         Lookup::Hit(recorded[position].clone())

@@ -1,0 +1,57 @@
+//! The peer for the replay benchmark: a minimal hyper 1 HTTP/1.1 server that answers every
+//! request with the same fixed bytes (the recorded response the replay server serves), so the
+//! ratio measures what traceforge adds on top of hyper itself.
+//!
+//! Usage: bare_hyper ADDR RESPONSE_BODY_FILE [CONTENT_TYPE]
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".into());
+    let body_file = args
+        .next()
+        .expect("usage: bare_hyper ADDR BODY_FILE [CONTENT_TYPE]");
+    let content_type = args.next().unwrap_or_else(|| "application/json".into());
+    let body = Bytes::from(std::fs::read(&body_file).expect("readable body file"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+        println!("{}", listener.local_addr().expect("addr"));
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let body = body.clone();
+            let content_type = content_type.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: http::Request<hyper::body::Incoming>| {
+                        let body = body.clone();
+                        let content_type = content_type.clone();
+                        async move {
+                            // Read the request body, as any real server (and the replay server) must.
+                            let _ = request.into_body().collect().await;
+                            let response = http::Response::builder()
+                                .header("content-type", content_type)
+                                .body(Full::new(body))
+                                .expect("valid response");
+                            Ok::<_, Infallible>(response)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+}
