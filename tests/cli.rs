@@ -169,3 +169,54 @@ fn verify_names_file_and_interaction_for_secrets_and_malformed_files() {
         .unwrap()
         .contains("mangled.yaml:2:"));
 }
+
+#[test]
+fn show_prints_a_readable_cassette() {
+    let work = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/vcrpy/openllmetry/anthropic_test_anthropic_tools_streaming_legacy.yaml");
+    let (code, _, stderr) = run(
+        &[
+            "vcr",
+            "import",
+            "--from",
+            "vcrpy",
+            "--cassettes",
+            "c",
+            "--cassette",
+            "tools",
+            fixture.to_str().unwrap(),
+        ],
+        work.path(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, _) = run(&["vcr", "show", "tools", "--cassettes", "c"], work.path());
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn a_replay_miss_report_reads_well() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cassette = serde_json::json!({"version": 1, "cassette": "refunds", "interactions": [{
+        "id": 1, "recorded_at": "2026-01-01T00:00:00Z",
+        "request": {"method": "POST", "upstream": "openai", "path": "/v1/chat/completions", "body": {"json": {
+            "model": "gpt-4o-mini", "temperature": 0, "messages": [{"role": "user", "content": "What is the refund policy?"}]}}},
+        "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": {"ok": true}}}}]});
+    std::fs::write(dir.join("refunds.yaml"), cassette.to_string()).unwrap();
+    let body = r#"{"model": "gpt-4o-mini", "temperature": 0.5, "messages": [{"role": "user", "content": "What is the return policy?"}]}"#;
+    let output = std::process::Command::new(bin())
+        .current_dir(work.path())
+        .env_remove("CI")
+        .args(["vcr", "replay", "--cassettes", "c", "--cassette", "refunds", "--", "sh", "-c"])
+        .arg(format!("curl -s -o /dev/null -H 'content-type: application/json' -d '{body}' \"$OPENAI_BASE_URL/chat/completions\""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    insta::with_settings!({filters => vec![(r"\(c/refunds.yaml\)", "(CASSETTES/refunds.yaml)")]}, {
+        insta::assert_snapshot!(stderr);
+    });
+}

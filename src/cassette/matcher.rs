@@ -361,8 +361,9 @@ impl MatchRules {
             }
             None => String::new(),
         };
-        let recorded = render(recorded.body);
-        let requested = render(requested.body);
+        // Both sides end in a newline so the diff carries no "no newline at end" noise.
+        let recorded = render(recorded.body) + "\n";
+        let requested = render(requested.body) + "\n";
         if recorded == requested {
             return String::new();
         }
