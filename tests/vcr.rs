@@ -29,6 +29,11 @@ fn record_args<'a>(dir: &'a str, mock: &'a str, extra: &[&'a str]) -> Vec<String
     args
 }
 
+/// `vcr replay --cassettes DIR` as a server.
+fn start_replay(cwd: &Path, dir: &str) -> ProxyProcess {
+    ProxyProcess::start(cwd, &["vcr", "replay", "--cassettes", dir])
+}
+
 fn start(cwd: &Path, args: &[String]) -> ProxyProcess {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ProxyProcess::start(cwd, &args)
@@ -105,15 +110,7 @@ fn record_then_replay_offline_gives_clients_the_same_responses() {
     rt.block_on(mock.stop());
 
     // The upstream is gone: replay must answer everything from the cassette.
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            cassettes.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), cassettes.to_str().unwrap());
     for ((label, path, body), before) in api_matrix().into_iter().zip(&recorded) {
         let after = rt.block_on(post(&replayer.url(path), &body, &[]));
         assert_eq!(after.status, before.status, "{label}");
@@ -169,15 +166,7 @@ fn a_replay_miss_explains_itself_and_fails_the_run() {
     rt.block_on(post(&recorder.url("/anthropic/v1/messages"), &json!({"model": "claude", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}), &[]));
     assert!(recorder.stop().status.success());
 
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            dir.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), dir.to_str().unwrap());
     let miss = rt.block_on(post(
         &replayer.url("/openai/v1/chat/completions"),
         &chat("What is the return policy?", false),
@@ -338,15 +327,7 @@ fn bad_routes_names_and_bodies_get_clear_errors() {
     );
 
     rt.block_on(mock.stop());
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            dir.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), dir.to_str().unwrap());
     let again = rt.block_on(post_raw(
         &replayer.url("/openai/v1/chat/completions"),
         b"this is not json".to_vec(),
@@ -376,15 +357,7 @@ fn a_malformed_cassette_is_named_with_its_position_and_others_still_replay() {
     )
     .unwrap();
 
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            dir.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), dir.to_str().unwrap());
     let ok = rt.block_on(post(
         &replayer.url("/openai/v1/chat/completions"),
         &chat("ok", false),
@@ -631,15 +604,7 @@ fn compressed_upstream_bodies_are_stored_decoded_and_replayed_plain() {
     assert!(!response.headers.contains_key("content-encoding"));
     rt.block_on(mock.stop());
 
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            dir.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), dir.to_str().unwrap());
     let replayed = rt.block_on(async {
         let response = reqwest::Client::new()
             .post(replayer.url("/openai/v1/chat/completions"))
@@ -875,15 +840,7 @@ fn replay_answers_for_upstreams_that_only_the_recording_knew() {
     assert_eq!(recorded.status, 200);
     recorder.stop();
     rt.block_on(mock.stop());
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            dir.to_str().unwrap().into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), dir.to_str().unwrap());
     let replayed = rt.block_on(post(
         &replayer.url("/ollama/v1/chat/completions"),
         &chat("local model", false),
@@ -897,15 +854,7 @@ fn replay_answers_for_upstreams_that_only_the_recording_knew() {
 fn oversized_request_bodies_are_refused_with_413() {
     let rt = runtime();
     let work = tempfile::tempdir().unwrap();
-    let replayer = start(
-        work.path(),
-        &[
-            "vcr".into(),
-            "replay".into(),
-            "--cassettes".into(),
-            "c".into(),
-        ],
-    );
+    let replayer = start_replay(work.path(), "c");
     let huge = vec![b'x'; traceforge::proxy::MAX_REQUEST_BODY + 1];
     let response = rt.block_on(post_raw(
         &replayer.url("/openai/v1/chat/completions"),
