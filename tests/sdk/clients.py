@@ -59,12 +59,12 @@ def run():
 
     ant = anthropic.Anthropic(max_retries=0)
     message = ant.messages.create(
-        model="claude-3-5-haiku-latest", max_tokens=200,
+        model="claude-haiku-4-5", max_tokens=200,
         messages=[{"role": "user", "content": "Hello Claude from the SDK"}])
     results["anthropic_plain"] = message.model_dump()
 
     with ant.messages.stream(
-            model="claude-3-5-haiku-latest", max_tokens=200, tools=WEATHER_ANTHROPIC,
+            model="claude-haiku-4-5", max_tokens=200, tools=WEATHER_ANTHROPIC,
             messages=[{"role": "user", "content": "What is the weather in Oslo?"}]) as s:
         final = s.get_final_message()
     assert any(block.type == "tool_use" for block in final.content), final
