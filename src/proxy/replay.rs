@@ -155,6 +155,13 @@ pub fn miss(
                 let _ = writeln!(report, "    {line}");
             }
         }
+    } else if !cassette.existed {
+        let note = format!(
+            "there is no cassette file at {} (record one with `traceforge vcr record`)",
+            cassette.path.display()
+        );
+        let _ = writeln!(report, "  {note}");
+        let _ = write!(message, "; {note}");
     } else {
         let _ = writeln!(report, "  the cassette has no recorded interactions");
         message.push_str("; the cassette has no recorded interactions");
