@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Cassette, CassetteName, FORMAT_VERSION};
+use super::{Cassette, CassetteName, Interaction, FORMAT_VERSION};
 use crate::yaml;
 
 /// Why a cassette file could not be read or written.
@@ -81,6 +81,36 @@ pub fn parse(path: &Path, text: &str) -> Result<Cassette, CassetteError> {
 /// Renders a cassette as YAML text, in the stable key order of the format.
 pub fn render(cassette: &Cassette) -> Result<String, yaml::YamlError> {
     yaml::to_string(cassette)
+}
+
+/// One interaction rendered as an item of the cassette's `interactions:` list. Joining items
+/// with [`render_with`] gives exactly what [`render`] gives for the whole cassette, so a writer
+/// can render each interaction once and reuse the text on every rewrite.
+pub fn render_item(interaction: &Interaction) -> Result<String, yaml::YamlError> {
+    yaml::to_string(&[interaction])
+}
+
+/// The cassette text for `name` with pre-rendered interaction items (see [`render_item`]).
+pub fn render_with(name: &str, items: &[&str]) -> Result<String, yaml::YamlError> {
+    let header = render(&Cassette::new(name))?;
+    if items.is_empty() {
+        return Ok(header);
+    }
+    let header = header
+        .strip_suffix("interactions: []\n")
+        .ok_or_else(|| yaml::YamlError {
+            line: None,
+            column: None,
+            message: "unexpected cassette header layout".into(),
+        })?;
+    let mut text =
+        String::with_capacity(header.len() + 14 + items.iter().map(|i| i.len()).sum::<usize>());
+    text.push_str(header);
+    text.push_str("interactions:\n");
+    for item in items {
+        text.push_str(item);
+    }
+    Ok(text)
 }
 
 /// Writes `cassette` to `path` atomically, creating parent directories as needed.
@@ -176,6 +206,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("version 7 is not supported"), "{err}");
+    }
+
+    #[test]
+    fn item_rendering_joins_into_the_whole_cassette() {
+        let text = "version: 1\ncassette: 'a: b'\ninteractions:\n- id: 1\n  recorded_at: t\n  request: {method: GET, upstream: o, path: /x}\n  response: {status: 200, stream: [{at_ms: 1, data: {text: '[DONE]'}}]}\n- id: 2\n  recorded_at: t\n  request: {method: GET, upstream: o, path: /y, body: {json: {k: [1, 2.5]}}}\n  response: {status: 404}\n";
+        let cassette = parse(Path::new("x.yaml"), text).unwrap();
+        let items: Vec<String> = cassette
+            .interactions
+            .iter()
+            .map(|i| render_item(i).unwrap())
+            .collect();
+        let items: Vec<&str> = items.iter().map(String::as_str).collect();
+        assert_eq!(
+            render_with("a: b", &items).unwrap(),
+            render(&cassette).unwrap()
+        );
+        assert_eq!(
+            render_with("e", &[]).unwrap(),
+            render(&Cassette::new("e")).unwrap()
+        );
     }
 
     #[test]

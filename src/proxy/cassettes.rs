@@ -61,8 +61,9 @@ pub struct OpenCassette {
     /// The file existed when the run opened it (decides `once` mode).
     pub existed: bool,
     state: Mutex<State>,
-    /// Serialises writes of this cassette's file; each write snapshots the latest state.
-    writer: Mutex<()>,
+    /// Serialises writes of this cassette's file (each write snapshots the latest state) and
+    /// keeps every interaction's rendered YAML, so a rewrite costs a copy, not a serialisation.
+    writer: Mutex<RenderedYaml>,
     /// A write is already scheduled; new interactions ride along with it.
     pub(super) flush_scheduled: AtomicBool,
 }
@@ -70,7 +71,7 @@ pub struct OpenCassette {
 struct State {
     recorded: Vec<Arc<Recorded>>,
     index: HashMap<MatchKey, Replays>,
-    fresh: Vec<Interaction>,
+    fresh: Vec<Arc<Interaction>>,
     counts: Counts,
     dirty: bool,
 }
@@ -105,7 +106,7 @@ impl OpenCassette {
                 counts: Counts::default(),
                 dirty: false,
             }),
-            writer: Mutex::new(()),
+            writer: Mutex::new(RenderedYaml::default()),
             flush_scheduled: AtomicBool::new(false),
         }
     }
@@ -154,7 +155,7 @@ impl OpenCassette {
     }
 
     /// Adds an interaction recorded in this run, giving it the next id.
-    pub fn push(&self, mut interaction: Interaction, keep_old: bool) {
+    pub fn push(&self, mut interaction: Interaction, keep_old: bool) -> Arc<Interaction> {
         let mut state = self.lock();
         let old_max = if keep_old {
             state.recorded.iter().map(|r| r.interaction.id).max()
@@ -167,34 +168,62 @@ impl OpenCassette {
             state.counts.incomplete += 1;
         }
         state.counts.recorded += 1;
-        state.fresh.push(interaction);
+        let interaction = Arc::new(interaction);
+        state.fresh.push(interaction.clone());
         state.dirty = true;
+        interaction
     }
 
     /// Writes the cassette if this run recorded anything since the last write. `keep_old`
     /// keeps the interactions that were on disk (every mode but `all`).
     pub fn flush(&self, keep_old: bool) -> Result<(), CassetteError> {
-        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let cassette = {
+        let mut rendered = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let (old, new) = {
             let mut state = self.lock();
             if !state.dirty {
                 return Ok(());
             }
             state.dirty = false;
-            let mut cassette = Cassette::new(self.name.as_str());
-            if keep_old {
-                cassette
-                    .interactions
-                    .extend(state.recorded.iter().map(|r| r.interaction.clone()));
-            }
-            cassette.interactions.extend(state.fresh.iter().cloned());
-            cassette
+            let old: Vec<Arc<Recorded>> = match keep_old && rendered.old.is_empty() {
+                true => state.recorded.clone(),
+                false => Vec::new(),
+            };
+            (old, state.fresh[rendered.fresh.len()..].to_vec())
         };
-        files::save(&self.path, &cassette).inspect_err(|_| {
+        let invalid = |e: crate::yaml::YamlError| CassetteError::Invalid {
+            path: self.path.clone(),
+            message: e.message,
+        };
+        for recorded in old {
+            rendered
+                .old
+                .push(files::render_item(&recorded.interaction).map_err(invalid)?);
+        }
+        for interaction in new {
+            rendered
+                .fresh
+                .push(files::render_item(&interaction).map_err(invalid)?);
+        }
+        let mut items: Vec<&str> = Vec::new();
+        if keep_old {
+            items.extend(rendered.old.iter().map(String::as_str));
+        }
+        items.extend(rendered.fresh.iter().map(String::as_str));
+        let text = files::render_with(self.name.as_str(), &items).map_err(invalid)?;
+        files::write_atomically(&self.path, text.as_bytes()).inspect_err(|_| {
             // Try again at the next flush.
             self.lock().dirty = true;
         })
     }
+}
+
+/// The YAML of every interaction written so far, in cassette order.
+#[derive(Default)]
+struct RenderedYaml {
+    /// The interactions that were on disk when the cassette opened.
+    old: Vec<String>,
+    /// The interactions this run recorded.
+    fresh: Vec<String>,
 }
 
 /// What opening a cassette gave: the cassette, or the load error to answer with.

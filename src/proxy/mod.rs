@@ -32,7 +32,7 @@ pub const CASSETTE_HEADER: &str = "x-traceforge-cassette";
 
 /// How long a recorded interaction may wait for its cassette to be written, so bursts share
 /// one write.
-const FLUSH_DELAY: Duration = Duration::from_millis(50);
+const FLUSH_DELAY: Duration = Duration::from_millis(200);
 
 /// Request bodies above this size are refused with 413 rather than held in memory.
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
