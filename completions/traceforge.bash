@@ -19,6 +19,9 @@ _traceforge() {
             traceforge,completions)
                 cmd="traceforge__subcmd__completions"
                 ;;
+            traceforge,db)
+                cmd="traceforge__subcmd__db"
+                ;;
             traceforge,demo)
                 cmd="traceforge__subcmd__demo"
                 ;;
@@ -28,11 +31,56 @@ _traceforge() {
             traceforge,mock-llm)
                 cmd="traceforge__subcmd__mock__subcmd__llm"
                 ;;
+            traceforge,sessions)
+                cmd="traceforge__subcmd__sessions"
+                ;;
+            traceforge,traces)
+                cmd="traceforge__subcmd__traces"
+                ;;
             traceforge,vcr)
                 cmd="traceforge__subcmd__vcr"
                 ;;
+            traceforge__subcmd__db,backup)
+                cmd="traceforge__subcmd__db__subcmd__backup"
+                ;;
+            traceforge__subcmd__db,check)
+                cmd="traceforge__subcmd__db__subcmd__check"
+                ;;
+            traceforge__subcmd__db,help)
+                cmd="traceforge__subcmd__db__subcmd__help"
+                ;;
+            traceforge__subcmd__db,prune)
+                cmd="traceforge__subcmd__db__subcmd__prune"
+                ;;
+            traceforge__subcmd__db,stats)
+                cmd="traceforge__subcmd__db__subcmd__stats"
+                ;;
+            traceforge__subcmd__db,vacuum)
+                cmd="traceforge__subcmd__db__subcmd__vacuum"
+                ;;
+            traceforge__subcmd__db__subcmd__help,backup)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__backup"
+                ;;
+            traceforge__subcmd__db__subcmd__help,check)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__check"
+                ;;
+            traceforge__subcmd__db__subcmd__help,help)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__db__subcmd__help,prune)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__prune"
+                ;;
+            traceforge__subcmd__db__subcmd__help,stats)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__stats"
+                ;;
+            traceforge__subcmd__db__subcmd__help,vacuum)
+                cmd="traceforge__subcmd__db__subcmd__help__subcmd__vacuum"
+                ;;
             traceforge__subcmd__help,completions)
                 cmd="traceforge__subcmd__help__subcmd__completions"
+                ;;
+            traceforge__subcmd__help,db)
+                cmd="traceforge__subcmd__help__subcmd__db"
                 ;;
             traceforge__subcmd__help,demo)
                 cmd="traceforge__subcmd__help__subcmd__demo"
@@ -43,14 +91,56 @@ _traceforge() {
             traceforge__subcmd__help,mock-llm)
                 cmd="traceforge__subcmd__help__subcmd__mock__subcmd__llm"
                 ;;
+            traceforge__subcmd__help,sessions)
+                cmd="traceforge__subcmd__help__subcmd__sessions"
+                ;;
+            traceforge__subcmd__help,traces)
+                cmd="traceforge__subcmd__help__subcmd__traces"
+                ;;
             traceforge__subcmd__help,vcr)
                 cmd="traceforge__subcmd__help__subcmd__vcr"
+                ;;
+            traceforge__subcmd__help__subcmd__db,backup)
+                cmd="traceforge__subcmd__help__subcmd__db__subcmd__backup"
+                ;;
+            traceforge__subcmd__help__subcmd__db,check)
+                cmd="traceforge__subcmd__help__subcmd__db__subcmd__check"
+                ;;
+            traceforge__subcmd__help__subcmd__db,prune)
+                cmd="traceforge__subcmd__help__subcmd__db__subcmd__prune"
+                ;;
+            traceforge__subcmd__help__subcmd__db,stats)
+                cmd="traceforge__subcmd__help__subcmd__db__subcmd__stats"
+                ;;
+            traceforge__subcmd__help__subcmd__db,vacuum)
+                cmd="traceforge__subcmd__help__subcmd__db__subcmd__vacuum"
+                ;;
+            traceforge__subcmd__help__subcmd__sessions,list)
+                cmd="traceforge__subcmd__help__subcmd__sessions__subcmd__list"
+                ;;
+            traceforge__subcmd__help__subcmd__sessions,show)
+                cmd="traceforge__subcmd__help__subcmd__sessions__subcmd__show"
+                ;;
+            traceforge__subcmd__help__subcmd__traces,export)
+                cmd="traceforge__subcmd__help__subcmd__traces__subcmd__export"
+                ;;
+            traceforge__subcmd__help__subcmd__traces,list)
+                cmd="traceforge__subcmd__help__subcmd__traces__subcmd__list"
+                ;;
+            traceforge__subcmd__help__subcmd__traces,search)
+                cmd="traceforge__subcmd__help__subcmd__traces__subcmd__search"
+                ;;
+            traceforge__subcmd__help__subcmd__traces,show)
+                cmd="traceforge__subcmd__help__subcmd__traces__subcmd__show"
                 ;;
             traceforge__subcmd__help__subcmd__vcr,import)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__import"
                 ;;
             traceforge__subcmd__help__subcmd__vcr,list)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__list"
+                ;;
+            traceforge__subcmd__help__subcmd__vcr,rebuild-from-cassettes)
+                cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes"
                 ;;
             traceforge__subcmd__help__subcmd__vcr,record)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__record"
@@ -64,6 +154,54 @@ _traceforge() {
             traceforge__subcmd__help__subcmd__vcr,verify)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__verify"
                 ;;
+            traceforge__subcmd__sessions,help)
+                cmd="traceforge__subcmd__sessions__subcmd__help"
+                ;;
+            traceforge__subcmd__sessions,list)
+                cmd="traceforge__subcmd__sessions__subcmd__list"
+                ;;
+            traceforge__subcmd__sessions,show)
+                cmd="traceforge__subcmd__sessions__subcmd__show"
+                ;;
+            traceforge__subcmd__sessions__subcmd__help,help)
+                cmd="traceforge__subcmd__sessions__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__sessions__subcmd__help,list)
+                cmd="traceforge__subcmd__sessions__subcmd__help__subcmd__list"
+                ;;
+            traceforge__subcmd__sessions__subcmd__help,show)
+                cmd="traceforge__subcmd__sessions__subcmd__help__subcmd__show"
+                ;;
+            traceforge__subcmd__traces,export)
+                cmd="traceforge__subcmd__traces__subcmd__export"
+                ;;
+            traceforge__subcmd__traces,help)
+                cmd="traceforge__subcmd__traces__subcmd__help"
+                ;;
+            traceforge__subcmd__traces,list)
+                cmd="traceforge__subcmd__traces__subcmd__list"
+                ;;
+            traceforge__subcmd__traces,search)
+                cmd="traceforge__subcmd__traces__subcmd__search"
+                ;;
+            traceforge__subcmd__traces,show)
+                cmd="traceforge__subcmd__traces__subcmd__show"
+                ;;
+            traceforge__subcmd__traces__subcmd__help,export)
+                cmd="traceforge__subcmd__traces__subcmd__help__subcmd__export"
+                ;;
+            traceforge__subcmd__traces__subcmd__help,help)
+                cmd="traceforge__subcmd__traces__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__traces__subcmd__help,list)
+                cmd="traceforge__subcmd__traces__subcmd__help__subcmd__list"
+                ;;
+            traceforge__subcmd__traces__subcmd__help,search)
+                cmd="traceforge__subcmd__traces__subcmd__help__subcmd__search"
+                ;;
+            traceforge__subcmd__traces__subcmd__help,show)
+                cmd="traceforge__subcmd__traces__subcmd__help__subcmd__show"
+                ;;
             traceforge__subcmd__vcr,help)
                 cmd="traceforge__subcmd__vcr__subcmd__help"
                 ;;
@@ -72,6 +210,9 @@ _traceforge() {
                 ;;
             traceforge__subcmd__vcr,list)
                 cmd="traceforge__subcmd__vcr__subcmd__list"
+                ;;
+            traceforge__subcmd__vcr,rebuild-from-cassettes)
+                cmd="traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes"
                 ;;
             traceforge__subcmd__vcr,record)
                 cmd="traceforge__subcmd__vcr__subcmd__record"
@@ -94,6 +235,9 @@ _traceforge() {
             traceforge__subcmd__vcr__subcmd__help,list)
                 cmd="traceforge__subcmd__vcr__subcmd__help__subcmd__list"
                 ;;
+            traceforge__subcmd__vcr__subcmd__help,rebuild-from-cassettes)
+                cmd="traceforge__subcmd__vcr__subcmd__help__subcmd__rebuild__subcmd__from__subcmd__cassettes"
+                ;;
             traceforge__subcmd__vcr__subcmd__help,record)
                 cmd="traceforge__subcmd__vcr__subcmd__help__subcmd__record"
                 ;;
@@ -113,13 +257,17 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --quiet --color --help --version vcr mock-llm demo completions help"
+            opts="-q -h -V --config --db --quiet --color --help --version vcr mock-llm demo traces sessions db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -135,13 +283,279 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__completions)
-            opts="-q -h -V --config --quiet --color --help --version bash elvish fish powershell zsh"
+            opts="-q -h -V --config --db --quiet --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db)
+            opts="-q -h -V --config --db --quiet --color --help --version check stats backup vacuum prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__backup)
+            opts="-q -h -V --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__check)
+            opts="-q -h -V --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help)
+            opts="check stats backup vacuum prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__help__subcmd__vacuum)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__prune)
+            opts="-q -h -V --older-than --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__stats)
+            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__db__subcmd__vacuum)
+            opts="-q -h -V --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -157,7 +571,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__demo)
-            opts="-q -h -V --keep --config --quiet --color --help --version"
+            opts="-q -h -V --keep --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +582,10 @@ _traceforge() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -183,7 +601,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help)
-            opts="vcr mock-llm demo completions help"
+            opts="vcr mock-llm demo traces sessions db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +617,90 @@ _traceforge() {
         traceforge__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db)
+            opts="check stats backup vacuum prune"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__db__subcmd__vacuum)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -252,8 +754,120 @@ _traceforge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        traceforge__subcmd__help__subcmd__sessions)
+            opts="list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__sessions__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__sessions__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__traces)
+            opts="list show search export"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__traces__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__traces__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__traces__subcmd__search)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__traces__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         traceforge__subcmd__help__subcmd__vcr)
-            opts="record replay import list show verify"
+            opts="record replay import list show verify rebuild-from-cassettes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +895,20 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__vcr__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -351,7 +979,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --quiet --color --help --version"
+            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +1005,406 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions)
+            opts="-q -h -V --config --db --quiet --color --help --version list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__help)
+            opts="list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__list)
+            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__sessions__subcmd__show)
+            opts="-q -h -V --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces)
+            opts="-q -h -V --config --db --quiet --color --help --version list show search export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__export)
+            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help)
+            opts="list show search export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help__subcmd__search)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__list)
+            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassette)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__search)
+            opts="-q -h -V --limit --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__traces__subcmd__show)
+            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -389,13 +1417,17 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr)
-            opts="-q -h -V --config --quiet --color --help --version record replay import list show verify help"
+            opts="-q -h -V --config --db --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -411,7 +1443,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__help)
-            opts="record replay import list show verify help"
+            opts="record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,6 +1485,20 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__vcr__subcmd__help__subcmd__rebuild__subcmd__from__subcmd__cassettes)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -523,7 +1569,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__import)
-            opts="-q -h -V --from --cassettes --cassette --force --config --quiet --color --help --version"
+            opts="-q -h -V --from --cassettes --cassette --force --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,6 +1591,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -557,7 +1607,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__list)
-            opts="-q -h -V --cassettes --format --config --quiet --color --help --version"
+            opts="-q -h -V --cassettes --format --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +1625,40 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
+            opts="-q -h -V --cassettes --strict --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -587,7 +1671,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --mode --upstream --upstream-timeout --allow-repeats --config --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,6 +1713,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -641,7 +1729,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --allow-repeats --config --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -671,6 +1759,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -683,7 +1775,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__show)
-            opts="-q -h -V --cassettes --config --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +1786,10 @@ _traceforge() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -709,7 +1805,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__verify)
-            opts="-q -h -V --cassettes --config --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,6 +1816,10 @@ _traceforge() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -19,6 +19,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
     var completions = [
         &'traceforge'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -29,11 +30,15 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand vcr 'Record, replay, import and inspect cassettes'
             cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
             cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand traces 'Query the trace database: list, show, search, export'
+            cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
+            cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;vcr'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -47,6 +52,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand list 'List cassettes with their interaction counts'
             cand show 'Print one cassette in a readable form'
             cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+            cand rebuild-from-cassettes 'Build a fresh trace database from every cassette and swap it in atomically'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;vcr;record'= {
@@ -59,7 +65,9 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --upstream 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434'
             cand --upstream-timeout 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
+            cand --no-traces 'Do not write traces to the trace database'
             cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -75,7 +83,9 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --ready-file 'Write the bound address (host:port) to this file once listening'
             cand --match 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
+            cand --no-traces 'Do not write traces to the trace database'
             cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -89,6 +99,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory to write cassettes into [default: cassettes]'
             cand --cassette 'Cassette name to use (only with a single FILE)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand --force 'Overwrite cassettes that already exist'
             cand -q 'Print only errors'
@@ -102,6 +113,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -113,6 +125,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;vcr;show'= {
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -124,11 +137,25 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;vcr;verify'= {
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;vcr;rebuild-from-cassettes'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand --strict 'Fail on the first unreadable cassette instead of skipping it'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -139,6 +166,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand list 'List cassettes with their interaction counts'
             cand show 'Print one cassette in a readable form'
             cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+            cand rebuild-from-cassettes 'Build a fresh trace database from every cassette and swap it in atomically'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;vcr;help;record'= {
@@ -153,6 +181,8 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;vcr;help;verify'= {
         }
+        &'traceforge;vcr;help;rebuild-from-cassettes'= {
+        }
         &'traceforge;vcr;help;help'= {
         }
         &'traceforge;mock-llm'= {
@@ -161,6 +191,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --first-event-delay 'Delay before the first streamed event (e.g. 200ms)'
             cand --event-delay 'Delay between streamed events (e.g. 20ms)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -172,6 +203,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;demo'= {
             cand --keep 'Keep the demo''s cassettes in this directory instead of a temporary one'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -180,8 +212,239 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'traceforge;traces'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List traces, newest first'
+            cand show 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+            cand search 'Full-text search over prompts and responses, best match first'
+            cand export 'Write every trace as one JSON object per line'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;traces;list'= {
+            cand --cassette 'Only cassettes matching this glob (e.g. ''checkout/*'')'
+            cand --model 'Only this model'
+            cand --org 'Only this organization (X-TraceForge-Organization-ID)'
+            cand --service 'Only this service (X-TraceForge-Service-ID)'
+            cand --since 'Only traces from the last DURATION (e.g. 7d, 12h)'
+            cand --limit 'At most N traces'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;traces;show'= {
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;traces;search'= {
+            cand --limit 'At most N results'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;traces;export'= {
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;traces;help'= {
+            cand list 'List traces, newest first'
+            cand show 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+            cand search 'Full-text search over prompts and responses, best match first'
+            cand export 'Write every trace as one JSON object per line'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;traces;help;list'= {
+        }
+        &'traceforge;traces;help;show'= {
+        }
+        &'traceforge;traces;help;search'= {
+        }
+        &'traceforge;traces;help;export'= {
+        }
+        &'traceforge;traces;help;help'= {
+        }
+        &'traceforge;sessions'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List sessions, newest first'
+            cand show 'Show a session''s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;sessions;list'= {
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;sessions;show'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;sessions;help'= {
+            cand list 'List sessions, newest first'
+            cand show 'Show a session''s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;sessions;help;list'= {
+        }
+        &'traceforge;sessions;help;show'= {
+        }
+        &'traceforge;sessions;help;help'= {
+        }
+        &'traceforge;db'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Integrity check and schema version (exit 1 on damage, with the fix)'
+            cand stats 'Size, rows, time span and per-model counts'
+            cand backup 'Copy the database with SQLite''s online backup (safe while the proxy writes)'
+            cand vacuum 'Reclaim free space'
+            cand prune 'Delete traces older than a duration'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;db;check'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;db;stats'= {
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;db;backup'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;db;vacuum'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;db;prune'= {
+            cand --older-than 'Delete traces seen longer ago than this (e.g. 90d)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;db;help'= {
+            cand check 'Integrity check and schema version (exit 1 on damage, with the fix)'
+            cand stats 'Size, rows, time span and per-model counts'
+            cand backup 'Copy the database with SQLite''s online backup (safe while the proxy writes)'
+            cand vacuum 'Reclaim free space'
+            cand prune 'Delete traces older than a duration'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;db;help;check'= {
+        }
+        &'traceforge;db;help;stats'= {
+        }
+        &'traceforge;db;help;backup'= {
+        }
+        &'traceforge;db;help;vacuum'= {
+        }
+        &'traceforge;db;help;prune'= {
+        }
+        &'traceforge;db;help;help'= {
+        }
         &'traceforge;completions'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -194,6 +457,9 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand vcr 'Record, replay, import and inspect cassettes'
             cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
             cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand traces 'Query the trace database: list, show, search, export'
+            cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
+            cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -204,6 +470,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand list 'List cassettes with their interaction counts'
             cand show 'Print one cassette in a readable form'
             cand verify 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+            cand rebuild-from-cassettes 'Build a fresh trace database from every cassette and swap it in atomically'
         }
         &'traceforge;help;vcr;record'= {
         }
@@ -217,9 +484,50 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;help;vcr;verify'= {
         }
+        &'traceforge;help;vcr;rebuild-from-cassettes'= {
+        }
         &'traceforge;help;mock-llm'= {
         }
         &'traceforge;help;demo'= {
+        }
+        &'traceforge;help;traces'= {
+            cand list 'List traces, newest first'
+            cand show 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+            cand search 'Full-text search over prompts and responses, best match first'
+            cand export 'Write every trace as one JSON object per line'
+        }
+        &'traceforge;help;traces;list'= {
+        }
+        &'traceforge;help;traces;show'= {
+        }
+        &'traceforge;help;traces;search'= {
+        }
+        &'traceforge;help;traces;export'= {
+        }
+        &'traceforge;help;sessions'= {
+            cand list 'List sessions, newest first'
+            cand show 'Show a session''s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+        }
+        &'traceforge;help;sessions;list'= {
+        }
+        &'traceforge;help;sessions;show'= {
+        }
+        &'traceforge;help;db'= {
+            cand check 'Integrity check and schema version (exit 1 on damage, with the fix)'
+            cand stats 'Size, rows, time span and per-model counts'
+            cand backup 'Copy the database with SQLite''s online backup (safe while the proxy writes)'
+            cand vacuum 'Reclaim free space'
+            cand prune 'Delete traces older than a duration'
+        }
+        &'traceforge;help;db;check'= {
+        }
+        &'traceforge;help;db;stats'= {
+        }
+        &'traceforge;help;db;backup'= {
+        }
+        &'traceforge;help;db;vacuum'= {
+        }
+        &'traceforge;help;db;prune'= {
         }
         &'traceforge;help;completions'= {
         }

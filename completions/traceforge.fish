@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_traceforge_global_optspecs
-    string join \n config= q/quiet color= h/help V/version
+    string join \n config= db= q/quiet color= h/help V/version
 end
 
 function __fish_traceforge_needs_command
@@ -25,6 +25,7 @@ function __fish_traceforge_using_subcommand
 end
 
 complete -c traceforge -n "__fish_traceforge_needs_command" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_needs_command" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -34,22 +35,27 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -s V -l version -d '
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "traces" -d 'Query the trace database: list, show, search, export'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -l color -d 'When to use colour' -r -f -a "auto\t''
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -s h -l help -d 'Print help'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "list" -d 'List cassettes with their interaction counts'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "show" -d 'Print one cassette in a readable form'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "verify" -d 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "list" -d 'List cassettes with their interaction counts'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "show" -d 'Print one cassette in a readable form'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "verify" -d 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "rebuild-from-cassettes" -d 'Build a fresh trace database from every cassette and swap it in atomically'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l cassette -d 'Cassette for requests without an X-TraceForge-Cassette header' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l listen -d 'Address to listen on; port 0 picks a free port' -r
@@ -62,9 +68,11 @@ none\t'Replay only; never forward'"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream -d 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream-timeout -d 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,9 +83,11 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l ready-file -d 'Write the bound address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l match -d 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -86,6 +96,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l cassettes -d 'Directory to write cassettes into [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l cassette -d 'Cassette name to use (only with a single FILE)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -97,6 +108,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "text\t''
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -105,6 +117,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -113,24 +126,37 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l strict -d 'Fail on the first unreadable cassette instead of skipping it'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cassettes with their interaction counts'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print one cassette in a readable form'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "rebuild-from-cassettes" -d 'Build a fresh trace database from every cassette and swap it in atomically'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l listen -d 'Address to listen on; port 0 picks a free port' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l ready-file -d 'Write the bound address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l first-event-delay -d 'Delay before the first streamed event (e.g. 200ms)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l event-delay -d 'Delay between streamed events (e.g. 20ms)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -139,27 +165,203 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s h -l 
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l keep -d 'Keep the demo\'s cassettes in this directory instead of a temporary one' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "list" -d 'List traces, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "show" -d 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "search" -d 'Full-text search over prompts and responses, best match first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "export" -d 'Write every trace as one JSON object per line'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l cassette -d 'Only cassettes matching this glob (e.g. \'checkout/*\')' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l model -d 'Only this model' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l org -d 'Only this organization (X-TraceForge-Organization-ID)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l service -d 'Only this service (X-TraceForge-Service-ID)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l since -d 'Only traces from the last DURATION (e.g. 7d, 12h)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l limit -d 'At most N traces' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l limit -d 'At most N results' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "list" -d 'List traces, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "search" -d 'Full-text search over prompts and responses, best match first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every trace as one JSON object per line'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List sessions, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a session\'s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "list" -d 'List sessions, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a session\'s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "check" -d 'Integrity check and schema version (exit 1 on damage, with the fix)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "stats" -d 'Size, rows, time span and per-model counts'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "backup" -d 'Copy the database with SQLite\'s online backup (safe while the proxy writes)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "vacuum" -d 'Reclaim free space'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "prune" -d 'Delete traces older than a duration'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete traces seen longer ago than this (e.g. 90d)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "check" -d 'Integrity check and schema version (exit 1 on damage, with the fix)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Size, rows, time span and per-model counts'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Copy the database with SQLite\'s online backup (safe while the proxy writes)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "vacuum" -d 'Reclaim free space'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete traces older than a duration'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "list" -d 'List cassettes with their interaction counts'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "show" -d 'Print one cassette in a readable form'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "verify" -d 'Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "rebuild-from-cassettes" -d 'Build a fresh trace database from every cassette and swap it in atomically'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from traces" -f -a "list" -d 'List traces, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from traces" -f -a "show" -d 'Show one trace: by id, or CASSETTE#INTERACTION for the recorded one'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from traces" -f -a "search" -d 'Full-text search over prompts and responses, best match first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from traces" -f -a "export" -d 'Write every trace as one JSON object per line'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List sessions, newest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "show" -d 'Show a session\'s steps as a tree (from X-TraceForge-Parent-Step-ID)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "check" -d 'Integrity check and schema version (exit 1 on damage, with the fix)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "stats" -d 'Size, rows, time span and per-model counts'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "backup" -d 'Copy the database with SQLite\'s online backup (safe while the proxy writes)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "vacuum" -d 'Reclaim free space'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "prune" -d 'Delete traces older than a duration'

@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "TRACEFORGE_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Trace database [default: .traceforge/traces.db]
+    #[arg(long, global = true, value_name = "PATH", env = "TRACEFORGE_DB")]
+    pub db: Option<PathBuf>,
+
     /// Print only errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -54,6 +58,15 @@ pub enum Command {
     MockLlm(MockLlmArgs),
     /// Record a short session against the mock LLM, replay it offline, and show what happened
     Demo(DemoArgs),
+    /// Query the trace database: list, show, search, export
+    #[command(subcommand)]
+    Traces(TracesCommand),
+    /// Sessions (X-TraceForge-Session-ID) and their step trees
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Maintain the trace database: check, stats, backup, vacuum, prune
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }
@@ -79,6 +92,149 @@ pub enum VcrCommand {
     Show(ShowArgs),
     /// Check cassettes: well-formed, no secrets, no incomplete streams (exit 1 on a problem)
     Verify(VerifyArgs),
+    /// Build a fresh trace database from every cassette and swap it in atomically
+    ///
+    /// Works when the old database is missing, truncated, garbage or lost its WAL: the old file
+    /// is never read. A cassette that cannot be read is reported by file and line and skipped
+    /// (`--strict` makes it fatal and leaves the old database untouched).
+    RebuildFromCassettes(RebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+
+    /// Fail on the first unreadable cassette instead of skipping it
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TracesCommand {
+    /// List traces, newest first
+    List(TracesListArgs),
+    /// Show one trace: by id, or CASSETTE#INTERACTION for the recorded one
+    Show(TracesShowArgs),
+    /// Full-text search over prompts and responses, best match first
+    Search(TracesSearchArgs),
+    /// Write every trace as one JSON object per line
+    Export(TracesExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TracesListArgs {
+    /// Only cassettes matching this glob (e.g. 'checkout/*')
+    #[arg(long, value_name = "GLOB")]
+    pub cassette: Option<String>,
+    /// Only this model
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Only this organization (X-TraceForge-Organization-ID)
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// Only this service (X-TraceForge-Service-ID)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Only traces from the last DURATION (e.g. 7d, 12h)
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// At most N traces
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TracesShowArgs {
+    /// Trace id, or CASSETTE#INTERACTION
+    pub id: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TracesSearchArgs {
+    /// Words to look for in prompts and responses
+    pub query: String,
+    /// At most N results
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TracesExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions, newest first
+    List(SessionsListArgs),
+    /// Show a session's steps as a tree (from X-TraceForge-Parent-Step-ID)
+    Show(SessionsShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsShowArgs {
+    /// Session id (X-TraceForge-Session-ID)
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Integrity check and schema version (exit 1 on damage, with the fix)
+    Check,
+    /// Size, rows, time span and per-model counts
+    Stats(DbStatsArgs),
+    /// Copy the database with SQLite's online backup (safe while the proxy writes)
+    Backup(DbBackupArgs),
+    /// Reclaim free space
+    Vacuum,
+    /// Delete traces older than a duration
+    Prune(DbPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DbBackupArgs {
+    /// Where to write the copy (must not exist)
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DbPruneArgs {
+    /// Delete traces seen longer ago than this (e.g. 90d)
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: String,
 }
 
 /// Options shared by record and replay.
@@ -108,6 +264,10 @@ pub struct ProxyArgs {
         help = "Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]"
     )]
     pub match_fields: Vec<String>,
+
+    /// Do not write traces to the trace database
+    #[arg(long)]
+    pub no_traces: bool,
 
     /// Command to run with the proxy's environment; its exit status becomes ours
     #[arg(last = true, value_name = "CMD")]

@@ -14,6 +14,7 @@ pub mod provider;
 pub mod proxy;
 pub mod server;
 pub mod settings;
+pub mod store;
 pub mod yaml;
 
 use clap::Parser as _;

@@ -42,6 +42,7 @@ pub enum SettingsError {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     cassettes: Option<PathBuf>,
+    db: Option<PathBuf>,
     #[serde(default)]
     upstreams: BTreeMap<String, String>,
     #[serde(default, rename = "match")]
@@ -71,6 +72,8 @@ struct RedactConfig {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub cassettes: PathBuf,
+    /// The trace database.
+    pub db: PathBuf,
     /// Upstream name → base URL (no trailing slash).
     pub upstreams: BTreeMap<String, String>,
     pub match_rules: MatchRules,
@@ -82,6 +85,7 @@ pub struct Settings {
 pub struct Overrides<'a> {
     pub config: Option<&'a Path>,
     pub cassettes: Option<&'a Path>,
+    pub db: Option<&'a Path>,
     pub upstreams: &'a [String],
     pub match_fields: &'a [String],
 }
@@ -142,8 +146,15 @@ impl Settings {
             .or(file.cassettes.clone())
             .unwrap_or_else(|| PathBuf::from("cassettes"));
 
+        let db = overrides
+            .db
+            .map(Path::to_path_buf)
+            .or(file.db.clone())
+            .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_DB));
+
         Ok(Settings {
             cassettes,
+            db,
             upstreams,
             match_rules,
             redactor: Redactor::new(&file.redact.headers),
@@ -237,6 +248,7 @@ mod tests {
         let settings = Settings::resolve(Overrides {
             config: Some(&path),
             cassettes: Some(Path::new("from-flag")),
+            db: None,
             upstreams: &flags,
             match_fields: &[],
         })

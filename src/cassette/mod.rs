@@ -19,6 +19,16 @@ pub use name::CassetteName;
 /// The only cassette format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// A time as `recorded_at` stores it: RFC 3339, UTC, whole seconds, so timestamps sort as text.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The current time as a [`timestamp`].
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
 /// One cassette file: an ordered list of recorded interactions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

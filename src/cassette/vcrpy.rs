@@ -143,11 +143,7 @@ fn convert(raw: &Value, id: u64) -> Result<Interaction, String> {
         .headers
         .get("date")
         .and_then(|date| chrono::DateTime::parse_from_rfc2822(date).ok())
-        .map(|date| {
-            date.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-        })
+        .map(|date| super::timestamp(date.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
     let usage = provider::usage(&response);
     Ok(Interaction {

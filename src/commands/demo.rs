@@ -118,6 +118,7 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
         recorded.push(bytes);
     }
     running.stop().await;
+    proxy.finish_traces();
     let errors = proxy.flush_all();
     anyhow::ensure!(
         errors.is_empty(),
@@ -131,7 +132,7 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
         cassette.interactions.len()
     );
 
-    let (_proxy, running) = start_proxy(dir, Mode::None, &mock_url).await?;
+    let (proxy, running) = start_proxy(dir, Mode::None, &mock_url).await?;
     println!("4. Replaying offline from the cassette (the upstream is gone):");
     let mut all_same = true;
     for (call, before) in calls.iter().zip(&recorded) {
@@ -168,6 +169,13 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
         .unwrap_or_default();
     println!("   → {status}: {message}");
     running.stop().await;
+    let traces = proxy.finish_traces().map_or(0, |t| t.report.written);
+    let traces_db = dir.join("traces.db");
+    println!(
+        "6. Every call above is also in the trace database ({traces} replayed + 3 recorded): \
+         try `traceforge traces list --db {}` with --keep.",
+        traces_db.display()
+    );
     println!(
         "{}",
         if all_same {
@@ -197,6 +205,7 @@ async fn start_proxy(
         redactor: Redactor::default(),
         allow_repeats: false,
         upstream_timeout: Duration::from_secs(10),
+        traces_db: Some(dir.join("traces.db")),
     })?;
     if mode == Mode::None {
         proxy.preload()?;

@@ -5,15 +5,10 @@ use anyhow::Context as _;
 use super::Globals;
 use crate::cassette::{files, vcrpy, CassetteName};
 use crate::cli::{ImportArgs, ImportFormat};
-use crate::settings::{Overrides, Settings};
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
-    let settings = Settings::resolve(Overrides {
-        config: globals.config.as_deref(),
-        cassettes: args.cassettes.as_deref(),
-        ..Overrides::default()
-    })?;
+    let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     if args.cassette.is_some() && args.files.len() > 1 {
         anyhow::bail!(
             "--cassette names one cassette, but {} files were given",

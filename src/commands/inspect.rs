@@ -7,19 +7,12 @@ use crate::cassette::files::{self, CassetteError};
 use crate::cassette::{CassetteName, Interaction};
 use crate::cli::{ListArgs, OutputFormat, ShowArgs, VerifyArgs};
 use crate::provider;
-use crate::settings::{Overrides, Settings};
 use crate::Exit;
 
-fn settings(globals: &Globals, cassettes: Option<&std::path::Path>) -> anyhow::Result<Settings> {
-    Ok(Settings::resolve(Overrides {
-        config: globals.config.as_deref(),
-        cassettes,
-        ..Overrides::default()
-    })?)
-}
+use super::output::one_line;
 
 pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
-    let settings = settings(globals, args.cassettes.as_deref())?;
+    let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let mut rows = Vec::new();
     let mut broken = false;
     for (name, path) in files::list(&settings.cassettes)? {
@@ -90,7 +83,7 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
 }
 
 pub(crate) fn show(globals: &Globals, args: ShowArgs) -> anyhow::Result<Exit> {
-    let settings = settings(globals, args.cassettes.as_deref())?;
+    let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let name = CassetteName::parse(&args.name)?;
     let path = name.path_in(&settings.cassettes);
     if !path.exists() {
@@ -195,17 +188,8 @@ fn last_user_message(body: &serde_json::Value) -> Option<String> {
     })
 }
 
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > max {
-        format!("{}…", flat.chars().take(max).collect::<String>())
-    } else {
-        flat
-    }
-}
-
 pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit> {
-    let settings = settings(globals, args.cassettes.as_deref())?;
+    let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let mut targets = Vec::new();
     if args.names.is_empty() {
         targets = files::list(&settings.cassettes)?;

@@ -2,19 +2,27 @@
 //! to the modules that do the work. The tokio runtime is built here and only here.
 
 mod completions;
+mod db;
 mod demo;
 mod import;
 mod inspect;
 mod mock_llm;
+mod output;
+mod traces;
 mod vcr;
 
+use std::path::{Path, PathBuf};
+
 use crate::cli::{Cli, Command, VcrCommand};
+use crate::settings::{Overrides, Settings};
 use crate::Exit;
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     let globals = Globals {
         config: cli.config.clone(),
+        db: cli.db.clone(),
         quiet: cli.quiet,
+        color: cli.color,
     };
     match cli.command {
         Command::Vcr(VcrCommand::Record(args)) => vcr::record(&globals, args),
@@ -23,6 +31,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Vcr(VcrCommand::List(args)) => inspect::list(&globals, args),
         Command::Vcr(VcrCommand::Show(args)) => inspect::show(&globals, args),
         Command::Vcr(VcrCommand::Verify(args)) => inspect::verify(&globals, args),
+        Command::Vcr(VcrCommand::RebuildFromCassettes(args)) => db::rebuild(&globals, args),
+        Command::Traces(command) => traces::run(&globals, command),
+        Command::Sessions(command) => traces::sessions(&globals, command),
+        Command::Db(command) => db::run(&globals, command),
         Command::MockLlm(args) => mock_llm::run(args),
         Command::Demo(args) => demo::run(&globals, args),
         Command::Completions(args) => completions::run(args),
@@ -31,8 +43,42 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
 
 /// Flags that apply to every command.
 pub(crate) struct Globals {
-    pub config: Option<std::path::PathBuf>,
+    pub config: Option<PathBuf>,
+    pub db: Option<PathBuf>,
     pub quiet: bool,
+    pub color: crate::cli::ColorChoice,
+}
+
+impl Globals {
+    /// Settings with this run's global flags (`--config`, `--db`) applied.
+    pub fn settings(&self, overrides: Overrides<'_>) -> anyhow::Result<Settings> {
+        Ok(Settings::resolve(Overrides {
+            config: self.config.as_deref(),
+            db: self.db.as_deref(),
+            ..overrides
+        })?)
+    }
+
+    /// Whether stdout gets colour: `--color always`, or `auto` on a terminal without `NO_COLOR`.
+    pub fn color(&self) -> bool {
+        use std::io::IsTerminal as _;
+        match self.color {
+            crate::cli::ColorChoice::Always => true,
+            crate::cli::ColorChoice::Never => false,
+            crate::cli::ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
+    /// Settings for commands whose only own flag is `--cassettes`.
+    pub fn settings_with_cassettes(&self, cassettes: Option<&Path>) -> anyhow::Result<Settings> {
+        self.settings(Overrides {
+            cassettes,
+            ..Overrides::default()
+        })
+    }
 }
 
 /// The one place a tokio runtime is built.

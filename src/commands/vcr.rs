@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use super::Globals;
 use crate::cassette::CassetteName;
 use crate::cli::{ProxyArgs, RecordArgs, RecordMode, ReplayArgs};
-use crate::proxy::{child, Mode, Proxy, ProxyConfig, Summary};
-use crate::settings::{Overrides, Settings};
+use crate::proxy::{child, Mode, Proxy, ProxyConfig, Summary, TracesReport};
+use crate::settings::Overrides;
 use crate::{server, Exit};
 
 const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(600);
@@ -72,11 +72,11 @@ fn proxy_config(
     allow_repeats: bool,
     upstream_timeout: Duration,
 ) -> anyhow::Result<ProxyConfig> {
-    let settings = Settings::resolve(Overrides {
-        config: globals.config.as_deref(),
+    let settings = globals.settings(Overrides {
         cassettes: args.cassettes.as_deref(),
         upstreams,
         match_fields: &args.match_fields,
+        ..Overrides::default()
     })?;
     let default_cassette =
         CassetteName::parse(&args.cassette).map_err(|e| anyhow::anyhow!("--cassette: {e}"))?;
@@ -89,6 +89,7 @@ fn proxy_config(
         redactor: settings.redactor,
         allow_repeats,
         upstream_timeout,
+        traces_db: (!args.no_traces).then_some(settings.db),
     })
 }
 
@@ -100,7 +101,7 @@ fn run(
 ) -> anyhow::Result<Exit> {
     let mode = config.mode;
     let runtime = super::runtime()?;
-    let (summary, child_exit, flush_errors) = runtime.block_on(async {
+    let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
         if mode == Mode::None {
             let preloader = proxy.clone();
@@ -132,14 +133,18 @@ fn run(
         };
         server.stop().await;
         let flusher = proxy.clone();
-        let flush_errors = tokio::task::spawn_blocking(move || flusher.flush_all())
-            .await
-            .unwrap_or_default();
-        anyhow::Ok((proxy.summary(), child_exit, flush_errors))
+        let (flush_errors, traces) =
+            tokio::task::spawn_blocking(move || (flusher.flush_all(), flusher.finish_traces()))
+                .await
+                .unwrap_or_default();
+        anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
     })?;
 
     if !globals.quiet || summary.total().missed > 0 {
         eprint!("{}", render_summary(verb, &summary));
+        if let Some(traces) = &traces {
+            eprintln!("{}", render_traces(traces));
+        }
     }
     for error in &flush_errors {
         eprintln!("error: {error}");
@@ -223,4 +228,21 @@ fn render_summary(verb: &str, summary: &Summary) -> String {
         let _ = writeln!(out, "  unreadable: {error}");
     }
     out
+}
+
+/// One line on what became of the run's traces.
+fn render_traces(traces: &TracesReport) -> String {
+    let report = &traces.report;
+    let mut line = format!(
+        "traces: {} written to {}",
+        report.written,
+        traces.db.display()
+    );
+    if report.dropped > 0 {
+        line.push_str(&format!(
+            ", {} skipped while the database was failing (see above)",
+            report.dropped
+        ));
+    }
+    line
 }

@@ -121,7 +121,7 @@ impl Filler<'_> {
             // Without a `required` list every property is filled, as a model usually does.
             if required
                 .as_ref()
-                .map_or(true, |r| r.contains(&name.as_str()))
+                .is_none_or(|r| r.contains(&name.as_str()))
             {
                 let value = self.value(property, depth + 1);
                 out.insert(name.clone(), value);

@@ -42,7 +42,7 @@ pub struct Miss {
 
 /// A recorded interaction ready to be served.
 pub struct Recorded {
-    pub interaction: Interaction,
+    pub interaction: Arc<Interaction>,
     pub rendered: Rendered,
 }
 
@@ -57,6 +57,8 @@ struct Replays {
 /// One open cassette.
 pub struct OpenCassette {
     pub name: CassetteName,
+    /// The name, shared with every trace of this cassette.
+    pub label: Arc<str>,
     pub path: PathBuf,
     /// The file existed when the run opened it (decides `once` mode).
     pub existed: bool,
@@ -91,11 +93,12 @@ impl OpenCassette {
             index.entry(key).or_default().positions.push(recorded.len());
             let rendered = Rendered::new(&interaction.response);
             recorded.push(Arc::new(Recorded {
-                interaction,
+                interaction: Arc::new(interaction),
                 rendered,
             }));
         }
         OpenCassette {
+            label: Arc::from(name.as_str()),
             name,
             path,
             existed,

@@ -23,6 +23,8 @@ use crate::cassette::redact::Redactor;
 use crate::cassette::{Body, CassetteName};
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
+use crate::store::writer::{Pending, TraceWriter, WriterReport};
+use crate::store::Source;
 use cassettes::{CassetteSet, Counts, Lookup, OpenCassette};
 
 pub use replay::MISS_STATUS;
@@ -74,6 +76,8 @@ pub struct ProxyConfig {
     pub allow_repeats: bool,
     /// How long an upstream may stay silent (before headers, or between body chunks).
     pub upstream_timeout: Duration,
+    /// The trace database every interaction is written to, if any.
+    pub traces_db: Option<PathBuf>,
 }
 
 /// A running proxy's shared state.
@@ -81,6 +85,7 @@ pub struct Proxy {
     config: ProxyConfig,
     cassettes: Arc<CassetteSet>,
     client: reqwest::Client,
+    traces: Option<TraceWriter>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
 }
@@ -90,6 +95,13 @@ pub struct Proxy {
 pub struct Summary {
     pub cassettes: Vec<(String, Counts)>,
     pub unreadable: Vec<String>,
+}
+
+/// What became of this run's traces.
+#[derive(Debug, Clone)]
+pub struct TracesReport {
+    pub db: PathBuf,
+    pub report: WriterReport,
 }
 
 impl Summary {
@@ -118,10 +130,19 @@ impl Proxy {
             config.cassettes_dir.clone(),
             config.match_rules.clone(),
         ));
+        let kind = match config.mode {
+            Mode::None => "replay",
+            _ => "record",
+        };
+        let traces = match &config.traces_db {
+            Some(db) => Some(TraceWriter::spawn(db.clone(), kind)?),
+            None => None,
+        };
         Ok(Arc::new(Proxy {
             config,
             cassettes,
             client,
+            traces,
             reported: Mutex::new(HashSet::new()),
         }))
     }
@@ -240,6 +261,14 @@ impl Proxy {
             match cassette.lookup(&key, self.config.allow_repeats) {
                 Lookup::Hit(recorded) => {
                     cassette.count(|c| c.replayed += 1);
+                    if let Some(traces) = &self.traces {
+                        traces.send(Pending {
+                            source: Source::Replayed,
+                            cassette: cassette.label.clone(),
+                            interaction: recorded.interaction.clone(),
+                            seen_at: Some(crate::cassette::now()),
+                        });
+                    }
                     return recorded.rendered.response();
                 }
                 Lookup::Miss(miss) if !may_record => {
@@ -287,7 +316,15 @@ impl Proxy {
     /// one atomic rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         let keep_old = self.config.mode.keeps_old();
-        cassette.push(interaction, keep_old);
+        let interaction = cassette.push(interaction, keep_old);
+        if let Some(traces) = &self.traces {
+            traces.send(Pending {
+                source: Source::Recorded,
+                cassette: cassette.label.clone(),
+                interaction,
+                seen_at: None,
+            });
+        }
         if cassette.flush_scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -313,6 +350,15 @@ impl Proxy {
             .iter()
             .filter_map(|c| c.flush(keep_old).err().map(|e| e.to_string()))
             .collect()
+    }
+
+    /// Writes the traces still queued and stops the trace writer.
+    pub fn finish_traces(&self) -> Option<TracesReport> {
+        let writer = self.traces.as_ref()?;
+        Some(TracesReport {
+            db: self.config.traces_db.clone().unwrap_or_default(),
+            report: writer.finish(),
+        })
     }
 
     pub fn summary(&self) -> Summary {

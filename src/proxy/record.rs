@@ -131,7 +131,7 @@ pub(super) async fn forward(
     }
 
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
-    let recorded_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let recorded_at = crate::cassette::now();
     let upstream_name = request.upstream;
     tokio::spawn(async move {
         let mut body = upstream_response.bytes_stream();

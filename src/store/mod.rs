@@ -1,0 +1,338 @@
+//! The SQLite trace database (DESIGN.md §5): a derived, queryable index of every interaction the
+//! proxy records or replays. Cassettes stay the source of truth; [`rebuild`] recreates the
+//! cassette-backed rows from them. This module is synchronous and never runs on async worker
+//! threads: the proxy hands finished interactions to the [`writer`] thread.
+
+pub mod query;
+pub mod rebuild;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OpenFlags};
+use serde_json::Value;
+
+use crate::cassette::{Body, Interaction};
+use crate::provider::{self, Provider};
+
+/// Where the database lives when neither `--db` nor `TRACEFORGE_DB` says otherwise.
+pub const DEFAULT_DB: &str = ".traceforge/traces.db";
+
+/// A database problem, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl StoreError {
+    pub(crate) fn sqlite(path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Whether a trace row came from traffic recorded into a cassette or replayed from one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Recorded,
+    Replayed,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Recorded => "recorded",
+            Source::Replayed => "replayed",
+        }
+    }
+}
+
+/// One row of the `traces` table, derived from an interaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    pub source: Source,
+    pub cassette: String,
+    pub interaction_id: u64,
+    pub recorded_at: String,
+    /// When this row's traffic happened: the recording time, or the replay time.
+    pub seen_at: String,
+    pub upstream: String,
+    pub provider: &'static str,
+    pub model: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub latency_ms: Option<u64>,
+    pub ttfb_ms: Option<u64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub organization: Option<String>,
+    pub service: Option<String>,
+    pub session: Option<String>,
+    pub step: Option<String>,
+    pub parent_step: Option<String>,
+    /// The prompt as text: every message's text content, in order.
+    pub prompt: String,
+    /// What the assistant said, streams assembled, tool calls as `name(arguments)`.
+    pub response: String,
+    pub request_json: String,
+    pub response_json: String,
+}
+
+impl TraceRow {
+    /// The row for `interaction` of `cassette`, seen at `seen_at` (replays), or when it was
+    /// recorded (recordings and rebuilds) when `None`.
+    pub fn new(
+        source: Source,
+        cassette: &str,
+        interaction: &Interaction,
+        seen_at: Option<String>,
+    ) -> TraceRow {
+        let request = &interaction.request;
+        let response = &interaction.response;
+        let provider = match Provider::detect(&request.upstream, &request.path) {
+            Provider::OpenAi => "openai",
+            Provider::Anthropic => "anthropic",
+        };
+        let usage = interaction.usage.clone().unwrap_or_default();
+        let model = usage.model.or_else(|| {
+            request
+                .body
+                .as_ref()
+                .and_then(Body::as_json)
+                .and_then(|b| b.get("model"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        let assembled = provider::assemble(response);
+        let mut answer = assembled.text;
+        for call in &assembled.tool_calls {
+            if !answer.is_empty() {
+                answer.push('\n');
+            }
+            answer.push_str(&format!("{}({})", call.name, call.arguments));
+        }
+        let scope = &interaction.scope;
+        TraceRow {
+            source,
+            cassette: cassette.to_string(),
+            interaction_id: interaction.id,
+            recorded_at: interaction.recorded_at.clone(),
+            seen_at: seen_at.unwrap_or_else(|| interaction.recorded_at.clone()),
+            upstream: request.upstream.clone(),
+            provider,
+            model,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status: response.status,
+            latency_ms: interaction.timing.map(|t| t.total_ms),
+            ttfb_ms: interaction.timing.map(|t| t.ttfb_ms),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            organization: scope.organization.clone(),
+            service: scope.service.clone(),
+            session: scope.session.clone(),
+            step: scope.step.clone(),
+            parent_step: scope.parent_step.clone(),
+            prompt: prompt_text(request.body.as_ref()),
+            response: answer,
+            request_json: serde_json::to_string(request).unwrap_or_default(),
+            response_json: serde_json::to_string(response).unwrap_or_default(),
+        }
+    }
+}
+
+/// The prompt's text: system prompt, then every message's text parts, one per line.
+pub fn prompt_text(body: Option<&Body>) -> String {
+    let Some(body) = body.and_then(Body::as_json) else {
+        return match body {
+            Some(Body::Text(text)) => text.clone(),
+            _ => String::new(),
+        };
+    };
+    let mut lines = Vec::new();
+    let mut push_content = |content: &Value| match content {
+        Value::String(text) => lines.push(text.clone()),
+        Value::Array(parts) => {
+            for part in parts {
+                if let Some(text) = part.get("text").and_then(Value::as_str) {
+                    lines.push(text.to_string());
+                } else if let Some(text) = part.get("content").and_then(Value::as_str) {
+                    lines.push(text.to_string());
+                }
+            }
+        }
+        _ => {}
+    };
+    for key in ["system", "instructions"] {
+        if let Some(value) = body.get(key) {
+            push_content(value);
+        }
+    }
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(content) = message.get("content") {
+            push_content(content);
+        }
+    }
+    match body.get("input") {
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item.get("content") {
+                    Some(content) => push_content(content),
+                    None => push_content(item),
+                }
+            }
+        }
+        Some(other) => push_content(other),
+        None => {}
+    }
+    lines.join("\n")
+}
+
+/// An open trace database.
+pub struct TraceDb {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+impl TraceDb {
+    /// Opens (creating if needed) the database at `path`, with WAL, foreign keys and the
+    /// current schema.
+    pub fn open(path: &Path) -> Result<TraceDb, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(StoreError::sqlite(path))?;
+        let db = TraceDb {
+            conn,
+            path: path.to_path_buf(),
+        };
+        db.configure()?;
+        schema::migrate(&db.conn).map_err(StoreError::sqlite(path))?;
+        Ok(db)
+    }
+
+    /// Opens an existing database read-only, failing if it does not exist.
+    pub fn open_existing(path: &Path) -> Result<TraceDb, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Invalid {
+                path: path.to_path_buf(),
+                message: "no trace database here (it is created by `vcr record`/`vcr replay`, \
+                          or from cassettes by `traceforge vcr rebuild-from-cassettes`)"
+                    .into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::sqlite(path))?;
+        let db = TraceDb {
+            conn,
+            path: path.to_path_buf(),
+        };
+        db.configure()?;
+        Ok(db)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(StoreError::sqlite(&self.path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a run (a `vcr record`, `vcr replay` or rebuild) and returns its id.
+    pub fn begin_run(&self, kind: &str, started_at: &str) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (kind, started_at) VALUES (?1, ?2)",
+                params![kind, started_at],
+            )
+            .map_err(StoreError::sqlite(&self.path))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Inserts rows in one transaction.
+    pub fn insert(&mut self, run: i64, rows: &[TraceRow]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
+        {
+            let mut insert = tx
+                .prepare_cached(schema::INSERT_TRACE)
+                .map_err(StoreError::sqlite(&path))?;
+            let mut replace = tx
+                .prepare_cached(schema::DELETE_RECORDED)
+                .map_err(StoreError::sqlite(&path))?;
+            for row in rows {
+                if row.source == Source::Recorded {
+                    replace
+                        .execute(params![row.cassette, row.interaction_id as i64])
+                        .map_err(StoreError::sqlite(&path))?;
+                }
+                insert
+                    .execute(params![
+                        run,
+                        row.source.as_str(),
+                        row.cassette,
+                        row.interaction_id as i64,
+                        row.recorded_at,
+                        row.seen_at,
+                        row.upstream,
+                        row.provider,
+                        row.model,
+                        row.method,
+                        row.path,
+                        row.status,
+                        row.latency_ms.map(|v| v as i64),
+                        row.ttfb_ms.map(|v| v as i64),
+                        row.input_tokens.map(|v| v as i64),
+                        row.output_tokens.map(|v| v as i64),
+                        row.organization,
+                        row.service,
+                        row.session,
+                        row.step,
+                        row.parent_step,
+                        row.prompt,
+                        row.response,
+                        row.request_json,
+                        row.response_json,
+                    ])
+                    .map_err(StoreError::sqlite(&path))?;
+            }
+        }
+        tx.commit().map_err(StoreError::sqlite(&path))
+    }
+}

@@ -1,0 +1,156 @@
+//! The one thread that writes traces. The proxy's cost is a non-blocking channel send of an
+//! `Arc` (rows are built here, off the request path); the thread commits in batches. If the
+//! database fails (disk full, file deleted, locked), proxying and cassette writing go on: the
+//! failure is reported once with the fix, traces are dropped and counted while a circuit breaker
+//! is open, and writing resumes after the cooldown without a restart.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Source, TraceDb, TraceRow};
+use crate::cassette::Interaction;
+
+/// How many traces may wait for the writer before new ones are dropped (and counted).
+const QUEUE: usize = 65_536;
+/// The most rows committed in one transaction.
+const BATCH: usize = 1024;
+/// How long the breaker stays open after a failure before the writer tries again.
+pub const COOLDOWN: Duration = Duration::from_secs(2);
+
+/// One finished interaction on its way to the database.
+pub struct Pending {
+    pub source: Source,
+    pub cassette: Arc<str>,
+    pub interaction: Arc<Interaction>,
+    /// For replays: when it was served.
+    pub seen_at: Option<String>,
+}
+
+/// What the writer did, for the run summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriterReport {
+    pub written: u64,
+    pub dropped: u64,
+    pub failures: Vec<String>,
+}
+
+enum Message {
+    Trace(Pending),
+    Stop,
+}
+
+/// Handle to the writer thread. Sending takes `&self`, so the proxy shares it freely.
+pub struct TraceWriter {
+    sender: SyncSender<Message>,
+    thread: Mutex<Option<JoinHandle<WriterReport>>>,
+    dropped_at_send: AtomicU64,
+}
+
+impl TraceWriter {
+    /// Starts the writer for the database at `path`; the run is registered as `kind`.
+    pub fn spawn(path: PathBuf, kind: &'static str) -> std::io::Result<TraceWriter> {
+        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("traceforge-traces".into())
+            .spawn(move || run(receiver, path, kind))?;
+        Ok(TraceWriter {
+            sender,
+            thread: Mutex::new(Some(thread)),
+            dropped_at_send: AtomicU64::new(0),
+        })
+    }
+
+    /// Hands an interaction to the writer without ever blocking the caller.
+    pub fn send(&self, pending: Pending) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
+            self.sender.try_send(Message::Trace(pending))
+        {
+            self.dropped_at_send.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes what is queued, stops the thread and reports. Later calls report nothing new.
+    pub fn finish(&self) -> WriterReport {
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        let Some(thread) = thread else {
+            return WriterReport::default();
+        };
+        let _ = self.sender.send(Message::Stop);
+        let mut report = thread.join().unwrap_or_else(|_| WriterReport {
+            failures: vec!["the trace writer thread panicked".into()],
+            ..WriterReport::default()
+        });
+        report.dropped += self.dropped_at_send.load(Ordering::Relaxed);
+        report
+    }
+}
+
+fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> WriterReport {
+    let mut report = WriterReport::default();
+    let mut db: Option<(TraceDb, i64)> = None;
+    let mut open_until: Option<Instant> = None;
+    let mut reported = false;
+    let mut stopping = false;
+    while !stopping {
+        let mut batch = Vec::new();
+        match receiver.recv() {
+            Ok(Message::Trace(first)) => batch.push(first),
+            Ok(Message::Stop) | Err(_) => break,
+        }
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(Message::Trace(next)) => batch.push(next),
+                Ok(Message::Stop) => {
+                    stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if open_until.is_some_and(|until| Instant::now() < until) {
+            report.dropped += batch.len() as u64;
+            continue;
+        }
+        let rows: Vec<TraceRow> = batch
+            .iter()
+            .map(|p| TraceRow::new(p.source, &p.cassette, &p.interaction, p.seen_at.clone()))
+            .collect();
+        let result = match &mut db {
+            Some((db, run)) => db.insert(*run, &rows),
+            None => TraceDb::open(&path).and_then(|mut opened| {
+                let run = opened.begin_run(kind, &crate::cassette::now())?;
+                opened.insert(run, &rows)?;
+                db = Some((opened, run));
+                Ok(())
+            }),
+        };
+        match result {
+            Ok(()) => {
+                report.written += rows.len() as u64;
+                open_until = None;
+            }
+            Err(error) => {
+                report.dropped += rows.len() as u64;
+                if !reported {
+                    eprintln!(
+                        "traceforge: warning: the trace database failed: {error}\n  \
+                         proxying and cassettes are unaffected; traces are skipped and retried \
+                         every {}s. To recover a damaged database run \
+                         `traceforge vcr rebuild-from-cassettes`.",
+                        COOLDOWN.as_secs()
+                    );
+                    reported = true;
+                }
+                report.failures.push(error.to_string());
+                // Reopen from scratch after the cooldown: the file may have been replaced.
+                db = None;
+                open_until = Some(Instant::now() + COOLDOWN);
+            }
+        }
+    }
+    report
+}
