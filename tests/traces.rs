@@ -119,11 +119,7 @@ fn record_session(work: &Path) {
 fn recorded_export(work: &Path, db: &str) -> Vec<String> {
     let output = tf(work, &["traces", "export", "--db", db]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let lines: Vec<String> = stdout(&output)
-        .lines()
-        .filter(|line| line.contains("\"source\":\"recorded\""))
-        .map(str::to_string)
-        .collect();
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 5);
     lines
 }
@@ -329,6 +325,49 @@ fn search_list_show_and_sessions_read_the_recorded_traffic() {
         "{}",
         stderr(&missing)
     );
+
+    // Replays are counted against the recorded interaction's row, not stored again.
+    let rt = runtime();
+    let replayer = ProxyProcess::start(
+        work,
+        &[
+            "vcr",
+            "replay",
+            "--cassettes",
+            "c",
+            "--db",
+            "t.db",
+            "--cassette",
+            "flows/refund",
+            "--allow-repeats",
+        ],
+    );
+    for _ in 0..3 {
+        let body = chat("Plan the refund policy answer", false);
+        let received = rt.block_on(post(
+            &replayer.url("/openai/v1/chat/completions"),
+            &body,
+            &[],
+        ));
+        assert_eq!(received.status, 200);
+    }
+    let stopped = replayer.stop();
+    assert!(
+        stopped.stderr.contains("traces: 3 written"),
+        "{}",
+        stopped.stderr
+    );
+    let list = tf(
+        work,
+        &["traces", "list", "--db", "t.db", "--format", "json"],
+    );
+    let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
+    let traces = doc["traces"].as_array().unwrap();
+    assert_eq!(traces.len(), 5, "replays add no rows");
+    let replayed: Vec<_> = traces.iter().filter(|t| t["replays"] != 0).collect();
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(replayed[0]["replays"], 3);
+    assert_eq!(replayed[0]["interaction_id"], 1);
 
     let sessions = tf(work, &["sessions", "list", "--db", "t.db"]);
     assert!(stdout(&sessions).contains("s-42"), "{}", stdout(&sessions));

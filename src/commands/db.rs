@@ -35,13 +35,8 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
                             "size".into(),
                             format!("{:.1} KiB", stats.size_bytes as f64 / 1024.0),
                         ],
-                        vec![
-                            "traces".into(),
-                            format!(
-                                "{} ({} recorded, {} replayed)",
-                                stats.traces, stats.recorded, stats.replayed
-                            ),
-                        ],
+                        vec!["traces".into(), stats.traces.to_string()],
+                        vec!["replays".into(), stats.replays.to_string()],
                         vec!["runs".into(), stats.runs.to_string()],
                         vec!["cassettes".into(), stats.cassettes.to_string()],
                         vec!["sessions".into(), stats.sessions.to_string()],
@@ -85,6 +80,7 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
             let age = crate::duration::parse(&args.older_than)
                 .map_err(|e| anyhow::anyhow!("--older-than: {e}"))?;
             let cutoff = super::traces::cutoff(age)?;
+            let mut db = db;
             let deleted = db.prune(&cutoff)?;
             if !globals.quiet {
                 eprintln!("pruned {deleted} trace(s) seen before {cutoff}");

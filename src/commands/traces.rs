@@ -96,7 +96,7 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
                             out,
                             "#{} {} {}#{} {}",
                             trace.id,
-                            trace.seen_at,
+                            trace.recorded_at,
                             trace.cassette,
                             trace.interaction_id,
                             trace.model.as_deref().unwrap_or("-")
@@ -133,8 +133,7 @@ fn trace_table(traces: &[Trace]) -> String {
         .map(|t| {
             vec![
                 t.id.to_string(),
-                t.seen_at.chars().take(19).collect(),
-                t.source.clone(),
+                t.recorded_at.clone(),
                 format!("{}#{}", t.cassette, t.interaction_id),
                 t.model.clone().unwrap_or_else(|| "-".into()),
                 t.status.to_string(),
@@ -164,11 +163,18 @@ fn print_trace(trace: &Trace, request: &serde_json::Value) -> anyhow::Result<()>
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "trace {} ({}) {}#{}",
-        trace.id, trace.source, trace.cassette, trace.interaction_id
+        "trace {} {}#{}",
+        trace.id, trace.cassette, trace.interaction_id
     )?;
-    writeln!(out, "  seen      {}", trace.seen_at)?;
     writeln!(out, "  recorded  {}", trace.recorded_at)?;
+    if trace.replays > 0 {
+        writeln!(
+            out,
+            "  replayed  {} time(s), last at {}",
+            trace.replays,
+            trace.last_replayed.as_deref().unwrap_or("-")
+        )?;
+    }
     writeln!(
         out,
         "  request   {} {} {} ({})",

@@ -24,7 +24,6 @@ use crate::cassette::{Body, CassetteName};
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
-use crate::store::Source;
 use cassettes::{CassetteSet, Counts, Lookup, OpenCassette};
 
 pub use replay::MISS_STATUS;
@@ -263,10 +262,9 @@ impl Proxy {
                     cassette.count(|c| c.replayed += 1);
                     if let Some(traces) = &self.traces {
                         traces.send(Pending {
-                            source: Source::Replayed,
                             cassette: cassette.label.clone(),
                             interaction: recorded.interaction.clone(),
-                            seen_at: Some(crate::cassette::now()),
+                            replayed_at: Some(crate::cassette::now()),
                         });
                     }
                     return recorded.rendered.response();
@@ -319,10 +317,9 @@ impl Proxy {
         let interaction = cassette.push(interaction, keep_old);
         if let Some(traces) = &self.traces {
             traces.send(Pending {
-                source: Source::Recorded,
                 cassette: cassette.label.clone(),
                 interaction,
-                seen_at: None,
+                replayed_at: None,
             });
         }
         if cassette.flush_scheduled.swap(true, Ordering::AcqRel) {

@@ -47,31 +47,12 @@ impl StoreError {
     }
 }
 
-/// Whether a trace row came from traffic recorded into a cassette or replayed from one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Recorded,
-    Replayed,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Recorded => "recorded",
-            Source::Replayed => "replayed",
-        }
-    }
-}
-
 /// One row of the `traces` table, derived from an interaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceRow {
-    pub source: Source,
     pub cassette: String,
     pub interaction_id: u64,
     pub recorded_at: String,
-    /// When this row's traffic happened: the recording time, or the replay time.
-    pub seen_at: String,
     pub upstream: String,
     pub provider: &'static str,
     pub model: Option<String>,
@@ -96,14 +77,8 @@ pub struct TraceRow {
 }
 
 impl TraceRow {
-    /// The row for `interaction` of `cassette`, seen at `seen_at` (replays), or when it was
-    /// recorded (recordings and rebuilds) when `None`.
-    pub fn new(
-        source: Source,
-        cassette: &str,
-        interaction: &Interaction,
-        seen_at: Option<String>,
-    ) -> TraceRow {
+    /// The row for `interaction` of `cassette`.
+    pub fn new(cassette: &str, interaction: &Interaction) -> TraceRow {
         let request = &interaction.request;
         let response = &interaction.response;
         let provider = match Provider::detect(&request.upstream, &request.path) {
@@ -130,11 +105,9 @@ impl TraceRow {
         }
         let scope = &interaction.scope;
         TraceRow {
-            source,
             cassette: cassette.to_string(),
             interaction_id: interaction.id,
             recorded_at: interaction.recorded_at.clone(),
-            seen_at: seen_at.unwrap_or_else(|| interaction.recorded_at.clone()),
             upstream: request.upstream.clone(),
             provider,
             model,
@@ -285,54 +258,63 @@ impl TraceDb {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Inserts rows in one transaction.
-    pub fn insert(&mut self, run: i64, rows: &[TraceRow]) -> Result<(), StoreError> {
+    /// Stores recorded interactions and replay counts in one transaction. Returns the row id of
+    /// every recorded row, in order.
+    pub fn write(
+        &mut self,
+        run: i64,
+        rows: &[TraceRow],
+        replays: &[(i64, String, u64)],
+    ) -> Result<Vec<i64>, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
+        let mut ids = Vec::with_capacity(rows.len());
         {
-            let mut insert = tx
-                .prepare_cached(schema::INSERT_TRACE)
-                .map_err(StoreError::sqlite(&path))?;
-            let mut replace = tx
-                .prepare_cached(schema::DELETE_RECORDED)
+            let mut upsert = tx
+                .prepare_cached(schema::UPSERT_TRACE)
                 .map_err(StoreError::sqlite(&path))?;
             for row in rows {
-                if row.source == Source::Recorded {
-                    replace
-                        .execute(params![row.cassette, row.interaction_id as i64])
-                        .map_err(StoreError::sqlite(&path))?;
-                }
-                insert
-                    .execute(params![
-                        run,
-                        row.source.as_str(),
-                        row.cassette,
-                        row.interaction_id as i64,
-                        row.recorded_at,
-                        row.seen_at,
-                        row.upstream,
-                        row.provider,
-                        row.model,
-                        row.method,
-                        row.path,
-                        row.status,
-                        row.latency_ms.map(|v| v as i64),
-                        row.ttfb_ms.map(|v| v as i64),
-                        row.input_tokens.map(|v| v as i64),
-                        row.output_tokens.map(|v| v as i64),
-                        row.organization,
-                        row.service,
-                        row.session,
-                        row.step,
-                        row.parent_step,
-                        row.prompt,
-                        row.response,
-                        row.request_json,
-                        row.response_json,
-                    ])
+                let id: i64 = upsert
+                    .query_row(
+                        params![
+                            run,
+                            row.cassette,
+                            row.interaction_id as i64,
+                            row.recorded_at,
+                            row.upstream,
+                            row.provider,
+                            row.model,
+                            row.method,
+                            row.path,
+                            row.status,
+                            row.latency_ms.map(|v| v as i64),
+                            row.ttfb_ms.map(|v| v as i64),
+                            row.input_tokens.map(|v| v as i64),
+                            row.output_tokens.map(|v| v as i64),
+                            row.organization,
+                            row.service,
+                            row.session,
+                            row.step,
+                            row.parent_step,
+                            row.prompt,
+                            row.response,
+                            row.request_json,
+                            row.response_json,
+                        ],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::sqlite(&path))?;
+                ids.push(id);
+            }
+            let mut add = tx
+                .prepare_cached(schema::ADD_REPLAYS)
+                .map_err(StoreError::sqlite(&path))?;
+            for (trace, seen_at, count) in replays {
+                add.execute(params![run, trace, seen_at, *count as i64])
                     .map_err(StoreError::sqlite(&path))?;
             }
         }
-        tx.commit().map_err(StoreError::sqlite(&path))
+        tx.commit().map_err(StoreError::sqlite(&path))?;
+        Ok(ids)
     }
 }

@@ -13,11 +13,9 @@ use super::{schema, StoreError, TraceDb};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trace {
     pub id: i64,
-    pub source: String,
     pub cassette: String,
     pub interaction_id: i64,
     pub recorded_at: String,
-    pub seen_at: String,
     pub upstream: String,
     pub provider: String,
     pub model: Option<String>,
@@ -35,37 +33,44 @@ pub struct Trace {
     pub parent_step: Option<String>,
     pub prompt: String,
     pub response: String,
+    /// How often the interaction was replayed (by the runs this database saw).
+    pub replays: i64,
+    pub last_replayed: Option<String>,
 }
 
-const COLUMNS: &str = "id, source, cassette, interaction_id, recorded_at, seen_at, upstream, \
-    provider, model, method, path, status, latency_ms, ttfb_ms, input_tokens, output_tokens, \
-    organization, service, session, step, parent_step, prompt, response";
+/// The columns of [`Trace`], over `traces t`.
+const COLUMNS: &str = "t.id, t.cassette, t.interaction_id, t.recorded_at, t.upstream, \
+    t.provider, t.model, t.method, t.path, t.status, t.latency_ms, t.ttfb_ms, t.input_tokens, \
+    t.output_tokens, t.organization, t.service, t.session, t.step, t.parent_step, t.prompt, \
+    t.response, \
+    (SELECT COALESCE(SUM(r.count), 0) FROM replays r WHERE r.trace_id = t.id), \
+    (SELECT MAX(r.seen_at) FROM replays r WHERE r.trace_id = t.id)";
 
 fn trace(row: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
     Ok(Trace {
         id: row.get(0)?,
-        source: row.get(1)?,
-        cassette: row.get(2)?,
-        interaction_id: row.get(3)?,
-        recorded_at: row.get(4)?,
-        seen_at: row.get(5)?,
-        upstream: row.get(6)?,
-        provider: row.get(7)?,
-        model: row.get(8)?,
-        method: row.get(9)?,
-        path: row.get(10)?,
-        status: row.get(11)?,
-        latency_ms: row.get(12)?,
-        ttfb_ms: row.get(13)?,
-        input_tokens: row.get(14)?,
-        output_tokens: row.get(15)?,
-        organization: row.get(16)?,
-        service: row.get(17)?,
-        session: row.get(18)?,
-        step: row.get(19)?,
-        parent_step: row.get(20)?,
-        prompt: row.get(21)?,
-        response: row.get(22)?,
+        cassette: row.get(1)?,
+        interaction_id: row.get(2)?,
+        recorded_at: row.get(3)?,
+        upstream: row.get(4)?,
+        provider: row.get(5)?,
+        model: row.get(6)?,
+        method: row.get(7)?,
+        path: row.get(8)?,
+        status: row.get(9)?,
+        latency_ms: row.get(10)?,
+        ttfb_ms: row.get(11)?,
+        input_tokens: row.get(12)?,
+        output_tokens: row.get(13)?,
+        organization: row.get(14)?,
+        service: row.get(15)?,
+        session: row.get(16)?,
+        step: row.get(17)?,
+        parent_step: row.get(18)?,
+        prompt: row.get(19)?,
+        response: row.get(20)?,
+        replays: row.get(21)?,
+        last_replayed: row.get(22)?,
     })
 }
 
@@ -77,7 +82,7 @@ pub struct Filter {
     pub model: Option<String>,
     pub organization: Option<String>,
     pub service: Option<String>,
-    /// Only traces seen at or after this RFC 3339 time.
+    /// Only traces recorded or replayed at or after this time (a `cassette::timestamp`).
     pub since: Option<String>,
     pub limit: Option<usize>,
 }
@@ -85,7 +90,7 @@ pub struct Filter {
 impl TraceDb {
     /// Traces matching `filter`, newest first.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Trace>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM traces WHERE 1 = 1");
+        let mut sql = format!("SELECT {COLUMNS} FROM traces t WHERE 1 = 1");
         let mut args: Vec<SqlValue> = Vec::new();
         for (column, value) in [
             ("model", &filter.model),
@@ -93,15 +98,19 @@ impl TraceDb {
             ("service", &filter.service),
         ] {
             if let Some(value) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
+                sql.push_str(&format!(" AND t.{column} = ?"));
                 args.push(SqlValue::Text(value.clone()));
             }
         }
         if let Some(since) = &filter.since {
-            sql.push_str(" AND seen_at >= ?");
+            sql.push_str(
+                " AND (t.recorded_at >= ? OR EXISTS \
+                 (SELECT 1 FROM replays r WHERE r.trace_id = t.id AND r.seen_at >= ?))",
+            );
+            args.push(SqlValue::Text(since.clone()));
             args.push(SqlValue::Text(since.clone()));
         }
-        sql.push_str(" ORDER BY seen_at DESC, id DESC");
+        sql.push_str(" ORDER BY t.recorded_at DESC, t.id DESC");
         let mut statement = self
             .conn
             .prepare(&sql)
@@ -129,16 +138,14 @@ impl TraceDb {
 
     /// One trace by row id, or by `CASSETTE#INTERACTION` for the recorded one.
     pub fn show(&self, id: &str) -> Result<Option<(Trace, String, String)>, StoreError> {
-        let sql = format!("SELECT {COLUMNS}, request_json, response_json FROM traces WHERE ");
+        let sql = format!("SELECT {COLUMNS}, t.request_json, t.response_json FROM traces t WHERE ");
         let map = |row: &rusqlite::Row<'_>| Ok((trace(row)?, row.get(23)?, row.get(24)?));
         let result = match id.rsplit_once('#') {
             Some((cassette, interaction)) => {
                 let interaction: i64 = interaction.parse().unwrap_or(-1);
                 self.conn
                     .query_row(
-                        &format!(
-                            "{sql} source = 'recorded' AND cassette = ?1 AND interaction_id = ?2"
-                        ),
+                        &format!("{sql} t.cassette = ?1 AND t.interaction_id = ?2"),
                         rusqlite::params![cassette, interaction],
                         map,
                     )
@@ -147,7 +154,7 @@ impl TraceDb {
             None => {
                 let id: i64 = id.parse().unwrap_or(-1);
                 self.conn
-                    .query_row(&format!("{sql} id = ?1"), [id], map)
+                    .query_row(&format!("{sql} t.id = ?1"), [id], map)
                     .optional()
             }
         };
@@ -164,14 +171,9 @@ impl TraceDb {
         close: &str,
     ) -> Result<Vec<(Trace, String)>, StoreError> {
         let sql = format!(
-            "SELECT {}, snippet(traces_fts, -1, ?2, ?3, '…', 12) FROM traces_fts
+            "SELECT {COLUMNS}, snippet(traces_fts, -1, ?2, ?3, '…', 12) FROM traces_fts
              JOIN traces t ON t.id = traces_fts.rowid
-             WHERE traces_fts MATCH ?1 ORDER BY bm25(traces_fts) LIMIT ?4",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("t.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
+             WHERE traces_fts MATCH ?1 ORDER BY bm25(traces_fts) LIMIT ?4"
         );
         let mut statement = self
             .conn
@@ -189,10 +191,11 @@ impl TraceDb {
     }
 
     /// Every trace with its full request and response JSON, in a stable order, for export.
+    /// Only cassette-backed data: a rebuilt database exports exactly the same.
     pub fn export(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS}, request_json, response_json FROM traces
-             ORDER BY source, cassette, interaction_id, seen_at, id"
+            "SELECT {COLUMNS}, t.request_json, t.response_json FROM traces t
+             ORDER BY t.cassette, t.interaction_id"
         );
         let mut statement = self
             .conn
@@ -211,9 +214,10 @@ impl TraceDb {
             let (trace, request, response) = row.map_err(StoreError::sqlite(&self.path))?;
             let mut value = serde_json::to_value(&trace).unwrap_or_default();
             if let Some(map) = value.as_object_mut() {
-                // The row id is the database's, not the cassette's: leave it out so exports of
-                // a rebuilt database compare equal.
-                map.shift_remove("id");
+                // Row ids and replay counts belong to this database, not to the cassettes.
+                for key in ["id", "replays", "last_replayed"] {
+                    map.shift_remove(key);
+                }
                 map.insert(
                     "request".into(),
                     serde_json::from_str(&request).unwrap_or_default(),
@@ -233,10 +237,10 @@ impl TraceDb {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT session, COUNT(*), MIN(seen_at), MAX(seen_at),
+                "SELECT session, COUNT(*), MIN(recorded_at), MAX(recorded_at),
                         COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0)
                  FROM traces WHERE session IS NOT NULL
-                 GROUP BY session ORDER BY MAX(seen_at) DESC",
+                 GROUP BY session ORDER BY MAX(recorded_at) DESC, session",
             )
             .map_err(StoreError::sqlite(&self.path))?;
         let rows = statement
@@ -260,7 +264,7 @@ impl TraceDb {
         let mut statement = self
             .conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM traces WHERE session = ?1 ORDER BY seen_at, id"
+                "SELECT {COLUMNS} FROM traces t WHERE t.session = ?1 ORDER BY t.recorded_at, t.id"
             ))
             .map_err(StoreError::sqlite(&self.path))?;
         let rows = statement
@@ -340,13 +344,15 @@ impl TraceDb {
             path: self.path.display().to_string(),
             size_bytes: file_size(&self.path),
             traces: count("SELECT COUNT(*) FROM traces")?,
-            recorded: count("SELECT COUNT(*) FROM traces WHERE source = 'recorded'")?,
-            replayed: count("SELECT COUNT(*) FROM traces WHERE source = 'replayed'")?,
+            replays: count("SELECT COALESCE(SUM(count), 0) FROM replays")?,
             runs: count("SELECT COUNT(*) FROM runs")?,
             cassettes: count("SELECT COUNT(DISTINCT cassette) FROM traces")?,
             sessions: count("SELECT COUNT(DISTINCT session) FROM traces")?,
-            oldest: q("SELECT MIN(seen_at) FROM traces")?,
-            newest: q("SELECT MAX(seen_at) FROM traces")?,
+            oldest: q("SELECT MIN(recorded_at) FROM traces")?,
+            newest: q(
+                "SELECT MAX(at) FROM (SELECT MAX(recorded_at) AS at FROM traces \
+                       UNION ALL SELECT MAX(seen_at) FROM replays)",
+            )?,
             models,
         })
     }
@@ -368,19 +374,27 @@ impl TraceDb {
             .map_err(StoreError::sqlite(&self.path))
     }
 
-    /// Deletes traces seen before `cutoff` (RFC 3339) and the runs left empty; returns how
-    /// many traces went.
-    pub fn prune(&self, cutoff: &str) -> Result<usize, StoreError> {
-        let deleted = self
-            .conn
-            .execute("DELETE FROM traces WHERE seen_at < ?1", [cutoff])
-            .map_err(StoreError::sqlite(&self.path))?;
-        self.conn
+    /// Deletes replays counted before `cutoff`, then traces recorded before it that no later
+    /// replay keeps, then runs left empty. Returns how many traces went.
+    pub fn prune(&mut self, cutoff: &str) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
+        tx.execute("DELETE FROM replays WHERE seen_at < ?1", [cutoff])
+            .map_err(StoreError::sqlite(&path))?;
+        let deleted = tx
             .execute(
-                "DELETE FROM runs WHERE id NOT IN (SELECT DISTINCT run_id FROM traces)",
-                [],
+                "DELETE FROM traces WHERE recorded_at < ?1
+                 AND NOT EXISTS (SELECT 1 FROM replays r WHERE r.trace_id = traces.id)",
+                [cutoff],
             )
-            .map_err(StoreError::sqlite(&self.path))?;
+            .map_err(StoreError::sqlite(&path))?;
+        tx.execute(
+            "DELETE FROM runs WHERE id NOT IN (SELECT run_id FROM traces)
+             AND id NOT IN (SELECT run_id FROM replays)",
+            [],
+        )
+        .map_err(StoreError::sqlite(&path))?;
+        tx.commit().map_err(StoreError::sqlite(&path))?;
         Ok(deleted)
     }
 }
@@ -419,8 +433,7 @@ pub struct Stats {
     pub path: String,
     pub size_bytes: u64,
     pub traces: i64,
-    pub recorded: i64,
-    pub replayed: i64,
+    pub replays: i64,
     pub runs: i64,
     pub cassettes: i64,
     pub sessions: i64,

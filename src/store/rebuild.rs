@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Source, StoreError, TraceDb, TraceRow};
+use super::{StoreError, TraceDb, TraceRow};
 use crate::cassette::files;
 
 /// What a rebuild did.
@@ -63,12 +63,7 @@ pub fn rebuild(
                 Ok(cassette) => {
                     report.cassettes += 1;
                     for interaction in &cassette.interactions {
-                        rows.push(TraceRow::new(
-                            Source::Recorded,
-                            name.as_str(),
-                            interaction,
-                            None,
-                        ));
+                        rows.push(TraceRow::new(name.as_str(), interaction));
                     }
                 }
                 Err(error) if strict => {
@@ -83,7 +78,7 @@ pub fn rebuild(
             }
             if rows.len() >= 4096 || done + 1 == total {
                 report.interactions += rows.len() as u64;
-                db.insert(run, &rows)?;
+                db.write(run, &rows, &[])?;
                 rows.clear();
             }
             progress(done + 1, total);

@@ -13,14 +13,13 @@ CREATE TABLE runs (
     started_at  TEXT NOT NULL
 );
 
+-- One row per recorded interaction (cassette-backed: a rebuild recreates exactly these).
 CREATE TABLE traces (
     id             INTEGER PRIMARY KEY,
     run_id         INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    source         TEXT NOT NULL CHECK (source IN ('recorded', 'replayed')),
     cassette       TEXT NOT NULL,
     interaction_id INTEGER NOT NULL,
-    recorded_at    TEXT NOT NULL,          -- when the interaction was recorded
-    seen_at        TEXT NOT NULL,          -- when this row's traffic happened (replay time)
+    recorded_at    TEXT NOT NULL,
     upstream       TEXT NOT NULL,
     provider       TEXT NOT NULL,
     model          TEXT,
@@ -39,15 +38,26 @@ CREATE TABLE traces (
     prompt         TEXT NOT NULL,
     response       TEXT NOT NULL,
     request_json   TEXT NOT NULL,
-    response_json  TEXT NOT NULL
+    response_json  TEXT NOT NULL,
+    UNIQUE (cassette, interaction_id)
 );
-
--- One cassette-backed row per recorded interaction: re-recording replaces it.
-CREATE UNIQUE INDEX traces_recorded ON traces (cassette, interaction_id) WHERE source = 'recorded';
-CREATE INDEX traces_seen_at ON traces (seen_at);
+CREATE INDEX traces_recorded_at ON traces (recorded_at);
 CREATE INDEX traces_model ON traces (model);
 CREATE INDEX traces_session ON traces (session) WHERE session IS NOT NULL;
 CREATE INDEX traces_run ON traces (run_id);
+
+-- Replays of a recorded interaction, counted per run and second: replaying is cheap, so its
+-- trace must be too.
+CREATE TABLE replays (
+    id        INTEGER PRIMARY KEY,
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    trace_id  INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+    seen_at   TEXT NOT NULL,
+    count     INTEGER NOT NULL CHECK (count > 0),
+    UNIQUE (run_id, trace_id, seen_at)
+);
+CREATE INDEX replays_trace ON replays (trace_id);
+CREATE INDEX replays_seen_at ON replays (seen_at);
 
 CREATE VIRTUAL TABLE traces_fts USING fts5 (
     prompt, response,
@@ -61,19 +71,37 @@ CREATE TRIGGER traces_fts_delete AFTER DELETE ON traces BEGIN
     INSERT INTO traces_fts (traces_fts, rowid, prompt, response)
         VALUES ('delete', old.id, old.prompt, old.response);
 END;
+CREATE TRIGGER traces_fts_update AFTER UPDATE OF prompt, response ON traces BEGIN
+    INSERT INTO traces_fts (traces_fts, rowid, prompt, response)
+        VALUES ('delete', old.id, old.prompt, old.response);
+    INSERT INTO traces_fts (rowid, prompt, response) VALUES (new.id, new.prompt, new.response);
+END;
 ";
 
-/// Removes the recorded row a new recording of the same interaction replaces.
-pub const DELETE_RECORDED: &str =
-    "DELETE FROM traces WHERE source = 'recorded' AND cassette = ?1 AND interaction_id = ?2";
-
-pub const INSERT_TRACE: &str = "
+/// Inserts a recorded interaction, or replaces the content of the row a previous recording of
+/// the same interaction left (keeping its id, so its replays stay attached).
+pub const UPSERT_TRACE: &str = "
 INSERT INTO traces (
-    run_id, source, cassette, interaction_id, recorded_at, seen_at, upstream, provider, model,
-    method, path, status, latency_ms, ttfb_ms, input_tokens, output_tokens, organization,
-    service, session, step, parent_step, prompt, response, request_json, response_json
+    run_id, cassette, interaction_id, recorded_at, upstream, provider, model, method, path,
+    status, latency_ms, ttfb_ms, input_tokens, output_tokens, organization, service, session,
+    step, parent_step, prompt, response, request_json, response_json
 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-          ?20, ?21, ?22, ?23, ?24, ?25)";
+          ?20, ?21, ?22, ?23)
+ON CONFLICT (cassette, interaction_id) DO UPDATE SET
+    run_id = excluded.run_id, recorded_at = excluded.recorded_at, upstream = excluded.upstream,
+    provider = excluded.provider, model = excluded.model, method = excluded.method,
+    path = excluded.path, status = excluded.status, latency_ms = excluded.latency_ms,
+    ttfb_ms = excluded.ttfb_ms, input_tokens = excluded.input_tokens,
+    output_tokens = excluded.output_tokens, organization = excluded.organization,
+    service = excluded.service, session = excluded.session, step = excluded.step,
+    parent_step = excluded.parent_step, prompt = excluded.prompt, response = excluded.response,
+    request_json = excluded.request_json, response_json = excluded.response_json
+RETURNING id";
+
+/// Adds replays of one trace in one second of one run.
+pub const ADD_REPLAYS: &str = "
+INSERT INTO replays (run_id, trace_id, seen_at, count) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (run_id, trace_id, seen_at) DO UPDATE SET count = count + excluded.count";
 
 /// Creates the schema in a new database; refuses a database from a newer traceforge.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,8 +1,10 @@
 //! The one thread that writes traces. The proxy's cost is a non-blocking channel send of an
-//! `Arc` (rows are built here, off the request path); the thread commits in batches. If the
-//! database fails (disk full, file deleted, locked), proxying and cassette writing go on: the
-//! failure is reported once with the fix, traces are dropped and counted while a circuit breaker
-//! is open, and writing resumes after the cooldown without a restart.
+//! `Arc` (rows are built here, off the request path); the thread commits in batches. A replay
+//! makes sure its recorded interaction has a row (once per run) and is otherwise only counted,
+//! per second, so replaying under load stays nearly free. If the database fails (disk full, file
+//! deleted, locked), proxying and cassette writing go on: the failure is reported once with the
+//! fix, traces are dropped and counted while a circuit breaker is open, and writing resumes after
+//! the cooldown without a restart.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Source, TraceDb, TraceRow};
+use std::collections::{BTreeMap, HashMap};
+
+use super::{StoreError, TraceDb, TraceRow};
 use crate::cassette::Interaction;
 
 /// How many traces may wait for the writer before new ones are dropped (and counted).
@@ -23,11 +27,10 @@ pub const COOLDOWN: Duration = Duration::from_secs(2);
 
 /// One finished interaction on its way to the database.
 pub struct Pending {
-    pub source: Source,
     pub cassette: Arc<str>,
     pub interaction: Arc<Interaction>,
-    /// For replays: when it was served.
-    pub seen_at: Option<String>,
+    /// `None` for a recording; for a replay, when it was served.
+    pub replayed_at: Option<String>,
 }
 
 /// What the writer did, for the run summary.
@@ -94,6 +97,8 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
     let mut db: Option<(TraceDb, i64)> = None;
     let mut open_until: Option<Instant> = None;
     let mut reported = false;
+    // The row id of every interaction this run has written, so replays only count.
+    let mut known: HashMap<(Arc<str>, u64), i64> = HashMap::new();
     let mut stopping = false;
     while !stopping {
         let mut batch = Vec::new();
@@ -115,26 +120,25 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
             report.dropped += batch.len() as u64;
             continue;
         }
-        let rows: Vec<TraceRow> = batch
-            .iter()
-            .map(|p| TraceRow::new(p.source, &p.cassette, &p.interaction, p.seen_at.clone()))
-            .collect();
-        let result = match &mut db {
-            Some((db, run)) => db.insert(*run, &rows),
-            None => TraceDb::open(&path).and_then(|mut opened| {
+        let result = (|| {
+            if db.is_none() {
+                let opened = TraceDb::open(&path)?;
                 let run = opened.begin_run(kind, &crate::cassette::now())?;
-                opened.insert(run, &rows)?;
+                known.clear();
                 db = Some((opened, run));
-                Ok(())
-            }),
-        };
+            }
+            let Some((db, run)) = db.as_mut() else {
+                unreachable!("opened above");
+            };
+            write_batch(db, *run, &batch, &mut known)
+        })();
         match result {
             Ok(()) => {
-                report.written += rows.len() as u64;
+                report.written += batch.len() as u64;
                 open_until = None;
             }
             Err(error) => {
-                report.dropped += rows.len() as u64;
+                report.dropped += batch.len() as u64;
                 if !reported {
                     eprintln!(
                         "traceforge: warning: the trace database failed: {error}\n  \
@@ -153,4 +157,45 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
         }
     }
     report
+}
+
+/// Writes one batch: recordings (and first replays of an interaction) as rows, every replay
+/// as a count against its row.
+fn write_batch(
+    db: &mut TraceDb,
+    run: i64,
+    batch: &[Pending],
+    known: &mut HashMap<(Arc<str>, u64), i64>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    let mut keys = Vec::new();
+    for pending in batch {
+        let key = (pending.cassette.clone(), pending.interaction.id);
+        if pending.replayed_at.is_none() || !known.contains_key(&key) && !keys.contains(&key) {
+            rows.push(TraceRow::new(&pending.cassette, &pending.interaction));
+            keys.push(key);
+        }
+    }
+    // The ids are only known after the rows are written; replays are counted in a second
+    // statement of the same transaction.
+    let ids = db.write(run, &rows, &[])?;
+    for (key, id) in keys.into_iter().zip(ids) {
+        known.insert(key, id);
+    }
+    let mut counts: BTreeMap<(i64, &str), u64> = BTreeMap::new();
+    for pending in batch {
+        if let Some(at) = &pending.replayed_at {
+            if let Some(id) = known.get(&(pending.cassette.clone(), pending.interaction.id)) {
+                *counts.entry((*id, at.as_str())).or_default() += 1;
+            }
+        }
+    }
+    if !counts.is_empty() {
+        let replays: Vec<(i64, String, u64)> = counts
+            .into_iter()
+            .map(|((id, at), n)| (id, at.to_string(), n))
+            .collect();
+        db.write(run, &[], &replays)?;
+    }
+    Ok(())
 }
