@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -159,8 +159,9 @@ where
             let response = handler(request);
             async move { Ok::<_, Infallible>(response.await) }
         });
+        // No timer: hyper would otherwise arm a 30 s header-read timeout per request, a cost on
+        // every replay for protection a loopback tool does not need.
         let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);

@@ -818,7 +818,10 @@ fn a_wrapped_command_gets_the_proxy_environment_and_its_exit_status_wins() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("1 missed"), "{stderr}");
-    assert!(stderr.contains("there is no cassette file at c/default.yaml"), "{stderr}");
+    assert!(
+        stderr.contains("there is no cassette file at c/default.yaml"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -227,6 +227,14 @@ impl MatchRules {
             key.push_str(&request.method.to_ascii_uppercase());
         }
         key.push('\n');
+impl MatchKey {
+    /// A key with the given text, for tests of code that only stores keys.
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> MatchKey {
+        MatchKey(text.to_string())
+    }
+}
+
         if self.uses(Field::Upstream) {
             key.push_str(request.upstream);
         }

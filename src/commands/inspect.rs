@@ -11,13 +11,37 @@ use crate::Exit;
 
 use super::output::one_line;
 
+/// What `vcr list` reports about one cassette.
+struct Counts {
+    interactions: usize,
+    streams: usize,
+    incomplete: usize,
+}
+
+impl Counts {
+    fn of(interactions: &[Interaction]) -> Counts {
+        Counts {
+            interactions: interactions.len(),
+            streams: interactions
+                .iter()
+                .filter(|i| i.response.is_stream())
+                .count(),
+            incomplete: interactions
+                .iter()
+                .filter(|i| i.response.incomplete)
+                .count(),
+        }
+    }
+}
+
 pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let mut rows = Vec::new();
     let mut broken = false;
     for (name, path) in files::list(&settings.cassettes)? {
         match files::load(&path) {
-            Ok(cassette) => rows.push((name, Ok(cassette.interactions))),
+            // Keep the counts, not the interactions: a large directory must not all sit in memory.
+            Ok(cassette) => rows.push((name, Ok(Counts::of(&cassette.interactions)))),
             Err(e) => {
                 broken = true;
                 rows.push((name, Err(e)));
@@ -30,12 +54,12 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
             let cassettes: Vec<_> = rows
                 .iter()
                 .map(|(name, result)| match result {
-                    Ok(interactions) => serde_json::json!({
+                    Ok(counts) => serde_json::json!({
                         "name": name.as_str(),
                         "path": name.path_in(&settings.cassettes),
-                        "interactions": interactions.len(),
-                        "streams": interactions.iter().filter(|i| i.response.is_stream()).count(),
-                        "incomplete": interactions.iter().filter(|i| i.response.incomplete).count(),
+                        "interactions": counts.interactions,
+                        "streams": counts.streams,
+                        "incomplete": counts.incomplete,
                     }),
                     Err(e) => serde_json::json!({
                         "name": name.as_str(),
@@ -58,18 +82,13 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
                 .unwrap_or(0);
             for (name, result) in &rows {
                 match result {
-                    Ok(interactions) => {
-                        let streams = interactions
-                            .iter()
-                            .filter(|i| i.response.is_stream())
-                            .count();
-                        writeln!(
-                            out,
-                            "{:<width$}  {:>4} interaction(s), {streams} streamed",
-                            name.as_str(),
-                            interactions.len()
-                        )?;
-                    }
+                    Ok(counts) => writeln!(
+                        out,
+                        "{:<width$}  {:>4} interaction(s), {} streamed",
+                        name.as_str(),
+                        counts.interactions,
+                        counts.streams
+                    )?,
                     Err(e) => writeln!(out, "{:<width$}  error: {e}", name.as_str())?,
                 }
             }

@@ -119,10 +119,7 @@ impl Filler<'_> {
             .map(|names| names.iter().filter_map(Value::as_str).collect());
         for (name, property) in properties {
             // Without a `required` list every property is filled, as a model usually does.
-            if required
-                .as_ref()
-                .is_none_or(|r| r.contains(&name.as_str()))
-            {
+            if required.as_ref().is_none_or(|r| r.contains(&name.as_str())) {
                 let value = self.value(property, depth + 1);
                 out.insert(name.clone(), value);
             }

@@ -5,6 +5,7 @@
 
 pub mod cassettes;
 pub mod child;
+mod keys;
 mod record;
 mod replay;
 
@@ -88,6 +89,7 @@ pub struct Proxy {
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
 }
+    keys: keys::KeyCache,
 
 /// Per-cassette results of a run, for the summary and the exit code.
 #[derive(Debug, Clone, Default)]
@@ -147,6 +149,7 @@ impl Proxy {
     }
 
     pub fn config(&self) -> &ProxyConfig {
+            keys: keys::KeyCache::default(),
         &self.config
     }
 
@@ -231,19 +234,6 @@ impl Proxy {
             }
         };
 
-        // Matching sees the request as it would be stored: secrets masked on both sides.
-        let stored_path = self.config.redactor.path(&path);
-        let mut stored_body = (!bytes.is_empty()).then(|| Body::from_bytes(&bytes));
-        if let Some(body) = &mut stored_body {
-            self.config.redactor.body(body);
-        }
-        let view = RequestView {
-            method: parts.method.as_str(),
-            upstream: &upstream,
-            path: &stored_path,
-            body: stored_body.as_ref(),
-        };
-
         let mode = self.config.mode;
         let replay_first = match mode {
             Mode::None | Mode::NewEpisodes => true,
@@ -256,7 +246,16 @@ impl Proxy {
             Mode::NewEpisodes | Mode::All => true,
         };
         if replay_first {
-            let key = self.cassettes.rules().key(view);
+            let key = self.keys.key(&parts.method, &upstream, &path, &bytes, || {
+                let (stored_path, stored_body) = self.stored(&path, &bytes);
+                let view = RequestView {
+                    method: parts.method.as_str(),
+                    upstream: &upstream,
+                    path: &stored_path,
+                    body: stored_body.as_ref(),
+                };
+                self.cassettes.rules().key(view)
+            });
             match cassette.lookup(&key, self.config.allow_repeats) {
                 Lookup::Hit(recorded) => {
                     cassette.count(|c| c.replayed += 1);
@@ -291,6 +290,13 @@ impl Proxy {
             stored_path,
             stored_body,
             body: bytes,
+                    let (stored_path, stored_body) = self.stored(&path, &bytes);
+                    let view = RequestView {
+                        method: parts.method.as_str(),
+                        upstream: &upstream,
+                        path: &stored_path,
+                        body: stored_body.as_ref(),
+                    };
             parts,
         };
         record::forward(self.clone(), cassette, forward).await
@@ -299,6 +305,7 @@ impl Proxy {
     fn unknown_upstream(&self, path: &str) -> HttpResponse {
         let known: Vec<&str> = self.config.upstreams.keys().map(String::as_str).collect();
         let message = format!(
+        let (stored_path, stored_body) = self.stored(&path, &bytes);
             "traceforge: no upstream for path {path:?}; requests must start with /<upstream>/, \
              known upstreams: {} (add one with --upstream NAME=URL)",
             known.join(", ")
@@ -310,6 +317,17 @@ impl Proxy {
     }
 
     /// Stores an interaction recorded by this run and schedules a write of its cassette.
+    /// The request's path and body as a cassette stores them, secrets masked. Matching compares
+    /// these forms, so a recorded secret never has to be known to replay.
+    fn stored(&self, path: &str, bytes: &Bytes) -> (String, Option<Body>) {
+        let stored_path = self.config.redactor.path(path);
+        let mut stored_body = (!bytes.is_empty()).then(|| Body::from_bytes(bytes));
+        if let Some(body) = &mut stored_body {
+            self.config.redactor.body(body);
+        }
+        (stored_path, stored_body)
+    }
+
     /// Writes are coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share
     /// one atomic rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {

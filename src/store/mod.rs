@@ -247,6 +247,31 @@ impl TraceDb {
         &self.path
     }
 
+    /// Settings for filling a file nobody else reads yet (rebuild): no journal, no syncs, a
+    /// large page cache, and the full-text index built in one pass at the end instead of row by
+    /// row. Only for a database opened fresh by this process.
+    pub fn begin_bulk_load(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+                 PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;
+                 DROP TRIGGER traces_fts_insert;",
+            )
+            .map_err(StoreError::sqlite(&self.path))
+    }
+
+    /// Ends a bulk load: builds the full-text index, restores the trigger, settings and WAL.
+    pub fn end_bulk_load(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(&format!(
+                "INSERT INTO traces_fts (traces_fts) VALUES ('rebuild');
+                 {}
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA optimize;",
+                schema::FTS_INSERT_TRIGGER
+            ))
+            .map_err(StoreError::sqlite(&self.path))
+    }
+
     /// Starts a run (a `vcr record`, `vcr replay` or rebuild) and returns its id.
     pub fn begin_run(&self, kind: &str, started_at: &str) -> Result<i64, StoreError> {
         self.conn

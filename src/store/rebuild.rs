@@ -2,10 +2,16 @@
 //! beside the target and swapped in with a rename, so the old file (missing, truncated, garbage,
 //! or without its WAL) is never read and a failed rebuild leaves it as it was.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use super::{StoreError, TraceDb, TraceRow};
-use crate::cassette::files;
+use crate::cassette::files::{self, CassetteError};
+
+/// One cassette's rows, or why it could not be read.
+type Parsed = Result<Vec<TraceRow>, (PathBuf, CassetteError)>;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,41 +57,81 @@ pub fn rebuild(
     let mut report = RebuildReport::default();
     {
         let mut db = TraceDb::open(&temp_path)?;
-        // Nothing reads this file until it is complete: skip the journal while filling it.
-        db.conn
-            .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-            .map_err(StoreError::sqlite(&temp_path))?;
+        db.begin_bulk_load()?;
         let run = db.begin_run("rebuild", &crate::cassette::now())?;
         let total = cassettes.len();
-        let mut rows = Vec::new();
-        for (done, (name, path)) in cassettes.iter().enumerate() {
-            match files::load(path) {
-                Ok(cassette) => {
-                    report.cassettes += 1;
-                    for interaction in &cassette.interactions {
-                        rows.push(TraceRow::new(name.as_str(), interaction));
+        // Reading YAML is most of the work: parse on every core, insert on this thread, in
+        // cassette order so two rebuilds give the same database.
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
+        let (sender, receiver) = mpsc::sync_channel::<(usize, Parsed)>(workers * 4);
+        std::thread::scope(|scope| -> Result<(), StoreError> {
+            for _ in 0..workers {
+                let sender = sender.clone();
+                let (next, cassettes) = (&next, &cassettes);
+                scope.spawn(move || loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((name, path)) = cassettes.get(index) else {
+                        break;
+                    };
+                    let parsed = files::load(path).map(|cassette| {
+                        cassette
+                            .interactions
+                            .iter()
+                            .map(|interaction| TraceRow::new(name.as_str(), interaction))
+                            .collect()
+                    });
+                    if sender
+                        .send((index, parsed.map_err(|e| (path.clone(), e))))
+                        .is_err()
+                    {
+                        break;
                     }
-                }
-                Err(error) if strict => {
-                    return Err(StoreError::Invalid {
-                        path: path.clone(),
-                        message: format!(
-                            "{error} (rebuild stopped by --strict; the old database is untouched)"
-                        ),
-                    })
-                }
-                Err(error) => report.skipped.push(error.to_string()),
+                });
             }
-            if rows.len() >= 4096 || done + 1 == total {
-                report.interactions += rows.len() as u64;
-                db.write(run, &rows, &[])?;
-                rows.clear();
+            drop(sender);
+            let mut waiting: BTreeMap<usize, Parsed> = BTreeMap::new();
+            let mut expected = 0;
+            let mut rows = Vec::new();
+            let mut failure = None;
+            for (index, parsed) in receiver.iter() {
+                waiting.insert(index, parsed);
+                while let Some(parsed) = waiting.remove(&expected) {
+                    expected += 1;
+                    match parsed {
+                        Ok(mut parsed) => {
+                            report.cassettes += 1;
+                            rows.append(&mut parsed);
+                        }
+                        Err((path, error)) if strict => {
+                            failure.get_or_insert(StoreError::Invalid {
+                                path,
+                                message: format!(
+                                    "{error} (rebuild stopped by --strict; the old database is untouched)"
+                                ),
+                            });
+                        }
+                        Err((_, error)) => report.skipped.push(error.to_string()),
+                    }
+                    if failure.is_none() && (rows.len() >= 4096 || expected == total) {
+                        report.interactions += rows.len() as u64;
+                        if let Err(e) = db.write(run, &rows, &[]) {
+                            failure = Some(e);
+                        }
+                        rows.clear();
+                    }
+                    progress(expected, total);
+                }
+                if failure.is_some() {
+                    // Stop the workers: they see the closed channel on their next send.
+                    next.store(usize::MAX / 2, Ordering::Relaxed);
+                }
             }
-            progress(done + 1, total);
-        }
-        db.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA optimize;")
-            .map_err(StoreError::sqlite(&temp_path))?;
+            failure.map_or(Ok(()), Err)
+        })?;
+        db.end_bulk_load()?;
     }
     // A WAL or shared-memory file left from the old database must not be applied to the new one.
     for suffix in ["-wal", "-shm"] {

@@ -64,9 +64,6 @@ CREATE VIRTUAL TABLE traces_fts USING fts5 (
     content = 'traces', content_rowid = 'id',
     tokenize = 'porter unicode61'
 );
-CREATE TRIGGER traces_fts_insert AFTER INSERT ON traces BEGIN
-    INSERT INTO traces_fts (rowid, prompt, response) VALUES (new.id, new.prompt, new.response);
-END;
 CREATE TRIGGER traces_fts_delete AFTER DELETE ON traces BEGIN
     INSERT INTO traces_fts (traces_fts, rowid, prompt, response)
         VALUES ('delete', old.id, old.prompt, old.response);
@@ -77,6 +74,13 @@ CREATE TRIGGER traces_fts_update AFTER UPDATE OF prompt, response ON traces BEGI
     INSERT INTO traces_fts (rowid, prompt, response) VALUES (new.id, new.prompt, new.response);
 END;
 ";
+
+/// Keeps the full-text index in step with inserted traces (dropped while a rebuild fills a new
+/// database, which indexes everything in one pass instead).
+pub const FTS_INSERT_TRIGGER: &str = "
+CREATE TRIGGER traces_fts_insert AFTER INSERT ON traces BEGIN
+    INSERT INTO traces_fts (rowid, prompt, response) VALUES (new.id, new.prompt, new.response);
+END;";
 
 /// Inserts a recorded interaction, or replaces the content of the row a previous recording of
 /// the same interaction left (keeping its id, so its replays stay attached).
@@ -118,6 +122,6 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         ));
     }
     conn.execute_batch(&format!(
-        "BEGIN; {V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "BEGIN; {V1} {FTS_INSERT_TRIGGER} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))
 }

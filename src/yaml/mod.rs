@@ -1,5 +1,9 @@
 //! The one place that knows which YAML crate is in use, so it can be swapped (DESIGN.md §11).
-//! Errors carry the line and column where the input went wrong.
+//! Errors carry the line and column where the input went wrong. Documents in the shape
+//! traceforge writes take a fast path ([`fast`]); anything else, and every error, goes through
+//! serde_yaml.
+
+mod fast;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -24,6 +28,12 @@ impl YamlError {
 }
 
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    if let Some(value) = fast::parse(text) {
+        // A shape mismatch is reported by serde_yaml below, with its position.
+        if let Ok(parsed) = serde_json::from_value(value) {
+            return Ok(parsed);
+        }
+    }
     serde_yaml::from_str(text).map_err(|e| {
         let location = e.location();
         // serde_yaml appends " at line L column C" itself; keep the message clean.
