@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# `traceforge load` against DESIGN.md section 10, side by side with oha in one run.
+#
+#   benches/load.sh [throughput|memory|all]      (default: all)
+#
+#   throughput  oha -c N -z D vs `traceforge load` (constant-vus, N VUs, duration D) against the
+#               same bare hyper fixed-response server, alternating, BENCH_ROUNDS rounds.
+#               Targets: req/s >= 90% of oha's; p50 and p99 within 10% of oha's.
+#   memory      peak RSS of `traceforge load` for BENCH_MEMORY_SMALL requests (default 100k)
+#               and BENCH_MEMORY_LARGE requests (default 10M; about 2 minutes at 80k req/s).
+#               Target: the large run's peak RSS within 10% of the small run's.
+#
+# Installs oha with `cargo install oha --locked` when it is missing (several minutes), builds
+# the release binary and the bare_hyper example, and runs everything on 127.0.0.1 with free
+# ports and bounded durations. Prints a table, also saved to benches/results/load.txt (raw
+# output under benches/results/raw/load-*). The machine is shared and has 2 cores: only the
+# ratios of one run mean anything; each round runs oha and traceforge back to back, and the
+# verdict uses the median of the per-round ratios.
+#
+# Environment: BENCH_DURATION (default 5s), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS
+# (default 5), BENCH_MEMORY_SMALL, BENCH_MEMORY_LARGE, BENCH_NO_BUILD=1 (use the release
+# binaries already built), BENCH_STRICT=1 (exit 3 when a check fails), BENCH_KEEP=1 (keep the
+# scratch directory).
+set -euo pipefail
+
+SECTION=${1:-all}
+case "$SECTION" in
+  throughput | memory | all) ;;
+  -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0 [throughput|memory|all]" >&2; exit 2 ;;
+esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RESULTS=$ROOT/benches/results
+RAW=$RESULTS/raw
+DURATION=${BENCH_DURATION:-5s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+ROUNDS=${BENCH_ROUNDS:-5}
+MEMORY_SMALL=${BENCH_MEMORY_SMALL:-100000}
+MEMORY_LARGE=${BENCH_MEMORY_LARGE:-10000000}
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'load.sh: error: %s\n' "$*" >&2; exit 1; }
+wants() { [[ $SECTION == all || $SECTION == "$1" ]]; }
+
+PIDS=()
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-load-bench.XXXXXX")
+unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TARGET
+
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  cd /
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    echo "load.sh: scratch files kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- tools and build ---------------------------------------------------------------------------
+
+ensure_tools() {
+  for tool in python3 cargo; do
+    command -v "$tool" >/dev/null || die "$tool is required"
+  done
+  [[ -x /usr/bin/time ]] || die "/usr/bin/time is required for peak RSS (apt-get install time)"
+  if wants throughput && ! command -v oha >/dev/null; then
+    log "installing oha (cargo install oha --locked; this takes several minutes)"
+    cargo install oha --locked
+  fi
+}
+
+build() {
+  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
+    log "BENCH_NO_BUILD=1: using the binaries already in the target directory"
+  else
+    log "cargo build --release --bin traceforge --example bare_hyper"
+    (cd "$ROOT" && cargo build --release --bin traceforge --example bare_hyper)
+  fi
+  local target
+  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  [[ -x $target/release/traceforge && -x $target/release/examples/bare_hyper ]] ||
+    die "no release binaries in $target (traceforge, examples/bare_hyper)"
+  # Copies, so a concurrent `cargo build` cannot swap the binaries halfway through the run.
+  mkdir -p "$WORK/bin"
+  cp "$target/release/traceforge" "$target/release/examples/bare_hyper" "$WORK/bin/"
+  TF=$WORK/bin/traceforge
+  BARE=$WORK/bin/bare_hyper
+}
+
+# The target: bare hyper answering every request with the same ~540-byte chat completion.
+start_target() {
+  python3 - "$WORK/body.json" <<'EOF'
+import json, sys
+body = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 1735689600,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant",
+                     "content": "Hello! How can I help you today? " * 8},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 8, "completion_tokens": 60, "total_tokens": 68}}
+open(sys.argv[1], "w").write(json.dumps(body))
+EOF
+  "$BARE" 127.0.0.1:0 "$WORK/body.json" >"$WORK/bare.addr" 2>"$WORK/bare.log" &
+  PIDS+=("$!")
+  ADDR=
+  for _ in $(seq 500); do
+    ADDR=$(head -n1 "$WORK/bare.addr" 2>/dev/null || true)
+    [[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && break
+    ADDR=
+    sleep 0.01
+  done
+  [[ -n $ADDR ]] || die "bare_hyper did not announce a 127.0.0.1 address: $(cat "$WORK/bare.log")"
+  URL="http://$ADDR/v1/chat/completions"
+  log "bare_hyper listening on $ADDR"
+}
+
+BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
+
+# A scenario file: constant-vus for the throughput runs, per-vu-iterations for memory.
+scenario() {
+  local file=$1 executor=$2
+  {
+    echo "scenarios:"
+    echo "  bench:"
+    if [[ $executor == constant-vus ]]; then
+      echo "    executor: constant-vus"
+      echo "    vus: $CONNECTIONS"
+      echo "    duration: $DURATION"
+    else
+      echo "    executor: per-vu-iterations"
+      echo "    vus: $CONNECTIONS"
+      echo "    iterations: $3"
+      echo "    maxDuration: 30m"
+    fi
+    echo "    gracefulStop: 5s"
+    echo "    request:"
+    echo "      method: POST"
+    echo "      url: \"\${TARGET}/v1/chat/completions\""
+    echo "      headers: {content-type: application/json}"
+    echo "      body: $BODY"
+  } >"$file"
+}
+
+# --- 1. throughput and latency against oha -----------------------------------------------------
+
+bench_throughput() {
+  log "1. throughput and latency: oha vs traceforge load, $ROUNDS rounds"
+  scenario "$WORK/throughput.yaml" constant-vus
+  # Warm-up: connections, page cache, CPU frequency.
+  oha -c "$CONNECTIONS" -z 1s --no-tui --output-format quiet -m POST \
+    -H 'content-type: application/json' -d "$BODY" "$URL" >/dev/null 2>&1 || true
+  for round in $(seq "$ROUNDS"); do
+    log "round $round: oha -c $CONNECTIONS -z $DURATION"
+    oha -c "$CONNECTIONS" -z "$DURATION" --no-tui --output-format json -m POST \
+      -H 'content-type: application/json' -d "$BODY" "$URL" >"$RAW/load-oha-$round.json" \
+      2>"$RAW/load-oha-$round.err" || die "oha failed: $(cat "$RAW/load-oha-$round.err")"
+    log "round $round: traceforge load (constant-vus, $CONNECTIONS VUs, $DURATION)"
+    "$TF" load "$WORK/throughput.yaml" --target "http://$ADDR" --quiet \
+      --summary-export "$RAW/load-traceforge-$round.json" \
+      >"$RAW/load-traceforge-$round.out" 2>&1 ||
+      die "traceforge load failed: $(cat "$RAW/load-traceforge-$round.out")"
+  done
+  python3 - "$RAW" "$ROUNDS" "$CONNECTIONS" "$DURATION" >>"$REPORT" <<'EOF'
+import json, statistics, sys
+raw, rounds, connections, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rows, ratios = [], {"rps": [], "p50": [], "p99": []}
+for r in range(1, rounds + 1):
+    oha = json.load(open(f"{raw}/load-oha-{r}.json"))
+    tf = json.load(open(f"{raw}/load-traceforge-{r}.json"))
+    if oha["summary"]["successRate"] != 1.0:
+        sys.exit(f"round {r}: oha saw failures: {oha['statusCodeDistribution']} {oha['errorDistribution']}")
+    if tf["metrics"]["http_req_failed"]["values"]["rate"] != 0:
+        sys.exit(f"round {r}: traceforge load saw failed requests: {tf['errors']}")
+    o = (oha["summary"]["requestsPerSec"], oha["latencyPercentiles"]["p50"] * 1000,
+         oha["latencyPercentiles"]["p99"] * 1000)
+    d = tf["metrics"]["http_req_duration"]["values"]
+    t = (tf["metrics"]["http_reqs"]["values"]["rate"], d["med"], d["p(99)"])
+    for key, i in (("rps", 0), ("p50", 1), ("p99", 2)):
+        ratios[key].append(t[i] / o[i])
+    rows.append((r, o, t))
+print(f"\n1. oha vs traceforge load: -c {connections} for {duration} against bare hyper "
+      f"(fixed 542-byte JSON), {rounds} alternating rounds")
+print(f"{'round':<6}{'tool':<18}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
+for r, o, t in rows:
+    print(f"{r:<6}{'oha':<18}{o[0]:>12.0f}{o[1]:>10.3f}{o[2]:>10.3f}")
+    print(f"{'':<6}{'traceforge load':<18}{t[0]:>12.0f}{t[1]:>10.3f}{t[2]:>10.3f}")
+    print(f"{'':<6}{'ratio':<18}{t[0]/o[0]:>12.2f}{t[1]/o[1]:>10.2f}{t[2]/o[2]:>10.2f}")
+spread = lambda i: (min(o[i] for _, o, _ in rows), max(o[i] for _, o, _ in rows))
+print("oha's own spread across rounds (the noise floor of this machine): "
+      "req/s {:.0f}-{:.0f}, p50 {:.3f}-{:.3f} ms, p99 {:.3f}-{:.3f} ms".format(
+          *spread(0), *spread(1), *spread(2)))
+med = {k: statistics.median(v) for k, v in ratios.items()}
+checks = [
+    ("req/s, traceforge / oha (median of rounds)", med["rps"], ">= 0.90", med["rps"] >= 0.90),
+    ("p50, traceforge / oha (median of rounds)", med["p50"], "0.90-1.10", 0.90 <= med["p50"] <= 1.10),
+    ("p99, traceforge / oha (median of rounds)", med["p99"], "0.90-1.10", 0.90 <= med["p99"] <= 1.10),
+]
+for name, value, target, ok in checks:
+    print(f"CHECK {name:<46} {value:>6.2f}  target {target:<10} {'PASS' if ok else 'FAIL'}")
+EOF
+}
+
+# --- 2. memory flat in the number of requests --------------------------------------------------
+
+peak_rss_kb() {
+  local requests=$1 key=$2
+  local per_vu=$(((requests + CONNECTIONS - 1) / CONNECTIONS))
+  scenario "$WORK/memory-$key.yaml" per-vu-iterations "$per_vu"
+  log "memory: $((per_vu * CONNECTIONS)) requests ($CONNECTIONS VUs x $per_vu iterations)"
+  /usr/bin/time -v "$TF" load "$WORK/memory-$key.yaml" --target "http://$ADDR" --quiet \
+    --summary-export "$RAW/load-memory-$key.json" >"$RAW/load-memory-$key.out" \
+    2>"$RAW/load-memory-$key.time" ||
+    die "traceforge load failed: $(cat "$RAW/load-memory-$key.out" "$RAW/load-memory-$key.time")"
+  awk -F': ' '/Maximum resident set size/ {print $2}' "$RAW/load-memory-$key.time"
+}
+
+bench_memory() {
+  log "2. memory: peak RSS for $MEMORY_SMALL vs $MEMORY_LARGE requests"
+  local small large
+  small=$(peak_rss_kb "$MEMORY_SMALL" small)
+  large=$(peak_rss_kb "$MEMORY_LARGE" large)
+  python3 - "$RAW" "$small" "$large" >>"$REPORT" <<'EOF'
+import json, sys
+raw, small, large = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+print("\n2. peak RSS (/usr/bin/time -v) of traceforge load, per-vu-iterations against bare hyper")
+for key, rss in (("small", small), ("large", large)):
+    s = json.load(open(f"{raw}/load-memory-{key}.json"))
+    reqs = s["metrics"]["http_reqs"]["values"]
+    print(f"{key:<6} {int(reqs['count']):>10} requests in {s['state']['testRunDurationMs']/1000:7.1f} s "
+          f"({reqs['rate']:.0f} req/s): peak RSS {rss/1024:7.1f} MiB")
+ratio = large / small
+print(f"CHECK {'peak RSS, large run / small run':<46} {ratio:>6.2f}  target {'<= 1.10':<10} "
+      f"{'PASS' if ratio <= 1.10 else 'FAIL'}")
+EOF
+}
+
+# --- main --------------------------------------------------------------------------------------
+
+mkdir -p "$RAW"
+REPORT=$RESULTS/load.txt
+{
+  echo "traceforge load benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpus: $(nproc), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$REPORT"
+ensure_tools
+build
+{
+  echo "traceforge: $("$TF" --version)"
+  if wants throughput; then echo "oha: $(oha --version)"; fi
+} >>"$REPORT"
+start_target
+if wants throughput; then bench_throughput; fi
+if wants memory; then bench_memory; fi
+cat "$REPORT"
+if [[ ${BENCH_STRICT:-0} == 1 ]] && grep -q ' FAIL$' "$REPORT"; then
+  exit 3
+fi

@@ -1,0 +1,708 @@
+//! `traceforge load` end to end: the real binary against in-process servers on 127.0.0.1:0 (the
+//! mock LLM, a server with one scripted 1 s freeze, a server with a settable delay) and the
+//! in-process replay server. Timing claims are checked from what the tool itself reports (the
+//! summary JSON, the NDJSON samples) with bounds the physics guarantees (a sleep never ends
+//! early) or generous tolerances, never from the test's own wall clock.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+use traceforge::mock::MockConfig;
+use traceforge::server::{self, json_response, Running};
+
+/// What one `traceforge load` run produced.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    summary: Value,
+}
+
+/// Writes `scenario` to `dir/scenario.yaml` and runs `traceforge load` on it with `args`,
+/// exporting the summary JSON.
+fn load(dir: &Path, scenario: &str, args: &[&str]) -> Run {
+    let file = dir.join("scenario.yaml");
+    std::fs::write(&file, scenario).unwrap();
+    let summary = dir.join("summary.json");
+    let _ = std::fs::remove_file(&summary);
+    let output = std::process::Command::new(common::bin())
+        .current_dir(dir)
+        .arg("load")
+        .arg(&file)
+        .arg("--summary-export")
+        .arg(&summary)
+        .args(args)
+        .env_remove("CI")
+        .env_remove("TARGET")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        summary: std::fs::read_to_string(&summary)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null),
+    }
+}
+
+impl Run {
+    fn value(&self, metric: &str, stat: &str) -> f64 {
+        self.summary["metrics"][metric]["values"][stat]
+            .as_f64()
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {metric}.{stat} in the summary\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout, self.stderr
+                )
+            })
+    }
+
+    fn explain(&self) -> String {
+        format!(
+            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A server answering `{"ok": true}` after `delay_ms` (settable while running); the request
+/// numbered `freeze_at` (1-based, 0 = never) freezes it for one second: that request and every
+/// one arriving during the freeze wait until it ends.
+#[derive(Default)]
+struct Scripted {
+    requests: AtomicU64,
+    delay_ms: AtomicU64,
+    freeze_at: AtomicU64,
+    frozen_until: Mutex<Option<tokio::time::Instant>>,
+}
+
+async fn start_scripted(state: Arc<Scripted>) -> Running {
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    Running::spawn(
+        listener,
+        move |request: http::Request<hyper::body::Incoming>| {
+            let state = state.clone();
+            async move {
+                let _ = request.into_body().collect().await;
+                let n = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
+                let now = tokio::time::Instant::now();
+                let wait = {
+                    let mut until = state.frozen_until.lock().unwrap();
+                    if n == state.freeze_at.load(Ordering::SeqCst) {
+                        *until = Some(now + Duration::from_secs(1));
+                    }
+                    until.filter(|u| *u > now)
+                };
+                if let Some(until) = wait {
+                    tokio::time::sleep_until(until).await;
+                }
+                let delay = state.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                json_response(200, &json!({"ok": true}))
+            }
+        },
+    )
+    .unwrap()
+}
+
+/// `(seconds since the first sample, value)` of every NDJSON point of `metric`, by time.
+fn points(path: &Path, metric: &str) -> Vec<(f64, f64)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut start = None;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        if value["type"] != "Point" {
+            assert_eq!(value["type"], "Metric", "{line}");
+            continue;
+        }
+        let time =
+            chrono::DateTime::parse_from_rfc3339(value["data"]["time"].as_str().unwrap()).unwrap();
+        let start = *start.get_or_insert(time);
+        if value["metric"] == metric {
+            let seconds = (time - start).num_microseconds().unwrap() as f64 / 1e6;
+            out.push((seconds, value["data"]["value"].as_f64().unwrap()));
+        }
+    }
+    // Samples are written as they are handed over, not strictly in time order.
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+#[test]
+fn streamed_chat_against_the_mock_times_the_first_real_token() {
+    let rt = common::runtime();
+    // The mock sends a role-only delta at 300 ms, then a text delta every 100 ms.
+    let mock = rt.block_on(common::start_mock(MockConfig {
+        first_event_delay: Duration::from_millis(300),
+        event_delay: Duration::from_millis(100),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+scenarios:
+  chat:
+    executor: per-vu-iterations
+    vus: 2
+    iterations: 2
+    request:
+      method: POST
+      url: "${TARGET}/v1/chat/completions"
+      headers: {content-type: application/json}
+      body: {model: gpt-4o-mini, stream: true, stream_options: {include_usage: true}, messages: [{role: user, content: hello}]}
+    checks:
+      - {name: "status is 200", status: 200}
+      - {name: "has text", body_matches: "\\w+"}
+thresholds:
+  llm_ttft: ["p(95)>=390"]
+  checks: ["rate==1"]
+"#;
+    let target = format!("http://{}", mock.addr);
+    let run = load(dir.path(), scenario, &["--target", &target]);
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    // The first delta carrying text arrives 400 ms in; the role-only one at 300 ms does not count.
+    assert!(run.value("llm_ttft", "min") >= 399.0, "{}", run.explain());
+    // One gap can shrink when the event before it was read late, but over a stream they add up
+    // to the server's pacing.
+    assert!(run.value("llm_itl", "avg") >= 90.0, "{}", run.explain());
+    let tokens = run.value("llm_output_tokens", "count");
+    assert!(tokens >= 4.0, "usage-reported output tokens: {tokens}");
+    let ttft = run.value("llm_ttft", "avg");
+    let duration = run.value("http_req_duration", "avg");
+    assert!(duration > ttft, "ttft {ttft} inside duration {duration}");
+    assert!(
+        run.value("llm_tpot", "min") >= 99.0 / 2.0,
+        "{}",
+        run.explain()
+    );
+    let metrics = &run.summary["metrics"];
+    assert_eq!(metrics["llm_ttft"]["type"], "trend");
+    assert_eq!(metrics["llm_ttft"]["contains"], "time");
+    assert_eq!(metrics["llm_ttft"]["thresholds"]["p(95)>=390"]["ok"], true);
+    assert_eq!(metrics["llm_output_tokens"]["type"], "counter");
+    assert_eq!(metrics["http_reqs"]["values"]["count"], 4.0);
+    assert_eq!(metrics["iterations"]["values"]["count"], 4.0);
+    assert_eq!(run.summary["version"], 1);
+    assert!(run.stdout.contains("LLM"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ all 2 thresholds passed"),
+        "{}",
+        run.stdout
+    );
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn open_model_latency_includes_a_stall_from_the_intended_start() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.freeze_at.store(20, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    rate: 50
+    timeUnit: 1s
+    duration: 3s
+    preAllocatedVUs: 100
+    maxVUs: 200
+    request: {url: "${TARGET}/"}
+"#;
+    let target = format!("http://{}", server.addr);
+    let run = load(dir.path(), scenario, &["--target", &target]);
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    let count = run.value("http_reqs", "count");
+    assert!(
+        (140.0..=151.0).contains(&count),
+        "{count} iterations scheduled"
+    );
+    assert_eq!(run.summary["scenarios"]["steady"]["dropped_iterations"], 0);
+    // About 50 requests were due during the freeze; each waited until it ended, measured from
+    // when it was due: the first ones almost the whole second.
+    let p99 = run.value("http_req_duration", "p(99)");
+    assert!(p99 >= 900.0, "p99 {p99} ms must show the 1 s stall");
+    let p90 = run.value("http_req_duration", "p(90)");
+    assert!(
+        p90 >= 400.0,
+        "p90 {p90} ms: a third of the requests met the stall"
+    );
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn closed_model_vus_each_wait_out_a_stall_once() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.freeze_at.store(50, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("samples.ndjson");
+    let scenario = r#"
+scenarios:
+  loop:
+    executor: constant-vus
+    vus: 4
+    duration: 2s
+    request: {url: "${TARGET}/"}
+"#;
+    let target = format!("http://{}", server.addr);
+    let run = load(
+        dir.path(),
+        scenario,
+        &["--target", &target, "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    // k6's closed model: a VU starts its next iteration only when the last one ended, so during
+    // the freeze each of the 4 VUs has exactly one request waiting, and the stall shows in at
+    // most 4 samples however long it lasts (the load simply stops: coordinated omission).
+    let durations = points(&out, "http_req_duration");
+    assert_eq!(durations.len() as f64, run.value("http_reqs", "count"));
+    let stalled = durations.iter().filter(|(_, ms)| *ms >= 800.0).count();
+    assert!((1..=4).contains(&stalled), "{stalled} stalled samples");
+    assert!(run.value("http_req_duration", "max") >= 500.0);
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn ramping_vus_reach_each_target_on_schedule() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.delay_ms.store(20, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("samples.ndjson");
+    let scenario = r#"
+scenarios:
+  ramp:
+    executor: ramping-vus
+    startVUs: 0
+    stages:
+      - {duration: 1s, target: 4}
+      - {duration: 1s, target: 4}
+      - {duration: 1s, target: 0}
+    gracefulRampDown: 0s
+    request: {url: "${TARGET}/"}
+"#;
+    let target = format!("http://{}", server.addr);
+    let run = load(
+        dir.path(),
+        scenario,
+        &["--target", &target, "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    let vus = points(&out, "vus");
+    let first_at = |n: f64| {
+        vus.iter()
+            .find(|(_, v)| *v >= n)
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("never reached {n} VUs: {vus:?}"))
+    };
+    // One VU every 250 ms up to 4 at 1 s, hold, then down to 0 at 3 s. A timer never fires
+    // early; late by up to 500 ms is tolerated on a busy machine.
+    for (n, due) in [(1.0, 0.25), (2.0, 0.5), (4.0, 1.0)] {
+        let at = first_at(n);
+        assert!(
+            at >= due - 0.02 && at <= due + 0.5,
+            "{n} VUs at {at}s, due at {due}s: {vus:?}"
+        );
+    }
+    assert_eq!(vus.iter().map(|(_, v)| *v).fold(0.0, f64::max), 4.0);
+    let peak = first_at(4.0);
+    let down = vus
+        .iter()
+        .find(|(t, v)| *t > peak && *v == 0.0)
+        .map(|(t, _)| *t)
+        .expect("ramped down to 0");
+    assert!(
+        (2.98..=3.5).contains(&down),
+        "0 VUs at {down}s, due at 3s: {vus:?}"
+    );
+    // Between the ramps the VUs held at 4.
+    assert!(vus
+        .iter()
+        .filter(|(t, _)| *t > peak + 0.1 && *t < 1.95)
+        .all(|(_, v)| *v == 4.0));
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn a_failed_threshold_exits_99_and_says_which() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.delay_ms.store(30, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+vus: 2
+duration: 500ms
+request: {url: "${TARGET}/"}
+checks:
+  - {status: 200}
+  - {name: "ok is true", json: "$.ok", equals: true}
+thresholds:
+  http_req_duration: ["p(95)<5"]
+  http_req_failed: ["rate<0.1"]
+  "checks{check:ok is true}": ["rate==1"]
+  llm_ttft: ["p(95)<100"]
+"#;
+    let target = format!("http://{}", server.addr);
+    let run = load(dir.path(), scenario, &["--target", &target]);
+    assert_eq!(run.code, Some(99), "{}", run.explain());
+    let duration = &run.summary["metrics"]["http_req_duration"];
+    assert_eq!(duration["thresholds"]["p(95)<5"]["ok"], false);
+    assert_eq!(
+        run.summary["metrics"]["http_req_failed"]["thresholds"]["rate<0.1"]["ok"],
+        true
+    );
+    assert_eq!(
+        run.summary["metrics"]["checks{check:ok is true}"]["thresholds"]["rate==1"]["ok"],
+        true
+    );
+    // A metric that got no samples fails its threshold, saying so (k6 would pass it).
+    assert_eq!(
+        run.summary["metrics"]["llm_ttft"]["thresholds"]["p(95)<100"]["ok"],
+        false
+    );
+    assert!(run.stdout.contains("no samples"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✗ 2 of 4 thresholds failed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.summary["result"]["passed"], false);
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn abort_on_fail_stops_the_test_early_with_99() {
+    let rt = common::runtime();
+    let mock = rt.block_on(common::start_mock(MockConfig::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+vus: 1
+duration: 60s
+request:
+  url: "${TARGET}/v1/chat/completions"
+  headers: {x-mock-status: "500"}
+  body: {model: gpt-4o-mini, messages: [{role: user, content: hi}]}
+thresholds:
+  http_req_failed: [{threshold: "rate<0.5", abortOnFail: true}]
+"#;
+    let target = format!("http://{}", mock.addr);
+    let run = load(dir.path(), scenario, &["--target", &target]);
+    assert_eq!(run.code, Some(99), "{}", run.explain());
+    let aborted = run.summary["state"]["aborted"].as_str().unwrap_or_default();
+    assert!(aborted.contains("rate<0.5"), "{}", run.explain());
+    assert!(
+        run.stdout.contains("✗ aborted: threshold rate<0.5"),
+        "{}",
+        run.stdout
+    );
+    let ran_ms = run.summary["state"]["testRunDurationMs"].as_f64().unwrap();
+    assert!(
+        ran_ms < 30_000.0,
+        "aborted after {ran_ms} ms, not at the 60 s end"
+    );
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn a_baseline_catches_a_regression_and_passes_an_equal_rerun() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.delay_ms.store(100, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let scenario = r#"
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 3s
+    preAllocatedVUs: 20
+    request: {url: "${TARGET}/"}
+"#;
+    let target = format!("http://{}", server.addr);
+    let first = load(
+        dir.path(),
+        scenario,
+        &["--target", &target, "--save-baseline", baseline],
+    );
+    assert_eq!(first.code, Some(0), "{}", first.explain());
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(baseline).unwrap()).unwrap();
+    assert_eq!(saved["kind"], "traceforge-load-baseline");
+    assert!(saved["metrics"]["http_req_duration"]["histogram"].is_string());
+    assert!(saved["environment"]["cpus"].as_u64().unwrap() >= 1);
+
+    // The same server again: no regression. (50% tolerates a noisy shared machine; the
+    // regression below is +200%.)
+    let again = load(
+        dir.path(),
+        scenario,
+        &[
+            "--target",
+            &target,
+            "--baseline",
+            baseline,
+            "--max-regression",
+            "50%",
+        ],
+    );
+    assert_eq!(again.code, Some(0), "{}", again.explain());
+    assert_eq!(again.summary["baseline"]["regressed"], false);
+    assert!(
+        again.stdout.contains("✓ no regression beyond 50%"),
+        "{}",
+        again.stdout
+    );
+
+    state.delay_ms.store(300, Ordering::SeqCst);
+    let slower = load(
+        dir.path(),
+        scenario,
+        &[
+            "--target",
+            &target,
+            "--baseline",
+            baseline,
+            "--max-regression",
+            "50%",
+        ],
+    );
+    assert_eq!(slower.code, Some(99), "{}", slower.explain());
+    let comparisons = slower.summary["baseline"]["comparisons"]
+        .as_array()
+        .unwrap();
+    let p95 = comparisons
+        .iter()
+        .find(|c| c["metric"] == "http_req_duration" && c["stat"] == "p(95)")
+        .unwrap();
+    assert_eq!(p95["regressed"], true);
+    assert_eq!(p95["worse_when"], "higher");
+    assert!(slower.stdout.contains("BASELINE"), "{}", slower.stdout);
+    assert!(
+        slower.stdout.contains("✗ regression beyond 50%"),
+        "{}",
+        slower.stdout
+    );
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn cassettes_replay_through_the_in_process_server_with_recorded_latency() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = format!(
+        r#"
+scenarios:
+  recorded:
+    executor: per-vu-iterations
+    vus: 2
+    iterations: 2
+    from_cassettes: {}
+    checks:
+      - {{status: 200}}
+thresholds:
+  checks: ["rate==1"]
+"#,
+        fixtures.join("cassettes").display()
+    );
+    let cassettes = fixtures.join("cassettes");
+    let run = load(
+        dir.path(),
+        &scenario,
+        &[
+            "--replay",
+            cassettes.to_str().unwrap(),
+            "--latency",
+            "recorded",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    // The streamed interaction's first text delta was recorded at 230 ms (its role-only
+    // delta at 180 ms); the plain one's first byte at 120 ms.
+    assert!(run.value("llm_ttft", "min") >= 229.0, "{}", run.explain());
+    assert!(
+        run.value("http_req_duration", "min") >= 119.0,
+        "{}",
+        run.explain()
+    );
+    assert_eq!(run.value("http_reqs", "count"), 4.0);
+
+    // Without recorded latency the same requests are answered at once.
+    let fast = load(
+        dir.path(),
+        &scenario,
+        &["--replay", cassettes.to_str().unwrap()],
+    );
+    assert_eq!(fast.code, Some(0), "{}", fast.explain());
+    assert!(fast.value("http_req_duration", "max") < run.value("http_req_duration", "min"));
+}
+
+#[test]
+fn ctrl_c_prints_the_summary_so_far_and_exits_130() {
+    let rt = common::runtime();
+    let state = Arc::new(Scripted::default());
+    state.delay_ms.store(10, Ordering::SeqCst);
+    let server = rt.block_on(start_scripted(state));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(
+        &file,
+        "vus: 1\nduration: 60s\nrequest: {url: \"${TARGET}/\"}\nthresholds:\n  http_reqs: [\"count>0\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("samples.ndjson");
+    let child = std::process::Command::new(common::bin())
+        .arg("load")
+        .arg(&file)
+        .args(["--target", &format!("http://{}", server.addr)])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until requests are flowing (the NDJSON output has a request sample).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&out)
+        .is_ok_and(|t| t.contains("\"http_reqs\",\"type\":\"Point\""))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no requests were sent"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("interrupted after"), "{stdout}");
+    assert!(stdout.contains("http_reqs"), "{stdout}");
+    rt.block_on(server.stop());
+}
+
+#[test]
+fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        (
+            "scenarios:\n  chat:\n    executor: constant-vus\n    vuz: 4\n",
+            "scenario.yaml:4:5: scenarios.chat: unknown field `vuz`",
+        ),
+        (
+            "scenarios:\n  chat:\n    executor: constant-users\n",
+            "scenario.yaml:3:15: scenarios.chat.executor: unknown variant `constant-users`, expected one of `constant-vus`",
+        ),
+        (
+            "vus: 1\nduration: 5x\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:2:11: duration: duration \"5x\" has unknown unit",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\"}\nthresholds:\n  http_req_duration: [\"p(95)<=>500\"]\n",
+            "scenario.yaml:5:23: thresholds.http_req_duration[0]: invalid threshold \"p(95)<=>500\", column 8: expected a number",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\"}\nthresholds:\n  http_req_failed: [\"p(95)<1\"]\n",
+            "scenario.yaml:5:22: thresholds: http_req_failed: \"p(95)<1\": a rate metric has no `p(95)`",
+        ),
+        (
+            "scenarios:\n  chat:\n    executor: ramping-vus\n    duration: 10s\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:4:5: scenarios.chat.duration: executor ramping-vus does not take `duration`",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"${TARGET}/v1/chat/completions\"}\n",
+            "scenario.yaml:3:17: request.url: ${TARGET} is not set (pass --target URL or --replay DIR",
+        ),
+        ("vus: 1\nduration: 1s\nrequest: [\n", "scenario.yaml:"),
+    ];
+    for (text, expected) in cases {
+        let run = load(dir.path(), text, &[]);
+        assert_eq!(run.code, Some(2), "{text}\n{}", run.explain());
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", run.stderr);
+        assert!(
+            errors[0].contains(expected),
+            "for\n{text}\nexpected {expected:?}\n     got {:?}",
+            errors[0]
+        );
+        assert!(run.stdout.is_empty(), "nothing runs: {}", run.stdout);
+    }
+    let run = load(
+        dir.path(),
+        "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+        &["--max-regression", "lots"],
+    );
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("error: --max-regression: \"lots\" is not a percentage"),
+        "{}",
+        run.stderr
+    );
+    let good = "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\"}\n";
+    for (args, expected) in [
+        (
+            &["--env", "NOEQUALS"][..],
+            "error: --env NOEQUALS: expected NAME=VALUE",
+        ),
+        (&["--latency", "recorded"][..], "--replay <DIR>"),
+        (
+            &["--target", "http://127.0.0.1:9", "--replay", "."][..],
+            "cannot be used with",
+        ),
+        (
+            &["--replay", "no-such-dir"][..],
+            "error: --replay no-such-dir: not a directory",
+        ),
+    ] {
+        let run = load(dir.path(), good, args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.explain());
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+    let run = load(dir.path(), good, &["--baseline", "missing.json"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("error: missing.json: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_example_scenarios_parse() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
+    let options = traceforge::load::scenario::ParseOptions {
+        vars: [("TARGET".to_string(), "http://127.0.0.1:8080".to_string())].into(),
+        cassette_target: None,
+    };
+    let mut parsed = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            traceforge::load::scenario::load(&path, &options).unwrap_or_else(|e| panic!("{e}"));
+            parsed += 1;
+        }
+    }
+    assert!(parsed >= 4, "{parsed} example scenarios");
+}
