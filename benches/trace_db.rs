@@ -8,8 +8,8 @@
 //! `trace_db search DB Q` — runs Q two-word full-text searches (as `traces search` does,
 //!                          BM25-ranked, 20 results with snippets) and prints p50/p99/max.
 //!
-//! The text is drawn from a fixed vocabulary with a fixed-seed generator, so every run builds
-//! the same database and asks the same questions.
+//! The text is drawn from a fixed 30,000-word vocabulary with Zipf-distributed frequencies and a
+//! fixed-seed generator, so every run builds the same database and asks the same questions.
 
 use std::path::Path;
 use std::time::Instant;
@@ -100,29 +100,67 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 
-    /// Sentence-like text: common words often, a long tail of rare word+number tokens.
-    fn text(&mut self, words: usize) -> String {
-        let mut out = Vec::with_capacity(words);
-        for _ in 0..words {
-            if self.below(10) == 0 {
-                out.push(format!(
-                    "{}{}",
-                    WORDS[self.below(WORDS.len())],
-                    self.below(5000)
-                ));
-            } else {
-                out.push(WORDS[self.below(WORDS.len())].to_string());
+    /// Sentence-like text with word frequencies following Zipf's law, as natural text does.
+    fn text(&mut self, vocabulary: &Vocabulary, words: usize) -> String {
+        let mut out = String::new();
+        for k in 0..words {
+            if k > 0 {
+                out.push(' ');
             }
+            out.push_str(vocabulary.sample(self));
         }
-        out.join(" ")
+        out
     }
 }
 
-fn row(rng: &mut Rng, i: u64) -> TraceRow {
+/// 30,000 words, the n-th most common drawn with weight 1/n: the 64 domain words above are the
+/// most frequent, then pronounceable made-up words.
+struct Vocabulary {
+    words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    fn new() -> Vocabulary {
+        const SYLLABLES: &[&str] = &[
+            "ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "den", "mar", "pol", "quin", "ser",
+            "tor", "ul", "zen", "bri", "cal", "dro", "fen",
+        ];
+        let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
+        let mut n = 0usize;
+        while words.len() < 30_000 {
+            let (a, b, c) = (n % 20, (n / 20) % 20, n / 400);
+            words.push(format!(
+                "{}{}{}",
+                SYLLABLES[a],
+                SYLLABLES[b],
+                SYLLABLES[c % 20]
+            ));
+            n += 1;
+        }
+        let mut total = 0.0;
+        let cumulative = (0..words.len())
+            .map(|rank| {
+                total += 1.0 / (rank as f64 + 1.0);
+                total
+            })
+            .collect();
+        Vocabulary { words, cumulative }
+    }
+
+    fn sample(&self, rng: &mut Rng) -> &str {
+        let total = self.cumulative[self.cumulative.len() - 1];
+        let x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let at = self.cumulative.partition_point(|&c| c < x);
+        &self.words[at.min(self.words.len() - 1)]
+    }
+}
+
+fn row(rng: &mut Rng, vocabulary: &Vocabulary, i: u64) -> TraceRow {
     let prompt_words = 12 + rng.below(30);
-    let prompt = rng.text(prompt_words);
+    let prompt = rng.text(vocabulary, prompt_words);
     let response_words = 20 + rng.below(60);
-    let response = rng.text(response_words);
+    let response = rng.text(vocabulary, response_words);
     TraceRow {
         cassette: format!("suite/cassette-{:04}", i / 1000),
         interaction_id: i % 1000 + 1,
@@ -141,7 +179,7 @@ fn row(rng: &mut Rng, i: u64) -> TraceRow {
         service: Some("support".into()),
         session: Some(format!("s-{}", i / 7)),
         step: Some((i % 7).to_string()),
-        parent_step: (i % 7 > 0).then(|| (i % 7 - 1).to_string()),
+        parent_step: (!i.is_multiple_of(7)).then(|| (i % 7 - 1).to_string()),
         request_json: format!("{{\"method\":\"POST\",\"body\":{{\"json\":{{\"messages\":[{{\"role\":\"user\",\"content\":\"{prompt}\"}}]}}}}}}"),
         response_json: format!("{{\"status\":200,\"body\":{{\"json\":{{\"content\":\"{response}\"}}}}}}"),
         prompt,
@@ -149,12 +187,16 @@ fn row(rng: &mut Rng, i: u64) -> TraceRow {
     }
 }
 
-fn interaction(rng: &mut Rng, i: u64) -> Result<Interaction, serde_json::Error> {
+fn interaction(
+    rng: &mut Rng,
+    vocabulary: &Vocabulary,
+    i: u64,
+) -> Result<Interaction, serde_json::Error> {
     let prompt_words = 8 + rng.below(22);
-    let prompt = rng.text(prompt_words);
+    let prompt = rng.text(vocabulary, prompt_words);
     let answer_words = 20 + rng.below(40);
-    let answer = rng.text(answer_words);
-    let streamed = i % 3 == 0;
+    let answer = rng.text(vocabulary, answer_words);
+    let streamed = i.is_multiple_of(3);
     let request = json!({
         "method": "POST", "upstream": "openai", "path": "/v1/chat/completions",
         "headers": {"authorization": "REDACTED", "content-type": "application/json"},
@@ -192,12 +234,15 @@ fn interaction(rng: &mut Rng, i: u64) -> Result<Interaction, serde_json::Error> 
 
 fn cassettes(dir: &Path, count: u64, per: u64) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let vocabulary = Vocabulary::new();
     let mut bytes = 0u64;
     for c in 0..count {
         let name = format!("suite/c{c:04}");
         let mut cassette = Cassette::new(&name);
         for i in 0..per {
-            cassette.interactions.push(interaction(&mut rng, i)?);
+            cassette
+                .interactions
+                .push(interaction(&mut rng, &vocabulary, i)?);
         }
         let path = CassetteName::parse(&name)?.path_in(dir);
         files::save(&path, &cassette)?;
@@ -217,10 +262,11 @@ fn fill(db_path: &Path, n: u64) -> Result<(), Box<dyn std::error::Error>> {
     db.begin_bulk_load()?;
     let run = db.begin_run("bench", "2026-11-22T00:00:00Z")?;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let vocabulary = Vocabulary::new();
     let started = Instant::now();
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
-        batch.push(row(&mut rng, i));
+        batch.push(row(&mut rng, &vocabulary, i));
         if batch.len() == batch.capacity() || i + 1 == n {
             db.write(run, &batch, &[])?;
             batch.clear();
@@ -238,16 +284,17 @@ fn fill(db_path: &Path, n: u64) -> Result<(), Box<dyn std::error::Error>> {
 fn search(db_path: &Path, queries: usize) -> Result<(), Box<dyn std::error::Error>> {
     let db = TraceDb::open_existing(db_path)?;
     let mut rng = Rng(0x1234_5678_9abc_def1);
+    let vocabulary = Vocabulary::new();
     // Warm the page cache the way a second query would find it.
     db.search("refund policy", 20, "[", "]")?;
     let mut times = Vec::with_capacity(queries);
     let mut hits = 0usize;
     for _ in 0..queries {
-        let query = format!(
-            "{} {}",
-            WORDS[rng.below(WORDS.len())],
-            WORDS[rng.below(WORDS.len())]
-        );
+        // Two content words, as a person searches: frequency ranks 20..2000 (the top 20 play
+        // the part of stop words such as "the" and "to").
+        let first = &vocabulary.words[20 + rng.below(1980)];
+        let second = &vocabulary.words[20 + rng.below(1980)];
+        let query = format!("{first} {second}");
         let started = Instant::now();
         hits += db.search(&query, 20, "[", "]")?.len();
         times.push(started.elapsed().as_secs_f64() * 1000.0);

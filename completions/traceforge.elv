@@ -30,9 +30,15 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand vcr 'Record, replay, import and inspect cassettes'
             cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
             cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand diff 'Show how the model''s behaviour changed between two recordings, and fail on it'
+            cand review 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+            cand accept 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+            cand reject 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+            cand pending 'List the pending cassettes and how each differs from its original'
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
+            cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -69,6 +75,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --color 'When to use colour'
             cand --no-traces 'Do not write traces to the trace database'
             cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
+            cand --pending 'Leave existing cassettes untouched: write one whose behaviour changed beside it as NAME.yaml.pending for `traceforge review` (usually with --mode all)'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
             cand -h 'Print help (see more with ''--help'')'
@@ -202,6 +209,71 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;demo'= {
             cand --keep 'Keep the demo''s cassettes in this directory instead of a temporary one'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;diff'= {
+            cand --format 'Output format'
+            cand --text 'How assistant text is compared: exact, whitespace or similarity>=N (0-1)'
+            cand --tolerance 'Let a number move this much: NAME=SPEC, NAME one of input_tokens, output_tokens, latency; SPEC a percentage, an amount or both, e.g. output_tokens=10%|20, latency=25%|50ms (repeatable)'
+            cand --ignore 'Also ignore this JSON path in request and response bodies, e.g. ''$.service_tier'' (repeatable)'
+            cand --max-bytes 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;review'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;accept'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;reject'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pending'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
@@ -442,6 +514,27 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;db;help;help'= {
         }
+        &'traceforge;load'= {
+            cand --target 'Base URL of the system under test, available to the scenario as ${TARGET}'
+            cand --replay 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`'
+            cand --latency 'With --replay: answer at once, or with the recorded time to first byte and event timing'
+            cand -e 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment'
+            cand --env 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment'
+            cand --summary-export 'Write the end-of-test summary as JSON (k6''s handleSummary shape, with a version)'
+            cand --baseline 'Compare this run with a baseline saved by --save-baseline; a regression fails the run'
+            cand --save-baseline 'Save this run''s histograms, aggregates and environment as a baseline'
+            cand --max-regression 'With --baseline: the largest tolerated change in the bad direction (e.g. 10%)'
+            cand --out 'Write every metric sample as one JSON object per line (k6''s JSON output format)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'traceforge;completions'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
@@ -457,9 +550,15 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand vcr 'Record, replay, import and inspect cassettes'
             cand mock-llm 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
             cand demo 'Record a short session against the mock LLM, replay it offline, and show what happened'
+            cand diff 'Show how the model''s behaviour changed between two recordings, and fail on it'
+            cand review 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+            cand accept 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+            cand reject 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+            cand pending 'List the pending cassettes and how each differs from its original'
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
+            cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -489,6 +588,16 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;mock-llm'= {
         }
         &'traceforge;help;demo'= {
+        }
+        &'traceforge;help;diff'= {
+        }
+        &'traceforge;help;review'= {
+        }
+        &'traceforge;help;accept'= {
+        }
+        &'traceforge;help;reject'= {
+        }
+        &'traceforge;help;pending'= {
         }
         &'traceforge;help;traces'= {
             cand list 'List traces, newest first'
@@ -528,6 +637,8 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;db;vacuum'= {
         }
         &'traceforge;help;db;prune'= {
+        }
+        &'traceforge;help;load'= {
         }
         &'traceforge;help;completions'= {
         }

@@ -35,9 +35,15 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -s V -l version -d '
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "traces" -d 'Query the trace database: list, show, search, export'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
@@ -74,6 +80,7 @@ always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pending -d 'Leave existing cassettes untouched: write one whose behaviour changed beside it as NAME.yaml.pending for `traceforge review` (usually with --mode all)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s V -l version -d 'Print version'
@@ -172,6 +179,60 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l format -d 'Output format' -r -f -a "text\t'A summary table, then each change (coloured on a terminal)'
+json\t'A versioned JSON document listing every interaction'
+junit\t'JUnit XML: one test case per interaction'
+markdown\t'GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l text -d 'How assistant text is compared: exact, whitespace or similarity>=N (0-1)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l tolerance -d 'Let a number move this much: NAME=SPEC, NAME one of input_tokens, output_tokens, latency; SPEC a percentage, an amount or both, e.g. output_tokens=10%|20, latency=25%|50ms (repeatable)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l ignore -d 'Also ignore this JSON path in request and response bodies, e.g. \'$.service_tier\' (repeatable)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l max-bytes -d 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
@@ -331,6 +392,24 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete traces older than a duration'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l target -d 'Base URL of the system under test, available to the scenario as ${TARGET}' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l replay -d 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l latency -d 'With --replay: answer at once, or with the recorded time to first byte and event timing' -r -f -a "none\t'Answer every request as fast as possible'
+recorded\t'Wait the recorded time to first byte, then send each streamed event at its recorded offset'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s e -l env -d 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l summary-export -d 'Write the end-of-test summary as JSON (k6\'s handleSummary shape, with a version)' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l baseline -d 'Compare this run with a baseline saved by --save-baseline; a regression fails the run' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l save-baseline -d 'Save this run\'s histograms, aggregates and environment as a baseline' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l max-regression -d 'With --baseline: the largest tolerated change in the bad direction (e.g. 10%)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l out -d 'Write every metric sample as one JSON object per line (k6\'s JSON output format)' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
@@ -339,14 +418,20 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo traces sessions db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'

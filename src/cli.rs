@@ -11,8 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `vcr record` captures real traffic into reviewable YAML cassettes (secrets stripped);
 /// `vcr replay` serves them back offline and fails loudly on any request never recorded.
 ///
-/// Exit codes: 0 success, 1 check failed (replay miss, verify problem), 2 usage, config or I/O
-/// error, 130 interrupted; with `-- CMD`, the wrapped command's own status.
+/// Exit codes: 0 success, 1 check failed (replay miss, verify problem, diff changed), 2 usage,
+/// config or I/O error, 99 load threshold or baseline failed, 130 interrupted; with `-- CMD`, the
+/// wrapped command's own status.
 #[derive(Debug, Parser)]
 #[command(
     name = "traceforge",
@@ -58,6 +59,32 @@ pub enum Command {
     MockLlm(MockLlmArgs),
     /// Record a short session against the mock LLM, replay it offline, and show what happened
     Demo(DemoArgs),
+    /// Show how the model's behaviour changed between two recordings, and fail on it
+    ///
+    /// Compares two cassette files, or two directories of cassettes paired by name.
+    /// Interactions are paired by normalised request (then by position within one endpoint) and
+    /// compared by what the model did: assistant text (word-level diff), tool calls and their
+    /// arguments, finish reason, model, status, token usage and latency against tolerances;
+    /// streams by their assembled result. Volatile fields (ids, created, system_fingerprint,
+    /// headers such as request ids, rate limits and dates) never count, and tool-call ids are
+    /// renumbered. Rules come from `diff:` in traceforge.yaml, overridden by the flags below.
+    ///
+    /// Exit 0 when nothing changed, 1 when an interaction changed, is missing or is new, 2 on an
+    /// error.
+    Diff(DiffArgs),
+    /// Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each
+    ///
+    /// Shows each pending cassette's behaviour diff against its original and reads one key:
+    /// a accept, r reject, s skip, A accept all, R reject all, q quit. Without a terminal it
+    /// prints the diffs and the `traceforge accept`/`reject` commands to run instead, and exits
+    /// 1 when anything is pending.
+    Review(ReviewArgs),
+    /// Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]
+    Accept(PendingNamesArgs),
+    /// Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]
+    Reject(PendingNamesArgs),
+    /// List the pending cassettes and how each differs from its original
+    Pending(PendingArgs),
     /// Query the trace database: list, show, search, export
     #[command(subcommand)]
     Traces(TracesCommand),
@@ -67,6 +94,14 @@ pub enum Command {
     /// Maintain the trace database: check, stats, backup, vacuum, prune
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run k6-style load scenarios (YAML) against a URL or an in-process replay server
+    ///
+    /// Executors, checks and thresholds use k6's names and grammar; latencies go into HDR
+    /// histograms, with LLM stream metrics (llm_ttft, llm_itl, llm_tpot, llm_output_tokens).
+    /// Prints a k6-like summary to stdout. Exit 0 when every threshold (and the baseline
+    /// comparison) passes, 99 when one fails, 2 on a bad scenario, 130 on Ctrl-C (after printing
+    /// the summary so far).
+    Load(LoadArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }
@@ -109,6 +144,81 @@ pub struct RebuildArgs {
     /// Fail on the first unreadable cassette instead of skipping it
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline: a cassette file, or a directory of cassettes
+    #[arg(value_name = "BASELINE")]
+    pub baseline: PathBuf,
+
+    /// The candidate: a cassette file, or a directory of cassettes (the same kind as BASELINE)
+    #[arg(value_name = "CANDIDATE")]
+    pub candidate: PathBuf,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    /// How assistant text is compared: exact, whitespace or similarity>=N (0-1)
+    #[arg(long, value_name = "RULE")]
+    pub text: Option<String>,
+
+    /// Let a number move this much: NAME=SPEC, NAME one of input_tokens, output_tokens, latency;
+    /// SPEC a percentage, an amount or both, e.g. output_tokens=10%|20, latency=25%|50ms
+    /// (repeatable)
+    #[arg(long = "tolerance", value_name = "NAME=SPEC")]
+    pub tolerances: Vec<String>,
+
+    /// Also ignore this JSON path in request and response bodies, e.g. '$.service_tier'
+    /// (repeatable)
+    #[arg(long = "ignore", value_name = "PATH")]
+    pub ignore: Vec<String>,
+
+    /// Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)
+    #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A summary table, then each change (coloured on a terminal)
+    Text,
+    /// A versioned JSON document listing every interaction
+    Json,
+    /// JUnit XML: one test case per interaction
+    Junit,
+    /// GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PendingNamesArgs {
+    /// Cassette names (as `traceforge pending` lists them) [default: every pending cassette]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -294,6 +404,11 @@ pub struct RecordArgs {
     /// Replay the last matching interaction again when a request repeats more often than recorded
     #[arg(long)]
     pub allow_repeats: bool,
+
+    /// Leave existing cassettes untouched: write one whose behaviour changed beside it as
+    /// NAME.yaml.pending for `traceforge review` (usually with --mode all)
+    #[arg(long)]
+    pub pending: bool,
 }
 
 #[derive(Debug, Args)]
@@ -416,4 +531,57 @@ pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The scenario file (YAML; see "Load testing" in the README)
+    #[arg(value_name = "SCENARIO.yaml")]
+    pub scenario: PathBuf,
+
+    /// Base URL of the system under test, available to the scenario as ${TARGET}
+    #[arg(long, value_name = "URL", conflicts_with = "replay")]
+    pub target: Option<String>,
+
+    /// Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET}
+    /// is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and
+    /// ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`
+    #[arg(long, value_name = "DIR")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: answer at once, or with the recorded time to first byte and event timing
+    #[arg(long, value_enum, default_value_t = LoadLatency::None, requires = "replay")]
+    pub latency: LoadLatency,
+
+    /// Set a ${NAME} variable for the scenario (repeatable); overrides the environment
+    #[arg(long = "env", short = 'e', value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+
+    /// Write the end-of-test summary as JSON (k6's handleSummary shape, with a version)
+    #[arg(long, value_name = "FILE")]
+    pub summary_export: Option<PathBuf>,
+
+    /// Compare this run with a baseline saved by --save-baseline; a regression fails the run
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Save this run's histograms, aggregates and environment as a baseline
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
+
+    /// With --baseline: the largest tolerated change in the bad direction (e.g. 10%)
+    #[arg(long, value_name = "PERCENT", default_value = "10%")]
+    pub max_regression: String,
+
+    /// Write every metric sample as one JSON object per line (k6's JSON output format)
+    #[arg(long, value_name = "FILE.ndjson")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoadLatency {
+    /// Answer every request as fast as possible
+    None,
+    /// Wait the recorded time to first byte, then send each streamed event at its recorded offset
+    Recorded,
 }

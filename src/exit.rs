@@ -10,6 +10,8 @@ pub enum Exit {
     CheckFailed,
     /// 2: usage, configuration or I/O error.
     Usage,
+    /// 99: a load-test threshold or the baseline comparison failed (k6's code).
+    ThresholdFailed,
     /// 130: interrupted by Ctrl-C.
     Interrupted,
     /// The wrapped command's own status.
@@ -22,6 +24,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::CheckFailed => 1,
             Exit::Usage => 2,
+            Exit::ThresholdFailed => 99,
             Exit::Interrupted => 130,
             Exit::Child(code) => code,
         }

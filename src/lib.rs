@@ -1,14 +1,17 @@
 //! traceforge: record, replay, diff and load-test LLM API traffic through a local proxy.
 //!
-//! Dependencies point one way: `commands` → `proxy`/`mock` → `cassette`/`provider`. Only `proxy`,
-//! `mock` and `server` are async; the runtime is built in one place (`commands::runtime`).
+//! Dependencies point one way: `commands` → `proxy`/`mock`/`load`/`diff` → `cassette`/`provider`.
+//! Only `proxy`, `mock`, `load` and `server` are async; the runtime is built in one place
+//! (`commands::runtime`).
 
 pub mod cassette;
 pub mod cli;
 mod commands;
+pub mod diff;
 pub mod duration;
 pub mod exit;
 pub mod generated;
+pub mod load;
 pub mod mock;
 pub mod provider;
 pub mod proxy;

@@ -49,6 +49,8 @@ struct FileConfig {
     matching: MatchConfig,
     #[serde(default)]
     redact: RedactConfig,
+    #[serde(default)]
+    diff: DiffConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +70,26 @@ struct RedactConfig {
     headers: Vec<String>,
 }
 
+/// `diff:` — what `traceforge diff` and `review` count as a behaviour change. Bad values are
+/// reported with their line and column (the types parse themselves while the YAML is read).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffConfig {
+    #[serde(default)]
+    ignore: Vec<crate::diff::rules::IgnorePath>,
+    #[serde(default)]
+    tolerance: DiffToleranceConfig,
+    text: Option<crate::diff::TextRule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffToleranceConfig {
+    input_tokens: Option<crate::diff::rules::TokenTolerance>,
+    output_tokens: Option<crate::diff::rules::TokenTolerance>,
+    latency: Option<crate::diff::rules::LatencyTolerance>,
+}
+
 /// Everything a command needs to know, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -78,6 +100,8 @@ pub struct Settings {
     pub upstreams: BTreeMap<String, String>,
     pub match_rules: MatchRules,
     pub redactor: Redactor,
+    /// What `diff` and `review` count as a behaviour change (`diff:`).
+    pub diff: crate::diff::DiffRules,
 }
 
 /// The flags that can override the file.
@@ -152,12 +176,31 @@ impl Settings {
             .or(file.db.clone())
             .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_DB));
 
+        let mut diff = crate::diff::DiffRules {
+            ignore: file.diff.ignore.into_iter().map(|p| p.0).collect(),
+            ..crate::diff::DiffRules::default()
+        };
+        if let Some(text) = file.diff.text {
+            diff.text = text;
+        }
+        let tolerance = file.diff.tolerance;
+        if let Some(t) = tolerance.input_tokens {
+            diff.input_tokens = t.0;
+        }
+        if let Some(t) = tolerance.output_tokens {
+            diff.output_tokens = t.0;
+        }
+        if let Some(t) = tolerance.latency {
+            diff.latency = t.0;
+        }
+
         Ok(Settings {
             cassettes,
             db,
             upstreams,
             match_rules,
             redactor: Redactor::new(&file.redact.headers),
+            diff,
         })
     }
 }
@@ -291,5 +334,30 @@ mod tests {
             err.starts_with("--match body,headers: unknown match field"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_diff_section_resolves_and_bad_values_name_their_line() {
+        let settings = with_file(
+            "diff:\n  ignore: [$.service_tier]\n  text: whitespace\n  tolerance: {output_tokens: 10%|20, input_tokens: 5, latency: 25%|50ms}\n",
+        )
+        .unwrap();
+        let diff = settings.diff;
+        assert_eq!(diff.ignore[0].as_str(), "$.service_tier");
+        assert_eq!(diff.text, crate::diff::TextRule::Whitespace);
+        assert_eq!(diff.output_tokens.spec(), "10%|20");
+        assert_eq!(diff.input_tokens.spec(), "5");
+        assert_eq!(diff.latency.spec(), "25%|50ms");
+        let cases = [
+            ("diff:\n  tolerance:\n    output_tokens: lots\n", "traceforge.yaml:3:20: diff.tolerance.output_tokens: tolerance \"lots\""),
+            ("diff:\n  ignore: [$.ok, service_tier]\n", "traceforge.yaml:2:18: diff.ignore[1]: JSON path \"service_tier\" must start with `$`"),
+            ("diff:\n  text: fuzzy\n", "traceforge.yaml:2:9: diff.text: text rule \"fuzzy\""),
+            ("diff:\n  tolerance: {latency: 50}\n", "diff.tolerance.latency: tolerance \"50\": duration \"50\" needs a unit"),
+            ("diff:\n  tolerance: {tokens: 5}\n", "traceforge.yaml:2:15: diff.tolerance: unknown field `tokens`"),
+        ];
+        for (text, expected) in cases {
+            let err = with_file(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}\nexpected: {expected}");
+        }
     }
 }

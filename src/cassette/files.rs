@@ -148,9 +148,30 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> 
 
 /// Every `*.yaml` cassette below `dir`, with its name, sorted by name. A missing directory is empty.
 pub fn list(dir: &Path) -> Result<Vec<(CassetteName, PathBuf)>, CassetteError> {
+    list_with(dir, ".yaml")
+}
+
+/// What `vcr record --pending` appends to a cassette's file name for the changed version.
+pub const PENDING_SUFFIX: &str = ".pending";
+
+/// Where `vcr record --pending` writes the changed version of the cassette at `path`:
+/// `NAME.yaml.pending` beside `NAME.yaml`.
+pub fn pending_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(PENDING_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Every pending cassette (`NAME.yaml.pending`) below `dir`, with its name and pending file,
+/// sorted by name. A missing directory is empty.
+pub fn list_pending(dir: &Path) -> Result<Vec<(CassetteName, PathBuf)>, CassetteError> {
+    list_with(dir, ".yaml.pending")
+}
+
+fn list_with(dir: &Path, suffix: &str) -> Result<Vec<(CassetteName, PathBuf)>, CassetteError> {
     let mut found = Vec::new();
     if dir.exists() {
-        walk(dir, dir, &mut found)?;
+        walk(dir, dir, suffix, &mut found)?;
     }
     found.sort();
     Ok(found)
@@ -159,6 +180,7 @@ pub fn list(dir: &Path) -> Result<Vec<(CassetteName, PathBuf)>, CassetteError> {
 fn walk(
     root: &Path,
     dir: &Path,
+    suffix: &str,
     found: &mut Vec<(CassetteName, PathBuf)>,
 ) -> Result<(), CassetteError> {
     let entries = std::fs::read_dir(dir).map_err(|e| CassetteError::io(dir, e))?;
@@ -167,13 +189,15 @@ fn walk(
         let path = entry.path();
         let file_type = entry.file_type().map_err(|e| CassetteError::io(&path, e))?;
         if file_type.is_dir() {
-            walk(root, &path, found)?;
-        } else if path.extension().is_some_and(|ext| ext == "yaml") {
-            let Ok(relative) = path.strip_prefix(root) else {
+            walk(root, &path, suffix, found)?;
+        } else {
+            let Some(name) = path
+                .strip_prefix(root)
+                .ok()
+                .and_then(|relative| relative.to_str()?.strip_suffix(suffix))
+            else {
                 continue;
             };
-            let name = relative.with_extension("");
-            let Some(name) = name.to_str() else { continue };
             // Files whose names are not valid cassette names are not cassettes.
             if let Ok(name) = CassetteName::parse(name) {
                 found.push((name, path));
@@ -226,6 +250,21 @@ mod tests {
             render_with("e", &[]).unwrap(),
             render(&Cassette::new("e")).unwrap()
         );
+    }
+
+    #[test]
+    fn pending_files_are_listed_apart_from_cassettes() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = CassetteName::parse("flows/refund").unwrap();
+        let path = name.path_in(dir.path());
+        save(&path, &Cassette::new("flows/refund")).unwrap();
+        let pending = pending_path(&path);
+        assert!(pending
+            .to_string_lossy()
+            .ends_with("flows/refund.yaml.pending"));
+        save(&pending, &Cassette::new("flows/refund")).unwrap();
+        assert_eq!(list(dir.path()).unwrap(), vec![(name.clone(), path)]);
+        assert_eq!(list_pending(dir.path()).unwrap(), vec![(name, pending)]);
     }
 
     #[test]

@@ -126,8 +126,29 @@ impl JsonPath {
         &self.text
     }
 
-    fn remove_from(&self, value: &mut Value) {
+    pub(crate) fn remove_from(&self, value: &mut Value) {
         remove(value, &self.steps);
+    }
+
+    /// Every value the path names in `value` (`[*]` can name several), in document order.
+    pub fn select<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
+        let mut found = vec![value];
+        for step in &self.steps {
+            found = found
+                .into_iter()
+                .flat_map(|v| -> Vec<&'v Value> {
+                    match (step, v) {
+                        (Step::Key(key), Value::Object(map)) => map.get(key).into_iter().collect(),
+                        (Step::Index(i), Value::Array(items)) => {
+                            items.get(*i).into_iter().collect()
+                        }
+                        (Step::AnyIndex, Value::Array(items)) => items.iter().collect(),
+                        _ => Vec::new(),
+                    }
+                })
+                .collect();
+        }
+        found
     }
 }
 
@@ -206,6 +227,14 @@ impl<'a> From<&'a super::Request> for RequestView<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MatchKey(String);
 
+impl MatchKey {
+    /// A key with the given text, for tests of code that only stores keys.
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> MatchKey {
+        MatchKey(text.to_string())
+    }
+}
+
 /// One way a request differs from a recorded one, for miss reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
@@ -227,14 +256,6 @@ impl MatchRules {
             key.push_str(&request.method.to_ascii_uppercase());
         }
         key.push('\n');
-impl MatchKey {
-    /// A key with the given text, for tests of code that only stores keys.
-    #[cfg(test)]
-    pub(crate) fn from_text(text: &str) -> MatchKey {
-        MatchKey(text.to_string())
-    }
-}
-
         if self.uses(Field::Upstream) {
             key.push_str(request.upstream);
         }

@@ -206,6 +206,7 @@ async fn start_proxy(
         allow_repeats: false,
         upstream_timeout: Duration::from_secs(10),
         traces_db: Some(dir.join("traces.db")),
+        pending: false,
     })?;
     if mode == Mode::None {
         proxy.preload()?;

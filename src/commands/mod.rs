@@ -4,10 +4,13 @@
 mod completions;
 mod db;
 mod demo;
+mod diff;
 mod import;
 mod inspect;
+mod load;
 mod mock_llm;
 mod output;
+mod review;
 mod traces;
 mod vcr;
 
@@ -37,6 +40,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Db(command) => db::run(&globals, command),
         Command::MockLlm(args) => mock_llm::run(args),
         Command::Demo(args) => demo::run(&globals, args),
+        Command::Diff(args) => diff::run(&globals, args),
+        Command::Review(args) => review::review(&globals, args),
+        Command::Accept(args) => review::accept(&globals, args),
+        Command::Reject(args) => review::reject(&globals, args),
+        Command::Pending(args) => review::pending(&globals, args),
+        Command::Load(args) => load::run(&globals, args),
         Command::Completions(args) => completions::run(args),
     }
 }
@@ -86,6 +95,22 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// The load generator's workers: one single-threaded runtime per CPU, each on its own thread,
+/// so a virtual user and its connection never hop between threads (as `oha` does). They run
+/// beside the main [`runtime`], which keeps the scheduling, the progress display and any
+/// in-process server; dropping the workers stops them.
+pub(crate) fn load_workers() -> anyhow::Result<crate::load::executors::Workers> {
+    let count = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut workers = crate::load::executors::Workers::default();
+    for i in 0..count {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        workers.add(runtime, &format!("traceforge-load-{i}"))?;
+    }
+    Ok(workers)
 }
 
 /// Resolves when the process receives Ctrl-C or SIGTERM.

@@ -36,7 +36,7 @@ pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit
         }
         None => DEFAULT_UPSTREAM_TIMEOUT,
     };
-    let config = proxy_config(
+    let mut config = proxy_config(
         globals,
         &args.proxy,
         &args.upstreams,
@@ -44,6 +44,7 @@ pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit
         args.allow_repeats,
         timeout,
     )?;
+    config.pending = args.pending;
     run(globals, config, &args.proxy, "record")
 }
 
@@ -90,6 +91,7 @@ fn proxy_config(
         allow_repeats,
         upstream_timeout,
         traces_db: (!args.no_traces).then_some(settings.db),
+        pending: false,
     })
 }
 
@@ -100,6 +102,7 @@ fn run(
     verb: &str,
 ) -> anyhow::Result<Exit> {
     let mode = config.mode;
+    let pending_dir = config.pending.then(|| config.cassettes_dir.clone());
     let runtime = super::runtime()?;
     let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
@@ -148,6 +151,15 @@ fn run(
     }
     for error in &flush_errors {
         eprintln!("error: {error}");
+    }
+    if let Some(dir) = &pending_dir {
+        let recorded: Vec<&str> = summary
+            .cassettes
+            .iter()
+            .filter(|(_, counts)| counts.recorded > 0)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        super::review::settle_recorded(globals, dir, &recorded);
     }
     let missed = summary.total().missed > 0 && mode.is_strict();
     Ok(match child_exit {

@@ -113,6 +113,65 @@ pub fn usage(response: &Response) -> Option<Usage> {
     (usage != Usage::default()).then_some(usage)
 }
 
+/// True when one streamed event's data carries generated output: text, refusal, reasoning or
+/// tool-call content, for OpenAI Chat, OpenAI Responses and Anthropic Messages. Events that only
+/// open the message (OpenAI's first `{"role": "assistant", "content": ""}` delta, Anthropic's
+/// `message_start` and `content_block_start`), finish reasons, usage and `[DONE]` are not
+/// output. This is what the load tester counts as a token event for time to first token.
+pub fn is_output_delta(data: &Value) -> bool {
+    let non_empty =
+        |value: Option<&Value>| value.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    if let Some(choices) = data.get("choices").and_then(Value::as_array) {
+        return choices.iter().any(|choice| {
+            let Some(delta) = choice.get("delta") else {
+                // Legacy completions stream `text` directly in the choice.
+                return non_empty(choice.get("text"));
+            };
+            ["content", "refusal", "reasoning_content", "reasoning"]
+                .iter()
+                .any(|field| non_empty(delta.get(*field)))
+                || delta
+                    .get("tool_calls")
+                    .and_then(Value::as_array)
+                    .is_some_and(|calls| {
+                        calls.iter().any(|call| {
+                            non_empty(call.pointer("/function/name"))
+                                || non_empty(call.pointer("/function/arguments"))
+                        })
+                    })
+        });
+    }
+    match data.get("type").and_then(Value::as_str).unwrap_or("") {
+        "content_block_delta" => {
+            let delta = data.get("delta");
+            ["text", "partial_json", "thinking"]
+                .iter()
+                .any(|field| non_empty(delta.and_then(|d| d.get(*field))))
+        }
+        "response.output_text.delta"
+        | "response.refusal.delta"
+        | "response.function_call_arguments.delta"
+        | "response.reasoning_text.delta"
+        | "response.reasoning_summary_text.delta" => non_empty(data.get("delta")),
+        _ => false,
+    }
+}
+
+/// The output token count one streamed event reports, if any (OpenAI's final usage chunk,
+/// the Responses API's `response.completed`, Anthropic's `message_delta`). Later reports are
+/// cumulative, so the last one seen is the response's total.
+pub fn reported_output_tokens(data: &Value) -> Option<u64> {
+    [Some(data), data.get("response"), data.get("message")]
+        .into_iter()
+        .flatten()
+        .filter_map(|candidate| candidate.get("usage").filter(|u| u.is_object()))
+        .find_map(|usage| {
+            ["output_tokens", "completion_tokens"]
+                .iter()
+                .find_map(|name| usage.get(*name)?.as_u64())
+        })
+}
+
 /// A tool call the assistant made: its name and its arguments as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolCall {
@@ -283,6 +342,49 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
     out.tool_calls.extend(calls.into_values());
 }
 
+/// Why the model stopped, in the provider's own words: OpenAI Chat `finish_reason`, Anthropic
+/// `stop_reason`, OpenAI Responses `status` (with the reason when `incomplete`), from a body or
+/// from the last stream event that reports one.
+pub fn finish_reason(response: &Response) -> Option<String> {
+    let of = |value: &Value| -> Option<String> {
+        let chat = value
+            .get("choices")
+            .and_then(|c| c.get(0))
+            .and_then(|c| c.get("finish_reason"));
+        let anthropic = value
+            .get("stop_reason")
+            .or_else(|| value.get("delta")?.get("stop_reason"));
+        if let Some(reason) = chat.or(anthropic).and_then(Value::as_str) {
+            return Some(reason.to_string());
+        }
+        // Responses: the whole response object, plain or inside a terminal event.
+        let object = match value.get("object").and_then(Value::as_str) {
+            Some("response") => value,
+            _ => value.get("response")?,
+        };
+        let status = object.get("status").and_then(Value::as_str)?;
+        if status == "in_progress" || status == "queued" {
+            return None;
+        }
+        let why = object
+            .get("incomplete_details")
+            .and_then(|d| d.get("reason"))
+            .and_then(Value::as_str);
+        Some(match why {
+            Some(why) => format!("{status}: {why}"),
+            None => status.to_string(),
+        })
+    };
+    // The last report wins, so a stream is read from its end.
+    let from_stream = response
+        .stream
+        .iter()
+        .flatten()
+        .rev()
+        .find_map(|event| event.data.as_json().and_then(of));
+    from_stream.or_else(|| response.body.as_ref()?.as_json().and_then(of))
+}
+
 fn str_at(value: &Value, pointer: &str) -> String {
     value
         .pointer(pointer)
@@ -393,6 +495,109 @@ mod tests {
             data: Body::Text("[DONE]".into()),
         };
         assert!(is_terminal(&done));
+    }
+
+    #[test]
+    fn output_deltas_skip_role_only_and_bookkeeping_events() {
+        let role_only = json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "refusal": null}}]});
+        assert!(!is_output_delta(&role_only));
+        assert!(is_output_delta(
+            &json!({"choices": [{"delta": {"content": "Hi"}}]})
+        ));
+        assert!(is_output_delta(
+            &json!({"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"a"}}]}}]})
+        ));
+        assert!(!is_output_delta(
+            &json!({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+        ));
+        assert!(!is_output_delta(
+            &json!({"choices": [], "usage": {"completion_tokens": 3}})
+        ));
+        assert!(!is_output_delta(
+            &json!({"type": "message_start", "message": {"usage": {"output_tokens": 1}}})
+        ));
+        assert!(!is_output_delta(
+            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+        ));
+        assert!(is_output_delta(
+            &json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "Hi"}})
+        ));
+        assert!(is_output_delta(
+            &json!({"type": "response.output_text.delta", "delta": "Hi"})
+        ));
+        assert!(!is_output_delta(&json!({"type": "response.created"})));
+        assert_eq!(
+            reported_output_tokens(
+                &json!({"type": "message_delta", "usage": {"output_tokens": 30}})
+            ),
+            Some(30)
+        );
+        assert_eq!(
+            reported_output_tokens(
+                &json!({"type": "response.completed", "response": {"usage": {"output_tokens": 7}}})
+            ),
+            Some(7)
+        );
+        assert_eq!(
+            reported_output_tokens(&json!({"choices": [], "usage": {"completion_tokens": 3}})),
+            Some(3)
+        );
+        assert_eq!(reported_output_tokens(&json!({"usage": null})), None);
+    }
+
+    #[test]
+    fn finish_reason_for_every_api() {
+        let chat = stream(vec![
+            event(
+                None,
+                json!({"choices": [{"delta": {"content": "a"}, "finish_reason": null}]}),
+            ),
+            event(
+                None,
+                json!({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]}),
+            ),
+            event(
+                None,
+                json!({"choices": [], "usage": {"completion_tokens": 1}}),
+            ),
+        ]);
+        assert_eq!(finish_reason(&chat).as_deref(), Some("tool_calls"));
+        let anthropic = stream(vec![
+            event(
+                Some("message_start"),
+                json!({"type": "message_start", "message": {"stop_reason": null}}),
+            ),
+            event(
+                Some("message_delta"),
+                json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
+            ),
+            event(Some("message_stop"), json!({"type": "message_stop"})),
+        ]);
+        assert_eq!(finish_reason(&anthropic).as_deref(), Some("end_turn"));
+        let responses = stream(vec![
+            event(
+                None,
+                json!({"type": "response.created", "response": {"object": "response", "status": "in_progress"}}),
+            ),
+            event(
+                None,
+                json!({"type": "response.incomplete", "response": {"object": "response", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}}),
+            ),
+        ]);
+        assert_eq!(
+            finish_reason(&responses).as_deref(),
+            Some("incomplete: max_output_tokens")
+        );
+        let plain = Response {
+            status: 200,
+            headers: Default::default(),
+            body: Some(Body::Json(
+                json!({"type": "message", "stop_reason": "max_tokens"}),
+            )),
+            stream: None,
+            incomplete: false,
+        };
+        assert_eq!(finish_reason(&plain).as_deref(), Some("max_tokens"));
     }
 
     #[test]

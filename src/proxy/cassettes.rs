@@ -43,7 +43,11 @@ pub struct Miss {
 /// A recorded interaction ready to be served.
 pub struct Recorded {
     pub interaction: Arc<Interaction>,
-    pub rendered: Rendered,
+    /// The response as bytes, rendered at its first replay (start-up only parses and indexes).
+    rendered: std::sync::OnceLock<Rendered>,
+    /// Replays not yet handed to the trace writer: a replay only counts here, and the first one
+    /// since the writer last took the count sends it a message (see `store::writer::Pending`).
+    pub unsent_replays: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The recorded interactions sharing one match key, in recorded order, and how many of them
@@ -52,6 +56,13 @@ pub struct Recorded {
 struct Replays {
     positions: Vec<usize>,
     next: usize,
+}
+
+impl Recorded {
+    pub fn rendered(&self) -> &Rendered {
+        self.rendered
+            .get_or_init(|| Rendered::new(&self.interaction.response))
+    }
 }
 
 /// One open cassette.
@@ -91,10 +102,10 @@ impl OpenCassette {
         for interaction in cassette.map(|c| c.interactions).unwrap_or_default() {
             let key = rules.key(RequestView::from(&interaction.request));
             index.entry(key).or_default().positions.push(recorded.len());
-            let rendered = Rendered::new(&interaction.response);
             recorded.push(Arc::new(Recorded {
                 interaction: Arc::new(interaction),
-                rendered,
+                rendered: std::sync::OnceLock::new(),
+                unsent_replays: Arc::default(),
             }));
         }
         OpenCassette {
@@ -178,8 +189,9 @@ impl OpenCassette {
     }
 
     /// Writes the cassette if this run recorded anything since the last write. `keep_old`
-    /// keeps the interactions that were on disk (every mode but `all`).
-    pub fn flush(&self, keep_old: bool) -> Result<(), CassetteError> {
+    /// keeps the interactions that were on disk (every mode but `all`). `pending` writes a
+    /// cassette that existed beside its original, as `NAME.yaml.pending` (`--pending`).
+    pub fn flush(&self, keep_old: bool, pending: bool) -> Result<(), CassetteError> {
         let mut rendered = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let (old, new) = {
             let mut state = self.lock();
@@ -213,7 +225,11 @@ impl OpenCassette {
         }
         items.extend(rendered.fresh.iter().map(String::as_str));
         let text = files::render_with(self.name.as_str(), &items).map_err(invalid)?;
-        files::write_atomically(&self.path, text.as_bytes()).inspect_err(|_| {
+        let target = match pending && self.existed {
+            true => files::pending_path(&self.path),
+            false => self.path.clone(),
+        };
+        files::write_atomically(&target, text.as_bytes()).inspect_err(|_| {
             // Try again at the next flush.
             self.lock().dirty = true;
         })
@@ -254,13 +270,32 @@ impl CassetteSet {
 
     /// Opens every cassette in the directory now, so the first request pays nothing.
     /// Returns the load errors (each names its file); the other cassettes still open.
+    /// Reading and indexing YAML is the cost of start-up, so every core takes a share.
     pub fn preload(&self) -> Result<Vec<Arc<CassetteError>>, CassetteError> {
-        let mut errors = Vec::new();
-        for (name, _) in files::list(&self.dir)? {
-            if let Err(e) = self.open_blocking(&name) {
-                errors.push(e);
+        let names: Vec<CassetteName> = files::list(&self.dir)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
+        let errors = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..workers.min(names.len()) {
+                scope.spawn(|| {
+                    while let Some(name) =
+                        names.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        if let Err(e) = self.open_blocking(name) {
+                            errors.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+                        }
+                    }
+                });
             }
-        }
+        });
+        let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        errors.sort_by_key(|e| e.to_string());
         Ok(errors)
     }
 

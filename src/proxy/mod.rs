@@ -78,6 +78,9 @@ pub struct ProxyConfig {
     pub upstream_timeout: Duration,
     /// The trace database every interaction is written to, if any.
     pub traces_db: Option<PathBuf>,
+    /// `vcr record --pending`: a cassette that existed before the run is written beside the
+    /// original as `NAME.yaml.pending`, never over it.
+    pub pending: bool,
 }
 
 /// A running proxy's shared state.
@@ -86,10 +89,12 @@ pub struct Proxy {
     cassettes: Arc<CassetteSet>,
     client: reqwest::Client,
     traces: Option<TraceWriter>,
+    keys: keys::KeyCache,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
+    /// Replay with the recorded timing instead of at once (`load --latency recorded`).
+    recorded_latency: std::sync::atomic::AtomicBool,
 }
-    keys: keys::KeyCache,
 
 /// Per-cassette results of a run, for the summary and the exit code.
 #[derive(Debug, Clone, Default)]
@@ -144,12 +149,18 @@ impl Proxy {
             cassettes,
             client,
             traces,
+            keys: keys::KeyCache::default(),
             reported: Mutex::new(HashSet::new()),
+            recorded_latency: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
+    /// Replays every hit with its recorded time to first byte and event offsets.
+    pub fn replay_with_recorded_latency(&self, on: bool) {
+        self.recorded_latency.store(on, Ordering::Relaxed);
+    }
+
     pub fn config(&self) -> &ProxyConfig {
-            keys: keys::KeyCache::default(),
         &self.config
     }
 
@@ -260,13 +271,20 @@ impl Proxy {
                 Lookup::Hit(recorded) => {
                     cassette.count(|c| c.replayed += 1);
                     if let Some(traces) = &self.traces {
-                        traces.send(Pending {
-                            cassette: cassette.label.clone(),
-                            interaction: recorded.interaction.clone(),
-                            replayed_at: Some(crate::cassette::now()),
-                        });
+                        // Under load, most replays only bump a counter the writer collects.
+                        if recorded.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
+                            traces.send(Pending {
+                                cassette: cassette.label.clone(),
+                                interaction: recorded.interaction.clone(),
+                                replayed_at: Some(crate::cassette::now()),
+                                replays: Some(recorded.unsent_replays.clone()),
+                            });
+                        }
                     }
-                    return recorded.rendered.response();
+                    if self.recorded_latency.load(Ordering::Relaxed) {
+                        return recorded.rendered().paced(&recorded.interaction).await;
+                    }
+                    return recorded.rendered().response();
                 }
                 Lookup::Miss(miss) if !may_record => {
                     cassette.count(|c| c.missed += 1);
@@ -276,6 +294,13 @@ impl Proxy {
                         }
                         _ => "replay mode never forwards requests",
                     };
+                    let (stored_path, stored_body) = self.stored(&path, &bytes);
+                    let view = RequestView {
+                        method: parts.method.as_str(),
+                        upstream: &upstream,
+                        path: &stored_path,
+                        body: stored_body.as_ref(),
+                    };
                     let (response, report) =
                         replay::miss(self.cassettes.rules(), &cassette, view, &miss, reason);
                     eprint!("{report}");
@@ -284,39 +309,18 @@ impl Proxy {
                 Lookup::Miss(_) => {}
             }
         }
+        let (stored_path, stored_body) = self.stored(&path, &bytes);
         let forward = record::Forward {
             upstream,
             path,
             stored_path,
             stored_body,
             body: bytes,
-                    let (stored_path, stored_body) = self.stored(&path, &bytes);
-                    let view = RequestView {
-                        method: parts.method.as_str(),
-                        upstream: &upstream,
-                        path: &stored_path,
-                        body: stored_body.as_ref(),
-                    };
             parts,
         };
         record::forward(self.clone(), cassette, forward).await
     }
 
-    fn unknown_upstream(&self, path: &str) -> HttpResponse {
-        let known: Vec<&str> = self.config.upstreams.keys().map(String::as_str).collect();
-        let message = format!(
-        let (stored_path, stored_body) = self.stored(&path, &bytes);
-            "traceforge: no upstream for path {path:?}; requests must start with /<upstream>/, \
-             known upstreams: {} (add one with --upstream NAME=URL)",
-            known.join(", ")
-        );
-        json_response(
-            404,
-            &serde_json::json!({"error": {"message": message, "type": "traceforge_unknown_upstream", "param": null, "code": "traceforge_unknown_upstream"}}),
-        )
-    }
-
-    /// Stores an interaction recorded by this run and schedules a write of its cassette.
     /// The request's path and body as a cassette stores them, secrets masked. Matching compares
     /// these forms, so a recorded secret never has to be known to replay.
     fn stored(&self, path: &str, bytes: &Bytes) -> (String, Option<Body>) {
@@ -328,16 +332,32 @@ impl Proxy {
         (stored_path, stored_body)
     }
 
+    fn unknown_upstream(&self, path: &str) -> HttpResponse {
+        let known: Vec<&str> = self.config.upstreams.keys().map(String::as_str).collect();
+        let message = format!(
+            "traceforge: no upstream for path {path:?}; requests must start with /<upstream>/, \
+             known upstreams: {} (add one with --upstream NAME=URL)",
+            known.join(", ")
+        );
+        json_response(
+            404,
+            &serde_json::json!({"error": {"message": message, "type": "traceforge_unknown_upstream", "param": null, "code": "traceforge_unknown_upstream"}}),
+        )
+    }
+
+    /// Stores an interaction recorded by this run and schedules a write of its cassette.
     /// Writes are coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share
     /// one atomic rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         let keep_old = self.config.mode.keeps_old();
+        let pending = self.config.pending;
         let interaction = cassette.push(interaction, keep_old);
         if let Some(traces) = &self.traces {
             traces.send(Pending {
                 cassette: cassette.label.clone(),
                 interaction,
                 replayed_at: None,
+                replays: None,
             });
         }
         if cassette.flush_scheduled.swap(true, Ordering::AcqRel) {
@@ -348,7 +368,8 @@ impl Proxy {
             // Cleared before the write snapshots the state: anything pushed after the
             // snapshot schedules the next write.
             cassette.flush_scheduled.store(false, Ordering::Release);
-            let result = tokio::task::spawn_blocking(move || cassette.flush(keep_old)).await;
+            let result =
+                tokio::task::spawn_blocking(move || cassette.flush(keep_old, pending)).await;
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => eprintln!("traceforge: error: {e}; will retry at the next write"),
@@ -363,7 +384,11 @@ impl Proxy {
         self.cassettes
             .all()
             .iter()
-            .filter_map(|c| c.flush(keep_old).err().map(|e| e.to_string()))
+            .filter_map(|c| {
+                c.flush(keep_old, self.config.pending)
+                    .err()
+                    .map(|e| e.to_string())
+            })
             .collect()
     }
 

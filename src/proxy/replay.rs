@@ -1,15 +1,16 @@
-//! Answering from a cassette: responses are rendered to bytes once, when the cassette opens, so
+//! Answering from a cassette: responses are rendered to bytes once, at their first replay, so
 //! a replayed request costs a key lookup and a clone. A miss answers with a provider-shaped 404
 //! and a report, on stderr, of the nearest recorded request and exactly how it differs.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::cassettes::{Miss, OpenCassette};
 use crate::cassette::matcher::{MatchRules, RequestView};
-use crate::cassette::Response;
+use crate::cassette::{Interaction, Response, Timing};
 use crate::provider::{sse, Provider};
 use crate::server::{json_response, HttpResponse, ResponseBody};
 
@@ -65,6 +66,43 @@ impl Rendered {
             headers,
             body: Bytes::from(body),
         }
+    }
+
+    /// The response paced as it was recorded: a stream's headers at once and each event at its
+    /// recorded offset from the request; any other body after the recorded time to first byte,
+    /// complete at the recorded total. Used by `traceforge load --replay --latency recorded`.
+    pub async fn paced(&self, interaction: &Interaction) -> HttpResponse {
+        let started = tokio::time::Instant::now();
+        let timing = interaction.timing.unwrap_or(Timing {
+            ttfb_ms: 0,
+            total_ms: 0,
+        });
+        let chunks: Vec<(u64, Bytes)> = match &interaction.response.stream {
+            Some(events) => events
+                .iter()
+                .map(|event| {
+                    let mut bytes = Vec::new();
+                    sse::write_event(event, &mut bytes);
+                    (event.at_ms, Bytes::from(bytes))
+                })
+                .collect(),
+            None => {
+                tokio::time::sleep(Duration::from_millis(timing.ttfb_ms)).await;
+                vec![(timing.total_ms, self.body.clone())]
+            }
+        };
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            for (at_ms, chunk) in chunks {
+                tokio::time::sleep_until(started + Duration::from_millis(at_ms)).await;
+                if sender.send(chunk).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut response = self.response();
+        *response.body_mut() = ResponseBody::Channel(receiver);
+        response
     }
 
     pub fn response(&self) -> HttpResponse {

@@ -161,7 +161,8 @@ impl TraceDb {
         result.map_err(StoreError::sqlite(&self.path))
     }
 
-    /// Full-text search over prompts and responses, best match first (BM25), with snippets
+    /// Full-text search over prompts and responses, best match first (BM25: FTS5's `rank`,
+    /// which it can order by while scanning, unlike an `ORDER BY bm25(…)` expression), with snippets
     /// whose matches are wrapped in `open`/`close`.
     pub fn search(
         &self,
@@ -173,7 +174,7 @@ impl TraceDb {
         let sql = format!(
             "SELECT {COLUMNS}, snippet(traces_fts, -1, ?2, ?3, '…', 12) FROM traces_fts
              JOIN traces t ON t.id = traces_fts.rowid
-             WHERE traces_fts MATCH ?1 ORDER BY bm25(traces_fts) LIMIT ?4"
+             WHERE traces_fts MATCH ?1 ORDER BY rank LIMIT ?4"
         );
         let mut statement = self
             .conn

@@ -22,6 +22,8 @@ use crate::cassette::Interaction;
 const QUEUE: usize = 65_536;
 /// The most rows committed in one transaction.
 const BATCH: usize = 1024;
+/// How long the writer gathers messages before it commits them.
+const GATHER: Duration = Duration::from_millis(100);
 /// How long the breaker stays open after a failure before the writer tries again.
 pub const COOLDOWN: Duration = Duration::from_secs(2);
 
@@ -31,6 +33,19 @@ pub struct Pending {
     pub interaction: Arc<Interaction>,
     /// `None` for a recording; for a replay, when it was served.
     pub replayed_at: Option<String>,
+    /// For a replay: the interaction's count of replays since the writer last took it. The
+    /// proxy sends a message only when this goes from 0 to 1; the writer takes the count.
+    pub replays: Option<Arc<AtomicU64>>,
+}
+
+impl Pending {
+    /// How many traces this message stands for (a replay message carries a count), taking it.
+    fn take_count(&self) -> u64 {
+        match &self.replays {
+            Some(unsent) => unsent.swap(0, Ordering::AcqRel).max(1),
+            None => 1,
+        }
+    }
 }
 
 /// What the writer did, for the run summary.
@@ -69,10 +84,12 @@ impl TraceWriter {
 
     /// Hands an interaction to the writer without ever blocking the caller.
     pub fn send(&self, pending: Pending) {
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.sender.try_send(Message::Trace(pending))
+        if let Err(
+            TrySendError::Full(Message::Trace(p)) | TrySendError::Disconnected(Message::Trace(p)),
+        ) = self.sender.try_send(Message::Trace(pending))
         {
-            self.dropped_at_send.fetch_add(1, Ordering::Relaxed);
+            self.dropped_at_send
+                .fetch_add(p.take_count(), Ordering::Relaxed);
         }
     }
 
@@ -106,8 +123,12 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
             Ok(Message::Trace(first)) => batch.push(first),
             Ok(Message::Stop) | Err(_) => break,
         }
+        // Gather for a moment: one commit per interval, not one per message, keeps the
+        // writer's share of a busy replay server small.
+        let deadline = Instant::now() + GATHER;
         while batch.len() < BATCH {
-            match receiver.try_recv() {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match receiver.recv_timeout(wait) {
                 Ok(Message::Trace(next)) => batch.push(next),
                 Ok(Message::Stop) => {
                     stopping = true;
@@ -117,10 +138,10 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
             }
         }
         if open_until.is_some_and(|until| Instant::now() < until) {
-            report.dropped += batch.len() as u64;
+            report.dropped += batch.iter().map(Pending::take_count).sum::<u64>();
             continue;
         }
-        let result = (|| {
+        let result = (|| -> Result<u64, StoreError> {
             if db.is_none() {
                 let opened = TraceDb::open(&path)?;
                 let run = opened.begin_run(kind, &crate::cassette::now())?;
@@ -133,12 +154,12 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
             write_batch(db, *run, &batch, &mut known)
         })();
         match result {
-            Ok(()) => {
-                report.written += batch.len() as u64;
+            Ok(written) => {
+                report.written += written;
                 open_until = None;
             }
             Err(error) => {
-                report.dropped += batch.len() as u64;
+                report.dropped += batch.iter().map(Pending::take_count).sum::<u64>();
                 if !reported {
                     eprintln!(
                         "traceforge: warning: the trace database failed: {error}\n  \
@@ -160,13 +181,13 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
 }
 
 /// Writes one batch: recordings (and first replays of an interaction) as rows, every replay
-/// as a count against its row.
+/// as a count against its row. Returns how many recordings and replays it wrote.
 fn write_batch(
     db: &mut TraceDb,
     run: i64,
     batch: &[Pending],
     known: &mut HashMap<(Arc<str>, u64), i64>,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
     let mut rows = Vec::new();
     let mut keys = Vec::new();
     for pending in batch {
@@ -186,10 +207,12 @@ fn write_batch(
     for pending in batch {
         if let Some(at) = &pending.replayed_at {
             if let Some(id) = known.get(&(pending.cassette.clone(), pending.interaction.id)) {
-                *counts.entry((*id, at.as_str())).or_default() += 1;
+                *counts.entry((*id, at.as_str())).or_default() += pending.take_count();
             }
         }
     }
+    let recordings = batch.iter().filter(|p| p.replayed_at.is_none()).count() as u64;
+    let replayed: u64 = counts.values().sum();
     if !counts.is_empty() {
         let replays: Vec<(i64, String, u64)> = counts
             .into_iter()
@@ -197,5 +220,5 @@ fn write_batch(
             .collect();
         db.write(run, &[], &replays)?;
     }
-    Ok(())
+    Ok(recordings + replayed)
 }
