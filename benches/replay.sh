@@ -237,7 +237,8 @@ start_mock_and_proxy() {
   MOCK=$ADDR MOCK_PID=$SERVER_PID
   start_server "record-$tag" "$WORK/record-$tag.ready" \
     env -u CI "$TF" vcr record --mode all --cassettes "$WORK/record-$tag" \
-    --upstream "openai=http://$MOCK" --listen 127.0.0.1:0 --ready-file "$WORK/record-$tag.ready"
+    --upstream "openai=http://$MOCK" --listen 127.0.0.1:0 --ready-file "$WORK/record-$tag.ready" \
+    ${BENCH_RECORD_FLAGS:-}
   PROXY=$ADDR PROXY_PID=$SERVER_PID
 }
 
