@@ -29,6 +29,35 @@ fn record_args<'a>(dir: &'a str, mock: &'a str, extra: &[&'a str]) -> Vec<String
     args
 }
 
+/// The usual set-up: the mock LLM, and `vcr record` in front of it writing to `work/c`.
+struct Recording {
+    rt: tokio::runtime::Runtime,
+    work: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    mock: traceforge::server::Running,
+    recorder: ProxyProcess,
+}
+
+impl Recording {
+    fn start() -> Recording {
+        let rt = runtime();
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("c");
+        let mock = rt.block_on(start_mock(MockConfig::default()));
+        let recorder = start(
+            work.path(),
+            &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
+        );
+        Recording {
+            rt,
+            work,
+            dir,
+            mock,
+            recorder,
+        }
+    }
+}
+
 /// `vcr replay --cassettes DIR` as a server.
 fn start_replay(cwd: &Path, dir: &str) -> ProxyProcess {
     ProxyProcess::start(cwd, &["vcr", "replay", "--cassettes", dir])
@@ -150,14 +179,13 @@ fn record_then_replay_offline_gives_clients_the_same_responses() {
 
 #[test]
 fn a_replay_miss_explains_itself_and_fails_the_run() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
     rt.block_on(post(
         &recorder.url("/openai/v1/chat/completions"),
         &chat("What is the refund policy?", false),
@@ -262,14 +290,13 @@ fn identical_requests_replay_in_order_then_miss_unless_repeats_are_allowed() {
 
 #[test]
 fn bad_routes_names_and_bodies_get_clear_errors() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work,
+        dir,
+        mock,
+        recorder,
+    } = Recording::start();
 
     let unknown = rt.block_on(post(&recorder.url("/gemini/v1/x"), &json!({}), &[]));
     assert_eq!(unknown.status, 404);
@@ -545,14 +572,13 @@ fn sigkill_mid_record_leaves_the_previous_complete_cassette() {
 
 #[test]
 fn concurrent_clients_recording_into_one_cassette_lose_nothing() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work: _work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
     let url = recorder.url("/openai/v1/chat/completions");
     rt.block_on(async {
         let mut tasks = Vec::new();
@@ -579,14 +605,13 @@ fn concurrent_clients_recording_into_one_cassette_lose_nothing() {
 
 #[test]
 fn compressed_upstream_bodies_are_stored_decoded_and_replayed_plain() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work,
+        dir,
+        mock,
+        recorder,
+    } = Recording::start();
     let recorded = rt.block_on(post(
         &recorder.url("/openai/v1/chat/completions"),
         &chat("zip it", false),
@@ -625,14 +650,13 @@ fn compressed_upstream_bodies_are_stored_decoded_and_replayed_plain() {
 
 #[test]
 fn a_truncated_stream_is_recorded_incomplete_and_verify_reports_it() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work: _work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
     let cut = rt.block_on(post(
         &recorder.url("/openai/v1/chat/completions"),
         &chat("cut me", true),
@@ -662,14 +686,13 @@ fn a_truncated_stream_is_recorded_incomplete_and_verify_reports_it() {
 
 #[test]
 fn scope_headers_are_recorded_and_not_forwarded() {
-    let rt = runtime();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("c");
-    let mock = rt.block_on(start_mock(MockConfig::default()));
-    let recorder = start(
-        work.path(),
-        &record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]),
-    );
+    let Recording {
+        rt,
+        work: _work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
     let headers = [
         ("x-traceforge-organization-id", "acme"),
         ("x-traceforge-service-id", "support"),
