@@ -15,6 +15,9 @@ const QUOTED_WORDS: usize = 8;
 /// Longest text delta a stream sends; longer words are split.
 const MAX_PIECE_CHARS: usize = 16;
 
+/// Tool-call arguments are streamed in pieces of this many characters, in every dialect.
+pub(super) const ARGUMENT_PIECE_CHARS: usize = 8;
+
 /// Ids and timestamps derived from the request body, so they are stable across runs,
 /// platforms and Rust releases (FNV-1a, not `DefaultHasher`, whose output may change).
 #[derive(Debug, Clone, Copy)]

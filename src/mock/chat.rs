@@ -9,9 +9,6 @@ use super::answer::{self, salt, Answer, Conversation, Format, Ids, Question, Too
 use super::{Event, Reply};
 use crate::provider::Provider;
 
-/// Tool-call arguments are streamed in pieces of this many characters.
-const ARGUMENT_PIECE_CHARS: usize = 8;
-
 pub(super) fn reply(request: &Map<String, Value>, ids: Ids) -> Reply {
     let error = |message: String| Reply::error(Provider::OpenAi, 400, &message);
     let Some(model) = request.get("model").and_then(Value::as_str) else {
@@ -252,7 +249,7 @@ impl Completion<'_> {
                     }),
                     Value::Null,
                 ));
-                for piece in answer::chunks(&call.arguments, ARGUMENT_PIECE_CHARS) {
+                for piece in answer::chunks(&call.arguments, answer::ARGUMENT_PIECE_CHARS) {
                     events.push(delta(
                         json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
                         Value::Null,

@@ -10,9 +10,6 @@ use super::answer::{self, salt, Answer, Conversation, Format, Ids, Question, Too
 use super::{Event, Reply};
 use crate::provider::Provider;
 
-/// Tool input JSON is streamed in pieces of this many characters.
-const INPUT_PIECE_CHARS: usize = 8;
-
 pub(super) fn reply(request: &Map<String, Value>, ids: Ids) -> Reply {
     let error = |message: String| Reply::error(Provider::Anthropic, 400, &message);
     let Some(model) = request.get("model").and_then(Value::as_str) else {
@@ -235,7 +232,7 @@ impl Message<'_> {
                 Block::ToolUse { name, arguments } => (
                     json!({"type": "tool_use", "id": self.tool_use_id, "name": name, "input": {}}),
                     std::iter::once(String::new())
-                        .chain(answer::chunks(arguments, INPUT_PIECE_CHARS))
+                        .chain(answer::chunks(arguments, answer::ARGUMENT_PIECE_CHARS))
                         .map(|piece| json!({"type": "input_json_delta", "partial_json": piece}))
                         .collect(),
                 ),

@@ -9,9 +9,6 @@ use super::answer::{self, salt, Answer, Conversation, Format, Ids, Question, Too
 use super::{Event, Reply};
 use crate::provider::Provider;
 
-/// Function-call arguments are streamed in pieces of this many characters.
-const ARGUMENT_PIECE_CHARS: usize = 8;
-
 pub(super) fn reply(request: &Map<String, Value>, ids: Ids) -> Reply {
     let error = |message: String| Reply::error(Provider::OpenAi, 400, &message);
     let Some(model) = request.get("model").and_then(Value::as_str) else {
@@ -282,7 +279,7 @@ impl ResponseObject<'_> {
         let item_id = &self.item_id;
         match &self.answer.call {
             Some(call) => {
-                for piece in answer::chunks(&call.arguments, ARGUMENT_PIECE_CHARS) {
+                for piece in answer::chunks(&call.arguments, answer::ARGUMENT_PIECE_CHARS) {
                     push(
                         "response.function_call_arguments.delta",
                         json!({"type": "response.function_call_arguments.delta", "delta": piece,
