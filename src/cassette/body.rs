@@ -2,12 +2,13 @@
 //! a pull-request diff of a cassette shows what the model said.
 
 use base64::Engine as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 /// A request, response or stream-event body in one of the three stored forms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "BodyRepr", into = "BodyRepr")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "BodyRepr")]
 pub enum Body {
     Json(Value),
     Text(String),
@@ -62,18 +63,14 @@ impl Body {
 }
 
 /// The on-disk shape: a map with exactly one of `json`, `text` or `base64`.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BodyRepr {
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present")]
     json: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     base64: Option<String>,
 }
 
@@ -100,19 +97,17 @@ impl TryFrom<BodyRepr> for Body {
     }
 }
 
-impl From<Body> for BodyRepr {
-    fn from(body: Body) -> Self {
-        let mut repr = BodyRepr {
-            json: None,
-            text: None,
-            base64: None,
-        };
-        match body {
-            Body::Json(value) => repr.json = Some(value),
-            Body::Text(text) => repr.text = Some(text),
-            Body::Base64(data) => repr.base64 = Some(data),
+/// Written as [`BodyRepr`] is read, without the copy that `#[serde(into)]` would make of every
+/// body each time a cassette or trace row is written.
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            Body::Json(value) => map.serialize_entry("json", value)?,
+            Body::Text(text) => map.serialize_entry("text", text)?,
+            Body::Base64(data) => map.serialize_entry("base64", data)?,
         }
-        repr
+        map.end()
     }
 }
 
@@ -142,6 +137,23 @@ mod tests {
         for bytes in [&b"[1,2,3]"[..], b"plain text", &[0xde, 0xad, 0xbe, 0xef]] {
             assert_eq!(Body::from_bytes(bytes).to_bytes(), bytes);
         }
+    }
+
+    #[test]
+    fn serialises_as_it_is_read() {
+        for body in [
+            Body::Json(serde_json::json!({"a": [1, null]})),
+            Body::Json(Value::Null),
+            Body::Text("hi".into()),
+            Body::Base64("/wAQ".into()),
+        ] {
+            let text = serde_json::to_string(&body).unwrap();
+            assert_eq!(serde_json::from_str::<Body>(&text).unwrap(), body, "{text}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Body::Json(Value::Null)).unwrap(),
+            r#"{"json":null}"#
+        );
     }
 
     #[test]

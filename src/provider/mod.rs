@@ -135,8 +135,8 @@ pub fn is_output_delta(data: &Value) -> bool {
                     .and_then(Value::as_array)
                     .is_some_and(|calls| {
                         calls.iter().any(|call| {
-                            non_empty(call.pointer("/function/name"))
-                                || non_empty(call.pointer("/function/arguments"))
+                            non_empty(at(call, "/function/name"))
+                                || non_empty(at(call, "/function/arguments"))
                         })
                     })
         });
@@ -201,7 +201,7 @@ pub fn assemble(response: &Response) -> Assembled {
 
 fn assemble_body(value: &Value, out: &mut Assembled) {
     // OpenAI Chat Completions.
-    if let Some(message) = value.pointer("/choices/0/message") {
+    if let Some(message) = at(value, "/choices/0/message") {
         if let Some(text) = message.get("content").and_then(Value::as_str) {
             out.text.push_str(text);
         }
@@ -212,8 +212,8 @@ fn assemble_body(value: &Value, out: &mut Assembled) {
             .flatten()
         {
             out.tool_calls.push(ToolCall {
-                name: str_at(call, "/function/name"),
-                arguments: str_at(call, "/function/arguments"),
+                name: str_at(call, "/function/name").to_string(),
+                arguments: str_at(call, "/function/arguments").to_string(),
             });
         }
     }
@@ -238,8 +238,8 @@ fn assemble_body(value: &Value, out: &mut Assembled) {
                 }
             }
             Some("function_call") => out.tool_calls.push(ToolCall {
-                name: str_at(item, "/name"),
-                arguments: str_at(item, "/arguments"),
+                name: str_at(item, "/name").to_string(),
+                arguments: str_at(item, "/arguments").to_string(),
             }),
             _ => {}
         }
@@ -253,9 +253,9 @@ fn assemble_body(value: &Value, out: &mut Assembled) {
             .flatten()
         {
             match block.get("type").and_then(Value::as_str) {
-                Some("text") => out.text.push_str(&str_at(block, "/text")),
+                Some("text") => out.text.push_str(str_at(block, "/text")),
                 Some("tool_use") => out.tool_calls.push(ToolCall {
-                    name: str_at(block, "/name"),
+                    name: str_at(block, "/name").to_string(),
                     arguments: block.get("input").map(Value::to_string).unwrap_or_default(),
                 }),
                 _ => {}
@@ -272,7 +272,7 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
             continue;
         };
         let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
-        if let Some(delta) = value.pointer("/choices/0/delta") {
+        if let Some(delta) = at(value, "/choices/0/delta") {
             if let Some(text) = delta.get("content").and_then(Value::as_str) {
                 out.text.push_str(text);
             }
@@ -290,22 +290,22 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
                 // OpenAI sends the name once; some compatible servers repeat it in every delta.
                 let name = str_at(call, "/function/name");
                 if entry.name != name {
-                    entry.name.push_str(&name);
+                    entry.name.push_str(name);
                 }
                 entry
                     .arguments
-                    .push_str(&str_at(call, "/function/arguments"));
+                    .push_str(str_at(call, "/function/arguments"));
             }
             continue;
         }
         match kind {
-            "response.output_text.delta" => out.text.push_str(&str_at(value, "/delta")),
+            "response.output_text.delta" => out.text.push_str(str_at(value, "/delta")),
             "response.output_item.done" => {
                 if let Some(item) = value.get("item") {
                     if item.get("type").and_then(Value::as_str) == Some("function_call") {
                         out.tool_calls.push(ToolCall {
-                            name: str_at(item, "/name"),
-                            arguments: str_at(item, "/arguments"),
+                            name: str_at(item, "/name").to_string(),
+                            arguments: str_at(item, "/arguments").to_string(),
                         });
                     }
                 }
@@ -317,7 +317,7 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
                     calls.insert(
                         index,
                         ToolCall {
-                            name: str_at(block, "/name"),
+                            name: str_at(block, "/name").to_string(),
                             arguments: String::new(),
                         },
                     );
@@ -325,12 +325,12 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
             }
             "content_block_delta" => {
                 let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
-                match value.pointer("/delta/type").and_then(Value::as_str) {
-                    Some("text_delta") => out.text.push_str(&str_at(value, "/delta/text")),
+                match at(value, "/delta/type").and_then(Value::as_str) {
+                    Some("text_delta") => out.text.push_str(str_at(value, "/delta/text")),
                     Some("input_json_delta") => {
                         if let Some(call) = calls.get_mut(&index) {
                             call.arguments
-                                .push_str(&str_at(value, "/delta/partial_json"));
+                                .push_str(str_at(value, "/delta/partial_json"));
                         }
                     }
                     _ => {}
@@ -385,12 +385,19 @@ pub fn finish_reason(response: &Response) -> Option<String> {
     from_stream.or_else(|| response.body.as_ref()?.as_json().and_then(of))
 }
 
-fn str_at(value: &Value, pointer: &str) -> String {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+/// `value.pointer(path)` for paths without `~` escapes, without the two strings per segment
+/// that `Value::pointer` allocates: this runs for every stream event of every trace row.
+fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('/')
+        .skip(1)
+        .try_fold(value, |value, segment| match value {
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
+            _ => value.get(segment),
+        })
+}
+
+fn str_at<'a>(value: &'a Value, path: &str) -> &'a str {
+    at(value, path).and_then(Value::as_str).unwrap_or_default()
 }
 
 #[cfg(test)]
