@@ -3,41 +3,71 @@
 //! start-up and `vcr rebuild-from-cassettes`, and serde_yaml reads about 25 MB/s; this reads
 //! the same documents many times faster.
 //!
+//! It works in two steps: [`events`] turns the text into a flat list of events (mapping and
+//! sequence starts and ends, keys, resolved scalars borrowing from the text where they can),
+//! and [`Deserializer`] feeds them to any `Deserialize` type directly, with the semantics of
+//! `serde_json::from_value`, so no intermediate tree is built.
+//!
 //! It is deliberately narrow: anything outside that subset (anchors, tags, comments, flow
 //! collections, folded scalars, multi-line quoted or plain scalars, unusual number forms, tabs,
-//! CR line ends…) makes it give up with `None`, and the caller parses with serde_yaml instead,
-//! so it can only be faster, never different. Tests compare it with serde_yaml on every shape
-//! the emitter produces.
+//! CR line ends…) makes [`events`] give up with `None`, and any error while
+//! deserializing is not reported from here: the caller parses with serde_yaml instead, so it can
+//! only be faster, never different. Tests compare it with serde_yaml on every shape the emitter
+//! produces.
 
-use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+use std::fmt;
 
-/// Parses `text`, or `None` when it uses anything outside the supported subset.
-pub(super) fn parse(text: &str) -> Option<Value> {
-    // libyaml also breaks lines at NEL, LS and PS; those documents are serde_yaml's.
-    if text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde_json::Value;
+
+/// One step of a document, in reading order.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Event<'a> {
+    MapStart,
+    /// Starts a sequence of this many items.
+    SeqStart(usize),
+    /// Ends the innermost open mapping or sequence.
+    End,
+    Key(Cow<'a, str>),
+    Null,
+    Bool(bool),
+    /// Non-negative integers (as `serde_json` stores them).
+    U64(u64),
+    /// Negative integers.
+    I64(i64),
+    F64(f64),
+    Str(Cow<'a, str>),
+}
+
+/// Reads `text` into events, or `None` when it uses anything outside the supported subset.
+pub(super) fn events(text: &str) -> Option<Vec<Event<'_>>> {
+    // libyaml also breaks lines at NEL (C2 85), LS and PS (E2 80 A8/A9); those documents are
+    // serde_yaml's. One cheap byte scan rules them out for almost every document.
+    if has_other_line_breaks(text) {
         return None;
     }
-    let mut lines = Vec::new();
-    for raw in text.split('\n') {
-        let trimmed = raw.trim_start_matches(' ');
-        lines.push(Line {
-            indent: raw.len() - trimmed.len(),
-            text: trimmed,
-            raw,
-        });
-    }
-    let mut parser = Parser { lines, pos: 0 };
-    parser.skip_blank();
-    if parser.pos >= parser.lines.len() {
-        return None;
-    }
-    let first = parser.lines[parser.pos];
+    let mut parser = Parser {
+        text,
+        pos: 0,
+        line: None,
+        // About one event per 11 bytes in cassettes: enough room that it never grows.
+        events: Vec::with_capacity(text.len() / 8),
+    };
+    let first = parser.current()?;
     if first.indent != 0 || first.text.starts_with("---") || first.text.starts_with('#') {
         return None;
     }
-    let value = parser.block(0)?;
-    parser.skip_blank();
-    (parser.pos >= parser.lines.len()).then_some(value)
+    parser.block(0)?;
+    parser.current().is_none().then_some(parser.events)
+}
+
+/// Whether `text` has a CR, NEL, LS or PS, which libyaml also reads as line breaks.
+fn has_other_line_breaks(text: &str) -> bool {
+    // NEL is C2 85, LS and PS are E2 80 A8/A9: a byte search rules them out in most documents.
+    let bytes = text.as_bytes();
+    (memchr::memchr3(b'\r', 0x85, 0xa8, bytes).is_some() || memchr::memchr(0xa9, bytes).is_some())
+        && text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -46,27 +76,70 @@ struct Line<'a> {
     /// The line without its indentation.
     text: &'a str,
     raw: &'a str,
+    /// Where the next line starts.
+    next: usize,
 }
 
+/// The line starting at byte `start` of `text`, or `None` past the last one. Like
+/// `text.split('\n')`, a final newline is followed by one more, empty, line.
+fn line_at(text: &str, start: usize) -> Option<Line<'_>> {
+    let rest = text.get(start..)?;
+    let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+    let raw = &rest[..end];
+    let indent = raw.bytes().take_while(|&b| b == b' ').count();
+    Some(Line {
+        indent,
+        text: &raw[indent..],
+        raw,
+        next: start + end + 1,
+    })
+}
+
+/// Reads lines as it goes: no list of every line is built.
 struct Parser<'a> {
-    lines: Vec<Line<'a>>,
+    text: &'a str,
+    /// Where the current line starts.
     pos: usize,
+    /// The current line once read, or as rewritten for a collection that starts after `- `.
+    line: Option<Line<'a>>,
+    events: Vec<Event<'a>>,
 }
 
 impl<'a> Parser<'a> {
-    fn skip_blank(&mut self) {
-        while self.pos < self.lines.len() && self.lines[self.pos].text.is_empty() {
-            self.pos += 1;
+    /// The current line, blank lines skipped, or `None` at the end.
+    #[inline]
+    fn current(&mut self) -> Option<Line<'a>> {
+        match self.line {
+            Some(line) if !line.text.is_empty() => Some(line),
+            _ => self.read_line(),
         }
     }
 
-    fn current(&mut self) -> Option<Line<'a>> {
-        self.skip_blank();
-        self.lines.get(self.pos).copied()
+    fn read_line(&mut self) -> Option<Line<'a>> {
+        loop {
+            let line = match self.line {
+                Some(line) => line,
+                None => {
+                    let line = line_at(self.text, self.pos)?;
+                    self.line = Some(line);
+                    line
+                }
+            };
+            if !line.text.is_empty() {
+                return Some(line);
+            }
+            self.advance(line);
+        }
+    }
+
+    /// Moves past `line`, the current one.
+    fn advance(&mut self, line: Line<'a>) {
+        self.pos = line.next;
+        self.line = None;
     }
 
     /// A block collection whose first line is the current one, at `indent`.
-    fn block(&mut self, indent: usize) -> Option<Value> {
+    fn block(&mut self, indent: usize) -> Option<()> {
         let line = self.current()?;
         // Tabs may not indent YAML; a line that tries is serde_yaml's to report.
         if line.indent != indent || line.text.starts_with('\t') {
@@ -79,8 +152,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn sequence(&mut self, indent: usize) -> Option<Value> {
-        let mut items = Vec::new();
+    fn sequence(&mut self, indent: usize) -> Option<()> {
+        let start = self.events.len();
+        self.events.push(Event::SeqStart(0));
+        let mut items = 0;
         while let Some(line) = self.current() {
             if line.text.starts_with('\t') {
                 return None;
@@ -88,32 +163,36 @@ impl<'a> Parser<'a> {
             if line.indent != indent || !is_item(line.text) {
                 break;
             }
+            items += 1;
             let rest = line.text[1..].trim_start_matches(' ');
             if rest.is_empty() {
                 // `-` alone: the item is the block below it, or null.
-                self.pos += 1;
-                items.push(self.nested(indent)?);
+                self.advance(line);
+                self.nested(indent)?;
                 continue;
             }
             let column = indent + (line.text.len() - rest.len());
             if is_item(rest) || key_end(rest).is_some() {
                 // `- - x` or `- key: value`: a collection that starts on this line at `column`.
-                self.lines[self.pos] = Line {
+                self.line = Some(Line {
                     indent: column,
                     text: rest,
-                    raw: line.raw,
-                };
-                items.push(self.block(column)?);
+                    ..line
+                });
+                self.block(column)?;
             } else {
-                self.pos += 1;
-                items.push(self.inline(rest, indent)?);
+                self.advance(line);
+                self.inline(rest, indent)?;
             }
         }
-        Some(Value::Array(items))
+        // Known only now; a hint for whoever collects the items.
+        self.events[start] = Event::SeqStart(items);
+        self.events.push(Event::End);
+        Some(())
     }
 
-    fn mapping(&mut self, indent: usize) -> Option<Value> {
-        let mut map = Map::new();
+    fn mapping(&mut self, indent: usize) -> Option<()> {
+        self.events.push(Event::MapStart);
         while let Some(line) = self.current() {
             if line.text.starts_with('\t') {
                 return None;
@@ -122,8 +201,9 @@ impl<'a> Parser<'a> {
                 break;
             }
             let (key, rest) = key_end(line.text)?;
-            self.pos += 1;
-            let value = if rest.is_empty() {
+            self.advance(line);
+            self.events.push(Event::Key(key));
+            if rest.is_empty() {
                 // A sequence under a key may sit at the key's own indentation.
                 match self.current() {
                     Some(next) if next.indent == indent && is_item(next.text) => {
@@ -134,38 +214,53 @@ impl<'a> Parser<'a> {
             } else {
                 self.inline(rest, indent)?
             };
-            // A repeated key is serde_yaml's to report.
-            if map.insert(key, value).is_some() {
-                return None;
-            }
         }
-        Some(Value::Object(map))
+        self.events.push(Event::End);
+        Some(())
     }
 
     /// The block more indented than `parent` that starts on the current line, or null.
-    fn nested(&mut self, parent: usize) -> Option<Value> {
+    fn nested(&mut self, parent: usize) -> Option<()> {
         match self.current() {
             Some(next) if next.indent > parent => self.block(next.indent),
-            _ => Some(Value::Null),
+            _ => {
+                self.events.push(Event::Null);
+                Some(())
+            }
         }
     }
 
     /// A value written after `key: ` or `- ` on the line just consumed.
-    fn inline(&mut self, text: &str, parent: usize) -> Option<Value> {
-        match text.as_bytes()[0] {
-            b'|' => self.literal(text, parent).map(Value::String),
+    fn inline(&mut self, text: &'a str, parent: usize) -> Option<()> {
+        let event = match text.as_bytes()[0] {
+            b'|' => Event::Str(Cow::Owned(self.literal(text, parent)?)),
             b'\'' => {
                 let (value, rest) = single_quoted(text)?;
-                rest.is_empty().then_some(Value::String(value))
+                if !rest.is_empty() {
+                    return None;
+                }
+                Event::Str(value)
             }
             b'"' => {
                 let (value, rest) = double_quoted(text)?;
-                rest.is_empty().then_some(Value::String(value))
+                if !rest.is_empty() {
+                    return None;
+                }
+                Event::Str(value)
             }
-            b'[' => (text == "[]").then(|| Value::Array(Vec::new())),
-            b'{' => (text == "{}").then(|| Value::Object(Map::new())),
-            _ => plain(text),
-        }
+            b'[' if text == "[]" => {
+                self.events.push(Event::SeqStart(0));
+                Event::End
+            }
+            b'{' if text == "{}" => {
+                self.events.push(Event::MapStart);
+                Event::End
+            }
+            b'[' | b'{' => return None,
+            _ => plain(text)?,
+        };
+        self.events.push(event);
+        Some(())
     }
 
     /// A literal block scalar (`|`, `|-`, `|+`, optionally with an indentation indicator such
@@ -183,28 +278,27 @@ impl<'a> Parser<'a> {
         }
         // Content indentation: given by the indicator, or that of the first non-empty line.
         let mut content_indent = indicator.map(|d| parent + d as usize);
-        let mut end = self.pos;
-        while end < self.lines.len() {
-            let line = self.lines[end];
-            if line.text.is_empty() {
-                end += 1;
-                continue;
+        let mut lines = Vec::new();
+        let mut cursor = self.pos;
+        while let Some(line) = line_at(self.text, cursor) {
+            if !line.text.is_empty() {
+                match content_indent {
+                    None if line.indent > parent => content_indent = Some(line.indent),
+                    None => break,
+                    Some(n) if line.indent < n => break,
+                    Some(_) => {}
+                }
             }
-            match content_indent {
-                None if line.indent > parent => content_indent = Some(line.indent),
-                None => break,
-                Some(n) if line.indent < n => break,
-                Some(_) => {}
-            }
-            end += 1;
+            lines.push(line);
+            cursor = line.next;
         }
-        let at_end = end >= self.lines.len();
+        let at_end = cursor > self.text.len();
         let Some(content_indent) = content_indent else {
             // No content at all: leave the edge cases to serde_yaml.
             return None;
         };
-        let mut body: Vec<&str> = Vec::new();
-        for line in &self.lines[self.pos..end] {
+        let mut body: Vec<&str> = Vec::with_capacity(lines.len());
+        for line in &lines {
             if line.text.is_empty() {
                 // A blank line carrying more spaces than the indentation is content.
                 if line.indent > content_indent {
@@ -225,7 +319,8 @@ impl<'a> Parser<'a> {
         if content.is_empty() {
             return None;
         }
-        self.pos = end;
+        self.pos = cursor;
+        self.line = None;
         let mut text = content.join("\n");
         match chomp {
             Chomp::Strip => {}
@@ -252,31 +347,23 @@ fn is_item(text: &str) -> bool {
 
 /// Splits `key: rest` / `key:` into the key and what follows the colon, or `None` when the
 /// line is not a simple mapping entry.
-fn key_end(text: &str) -> Option<(String, &str)> {
+fn key_end(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, after) = match text.as_bytes().first()? {
-        b'\'' => {
-            let (key, rest) = single_quoted(text)?;
-            (key, rest)
-        }
-        b'"' => {
-            let (key, rest) = double_quoted(text)?;
-            (key, rest)
-        }
+        b'\'' => single_quoted(text)?,
+        b'"' => double_quoted(text)?,
         b'?' | b'-' | b'[' | b'{' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`'
         | b'#' => return None,
         _ => {
-            let colon = match text.find(": ") {
-                Some(at) => at,
-                None if text.ends_with(':') => text.len() - 1,
-                None => return None,
-            };
+            let bytes = text.as_bytes();
+            let colon = memchr::memchr_iter(b':', bytes)
+                .find(|&at| matches!(bytes.get(at + 1), None | Some(b' ')))?;
             let key = &text[..colon];
-            if key.is_empty() || key.ends_with(' ') || key.contains(" #") {
+            if key.is_empty() || key.ends_with(' ') {
                 return None;
             }
             // A key that reads as something other than a string is not ours to resolve.
             match plain(key)? {
-                Value::String(key) => (key, &text[colon..]),
+                Event::Str(key) => (key, &text[colon..]),
                 _ => return None,
             }
         }
@@ -290,9 +377,13 @@ fn key_end(text: &str) -> Option<(String, &str)> {
 }
 
 /// `'text'` with `''` for a quote; returns the value and what follows the closing quote.
-fn single_quoted(text: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
+    let close = memchr::memchr(b'\'', body.as_bytes())?;
+    if body.as_bytes().get(close + 1) != Some(&b'\'') {
+        return Some((Cow::Borrowed(&body[..close]), &body[close + 1..]));
+    }
+    let mut out = String::new();
     let mut chars = body.char_indices();
     while let Some((at, c)) = chars.next() {
         if c == '\'' {
@@ -300,7 +391,7 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
                 out.push('\'');
                 chars.next();
             } else {
-                return Some((out, &body[at + 1..]));
+                return Some((Cow::Owned(out), &body[at + 1..]));
             }
         } else {
             out.push(c);
@@ -310,13 +401,17 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// `"text"` with YAML's escapes; returns the value and what follows the closing quote.
-fn double_quoted(text: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
-    let mut chars = body.char_indices();
+    let stop = memchr::memchr2(b'"', b'\\', body.as_bytes())?;
+    if body.as_bytes()[stop] == b'"' {
+        return Some((Cow::Borrowed(&body[..stop]), &body[stop + 1..]));
+    }
+    let mut out = String::from(&body[..stop]);
+    let mut chars = body[stop..].char_indices();
     while let Some((at, c)) = chars.next() {
         match c {
-            '"' => return Some((out, &body[at + 1..])),
+            '"' => return Some((Cow::Owned(out), &body[stop + at + 1..])),
             '\\' => {
                 let (_, escape) = chars.next()?;
                 let simple = match escape {
@@ -364,23 +459,26 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
 
 /// A plain scalar, resolved as serde_yaml resolves the forms its emitter writes; `None` for
 /// anything it might resolve differently.
-fn plain(text: &str) -> Option<Value> {
-    if text.contains(": ")
-        || text.contains(" #")
-        || text.contains('\t')
-        || text.ends_with(' ')
-        || text.ends_with(':')
+fn plain(text: &str) -> Option<Event<'_>> {
+    let bytes = text.as_bytes();
+    // `: `, ` #` and tabs mean something else; so does a trailing space or colon.
+    if matches!(bytes.last(), Some(b' ' | b':'))
+        || memchr::memchr3_iter(b':', b'#', b'\t', bytes).any(|at| match bytes[at] {
+            b':' => bytes.get(at + 1) == Some(&b' '),
+            b'#' => at > 0 && bytes[at - 1] == b' ',
+            _ => true,
+        })
     {
         return None;
     }
     match text {
-        "~" | "null" => return Some(Value::Null),
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
+        "~" | "null" => return Some(Event::Null),
+        "true" => return Some(Event::Bool(true)),
+        "false" => return Some(Event::Bool(false)),
         "Null" | "NULL" | "True" | "TRUE" | "False" | "FALSE" => return None,
         _ => {}
     }
-    let first = text.as_bytes()[0];
+    let first = bytes[0];
     if matches!(
         first,
         b'&' | b'*'
@@ -408,25 +506,47 @@ fn plain(text: &str) -> Option<Value> {
             return None;
         }
         // No YAML number, boolean or null has a space in it.
-        if text.contains(' ') {
-            return Some(Value::String(text.to_string()));
+        if bytes.contains(&b' ') {
+            return Some(Event::Str(Cow::Borrowed(text)));
         }
         if let Some(number) = number(text) {
-            return Some(Value::Number(number));
+            return Some(number);
+        }
+        // Every number form serde_yaml knows (hex, octal, binary, `_` separators, `.inf`,
+        // `.nan`) is spelled with these characters; anything else, such as the `T` and `Z` of
+        // a timestamp, makes a string.
+        let numeric = |b: &u8| {
+            b.is_ascii_hexdigit()
+                || matches!(b, b'x' | b'X' | b'o' | b'O' | b'i' | b'I' | b'n' | b'N')
+                || matches!(b, b'+' | b'-' | b'.' | b'_' | b':')
+        };
+        if !bytes.iter().all(numeric) {
+            return Some(Event::Str(Cow::Borrowed(text)));
         }
         // Rare forms (`1_000`, `12:30`, `.5`, `-x`): let serde_yaml resolve this one scalar.
         return match serde_yaml::from_str::<Value>(text).ok()? {
-            scalar @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
-                Some(scalar)
-            }
+            Value::Null => Some(Event::Null),
+            Value::Bool(b) => Some(Event::Bool(b)),
+            Value::Number(n) => number_event(&n),
+            Value::String(s) => Some(Event::Str(Cow::Owned(s))),
             _ => None,
         };
     }
-    Some(Value::String(text.to_string()))
+    Some(Event::Str(Cow::Borrowed(text)))
+}
+
+fn number_event(n: &serde_json::Number) -> Option<Event<'static>> {
+    if let Some(u) = n.as_u64() {
+        Some(Event::U64(u))
+    } else if let Some(i) = n.as_i64() {
+        Some(Event::I64(i))
+    } else {
+        n.as_f64().map(Event::F64)
+    }
 }
 
 /// Decimal integers without leading zeros, and floats with a fraction and/or exponent.
-fn number(text: &str) -> Option<Number> {
+fn number(text: &str) -> Option<Event<'static>> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let bytes = digits.as_bytes();
     if bytes.is_empty() || !bytes[0].is_ascii_digit() {
@@ -437,8 +557,9 @@ fn number(text: &str) -> Option<Number> {
             return None;
         }
         return match text.parse::<i64>() {
-            Ok(n) => Some(n.into()),
-            Err(_) => text.parse::<u64>().ok().map(Into::into),
+            Ok(n) if n >= 0 => Some(Event::U64(n as u64)),
+            Ok(n) => Some(Event::I64(n)),
+            Err(_) => text.parse::<u64>().ok().map(Event::U64),
         };
     }
     // d+ (. d+)? ([eE] [+-]? d+)? with at least a fraction or an exponent.
@@ -471,13 +592,267 @@ fn number(text: &str) -> Option<Number> {
         return None;
     }
     let value: f64 = text.parse().ok()?;
-    Number::from_f64(value)
+    // serde_json cannot hold infinities or NaN; serde_yaml's answer is not ours to guess.
+    value.is_finite().then_some(Event::F64(value))
+}
+
+/// Why the events did not fit the requested type. Never shown: the caller re-reads the text
+/// with serde_yaml, which reports the problem with its position.
+#[derive(Debug)]
+pub(super) struct Mismatch(String);
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+impl de::Error for Mismatch {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Mismatch(msg.to_string())
+    }
+}
+
+/// Feeds [`Event`]s to a `Deserialize` type as `serde_json::from_value` would feed the
+/// equivalent `serde_json::Value`.
+pub(super) struct Deserializer<'a> {
+    events: std::iter::Peekable<std::vec::IntoIter<Event<'a>>>,
+    /// The length of the sequence most recently entered, for `size_hint`.
+    items: usize,
+}
+
+impl<'a> Deserializer<'a> {
+    pub(super) fn new(events: Vec<Event<'a>>) -> Self {
+        Deserializer {
+            events: events.into_iter().peekable(),
+            items: 0,
+        }
+    }
+
+    /// Deserializes the whole document; trailing events are a mismatch.
+    pub(super) fn read<T: de::Deserialize<'a>>(mut self) -> Result<T, Mismatch> {
+        let value = T::deserialize(&mut self)?;
+        match self.events.next() {
+            None => Ok(value),
+            Some(_) => Err(de::Error::custom("trailing events")),
+        }
+    }
+
+    fn next(&mut self) -> Result<Event<'a>, Mismatch> {
+        self.events
+            .next()
+            .ok_or_else(|| de::Error::custom("unexpected end of document"))
+    }
+
+    fn end(&mut self) -> Result<(), Mismatch> {
+        match self.next()? {
+            Event::End => Ok(()),
+            _ => Err(de::Error::custom(
+                "a collection has more entries than expected",
+            )),
+        }
+    }
+}
+
+fn visit_str<'a, V: Visitor<'a>>(text: Cow<'a, str>, visitor: V) -> Result<V::Value, Mismatch> {
+    match text {
+        Cow::Borrowed(text) => visitor.visit_borrowed_str(text),
+        Cow::Owned(text) => visitor.visit_string(text),
+    }
+}
+
+impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
+    type Error = Mismatch;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        match self.next()? {
+            Event::MapStart => {
+                let value = visitor.visit_map(&mut *self)?;
+                self.end()?;
+                Ok(value)
+            }
+            Event::SeqStart(items) => {
+                self.items = items;
+                let value = visitor.visit_seq(&mut *self)?;
+                self.end()?;
+                Ok(value)
+            }
+            Event::Null => visitor.visit_unit(),
+            Event::Bool(b) => visitor.visit_bool(b),
+            Event::U64(n) => visitor.visit_u64(n),
+            Event::I64(n) => visitor.visit_i64(n),
+            Event::F64(n) => visitor.visit_f64(n),
+            Event::Str(text) => visit_str(text, visitor),
+            Event::End | Event::Key(_) => Err(de::Error::custom("misplaced event")),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        if self.events.peek() == Some(&Event::Null) {
+            self.events.next();
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        match self.next()? {
+            // `variant`: a unit variant.
+            Event::Str(variant) => visitor.visit_enum(variant.into_deserializer()),
+            // `variant: content`, exactly one entry.
+            Event::MapStart => {
+                let value = visitor.visit_enum(&mut *self)?;
+                self.end()?;
+                Ok(value)
+            }
+            _ => Err(de::Error::custom("expected an enum")),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Deserializer<'de> {
+    type Error = Mismatch;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Mismatch> {
+        if self.events.peek() == Some(&Event::End) {
+            return Ok(None);
+        }
+        match self.next()? {
+            Event::Key(key) => seed.deserialize(KeyDeserializer(key)).map(Some),
+            _ => Err(de::Error::custom("expected a key")),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Mismatch> {
+        seed.deserialize(self)
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for Deserializer<'de> {
+    type Error = Mismatch;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Mismatch> {
+        if self.events.peek() == Some(&Event::End) {
+            return Ok(None);
+        }
+        seed.deserialize(self).map(Some)
+    }
+
+    /// Asked before the first item, so it is still the length of this sequence.
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items)
+    }
+}
+
+impl<'de> de::EnumAccess<'de> for &mut Deserializer<'de> {
+    type Error = Mismatch;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), Mismatch> {
+        match self.next()? {
+            Event::Key(key) => Ok((seed.deserialize(KeyDeserializer(key))?, self)),
+            _ => Err(de::Error::custom("expected a variant name")),
+        }
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for &mut Deserializer<'de> {
+    type Error = Mismatch;
+
+    fn unit_variant(self) -> Result<(), Mismatch> {
+        de::Deserialize::deserialize(self)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Mismatch> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Mismatch> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        de::Deserializer::deserialize_map(self, visitor)
+    }
+}
+
+/// A mapping key: always text, as in JSON.
+struct KeyDeserializer<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserializer<'de> for KeyDeserializer<'de> {
+    type Error = Mismatch;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visit_str(self.0, visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        visitor.visit_enum(self.0.into_deserializer())
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Map};
+
+    /// The document as a JSON value, through the events, or `None` where the fast path gives up.
+    fn parse(text: &str) -> Option<Value> {
+        Deserializer::new(events(text)?).read().ok()
+    }
 
     /// The fast reader must agree with serde_yaml whenever it answers.
     fn agrees(text: &str) -> bool {
@@ -514,7 +889,7 @@ mod tests {
             "bools": [true, false], "null": null,
             "strings": ["", " ", "plain text", "yes", "no", "on", "off", "y", "n", "1", "1.0", "0x1f",
                         "0o17", "1e3", ".inf", "-.inf", ".nan", "~", "null", "Null", "NULL", "True",
-                        "TRUE", "false", "0123", "+1", "-1", "1_000", "12:30", "a: b", "a #b", "#c",
+                        "TRUE", "false", "0123", "+1", "-1", "1_000", "12:30", "2026-11-21T10:00:00Z", "1.5x", "0x1g", "1e3z", "a: b", "a #b", "#c",
                         "'quoted'", "\"double\"", "it's", "tab\there", "trailing ", " leading",
                         "ünïcödé ✓ 漢字", "emoji 🎉", "[not a list]", "{not a map}", "& anchor",
                         "* alias", "! tag", "| pipe", "> fold", "% pct", "@ at", "` tick", "?",
@@ -526,6 +901,121 @@ mod tests {
                      "- dash": "x", "with space": 1, "ünï": 2, "null": 3},
             "text": "A long answer.\n\nWith paragraphs.\n  And indentation.\n"
         }));
+    }
+
+    #[test]
+    fn feeds_typed_structs_as_serde_yaml_does() {
+        use serde::{Deserialize, Serialize};
+        use std::collections::BTreeMap;
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Doc {
+            id: u64,
+            small: u16,
+            negative: i32,
+            ratio: f64,
+            name: String,
+            maybe: Option<String>,
+            none: Option<u32>,
+            #[serde(default)]
+            missing: Option<u8>,
+            kind: Kind,
+            shapes: Vec<Shape>,
+            tagged: Vec<Tagged>,
+            tags: BTreeMap<String, String>,
+            nested: Vec<Inner>,
+            value: Value,
+            pair: (u8, String),
+            wrapped: Wrapped,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Unit,
+            Other,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        enum Shape {
+            Circle(f64),
+            Rect { w: u32, h: u32 },
+            Dot,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        enum Tagged {
+            A { x: u8 },
+            B,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Inner {
+            text: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            extra: Option<Vec<u8>>,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Wrapped(String);
+
+        let doc = Doc {
+            id: 18446744073709551615,
+            small: 7,
+            negative: -3,
+            ratio: 0.25,
+            name: "a: b # c".into(),
+            maybe: Some("".into()),
+            none: None,
+            missing: None,
+            kind: Kind::Other,
+            // serde_yaml writes the other variants as tags (`!Circle 1.5`): not this subset.
+            shapes: vec![Shape::Dot],
+            tagged: vec![Tagged::A { x: 1 }, Tagged::B],
+            tags: [("b".into(), "2".into()), ("a".into(), "true".into())].into(),
+            nested: vec![
+                Inner {
+                    text: "two\nlines\n".into(),
+                    extra: None,
+                },
+                Inner {
+                    text: "it's".into(),
+                    extra: Some(vec![]),
+                },
+            ],
+            value: json!({"z": [1, -1, 1.5, null, true, "x", {}], "a": {"k": "v"}}),
+            pair: (9, "nine".into()),
+            wrapped: Wrapped("inside".into()),
+        };
+        let text = serde_yaml::to_string(&doc).unwrap();
+        let read =
+            events(&text).unwrap_or_else(|| panic!("the fast path reads emitter output:\n{text}"));
+        let fast: Doc = Deserializer::new(read).read().unwrap();
+        let slow: Doc = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(fast, slow);
+        assert_eq!(fast, doc);
+
+        // Variants with content as single-entry mappings, read as `serde_json::from_value`
+        // reads them.
+        let text = "- Circle: 1.5\n- Rect:\n    w: 2\n    h: 3\n- Dot\n";
+        let fast: Vec<Shape> = Deserializer::new(events(text).unwrap()).read().unwrap();
+        let value: Value = Deserializer::new(events(text).unwrap()).read().unwrap();
+        assert_eq!(fast, serde_json::from_value::<Vec<Shape>>(value).unwrap());
+        assert_eq!(fast[1], Shape::Rect { w: 2, h: 3 });
+    }
+
+    #[test]
+    fn a_shape_mismatch_is_left_to_serde_yaml() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Doc {
+            id: u64,
+        }
+        let text = "id: -1\n";
+        assert!(Deserializer::new(events(text).unwrap())
+            .read::<Doc>()
+            .is_err());
+        let error = super::super::from_str::<Doc>(text).unwrap_err();
+        assert_eq!(error.line, Some(1), "{error:?}");
+        // Keys a struct does not have, and a repeated key, likewise.
+        assert!(super::super::from_str::<Doc>("id: 1\nid: 2\n").is_err());
     }
 
     #[test]
@@ -546,7 +1036,6 @@ mod tests {
             "a: True\n",
             "a: \"x\u{2028}y\"\n",
             "a: |\n\nb: 1\n",
-            "a: 1\na: 2\n",
         ] {
             assert!(parse(text).is_none(), "should give up on {text:?}");
         }
@@ -561,6 +1050,9 @@ mod tests {
             "a: 12:30\n",
             "a: -x\n",
             "a: .5\n",
+            // serde_yaml hands both entries to the visitor too: the last one wins in a map,
+            // and a struct reports the repeated field (then serde_yaml reads it, to say where).
+            "a: 1\nb: 2\na: 3\n",
         ] {
             assert!(agrees(text), "{text:?} should be answered");
         }

@@ -28,9 +28,9 @@ impl YamlError {
 }
 
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
-    if let Some(value) = fast::parse(text) {
+    if let Some(events) = fast::events(text) {
         // A shape mismatch is reported by serde_yaml below, with its position.
-        if let Ok(parsed) = serde_json::from_value(value) {
+        if let Ok(parsed) = fast::Deserializer::new(events).read() {
             return Ok(parsed);
         }
     }
