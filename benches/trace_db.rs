@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use traceforge::cassette::{files, Cassette, CassetteName, Interaction};
+use traceforge::store::bulk::BulkLoad;
 use traceforge::store::{TraceDb, TraceRow};
 
 const WORDS: &[&str] = &[
@@ -258,9 +259,7 @@ fn cassettes(dir: &Path, count: u64, per: u64) -> Result<(), Box<dyn std::error:
 
 fn fill(db_path: &Path, n: u64) -> Result<(), Box<dyn std::error::Error>> {
     let _ = std::fs::remove_file(db_path);
-    let mut db = TraceDb::open(db_path)?;
-    db.begin_bulk_load()?;
-    let run = db.begin_run("bench", "2026-11-22T00:00:00Z")?;
+    let mut load = BulkLoad::start(TraceDb::open(db_path)?, "bench")?;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let vocabulary = Vocabulary::new();
     let started = Instant::now();
@@ -268,11 +267,10 @@ fn fill(db_path: &Path, n: u64) -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..n {
         batch.push(row(&mut rng, &vocabulary, i));
         if batch.len() == batch.capacity() || i + 1 == n {
-            db.write(run, &batch, &[])?;
-            batch.clear();
+            load.add(std::mem::replace(&mut batch, Vec::with_capacity(10_000)))?;
         }
     }
-    db.end_bulk_load()?;
+    load.finish()?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "filled {n} traces in {seconds:.1}s ({:.0}/s)",

@@ -3,6 +3,7 @@
 //! cassette-backed rows from them. This module is synchronous and never runs on async worker
 //! threads: the proxy hands finished interactions to the [`writer`] thread.
 
+pub mod bulk;
 pub mod query;
 pub mod rebuild;
 pub mod schema;
@@ -200,6 +201,10 @@ impl TraceDb {
             })?;
         }
         let conn = Connection::open(path).map_err(StoreError::sqlite(path))?;
+        // Only a new file takes this: a trace row carries its request and response JSON, a few
+        // KiB, which 4 KiB pages would spill onto overflow pages.
+        conn.execute_batch(schema::PAGE_SIZE)
+            .map_err(StoreError::sqlite(path))?;
         let db = TraceDb {
             conn,
             path: path.to_path_buf(),
@@ -245,31 +250,6 @@ impl TraceDb {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Settings for filling a file nobody else reads yet (rebuild): no journal, no syncs, a
-    /// large page cache, and the full-text index built in one pass at the end instead of row by
-    /// row. Only for a database opened fresh by this process.
-    pub fn begin_bulk_load(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch(
-                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-                 PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;
-                 DROP TRIGGER traces_fts_insert;",
-            )
-            .map_err(StoreError::sqlite(&self.path))
-    }
-
-    /// Ends a bulk load: builds the full-text index, restores the trigger, settings and WAL.
-    pub fn end_bulk_load(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch(&format!(
-                "INSERT INTO traces_fts (traces_fts) VALUES ('rebuild');
-                 {}
-                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA optimize;",
-                schema::FTS_INSERT_TRIGGER
-            ))
-            .map_err(StoreError::sqlite(&self.path))
     }
 
     /// Starts a run (a `vcr record`, `vcr replay` or rebuild) and returns its id.

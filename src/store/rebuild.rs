@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use super::bulk::BulkLoad;
 use super::{StoreError, TraceDb, TraceRow};
 use crate::cassette::files::{self, CassetteError};
 
@@ -56,9 +57,7 @@ pub fn rebuild(
 
     let mut report = RebuildReport::default();
     {
-        let mut db = TraceDb::open(&temp_path)?;
-        db.begin_bulk_load()?;
-        let run = db.begin_run("rebuild", &crate::cassette::now())?;
+        let mut load = BulkLoad::start(TraceDb::open(&temp_path)?, "rebuild")?;
         let total = cassettes.len();
         // Reading YAML is most of the work: parse on every core, insert on this thread, in
         // cassette order so two rebuilds give the same database.
@@ -71,23 +70,26 @@ pub fn rebuild(
             for _ in 0..workers {
                 let sender = sender.clone();
                 let (next, cassettes) = (&next, &cassettes);
-                scope.spawn(move || loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((name, path)) = cassettes.get(index) else {
-                        break;
-                    };
-                    let parsed = files::load(path).map(|cassette| {
-                        cassette
-                            .interactions
-                            .iter()
-                            .map(|interaction| TraceRow::new(name.as_str(), interaction))
-                            .collect()
-                    });
-                    if sender
-                        .send((index, parsed.map_err(|e| (path.clone(), e))))
-                        .is_err()
-                    {
-                        break;
+                scope.spawn(move || {
+                    yield_to_writers();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((name, path)) = cassettes.get(index) else {
+                            break;
+                        };
+                        let parsed = files::load(path).map(|cassette| {
+                            cassette
+                                .interactions
+                                .iter()
+                                .map(|interaction| TraceRow::new(name.as_str(), interaction))
+                                .collect()
+                        });
+                        if sender
+                            .send((index, parsed.map_err(|e| (path.clone(), e))))
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
                 });
             }
@@ -115,12 +117,11 @@ pub fn rebuild(
                         }
                         Err((_, error)) => report.skipped.push(error.to_string()),
                     }
-                    if failure.is_none() && (rows.len() >= 4096 || expected == total) {
+                    if failure.is_none() && (rows.len() >= 1024 || expected == total) {
                         report.interactions += rows.len() as u64;
-                        if let Err(e) = db.write(run, &rows, &[]) {
+                        if let Err(e) = load.add(std::mem::take(&mut rows)) {
                             failure = Some(e);
                         }
-                        rows.clear();
                     }
                     progress(expected, total);
                 }
@@ -131,7 +132,7 @@ pub fn rebuild(
             }
             failure.map_or(Ok(()), Err)
         })?;
-        db.end_bulk_load()?;
+        load.finish()?;
     }
     // A WAL or shared-memory file left from the old database must not be applied to the new one.
     for suffix in ["-wal", "-shm"] {
@@ -144,4 +145,14 @@ pub fn rebuild(
         source: e.error,
     })?;
     Ok(report)
+}
+
+/// Parsing outruns writing: run the parsers below the writer and the indexer, so those never
+/// wait for a core, the queues between them stay short, and the indexer finishes with the rest.
+fn yield_to_writers() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on this thread's own id; a failure only leaves the priority as is.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 5);
+    }
 }

@@ -82,6 +82,27 @@ CREATE TRIGGER traces_fts_insert AFTER INSERT ON traces BEGIN
     INSERT INTO traces_fts (rowid, prompt, response) VALUES (new.id, new.prompt, new.response);
 END;";
 
+/// The page size of a new database (SQLite ignores it for an existing one).
+pub const PAGE_SIZE: &str = "PRAGMA page_size = 16384;";
+
+/// The full-text table a bulk load builds in a side file ([`super::bulk`]): contentless, and
+/// otherwise exactly `traces_fts` above (columns, tokenizer), so its index can be adopted as is.
+pub const SIDE_FTS: &str = "
+CREATE VIRTUAL TABLE traces_fts USING fts5 (
+    prompt, response,
+    content = '',
+    tokenize = 'porter unicode61'
+);";
+
+/// Inserts a row into a database being bulk-loaded (fresh, so no conflicts; ids given).
+pub const INSERT_TRACE: &str = "
+INSERT INTO traces (
+    id, run_id, cassette, interaction_id, recorded_at, upstream, provider, model, method, path,
+    status, latency_ms, ttfb_ms, input_tokens, output_tokens, organization, service, session,
+    step, parent_step, prompt, response, request_json, response_json
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+          ?20, ?21, ?22, ?23, ?24)";
+
 /// Inserts a recorded interaction, or replaces the content of the row a previous recording of
 /// the same interaction left (keeping its id, so its replays stay attached).
 pub const UPSERT_TRACE: &str = "
