@@ -271,6 +271,18 @@ impl TraceDb {
         rows: &[TraceRow],
         replays: &[(i64, String, u64)],
     ) -> Result<Vec<i64>, StoreError> {
+        self.write_pausing(run, rows, replays, || {})
+    }
+
+    /// [`TraceDb::write`], calling `pause` after each row (the proxy's writer yields the CPU
+    /// there, so a batch never holds a core that a request is waiting for).
+    pub fn write_pausing(
+        &mut self,
+        run: i64,
+        rows: &[TraceRow],
+        replays: &[(i64, String, u64)],
+        mut pause: impl FnMut(),
+    ) -> Result<Vec<i64>, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
         let mut ids = Vec::with_capacity(rows.len());
@@ -310,6 +322,7 @@ impl TraceDb {
                     )
                     .map_err(StoreError::sqlite(&path))?;
                 ids.push(id);
+                pause();
             }
             let mut add = tx
                 .prepare_cached(schema::ADD_REPLAYS)
