@@ -13,7 +13,7 @@
 # the raw output of this run under benches/results/replay-raw/). See benches/README.md.
 #
 # Environment: BENCH_DURATION (wrk measured run, default 5s), BENCH_CONNECTIONS (default 32),
-# BENCH_RECORD_N (non-streamed pairs, default 1000), BENCH_TTFB_N (streamed pairs, default 200),
+# BENCH_RECORD_N (non-streamed pairs, default 1000), BENCH_TTFB_N (streamed pairs, default 500),
 # BENCH_STRICT=1 (exit 3 if a check fails), BENCH_KEEP=1 (keep the scratch directory),
 # BENCH_NO_BUILD=1 (skip cargo build and use the release binaries already built).
 set -euo pipefail
@@ -32,7 +32,7 @@ RAW=$RESULTS/replay-raw
 DURATION=${BENCH_DURATION:-5s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RECORD_N=${BENCH_RECORD_N:-1000}
-TTFB_N=${BENCH_TTFB_N:-200}
+TTFB_N=${BENCH_TTFB_N:-500}
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'replay.sh: error: %s\n' "$*" >&2; exit 1; }

@@ -132,9 +132,14 @@ def table_command(directory):
             checks.append(("replay req/s, traceforge / bare hyper", f"{ratio:.2f}", ">= 0.70", ratio >= 0.70))
             ratio = tf["p99_ms"] / bare["p99_ms"]
             checks.append(("replay p99, traceforge / bare hyper", f"{ratio:.2f}", "<= 1.50", ratio <= 1.50))
-        if tb and tf:
-            ratio = tf["rps"] / tb["rps"]
-            checks.append(("replay req/s, traceforge / talkback", f"{ratio:.1f}x", ">= 5x (\"about 5x\")", ratio >= 5.0))
+        if tb and tf and bare:
+            # DESIGN.md derives "about 5x talkback" from the 70% target and talkback doing about
+            # 14% of bare hyper on its machine; the same target, here, is this many times talkback.
+            share = tb["rps"] / bare["rps"]
+            out.append(f"  for scale: traceforge replay = {tf['rps'] / tb['rps']:.1f}x talkback; talkback "
+                       f"does {share:.0%} of bare hyper here (DESIGN.md measured 14%), so the 70% "
+                       f"target is {0.70 / share:.1f}x talkback on this machine")
+            out.append("")
 
     plain, stream = load(directory, "record-latency.json"), load(directory, "record-ttfb.json")
     if plain or stream:
