@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `traceforge load` against DESIGN.md section 10, side by side with oha in one run.
 #
-#   benches/load.sh [throughput|memory|all]      (default: all)
+#   benches/load.sh [throughput|rate|memory|all]      (default: all)
 #
 #   throughput  oha -c N -z D vs `traceforge load` (constant-vus, N VUs, duration D) against the
 #               same bare hyper fixed-response server, alternating, BENCH_ROUNDS rounds.
 #               Targets: req/s >= 90% of oha's; p50 and p99 within 10% of oha's.
+#   rate        latency at a fixed arrival rate (BENCH_RATE req/s, default 20000): oha -q RATE
+#               --latency-correction vs constant-arrival-rate, alternating, BENCH_ROUNDS rounds.
+#               No DESIGN target: it shows the two tools' timing agrees when neither client's
+#               CPU appetite decides the latency (closed-loop latency on 2 shared cores does).
 #   memory      peak RSS of `traceforge load` for BENCH_MEMORY_SMALL requests (default 100k)
 #               and BENCH_MEMORY_LARGE requests (default 10M; about 2 minutes at 80k req/s).
 #               Target: the large run's peak RSS within 10% of the small run's.
@@ -25,9 +29,9 @@ set -euo pipefail
 
 SECTION=${1:-all}
 case "$SECTION" in
-  throughput | memory | all) ;;
+  throughput | rate | memory | all) ;;
   -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [throughput|memory|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [throughput|rate|memory|all]" >&2; exit 2 ;;
 esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +40,7 @@ RAW=$RESULTS/raw
 DURATION=${BENCH_DURATION:-5s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 ROUNDS=${BENCH_ROUNDS:-5}
+RATE=${BENCH_RATE:-20000}
 MEMORY_SMALL=${BENCH_MEMORY_SMALL:-100000}
 MEMORY_LARGE=${BENCH_MEMORY_LARGE:-10000000}
 
@@ -72,7 +77,7 @@ ensure_tools() {
     command -v "$tool" >/dev/null || die "$tool is required"
   done
   [[ -x /usr/bin/time ]] || die "/usr/bin/time is required for peak RSS (apt-get install time)"
-  if wants throughput && ! command -v oha >/dev/null; then
+  if { wants throughput || wants rate; } && ! command -v oha >/dev/null; then
     log "installing oha (cargo install oha --locked; this takes several minutes)"
     cargo install oha --locked
   fi
@@ -135,6 +140,13 @@ scenario() {
       echo "    executor: constant-vus"
       echo "    vus: $CONNECTIONS"
       echo "    duration: $DURATION"
+    elif [[ $executor == constant-arrival-rate ]]; then
+      echo "    executor: constant-arrival-rate"
+      echo "    rate: $RATE"
+      echo "    timeUnit: 1s"
+      echo "    duration: $DURATION"
+      echo "    preAllocatedVUs: $CONNECTIONS"
+      echo "    maxVUs: $CONNECTIONS"
     else
       echo "    executor: per-vu-iterations"
       echo "    vus: $CONNECTIONS"
@@ -209,6 +221,47 @@ for name, value, target, ok in checks:
 EOF
 }
 
+# --- 1b. latency at a fixed arrival rate -------------------------------------------------------
+
+bench_rate() {
+  log "1b. latency at $RATE req/s: oha -q vs constant-arrival-rate, $ROUNDS rounds"
+  scenario "$WORK/rate.yaml" constant-arrival-rate
+  for round in $(seq "$ROUNDS"); do
+    log "round $round: oha -c $CONNECTIONS -q $RATE -z $DURATION --latency-correction"
+    oha -c "$CONNECTIONS" -q "$RATE" -z "$DURATION" --latency-correction --no-tui \
+      --output-format json -m POST -H 'content-type: application/json' -d "$BODY" "$URL" \
+      >"$RAW/rate-oha-$round.json" 2>"$RAW/rate-oha-$round.err" ||
+      die "oha failed: $(cat "$RAW/rate-oha-$round.err")"
+    log "round $round: traceforge load (constant-arrival-rate $RATE/s, $CONNECTIONS VUs)"
+    "$TF" load "$WORK/rate.yaml" --target "http://$ADDR" --quiet \
+      --summary-export "$RAW/rate-traceforge-$round.json" \
+      >"$RAW/rate-traceforge-$round.out" 2>&1 ||
+      die "traceforge load failed: $(cat "$RAW/rate-traceforge-$round.out")"
+  done
+  python3 - "$RAW" "$ROUNDS" "$RATE" "$CONNECTIONS" "$DURATION" >>"$REPORT" <<'EOF'
+import json, statistics, sys
+raw, rounds, rate, connections, duration = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
+print(f"\n1b. latency at a fixed {rate} req/s for {duration} ({connections} connections / VUs), "
+      f"{rounds} alternating rounds; oha with --latency-correction, traceforge from the intended start")
+print(f"{'round':<6}{'tool':<18}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'dropped':>9}")
+p50, p99 = [], []
+for r in range(1, rounds + 1):
+    oha = json.load(open(f"{raw}/rate-oha-{r}.json"))
+    tf = json.load(open(f"{raw}/rate-traceforge-{r}.json"))
+    o = (oha["summary"]["requestsPerSec"], oha["latencyPercentiles"]["p50"] * 1000,
+         oha["latencyPercentiles"]["p99"] * 1000)
+    d = tf["metrics"]["http_req_duration"]["values"]
+    dropped = tf["metrics"].get("dropped_iterations", {}).get("values", {}).get("count", 0)
+    t = (tf["metrics"]["http_reqs"]["values"]["rate"], d["med"], d["p(99)"])
+    p50.append(t[1] / o[1])
+    p99.append(t[2] / o[2])
+    print(f"{r:<6}{'oha':<18}{o[0]:>12.0f}{o[1]:>10.3f}{o[2]:>10.3f}")
+    print(f"{'':<6}{'traceforge load':<18}{t[0]:>12.0f}{t[1]:>10.3f}{t[2]:>10.3f}{dropped:>9.0f}")
+print(f"median ratios traceforge / oha: p50 {statistics.median(p50):.2f}, "
+      f"p99 {statistics.median(p99):.2f} (informational)")
+EOF
+}
+
 # --- 2. memory flat in the number of requests --------------------------------------------------
 
 peak_rss_kb() {
@@ -255,10 +308,11 @@ ensure_tools
 build
 {
   echo "traceforge: $("$TF" --version)"
-  if wants throughput; then echo "oha: $(oha --version)"; fi
+  if wants throughput || wants rate; then echo "oha: $(oha --version)"; fi
 } >>"$REPORT"
 start_target
 if wants throughput; then bench_throughput; fi
+if wants rate; then bench_rate; fi
 if wants memory; then bench_memory; fi
 cat "$REPORT"
 if [[ ${BENCH_STRICT:-0} == 1 ]] && grep -q ' FAIL$' "$REPORT"; then

@@ -843,7 +843,7 @@ async fn open_model(
     ctx: Arc<Ctx>,
     start: Instant,
     duration: Duration,
-    schedule: impl Iterator<Item = Duration>,
+    schedule: impl Iterator<Item = Duration> + Send + 'static,
     pre_allocated: u64,
     max_vus: u64,
 ) {
@@ -861,16 +861,23 @@ async fn open_model(
     ctx.recorder.with(0, |s| {
         s.count(Metric::DroppedIterations, &ctx.iteration_routes, 0, true, 0)
     });
-    for offset in schedule {
-        let intended = start + offset;
-        if intended >= end {
-            break;
+    let mut due = match Pacer::start(start, end, schedule) {
+        Ok(pacer) => pacer,
+        Err(e) => {
+            eprintln!("traceforge: error: cannot start the arrival-rate pacing thread: {e}");
+            ctx.deactivate(allocated, false);
+            return;
         }
-        tokio::select! {
+    };
+    loop {
+        let intended = tokio::select! {
             biased;
             () = stopped(&mut stop) => break,
-            () = sleep_until(intended.into()) => {}
-        }
+            intended = due.starts.recv() => match intended {
+                Some(intended) => intended,
+                None => break,
+            },
+        };
         while tasks.try_join_next().is_some() {}
         let vu = lock(&idle).pop();
         let vu = match vu {
@@ -921,6 +928,57 @@ async fn open_model(
         while tasks.join_next().await.is_some() {}
     }
     ctx.deactivate(allocated, false);
+}
+
+/// Releases the scheduled starts of an open-model scenario at their times, from a thread of its
+/// own. tokio's timer ticks in whole milliseconds: sleeping on it would start iterations up to
+/// 1 ms late and in bunches, and since their latency is measured from the intended start (no
+/// coordinated omission), that lateness would be reported as the target's. A thread sleeping
+/// on the OS clock, with its timer slack lowered, is late by microseconds.
+struct Pacer {
+    starts: tokio::sync::mpsc::UnboundedReceiver<Instant>,
+    /// Dropped with the pacer: wakes the thread from its sleep so it ends at once.
+    _stop: std::sync::mpsc::Sender<()>,
+}
+
+impl Pacer {
+    fn start(
+        start: Instant,
+        end: Instant,
+        schedule: impl Iterator<Item = Duration> + Send + 'static,
+    ) -> std::io::Result<Pacer> {
+        let (send, starts) = tokio::sync::mpsc::unbounded_channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("traceforge-pacer".into())
+            .spawn(move || {
+                #[cfg(target_os = "linux")]
+                // SAFETY: sets this thread's timer slack (1 µs instead of 50 µs); no pointers.
+                unsafe {
+                    libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong, 0, 0, 0);
+                }
+                for offset in schedule {
+                    let intended = start + offset;
+                    if intended >= end {
+                        break;
+                    }
+                    let wait = intended.saturating_duration_since(Instant::now());
+                    if !wait.is_zero() {
+                        match stopped.recv_timeout(wait) {
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                            _ => break,
+                        }
+                    }
+                    if send.send(intended).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Pacer {
+            starts,
+            _stop: stop,
+        })
+    }
 }
 
 /// One iteration: a request, its checks, and every sample recorded.
@@ -1242,6 +1300,38 @@ fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_pacer_releases_every_start_in_order_and_never_early() {
+        let start = Instant::now();
+        let end = start + Duration::from_millis(50);
+        // 100 µs apart, and the schedule runs past `end`: only the ones before it come out.
+        let schedule = (0u64..).map(|i| Duration::from_micros(i * 100));
+        let mut pacer = Pacer::start(start, end, schedule).unwrap();
+        let mut released = Vec::new();
+        while let Some(intended) = pacer.starts.recv().await {
+            // Released at or after its time, never before.
+            assert!(Instant::now() >= intended);
+            released.push(intended.duration_since(start));
+        }
+        let expected: Vec<Duration> = (0..500).map(|i| Duration::from_micros(i * 100)).collect();
+        assert_eq!(released, expected);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_pacer_ends_its_thread_mid_sleep() {
+        let start = Instant::now();
+        // One start now, the next in an hour.
+        let schedule = [Duration::ZERO, Duration::from_secs(3600)].into_iter();
+        let mut pacer = Pacer::start(start, start + Duration::from_secs(7200), schedule).unwrap();
+        assert!(pacer.starts.recv().await.is_some());
+        let Pacer { starts, _stop } = pacer;
+        drop(_stop);
+        // The thread wakes, sees the stop and closes the channel instead of sleeping an hour.
+        let mut starts = starts;
+        let closed = tokio::time::timeout(Duration::from_secs(10), starts.recv()).await;
+        assert_eq!(closed.ok(), Some(None));
+    }
 
     #[test]
     fn ramp_steps_are_linear_one_vu_at_a_time() {
