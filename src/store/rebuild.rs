@@ -59,8 +59,8 @@ pub fn rebuild(
     {
         let mut load = BulkLoad::start(TraceDb::open(&temp_path)?, "rebuild")?;
         let total = cassettes.len();
-        // Reading YAML is most of the work: parse on every core, insert on this thread, in
-        // cassette order so two rebuilds give the same database.
+        // Parse on every core; insert on this thread, in cassette order so two rebuilds give
+        // the same database; the bulk load indexes for search on a thread of its own.
         let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
