@@ -185,6 +185,7 @@ bench_throughput() {
 import json, statistics, sys
 raw, rounds, connections, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 rows, ratios = [], {"rps": [], "p50": [], "p99": []}
+means = []  # (oha mean, oha VUs/throughput, traceforge mean, traceforge VUs/throughput), ms
 for r in range(1, rounds + 1):
     oha = json.load(open(f"{raw}/load-oha-{r}.json"))
     tf = json.load(open(f"{raw}/load-traceforge-{r}.json"))
@@ -198,6 +199,10 @@ for r in range(1, rounds + 1):
     t = (tf["metrics"]["http_reqs"]["values"]["rate"], d["med"], d["p(99)"])
     for key, i in (("rps", 0), ("p50", 1), ("p99", 2)):
         ratios[key].append(t[i] / o[i])
+    # Little's law for a closed loop: mean latency = concurrency / throughput, if a tool times
+    # the whole of each request and nothing else.
+    means.append((oha["summary"]["average"] * 1000, int(connections) / o[0] * 1000,
+                  d["avg"], int(connections) / t[0] * 1000))
     rows.append((r, o, t))
 print(f"\n1. oha vs traceforge load: -c {connections} for {duration} against bare hyper "
       f"(fixed 542-byte JSON), {rounds} alternating rounds")
@@ -210,6 +215,11 @@ spread = lambda i: (min(o[i] for _, o, _ in rows), max(o[i] for _, o, _ in rows)
 print("oha's own spread across rounds (the noise floor of this machine): "
       "req/s {:.0f}-{:.0f}, p50 {:.3f}-{:.3f} ms, p99 {:.3f}-{:.3f} ms".format(
           *spread(0), *spread(1), *spread(2)))
+print("mean latency vs Little's law (concurrency / throughput), per round: " + "; ".join(
+    f"oha {a:.3f}/{b:.3f}, traceforge {c:.3f}/{e:.3f} ms" for a, b, c, e in means))
+print("mean latency, traceforge / oha (median of rounds): {:.2f} (informational: p50 and p99 "
+      "also depend on how each client schedules its connections)".format(
+          statistics.median(c / a for a, _, c, _ in means)))
 med = {k: statistics.median(v) for k, v in ratios.items()}
 checks = [
     ("req/s, traceforge / oha (median of rounds)", med["rps"], ">= 0.90", med["rps"] >= 0.90),
