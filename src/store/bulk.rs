@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, params_from_iter, Connection, ToSql};
 
 use super::{schema, StoreError, TraceDb, TraceRow};
 
@@ -95,34 +95,11 @@ impl BulkLoad {
                 .prepare_cached(schema::INSERT_TRACE)
                 .map_err(StoreError::sqlite(&path))?;
             for (row, id) in rows.iter().zip(first_id..) {
-                insert
-                    .execute(params![
-                        id,
-                        self.run,
-                        row.cassette,
-                        row.interaction_id as i64,
-                        row.recorded_at,
-                        row.upstream,
-                        row.provider,
-                        row.model,
-                        row.method,
-                        row.path,
-                        row.status,
-                        row.latency_ms.map(|v| v as i64),
-                        row.ttfb_ms.map(|v| v as i64),
-                        row.input_tokens.map(|v| v as i64),
-                        row.output_tokens.map(|v| v as i64),
-                        row.organization,
-                        row.service,
-                        row.session,
-                        row.step,
-                        row.parent_step,
-                        row.prompt,
-                        row.response,
-                        row.request_json,
-                        row.response_json,
-                    ])
-                    .map_err(StoreError::sqlite(&path))?;
+                row.with_columns(|columns| {
+                    let values = [&id as &dyn ToSql, &self.run].into_iter();
+                    insert.execute(params_from_iter(values.chain(columns.iter().copied())))
+                })
+                .map_err(StoreError::sqlite(&path))?;
             }
         }
         tx.commit().map_err(StoreError::sqlite(&path))?;

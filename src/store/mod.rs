@@ -11,7 +11,7 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, ToSql};
 use serde_json::Value;
 
 use crate::cassette::{Body, Interaction};
@@ -78,6 +78,43 @@ pub struct TraceRow {
 }
 
 impl TraceRow {
+    /// Calls `f` with the values of the `traces` columns from `cassette` to `response_json`,
+    /// in order (unsigned numbers as SQLite's i64).
+    pub(crate) fn with_columns<T>(&self, f: impl FnOnce(&[&dyn ToSql]) -> T) -> T {
+        let id = self.interaction_id as i64;
+        let [latency, ttfb, input, output] = [
+            self.latency_ms,
+            self.ttfb_ms,
+            self.input_tokens,
+            self.output_tokens,
+        ]
+        .map(|n| n.map(|n| n as i64));
+        f(&[
+            &self.cassette,
+            &id,
+            &self.recorded_at,
+            &self.upstream,
+            &self.provider,
+            &self.model,
+            &self.method,
+            &self.path,
+            &self.status,
+            &latency,
+            &ttfb,
+            &input,
+            &output,
+            &self.organization,
+            &self.service,
+            &self.session,
+            &self.step,
+            &self.parent_step,
+            &self.prompt,
+            &self.response,
+            &self.request_json,
+            &self.response_json,
+        ])
+    }
+
     /// The row for `interaction` of `cassette`.
     pub fn new(cassette: &str, interaction: &Interaction) -> TraceRow {
         let request = &interaction.request;
@@ -291,35 +328,12 @@ impl TraceDb {
                 .prepare_cached(schema::UPSERT_TRACE)
                 .map_err(StoreError::sqlite(&path))?;
             for row in rows {
-                let id: i64 = upsert
-                    .query_row(
-                        params![
-                            run,
-                            row.cassette,
-                            row.interaction_id as i64,
-                            row.recorded_at,
-                            row.upstream,
-                            row.provider,
-                            row.model,
-                            row.method,
-                            row.path,
-                            row.status,
-                            row.latency_ms.map(|v| v as i64),
-                            row.ttfb_ms.map(|v| v as i64),
-                            row.input_tokens.map(|v| v as i64),
-                            row.output_tokens.map(|v| v as i64),
-                            row.organization,
-                            row.service,
-                            row.session,
-                            row.step,
-                            row.parent_step,
-                            row.prompt,
-                            row.response,
-                            row.request_json,
-                            row.response_json,
-                        ],
-                        |r| r.get(0),
-                    )
+                let id: i64 = row
+                    .with_columns(|columns| {
+                        let values =
+                            std::iter::once(&run as &dyn ToSql).chain(columns.iter().copied());
+                        upsert.query_row(params_from_iter(values), |r| r.get(0))
+                    })
                     .map_err(StoreError::sqlite(&path))?;
                 ids.push(id);
                 pause();
