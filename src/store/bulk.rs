@@ -8,7 +8,7 @@
 //! keep their ids, so its shadow tables (`_data`, `_idx`, `_docsize`) are exactly what the main
 //! table would hold. Tests run FTS5's own `integrity-check` on the result.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -43,19 +43,7 @@ impl BulkLoad {
             )
             .map_err(StoreError::sqlite(&path))?;
         let run = db.begin_run(kind, &crate::cassette::now())?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let side = tempfile::Builder::new()
-            .prefix(".traces-index-")
-            .suffix(".db")
-            .tempfile_in(&dir)
-            .map_err(|source| StoreError::Io {
-                path: dir.clone(),
-                source,
-            })?
-            .into_temp_path();
+        let side = super::temp_file_beside(&path, ".traces-index-")?;
         let conn = open_side(&side)?;
         // A few batches in flight: enough to keep both threads busy, bounded in memory.
         let (batches, receiver) = mpsc::sync_channel(1);

@@ -48,6 +48,30 @@ impl StoreError {
     }
 }
 
+/// A new, empty `PREFIX….db` file in the directory of `path` (created if missing), removed
+/// when the returned handle drops unless it is persisted: the scratch files of a rebuild live
+/// beside the database they become part of, so the final rename stays on one file system.
+pub(crate) fn temp_file_beside(
+    path: &Path,
+    prefix: &str,
+) -> Result<tempfile::TempPath, StoreError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let file = tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".db")
+        .tempfile_in(&dir)
+        .map_err(io)?;
+    Ok(file.into_temp_path())
+}
+
 /// One row of the `traces` table, derived from an interaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceRow {

@@ -36,23 +36,7 @@ pub fn rebuild(
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
-    let parent = match db_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|source| StoreError::Io {
-        path: parent.clone(),
-        source,
-    })?;
-    let temp = tempfile::Builder::new()
-        .prefix(".traces-rebuild-")
-        .suffix(".db")
-        .tempfile_in(&parent)
-        .map_err(|source| StoreError::Io {
-            path: parent.clone(),
-            source,
-        })?
-        .into_temp_path();
+    let temp = super::temp_file_beside(db_path, ".traces-rebuild-")?;
     let temp_path = temp.to_path_buf();
 
     let mut report = RebuildReport::default();
