@@ -361,7 +361,40 @@ fn bad_routes_names_and_bodies_get_clear_errors() {
         &[],
     ));
     assert_eq!(again, text);
-    assert!(replayer.stop().status.success());
+    let stopped = replayer.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+}
+
+#[test]
+fn a_signal_right_after_the_ready_file_appears_stops_cleanly() {
+    // The handlers are installed before the ready file is written; otherwise Ctrl-C or SIGTERM
+    // sent as soon as a script sees the file would kill the server without flushing cassettes.
+    let work = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 3] = [
+        &[
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--upstream",
+            "openai=http://127.0.0.1:9",
+        ],
+        &["vcr", "replay", "--cassettes", "c"],
+        &["mock-llm"],
+    ];
+    for round in 0..4 {
+        for args in commands {
+            let signal = [libc::SIGINT, libc::SIGTERM][round % 2];
+            let mut process = ProxyProcess::start(work.path(), args);
+            let stopped = process.signal(signal);
+            assert!(
+                stopped.status.success(),
+                "{args:?} after signal {signal}: {:?}\n{}",
+                stopped.status,
+                stopped.stderr
+            );
+        }
+    }
 }
 
 #[test]

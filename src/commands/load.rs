@@ -129,8 +129,9 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
             .then(|| Progress::start(engine.scenarios()));
         let stopper = engine.stopper();
         let flag = interrupted.clone();
+        let stop = super::StopSignal::install();
         let signal = tokio::spawn(async move {
-            super::stop_signal().await;
+            stop.received().await;
             flag.store(true, Ordering::Relaxed);
             stopper.stop();
         });

@@ -16,12 +16,13 @@ pub(crate) fn run(args: MockLlmArgs) -> anyhow::Result<Exit> {
     super::runtime()?.block_on(async {
         let listener = server::bind(&args.listen).await?;
         let addr = listener.local_addr()?;
+        let stop = super::StopSignal::install();
         server::announce(args.ready_file.as_deref(), addr)?;
         eprintln!("traceforge mock-llm: listening on http://{addr} (Ctrl-C to stop)");
         server::serve(
             listener,
             move |request| crate::mock::handle(config.clone(), request),
-            super::stop_signal(),
+            stop.received(),
         )
         .await;
         anyhow::Ok(Exit::Success)

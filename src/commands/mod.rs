@@ -113,20 +113,38 @@ pub(crate) fn load_workers() -> anyhow::Result<crate::load::executors::Workers> 
     Ok(workers)
 }
 
-/// Resolves when the process receives Ctrl-C or SIGTERM.
-pub(crate) async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).ok();
-    let terminated = async {
-        match &mut terminate {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
+/// Ctrl-C and SIGTERM, caught from the moment this is built. Build it before announcing
+/// readiness (the ready file, the "listening" line): until then the signals keep their default
+/// action, and a script that stops the server as soon as it is ready would kill it without its
+/// cassettes being flushed.
+pub(crate) struct StopSignal {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    /// Starts catching the signals; must run inside the tokio runtime.
+    pub(crate) fn install() -> StopSignal {
+        use tokio::signal::unix::{signal, SignalKind};
+        StopSignal {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminated => {}
+    }
+
+    /// Resolves at the first Ctrl-C or SIGTERM.
+    pub(crate) async fn received(mut self) {
+        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
     }
 }

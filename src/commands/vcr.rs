@@ -114,6 +114,7 @@ fn run(
         }
         let listener = server::bind(&args.listen).await?;
         let addr = listener.local_addr()?;
+        let stop = super::StopSignal::install();
         server::announce(args.ready_file.as_deref(), addr)?;
         let env = child_env(&format!("http://{addr}"), mode == Mode::None);
 
@@ -129,7 +130,7 @@ fn run(
                     eprintln!("export {name}={value}");
                 }
             }
-            super::stop_signal().await;
+            stop.received().await;
             None
         } else {
             Some(child::run(&args.command, &env).await?)

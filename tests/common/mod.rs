@@ -90,7 +90,8 @@ impl ProxyProcess {
                 );
             }
             assert!(Instant::now() < deadline, "traceforge did not become ready");
-            std::thread::sleep(Duration::from_millis(20));
+            // Polled often: tests that signal a server right after it is ready rely on it.
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
