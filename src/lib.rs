@@ -24,6 +24,19 @@ use clap::Parser as _;
 
 pub use exit::Exit;
 
+/// An error and its causes on one line, `: `-separated (hyper's and reqwest's errors keep the
+/// useful part, such as "connection refused", in a cause).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Parses the command line, runs the command and renders any error: `error: …` then one
 /// `Caused by:` line per cause. Returns the documented exit code.
 pub fn main() -> std::process::ExitCode {

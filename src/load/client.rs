@@ -517,16 +517,9 @@ fn observe(data: &str, now: Instant, timing: &mut StreamTiming, last: &mut Optio
     }
 }
 
-/// An error and its causes on one line.
+/// `what: ` and the error with its causes, on one line.
 fn error_text(what: &str, error: &dyn std::error::Error) -> String {
-    let mut text = format!("{what}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    format!("{what}: {}", crate::error_chain(error))
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub(super) async fn forward(
             let message = format!(
                 "traceforge: upstream {} ({url}) {what}: {}",
                 request.upstream,
-                error_chain(&error)
+                crate::error_chain(&error)
             );
             eprintln!("{message}");
             return json_response(
@@ -167,9 +167,9 @@ pub(super) async fn forward(
                 }
                 Err(error) => {
                     let _ = tx
-                        .send(Err(std::io::Error::other(error_chain(&error))))
+                        .send(Err(std::io::Error::other(crate::error_chain(&error))))
                         .await;
-                    broken = Some(error_chain(&error));
+                    broken = Some(crate::error_chain(&error));
                     break;
                 }
             }
@@ -237,15 +237,4 @@ fn append(headers: &mut BTreeMap<String, String>, name: &str, value: &HeaderValu
             existing.push_str(&value);
         })
         .or_insert_with(|| value.into_owned());
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
