@@ -997,6 +997,29 @@ impl Builder<'_> {
             Ok(stages)
         };
         let d = |v: Option<DurationText>| v.map(|d| d.0);
+        // The arrival-rate executors: `preAllocatedVUs` (required) and `maxVUs` (default: the
+        // same), and `timeUnit` (default 1s).
+        let arrival_vus = || -> Result<(u64, u64), ScenarioError> {
+            let pre = raw
+                .pre_allocated_vus
+                .ok_or_else(|| required("preAllocatedVUs"))?;
+            let max = raw.max_vus.unwrap_or(pre);
+            if max < pre.max(1) {
+                return Err(err(
+                    "maxVUs",
+                    format!(
+                        "`maxVUs` ({max}) must be at least 1 and at least preAllocatedVUs ({pre})"
+                    ),
+                ));
+            }
+            Ok((pre, max))
+        };
+        let time_unit = || {
+            nonzero(
+                "timeUnit",
+                d(raw.time_unit).unwrap_or(Duration::from_secs(1)),
+            )
+        };
 
         let executor = match raw.executor {
             ExecutorName::ConstantVus => Executor::ConstantVus {
@@ -1012,22 +1035,10 @@ impl Builder<'_> {
                 graceful_ramp_down: d(raw.graceful_ramp_down).unwrap_or(DEFAULT_GRACEFUL),
             },
             ExecutorName::ConstantArrivalRate => {
-                let pre = raw
-                    .pre_allocated_vus
-                    .ok_or_else(|| required("preAllocatedVUs"))?;
-                let max = raw.max_vus.unwrap_or(pre);
-                if max < pre.max(1) {
-                    return Err(err(
-                        "maxVUs",
-                        format!("`maxVUs` ({max}) must be at least 1 and at least preAllocatedVUs ({pre})"),
-                    ));
-                }
+                let (pre, max) = arrival_vus()?;
                 Executor::ConstantArrivalRate {
                     rate: positive("rate", raw.rate.ok_or_else(|| required("rate"))?)?,
-                    time_unit: nonzero(
-                        "timeUnit",
-                        d(raw.time_unit).unwrap_or(Duration::from_secs(1)),
-                    )?,
+                    time_unit: time_unit()?,
                     duration: nonzero(
                         "duration",
                         d(raw.duration).ok_or_else(|| required("duration"))?,
@@ -1037,22 +1048,10 @@ impl Builder<'_> {
                 }
             }
             ExecutorName::RampingArrivalRate => {
-                let pre = raw
-                    .pre_allocated_vus
-                    .ok_or_else(|| required("preAllocatedVUs"))?;
-                let max = raw.max_vus.unwrap_or(pre);
-                if max < pre.max(1) {
-                    return Err(err(
-                        "maxVUs",
-                        format!("`maxVUs` ({max}) must be at least 1 and at least preAllocatedVUs ({pre})"),
-                    ));
-                }
+                let (pre, max) = arrival_vus()?;
                 Executor::RampingArrivalRate {
                     start_rate: raw.start_rate.unwrap_or(0),
-                    time_unit: nonzero(
-                        "timeUnit",
-                        d(raw.time_unit).unwrap_or(Duration::from_secs(1)),
-                    )?,
+                    time_unit: time_unit()?,
                     stages: stages(raw.stages)?,
                     pre_allocated_vus: pre,
                     max_vus: max,
