@@ -258,14 +258,10 @@ impl Proxy {
         };
         if replay_first {
             let key = self.keys.key(&parts.method, &upstream, &path, &bytes, || {
-                let (stored_path, stored_body) = self.stored(&path, &bytes);
-                let view = RequestView {
-                    method: parts.method.as_str(),
-                    upstream: &upstream,
-                    path: &stored_path,
-                    body: stored_body.as_ref(),
-                };
-                self.cassettes.rules().key(view)
+                let stored = self.stored(&path, &bytes);
+                self.cassettes
+                    .rules()
+                    .key(stored_view(&parts.method, &upstream, &stored))
             });
             match cassette.lookup(&key, self.config.allow_repeats) {
                 Lookup::Hit(recorded) => {
@@ -294,13 +290,8 @@ impl Proxy {
                         }
                         _ => "replay mode never forwards requests",
                     };
-                    let (stored_path, stored_body) = self.stored(&path, &bytes);
-                    let view = RequestView {
-                        method: parts.method.as_str(),
-                        upstream: &upstream,
-                        path: &stored_path,
-                        body: stored_body.as_ref(),
-                    };
+                    let stored = self.stored(&path, &bytes);
+                    let view = stored_view(&parts.method, &upstream, &stored);
                     let (response, report) =
                         replay::miss(self.cassettes.rules(), &cassette, view, &miss, reason);
                     eprint!("{report}");
@@ -438,6 +429,20 @@ async fn read_body(body: Incoming) -> Result<Bytes, u16> {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(413),
         Err(_) => Err(400),
+    }
+}
+
+/// A request in its stored form ([`Proxy::stored`]), as the matcher sees it.
+fn stored_view<'a>(
+    method: &'a http::Method,
+    upstream: &'a str,
+    (path, body): &'a (String, Option<Body>),
+) -> RequestView<'a> {
+    RequestView {
+        method: method.as_str(),
+        upstream,
+        path,
+        body: body.as_ref(),
     }
 }
 
