@@ -515,7 +515,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;db;help;help'= {
         }
         &'traceforge;load'= {
-            cand --target 'Base URL of the system under test, available to the scenario as ${TARGET}'
+            cand --target 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}'
             cand --replay 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`'
             cand --latency 'With --replay: answer at once, or with the recorded time to first byte and event timing'
             cand -e 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment'

@@ -392,7 +392,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete traces older than a duration'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l target -d 'Base URL of the system under test, available to the scenario as ${TARGET}' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l target -d 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l replay -d 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l latency -d 'With --replay: answer at once, or with the recorded time to first byte and event timing' -r -f -a "none\t'Answer every request as fast as possible'
 recorded\t'Wait the recorded time to first byte, then send each streamed event at its recorded offset'"

@@ -101,6 +101,10 @@ pub enum Command {
     /// Prints a k6-like summary to stdout. Exit 0 when every threshold (and the baseline
     /// comparison) passes, 99 when one fails, 2 on a bad scenario, 130 on Ctrl-C (after printing
     /// the summary so far).
+    ///
+    /// https targets are verified against the bundled Mozilla roots, or against the
+    /// certificates of the PEM file SSL_CERT_FILE names; `insecureSkipTLSVerify: true` in the
+    /// scenario skips verification.
     Load(LoadArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
@@ -539,7 +543,8 @@ pub struct LoadArgs {
     #[arg(value_name = "SCENARIO.yaml")]
     pub scenario: PathBuf,
 
-    /// Base URL of the system under test, available to the scenario as ${TARGET}
+    /// Base URL (http:// or https://) of the system under test, available to the scenario as
+    /// ${TARGET}
     #[arg(long, value_name = "URL", conflicts_with = "replay")]
     pub target: Option<String>,
 

@@ -1,6 +1,6 @@
 //! `traceforge load` end to end: the real binary against in-process servers on 127.0.0.1:0 (the
-//! mock LLM, a server with one scripted 1 s freeze, a server with a settable delay) and the
-//! in-process replay server. Timing claims are checked from what the tool itself reports (the
+//! mock LLM, a server with one scripted 1 s freeze, a server with a settable delay, an https
+//! server with the test certificates of `fixtures/tls`) and the in-process replay server. Timing claims are checked from what the tool itself reports (the
 //! summary JSON, the NDJSON samples) with bounds the physics guarantees (a sleep never ends
 //! early) or generous tolerances, never from the test's own wall clock.
 
@@ -27,6 +27,11 @@ struct Run {
 /// Writes `scenario` to `dir/scenario.yaml` and runs `traceforge load` on it with `args`,
 /// exporting the summary JSON.
 fn load(dir: &Path, scenario: &str, args: &[&str]) -> Run {
+    load_with_env(dir, scenario, args, &[])
+}
+
+/// [`load`] with extra environment variables.
+fn load_with_env(dir: &Path, scenario: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
     let file = dir.join("scenario.yaml");
     std::fs::write(&file, scenario).unwrap();
     let summary = dir.join("summary.json");
@@ -40,6 +45,8 @@ fn load(dir: &Path, scenario: &str, args: &[&str]) -> Run {
         .args(args)
         .env_remove("CI")
         .env_remove("TARGET")
+        .env_remove("SSL_CERT_FILE")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     Run {
@@ -694,7 +701,7 @@ fn the_example_scenarios_parse() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
     let options = traceforge::load::scenario::ParseOptions {
         vars: [("TARGET".to_string(), "http://127.0.0.1:8080".to_string())].into(),
-        cassette_target: None,
+        ..Default::default()
     };
     let mut parsed = 0;
     for entry in std::fs::read_dir(&fixtures).unwrap() {
@@ -705,4 +712,153 @@ fn the_example_scenarios_parse() {
         }
     }
     assert!(parsed >= 4, "{parsed} example scenarios");
+}
+
+fn tls_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tls")
+        .join(name)
+}
+
+/// An https server on 127.0.0.1:0 with the certificate `fixtures/tls` signed for 127.0.0.1,
+/// answering `{"ok": true}`; counts the TLS handshakes it completed.
+async fn start_tls(
+    handshakes: Arc<AtomicU64>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(tls_fixture("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(tls_fixture("server.key")).unwrap();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let handshakes = handshakes.clone();
+            tokio::spawn(async move {
+                // Clients that reject the certificate end the handshake here.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                handshakes.fetch_add(1, Ordering::SeqCst);
+                let service = hyper::service::service_fn(
+                    |request: http::Request<hyper::body::Incoming>| async move {
+                        let _ = request.into_body().collect().await;
+                        Ok::<_, std::convert::Infallible>(json_response(200, &json!({"ok": true})))
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[test]
+fn https_targets_are_verified_and_their_handshakes_timed() {
+    let rt = common::runtime();
+    let handshakes = Arc::new(AtomicU64::new(0));
+    let (addr, server) = rt.block_on(start_tls(handshakes.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("https://{addr}");
+    let scenario = r#"
+scenarios:
+  secure:
+    executor: per-vu-iterations
+    vus: 2
+    iterations: 5
+    request: {url: "${TARGET}/v1/models"}
+    checks:
+      - {name: "status is 200", status: 200}
+thresholds:
+  http_req_failed: ["rate==0"]
+"#;
+
+    // Trusted through SSL_CERT_FILE: each VU handshakes once and reuses its connection.
+    let ca = tls_fixture("ca.pem");
+    let run = load_with_env(
+        dir.path(),
+        scenario,
+        &["--target", &target],
+        &[("SSL_CERT_FILE", &ca)],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    assert_eq!(run.value("http_reqs", "count"), 10.0);
+    assert_eq!(run.value("checks", "rate"), 1.0);
+    assert_eq!(handshakes.load(Ordering::SeqCst), 2);
+    assert_eq!(run.value("http_req_tls_handshaking", "min"), 0.0);
+    assert!(run.value("http_req_tls_handshaking", "max") > 0.0);
+    // The wire bytes include the two handshakes (a certificate each) and the records'
+    // overhead: well over the ten ~110-byte plaintext responses.
+    let plaintext = 10.0 * 110.0;
+    assert!(run.value("data_received", "count") > plaintext + 500.0);
+
+    // Not trusted: the bundled roots do not know the test CA.
+    let run = load(dir.path(), scenario, &["--target", &target]);
+    assert_eq!(run.code, Some(99), "{}", run.explain());
+    assert_eq!(run.value("http_req_failed", "rate"), 1.0);
+    assert!(
+        run.stdout.contains(&format!(
+            "TLS handshake with {addr}: invalid peer certificate: UnknownIssuer (trust its CA \
+             with SSL_CERT_FILE=ca.pem, or skip verification with `insecureSkipTLSVerify: true`)"
+        )),
+        "{}",
+        run.explain()
+    );
+
+    // k6's insecureSkipTLSVerify accepts it.
+    let insecure = format!("insecureSkipTLSVerify: true\n{scenario}");
+    let run = load(dir.path(), &insecure, &["--target", &target]);
+    assert_eq!(run.code, Some(0), "{}", run.explain());
+    assert_eq!(run.value("checks", "rate"), 1.0);
+
+    // A CA file with no certificate in it stops the test before it starts.
+    let key = tls_fixture("server.key");
+    let run = load_with_env(
+        dir.path(),
+        scenario,
+        &["--target", &target],
+        &[("SSL_CERT_FILE", &key)],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.explain());
+    assert!(
+        run.stderr.contains(&format!(
+            "error: SSL_CERT_FILE={}: no PEM certificates in the file",
+            key.display()
+        )),
+        "{}",
+        run.explain()
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let run = load(
+        dir.path(),
+        &format!("insecureSkipTLSVerify: maybe\n{scenario}"),
+        &["--target", &target],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.explain());
+    assert!(
+        run.stderr
+            .contains("scenario.yaml:1:24: insecureSkipTLSVerify: "),
+        "{}",
+        run.explain()
+    );
+    server.abort();
 }

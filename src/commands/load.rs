@@ -22,6 +22,7 @@ use crate::load::output::Out;
 use crate::load::progress::Progress;
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
 use crate::load::summary::{Report, ScenarioResult};
+use crate::load::tls;
 use crate::proxy::{Mode, Proxy, ProxyConfig};
 use crate::server::{self, Running};
 use crate::Exit;
@@ -42,8 +43,8 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
         let parsed = url::Url::parse(target)
             .map_err(|e| anyhow::anyhow!("--target {target}: not a URL: {e}"))?;
         anyhow::ensure!(
-            parsed.scheme() == "http",
-            "--target {target}: only http:// targets are supported"
+            matches!(parsed.scheme(), "http" | "https"),
+            "--target {target}: not an http:// or https:// URL"
         );
     }
     let replay_settings = match &args.replay {
@@ -83,6 +84,9 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
         let options = ParseOptions {
             vars,
             cassette_target,
+            cert_file: std::env::var_os(tls::CERT_FILE_VAR)
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
         };
         let path = args.scenario.clone();
         let plan = tokio::task::spawn_blocking(move || scenario::load(&path, &options))

@@ -1,8 +1,9 @@
 //! The HTTP/1.1 client a virtual user sends with: one keep-alive connection per target host per
-//! VU (as k6's VUs hold theirs), hyper's client connection driven on its own task, and a socket
-//! wrapper that timestamps the last byte written and the first byte read, so `sending`,
-//! `waiting` and `receiving` are measured at the socket rather than guessed. Streamed
-//! (`text/event-stream`) responses are parsed as they arrive to time the LLM's output events.
+//! VU (as k6's VUs hold theirs), over TCP or TLS (`https`, see [`super::tls`]), hyper's client
+//! connection driven on its own task, and a socket wrapper that timestamps the last byte written
+//! and the first byte read, so `sending`, `waiting` and `receiving` are measured at the socket
+//! rather than guessed. Streamed (`text/event-stream`) responses are parsed as they arrive to
+//! time the LLM's output events.
 //!
 //! It must stay lean: it is compared against `oha` on the same machine (benches/load.sh).
 
@@ -20,8 +21,10 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use super::scenario::RequestTemplate;
+use super::tls;
 use crate::provider::{self, sse::SseParser};
 
 /// Bodies kept for checks are cut here; the rest is counted but not kept.
@@ -39,6 +42,8 @@ pub struct Prepared {
     authority: String,
     host: String,
     port: u16,
+    /// `https`: the name the server's certificate must be valid for.
+    tls: Option<Result<rustls::pki_types::ServerName<'static>, String>>,
     pub timeout: Duration,
 }
 
@@ -70,6 +75,7 @@ impl Prepared {
             headers,
             body: template.body.clone(),
             authority: format!("{host}:{port}"),
+            tls: (url.scheme() == "https").then(|| tls::server_name(&host)),
             host,
             port,
             timeout: template.timeout,
@@ -113,13 +119,18 @@ struct IoStats {
     first_read_ns: AtomicU64,
 }
 
-/// A TCP stream that counts bytes and timestamps writes and the first read.
-struct TimedStream {
-    inner: TcpStream,
+/// A stream that counts the bytes through it and timestamps writes and the first read. Over
+/// TCP one wrapper does both; with TLS one below it counts what crosses the network (the
+/// handshake and record overhead included, as k6 counts) and one above it times the HTTP
+/// bytes, so a TLS session ticket arriving after the request is not taken for its response.
+struct TimedStream<S> {
+    inner: S,
     stats: Arc<IoStats>,
+    counts: bool,
+    times: bool,
 }
 
-impl AsyncRead for TimedStream {
+impl<S: AsyncRead + Unpin> AsyncRead for TimedStream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -129,8 +140,10 @@ impl AsyncRead for TimedStream {
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         let n = buf.filled().len() - before;
         if n > 0 {
-            self.stats.read.fetch_add(n as u64, Ordering::Relaxed);
-            if self.stats.first_read_ns.load(Ordering::Relaxed) == 0 {
+            if self.counts {
+                self.stats.read.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            if self.times && self.stats.first_read_ns.load(Ordering::Relaxed) == 0 {
                 self.stats
                     .first_read_ns
                     .store(now_ns().max(1), Ordering::Relaxed);
@@ -140,7 +153,7 @@ impl AsyncRead for TimedStream {
     }
 }
 
-impl AsyncWrite for TimedStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for TimedStream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -178,11 +191,15 @@ impl AsyncWrite for TimedStream {
     }
 }
 
-impl TimedStream {
+impl<S> TimedStream<S> {
     fn wrote(&self, n: usize) {
         if n > 0 {
-            self.stats.written.fetch_add(n as u64, Ordering::Relaxed);
-            self.stats.last_write_ns.store(now_ns(), Ordering::Relaxed);
+            if self.counts {
+                self.stats.written.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            if self.times {
+                self.stats.last_write_ns.store(now_ns(), Ordering::Relaxed);
+            }
         }
     }
 }
@@ -206,8 +223,8 @@ enum Failure {
 
 /// Sends one request on a connection and reads the whole response, timing it at the socket:
 /// everything is measured from `exchange.origin` (the intended start, or the moment the VU
-/// began the request), less connecting, so `duration = blocked + sending + waiting +
-/// receiving`.
+/// began the request), less connecting and TLS handshaking, so `duration = blocked + sending +
+/// waiting + receiving`.
 async fn send_on(
     sender: &mut http1::SendRequest<Full<Bytes>>,
     stats: &IoStats,
@@ -227,7 +244,7 @@ async fn send_on(
     let start = Instant::now();
     exchange.blocked = start
         .saturating_duration_since(exchange.origin)
-        .saturating_sub(exchange.connecting);
+        .saturating_sub(exchange.connecting + exchange.tls_handshaking);
     let response = sender
         .send_request(prepared.request())
         .await
@@ -279,14 +296,16 @@ async fn send_on(
     exchange.waiting = first_read.saturating_duration_since(last_write);
     exchange.receiving = end.saturating_duration_since(first_read);
     exchange.duration = exchange.blocked + end.saturating_duration_since(start);
-    exchange.bytes_sent = stats.written.load(Ordering::Relaxed) - sent_before;
-    exchange.bytes_received = stats.read.load(Ordering::Relaxed) - read_before;
+    exchange.bytes_sent += stats.written.load(Ordering::Relaxed) - sent_before;
+    exchange.bytes_received += stats.read.load(Ordering::Relaxed) - read_before;
     Ok(())
 }
 
 /// One VU's connections (at most one per host) and its request timer.
 pub struct Client {
     connections: Connections,
+    /// For `https` requests (`None` when the test has none).
+    tls: Option<TlsConnector>,
     /// Reused for every request, and moved only when the deadline it holds is more than
     /// 1/64 of the timeout early: a fresh `timeout` per request would go through the timer
     /// wheel every time. A request therefore times out after between 63/64 and all of its
@@ -300,18 +319,12 @@ struct Connections {
     resolved: Vec<(String, SocketAddr)>,
 }
 
-impl Default for Client {
-    /// Needs a tokio runtime (the request timer is created here).
-    fn default() -> Self {
-        Client::new()
-    }
-}
-
 impl Client {
-    /// A client with no connections yet (inside a runtime).
-    pub fn new() -> Client {
+    /// A client with no connections yet (inside a runtime: the request timer is created here).
+    pub fn new(tls: Option<Arc<rustls::ClientConfig>>) -> Client {
         Client {
             connections: Connections::default(),
+            tls: tls.map(TlsConnector::from),
             timer: Box::pin(tokio::time::sleep(Duration::from_secs(86_400 * 365))),
         }
     }
@@ -347,6 +360,7 @@ pub struct Exchange {
     pub origin: Instant,
     pub blocked: Duration,
     pub connecting: Duration,
+    pub tls_handshaking: Duration,
     pub sending: Duration,
     pub waiting: Duration,
     pub receiving: Duration,
@@ -374,6 +388,7 @@ impl Client {
             origin: intended.unwrap_or(begin),
             blocked: Duration::ZERO,
             connecting: Duration::ZERO,
+            tls_handshaking: Duration::ZERO,
             sending: Duration::ZERO,
             waiting: Duration::ZERO,
             receiving: Duration::ZERO,
@@ -391,7 +406,7 @@ impl Client {
         }
         let error = tokio::select! {
             biased;
-            result = self.connections.exchange(prepared, keep_body, &mut exchange) => result.err(),
+            result = self.connections.exchange(self.tls.as_ref(), prepared, keep_body, &mut exchange) => result.err(),
             () = &mut self.timer => Some(format!(
                 "request timeout after {}",
                 super::summary::duration_text(prepared.timeout)
@@ -415,6 +430,7 @@ impl Connections {
     /// old one turns out to be closed before anything was sent) and fills in the timings.
     async fn exchange(
         &mut self,
+        tls: Option<&TlsConnector>,
         prepared: &Prepared,
         keep_body: bool,
         exchange: &mut Exchange,
@@ -426,7 +442,7 @@ impl Connections {
                 .position(|c| c.authority == prepared.authority)
             {
                 Some(index) => index,
-                None => self.connect(prepared, exchange).await?,
+                None => self.connect(tls, prepared, exchange).await?,
             };
             let connection = &mut self.open[index];
             match send_on(
@@ -448,9 +464,11 @@ impl Connections {
         Err("no usable connection".into())
     }
 
-    /// Opens a connection to the request's host, timing the connect and the handshake.
+    /// Opens a connection to the request's host, timing the TCP connect (`connecting`) and
+    /// the TLS handshake, whose bytes count as the request's.
     async fn connect(
         &mut self,
+        tls: Option<&TlsConnector>,
         prepared: &Prepared,
         exchange: &mut Exchange,
     ) -> Result<usize, String> {
@@ -460,18 +478,44 @@ impl Connections {
             .await
             .map_err(|e| format!("connect {}: {e}", prepared.authority))?;
         let _ = tcp.set_nodelay(true);
-        let stats = Arc::new(IoStats::default());
-        let stream = TimedStream {
-            inner: tcp,
-            stats: stats.clone(),
-        };
-        let (sender, driver) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| error_text("HTTP handshake failed", &e))?;
-        tokio::spawn(async move {
-            let _ = driver.await;
-        });
         exchange.connecting += connect_start.elapsed();
+        let stats = Arc::new(IoStats::default());
+        let sender = match &prepared.tls {
+            None => {
+                let stream = TimedStream {
+                    inner: tcp,
+                    stats: stats.clone(),
+                    counts: true,
+                    times: true,
+                };
+                handshake(stream).await?
+            }
+            Some(name) => {
+                let name = name.clone()?;
+                let connector = tls.ok_or("https needs a TLS configuration")?;
+                let handshake_start = Instant::now();
+                let counted = TimedStream {
+                    inner: tcp,
+                    stats: stats.clone(),
+                    counts: true,
+                    times: false,
+                };
+                let encrypted = connector
+                    .connect(name, counted)
+                    .await
+                    .map_err(|e| tls::handshake_error(&prepared.authority, &e))?;
+                exchange.tls_handshaking += handshake_start.elapsed();
+                exchange.bytes_sent += stats.written.load(Ordering::Relaxed);
+                exchange.bytes_received += stats.read.load(Ordering::Relaxed);
+                let stream = TimedStream {
+                    inner: encrypted,
+                    stats: stats.clone(),
+                    counts: false,
+                    times: true,
+                };
+                handshake(stream).await?
+            }
+        };
         self.open.push(Connection {
             authority: prepared.authority.clone(),
             sender,
@@ -497,6 +541,20 @@ impl Connections {
         self.resolved.push((prepared.authority.clone(), addr));
         Ok(addr)
     }
+}
+
+/// Starts HTTP/1.1 on a connected stream, its driver on a task of its own.
+async fn handshake<S>(stream: S) -> Result<http1::SendRequest<Full<Bytes>>, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, driver) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| error_text("HTTP handshake failed", &e))?;
+    tokio::spawn(async move {
+        let _ = driver.await;
+    });
+    Ok(sender)
 }
 
 /// Notes one SSE event of a streamed LLM response.

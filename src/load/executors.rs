@@ -484,7 +484,7 @@ impl Ctx {
         let id = self.next_vu.fetch_add(1, Ordering::Relaxed);
         Vu {
             id,
-            client: Client::new(),
+            client: Client::new(self.plan.tls.clone()),
             // Spread the VUs over the requests so a short test still sends each of them.
             next_request: id % self.prepared.len(),
             uncounted: 0,
@@ -1078,6 +1078,13 @@ fn record(
                 ok,
                 exchange.connecting,
             );
+            s.trend(
+                Metric::HttpReqTlsHandshaking,
+                routes,
+                status,
+                ok,
+                exchange.tls_handshaking,
+            );
             s.trend(Metric::HttpReqSending, routes, status, ok, exchange.sending);
             s.trend(Metric::HttpReqWaiting, routes, status, ok, exchange.waiting);
             s.trend(
@@ -1161,6 +1168,7 @@ fn points(
             point(Metric::HttpReqDuration, ms(exchange.duration)),
             point(Metric::HttpReqBlocked, ms(exchange.blocked)),
             point(Metric::HttpReqConnecting, ms(exchange.connecting)),
+            point(Metric::HttpReqTlsHandshaking, ms(exchange.tls_handshaking)),
             point(Metric::HttpReqSending, ms(exchange.sending)),
             point(Metric::HttpReqWaiting, ms(exchange.waiting)),
             point(Metric::HttpReqReceiving, ms(exchange.receiving)),

@@ -74,6 +74,7 @@ pub enum Metric {
     HttpReqs,
     HttpReqBlocked,
     HttpReqConnecting,
+    HttpReqTlsHandshaking,
     HttpReqSending,
     HttpReqWaiting,
     HttpReqReceiving,
@@ -92,12 +93,13 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 21] = [
         Metric::HttpReqDuration,
         Metric::HttpReqFailed,
         Metric::HttpReqs,
         Metric::HttpReqBlocked,
         Metric::HttpReqConnecting,
+        Metric::HttpReqTlsHandshaking,
         Metric::HttpReqSending,
         Metric::HttpReqWaiting,
         Metric::HttpReqReceiving,
@@ -127,6 +129,7 @@ impl Metric {
             Metric::HttpReqDuration => "http_req_duration",
             Metric::HttpReqBlocked => "http_req_blocked",
             Metric::HttpReqConnecting => "http_req_connecting",
+            Metric::HttpReqTlsHandshaking => "http_req_tls_handshaking",
             Metric::HttpReqSending => "http_req_sending",
             Metric::HttpReqWaiting => "http_req_waiting",
             Metric::HttpReqReceiving => "http_req_receiving",
@@ -193,9 +196,10 @@ impl Metric {
         match self {
             Metric::HttpReqs => "count of HTTP requests sent (including failed ones); rate = count / test duration",
             Metric::HttpReqFailed => "share of requests that got a transport error or a status outside 200-399",
-            Metric::HttpReqDuration => "blocked + sending + waiting + receiving: from the request's start (open-model executors: its intended start) to the last response byte, connecting excluded",
-            Metric::HttpReqBlocked => "from the request's start (open-model executors: its intended start) until it could be written, connecting excluded: waiting for a free VU or connection",
+            Metric::HttpReqDuration => "blocked + sending + waiting + receiving: from the request's start (open-model executors: its intended start) to the last response byte, connecting and TLS handshaking excluded",
+            Metric::HttpReqBlocked => "from the request's start (open-model executors: its intended start) until it could be written, connecting and TLS handshaking excluded: waiting for a free VU or connection",
             Metric::HttpReqConnecting => "TCP connect time; 0 when the VU's connection was reused",
+            Metric::HttpReqTlsHandshaking => "TLS handshake time (https); 0 for http and when the VU's connection was reused",
             Metric::HttpReqSending => "request start to the last request byte written",
             Metric::HttpReqWaiting => "last request byte written to the first response byte read (time to first byte)",
             Metric::HttpReqReceiving => "first response byte to the last",

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,6 +50,9 @@ pub enum ScenarioError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// The scenario has https requests and `SSL_CERT_FILE` names an unusable file.
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsError),
 }
 
 /// How a test runs: its scenarios, thresholds and which series the metrics keep.
@@ -59,6 +63,8 @@ pub struct Plan {
     /// The trend statistics the summary shows (`summaryTrendStats`).
     pub trend_stats: Vec<Aggregation>,
     pub layout: Layout,
+    /// The TLS client configuration, when some request is `https`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// One scenario, ready to run.
@@ -276,6 +282,8 @@ pub struct ParseOptions {
     /// `${NAME}` values: `--env`, then `--target`/`--replay`, then the process environment.
     pub vars: BTreeMap<String, String>,
     pub cassette_target: Option<CassetteTarget>,
+    /// `SSL_CERT_FILE`: trust the certificates in this PEM file instead of the bundled roots.
+    pub cert_file: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +306,9 @@ struct RawFile {
     thresholds: Option<BTreeMap<SelectorKey, Vec<RawThreshold>>>,
     #[serde(rename = "summaryTrendStats")]
     summary_trend_stats: Option<Vec<TrendStat>>,
+    /// k6's option: accept any certificate from https targets.
+    #[serde(rename = "insecureSkipTLSVerify", default)]
+    insecure_skip_tls_verify: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -842,10 +853,22 @@ impl Builder<'_> {
                 thresholds: set,
             });
         }
+        let https = scenarios
+            .iter()
+            .flat_map(|s| &s.requests)
+            .any(|r| r.url.scheme() == "https");
+        let tls = match https {
+            true => Some(super::tls::client_config(
+                raw.insecure_skip_tls_verify,
+                self.options.cert_file.as_deref(),
+            )?),
+            false => None,
+        };
         Ok(Plan {
             scenarios,
             thresholds,
             trend_stats,
+            tls,
             layout: Layout {
                 submetrics,
                 checks: checks_layout,
@@ -1213,26 +1236,22 @@ impl Builder<'_> {
                 format!("{text:?} is not a URL: {e}"),
             )
         })?;
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err(self.error_at(&[keys, &["url"]].concat(), format!("{text:?} has no host")));
+        };
         match url.scheme() {
             "http" => {}
             "https" => {
-                return Err(self.error_at(
-                    &[keys, &["url"]].concat(),
-                    format!(
-                        "{text:?}: https targets are not supported yet; traceforge load speaks \
-                         plain HTTP/1.1 (load-test a local endpoint or `--replay`)"
-                    ),
-                ))
+                super::tls::server_name(host).map_err(|message| {
+                    self.error_at(&[keys, &["url"]].concat(), format!("{text:?}: {message}"))
+                })?;
             }
             other => {
                 return Err(self.error_at(
                     &[keys, &["url"]].concat(),
-                    format!("{text:?}: scheme {other:?} is not http"),
+                    format!("{text:?}: scheme {other:?} is not http or https"),
                 ))
             }
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(self.error_at(&[keys, &["url"]].concat(), format!("{text:?} has no host")));
         }
         Ok(url)
     }
@@ -1611,7 +1630,7 @@ mod tests {
     fn options() -> ParseOptions {
         ParseOptions {
             vars: BTreeMap::from([("TARGET".to_string(), "http://127.0.0.1:9".to_string())]),
-            cassette_target: None,
+            ..ParseOptions::default()
         }
     }
 
@@ -1635,6 +1654,26 @@ scenarios:
 thresholds:
   http_req_duration: ["p(95)<500"]
 "#;
+
+    #[test]
+    fn https_requests_get_a_tls_configuration_and_http_ones_none() {
+        let plain = parse_text("vus: 1\nduration: 1s\nrequest: {url: \"http://h/\"}\n").unwrap();
+        assert!(plain.tls.is_none());
+        let secure = parse_text(
+            "vus: 1\nduration: 1s\nrequests: [{url: \"http://h/\"}, {url: \"https://h/\"}]\n",
+        )
+        .unwrap();
+        assert!(secure.tls.is_some());
+        assert_eq!(
+            secure.scenarios[0].requests[1].url.port_or_known_default(),
+            Some(443)
+        );
+        let insecure = parse_text(
+            "insecureSkipTLSVerify: true\nvus: 1\nduration: 1s\nrequest: {url: \"https://[::1]:8443/\"}\n",
+        )
+        .unwrap();
+        assert!(insecure.tls.is_some());
+    }
 
     #[test]
     fn the_pinned_shape_parses() {
@@ -1765,7 +1804,7 @@ scenarios:
             ),
             (
                 "scenarios:\n  chat:\n    executor: constant-vus\n    duration: 1s\n    request: {url: \"ftp://x/\"}\n",
-                "scenarios.chat.request.url: \"ftp://x/\": scheme \"ftp\" is not http",
+                "scenarios.chat.request.url: \"ftp://x/\": scheme \"ftp\" is not http or https",
             ),
             (
                 "vus: 1\nduration: 1s\nrequest: {url: \"${TARGET}/\"}\nchecks:\n  - {status: 200, body_contains: x}\n",

@@ -578,7 +578,7 @@ thresholds:
             );
             series.count(Metric::LlmOutputTokens, &routes, status, ok, 10);
             series.count(Metric::DataReceived, &routes, status, ok, 1500);
-            series.check(0, &vec![Vec::new(); 20], ok);
+            series.check(0, &vec![Vec::new(); Metric::ALL.len()], ok);
             series.count(Metric::Iterations, &routes, 0, true, 1);
         }
         series.set_gauge(
