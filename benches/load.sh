@@ -4,8 +4,15 @@
 #   benches/load.sh [throughput|rate|memory|all]      (default: all)
 #
 #   throughput  oha -c N -z D vs `traceforge load` (constant-vus, N VUs, duration D) against the
-#               same bare hyper fixed-response server, alternating, BENCH_ROUNDS rounds.
+#               same target, alternating, BENCH_ROUNDS rounds. The target is a bare hyper
+#               fixed-response server, or with BENCH_TARGET=replay a `traceforge vcr replay`
+#               server answering a recorded chat completion (the two targets the issue names).
 #               Targets: req/s >= 90% of oha's; p50 and p99 within 10% of oha's.
+#               Checked with the target on CPU 0 and the client on CPU 1 (taskset; oha
+#               --worker-threads 1, traceforge sizes its workers from its CPU affinity): a
+#               closed loop's latency on shared cores also depends on how much CPU the client
+#               leaves the server, which is the client's speed, not its timing. The same rounds
+#               on shared cores follow, reported for information.
 #   rate        latency at a fixed arrival rate (BENCH_RATE req/s, default 20000): oha -q RATE
 #               --latency-correction vs constant-arrival-rate, alternating, BENCH_ROUNDS rounds.
 #               No DESIGN target: it shows the two tools' timing agrees when neither client's
@@ -21,8 +28,8 @@
 # ratios of one run mean anything; each round runs oha and traceforge back to back, and the
 # verdict uses the median of the per-round ratios.
 #
-# Environment: BENCH_DURATION (default 5s), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS
-# (default 5), BENCH_MEMORY_SMALL, BENCH_MEMORY_LARGE, BENCH_NO_BUILD=1 (use the release
+# Environment: BENCH_TARGET (hyper or replay; default hyper), BENCH_DURATION (default 5s),
+# BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 5), BENCH_MEMORY_SMALL, BENCH_MEMORY_LARGE, BENCH_NO_BUILD=1 (use the release
 # binaries already built), BENCH_STRICT=1 (exit 3 when a check fails), BENCH_KEEP=1 (keep the
 # scratch directory).
 set -euo pipefail
@@ -43,6 +50,9 @@ ROUNDS=${BENCH_ROUNDS:-5}
 RATE=${BENCH_RATE:-20000}
 MEMORY_SMALL=${BENCH_MEMORY_SMALL:-100000}
 MEMORY_LARGE=${BENCH_MEMORY_LARGE:-10000000}
+TARGET_KIND=${BENCH_TARGET:-hyper}
+[[ $TARGET_KIND == hyper || $TARGET_KIND == replay ]] ||
+  die "BENCH_TARGET=$TARGET_KIND: expected hyper or replay"
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'load.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -102,8 +112,49 @@ build() {
   BARE=$WORK/bin/bare_hyper
 }
 
-# The target: bare hyper answering every request with the same ~540-byte chat completion.
+BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
+
+# Waits for a server's first line in FILE to be a 127.0.0.1 address; sets $ADDR.
+await_addr() {
+  local name=$1 file=$2 pid=$3
+  ADDR=
+  for _ in $(seq 1000); do
+    ADDR=$(head -n1 "$file" 2>/dev/null || true)
+    [[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && break
+    ADDR=
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  [[ -n $ADDR ]] || die "$name did not announce a 127.0.0.1 address: $(cat "$WORK/$name.log")"
+  log "$name listening on $ADDR"
+}
+
+# The target, by BENCH_TARGET. Sets $BASE (the scenario's ${TARGET}), $URL (what oha hits) and
+# $SERVER_PID.
 start_target() {
+  if [[ $TARGET_KIND == replay ]]; then
+    # One recorded chat completion (benches/fixtures.py, as benches/replay.sh serves it),
+    # answered to every request; traces off, so the target does only the replay's work.
+    python3 "$ROOT/benches/fixtures.py" replay "$WORK/replay" >/dev/null
+    BODY=$(cat "$WORK/replay/request.json")
+    "$TF" vcr replay --cassettes "$WORK/replay/cassettes" --allow-repeats --no-traces \
+      --listen 127.0.0.1:0 --ready-file "$WORK/replay.ready" \
+      >/dev/null 2>"$WORK/replay.log" </dev/null &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    await_addr replay "$WORK/replay.ready" "$SERVER_PID"
+    BASE="http://$ADDR/openai"
+    TARGET_LABEL="traceforge vcr replay (a recorded ~600-byte chat completion)"
+  else
+    start_bare
+    BASE="http://$ADDR"
+    TARGET_LABEL="bare hyper (fixed 542-byte JSON)"
+  fi
+  URL="$BASE/v1/chat/completions"
+}
+
+# Bare hyper answering every request with the same ~540-byte chat completion.
+start_bare() {
   python3 - "$WORK/body.json" <<'EOF'
 import json, sys
 body = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 1735689600,
@@ -115,20 +166,10 @@ body = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 17356896
 open(sys.argv[1], "w").write(json.dumps(body))
 EOF
   "$BARE" 127.0.0.1:0 "$WORK/body.json" >"$WORK/bare.addr" 2>"$WORK/bare.log" &
-  PIDS+=("$!")
-  ADDR=
-  for _ in $(seq 500); do
-    ADDR=$(head -n1 "$WORK/bare.addr" 2>/dev/null || true)
-    [[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && break
-    ADDR=
-    sleep 0.01
-  done
-  [[ -n $ADDR ]] || die "bare_hyper did not announce a 127.0.0.1 address: $(cat "$WORK/bare.log")"
-  URL="http://$ADDR/v1/chat/completions"
-  log "bare_hyper listening on $ADDR"
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  await_addr bare "$WORK/bare.addr" "$SERVER_PID"
 }
-
-BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
 
 # A scenario file: constant-vus for the throughput runs, per-vu-iterations for memory.
 scenario() {
@@ -164,31 +205,61 @@ scenario() {
 
 # --- 1. throughput and latency against oha -----------------------------------------------------
 
+# CPU placement for a set of rounds: "pinned" puts every thread of the target on CPU 0 and each
+# client on CPU 1, "shared" lets both use every CPU. Sets CLIENT (a command prefix) and OHA_CPU
+# (oha's thread option).
+place() {
+  if [[ $1 == pinned ]]; then
+    taskset -a -p -c 0 "$SERVER_PID" >/dev/null
+    CLIENT=(taskset -c 1)
+    OHA_CPU=(--worker-threads 1)
+  else
+    taskset -a -p -c "0-$(($(nproc) - 1))" "$SERVER_PID" >/dev/null
+    CLIENT=()
+    OHA_CPU=()
+  fi
+}
+
 bench_throughput() {
-  log "1. throughput and latency: oha vs traceforge load, $ROUNDS rounds"
+  local placements=(pinned shared)
+  if [[ $(nproc) -lt 2 ]] || ! command -v taskset >/dev/null; then
+    log "one CPU or no taskset: the rounds run on shared cores only"
+    placements=(shared)
+  fi
+  for placement in "${placements[@]}"; do
+    closed_loop "$placement"
+  done
+}
+
+closed_loop() {
+  local placement=$1
+  log "1. throughput and latency ($placement CPUs): oha vs traceforge load, $ROUNDS rounds"
+  place "$placement"
   scenario "$WORK/throughput.yaml" constant-vus
   # Warm-up: connections, page cache, CPU frequency.
-  oha -c "$CONNECTIONS" -z 1s --no-tui --output-format quiet -m POST \
-    -H 'content-type: application/json' -d "$BODY" "$URL" >/dev/null 2>&1 || true
+  "${CLIENT[@]}" oha -c "$CONNECTIONS" -z 1s "${OHA_CPU[@]}" --no-tui --output-format quiet \
+    -m POST -H 'content-type: application/json' -d "$BODY" "$URL" >/dev/null 2>&1 || true
   for round in $(seq "$ROUNDS"); do
     log "round $round: oha -c $CONNECTIONS -z $DURATION"
-    oha -c "$CONNECTIONS" -z "$DURATION" --no-tui --output-format json -m POST \
-      -H 'content-type: application/json' -d "$BODY" "$URL" >"$RAW/load-oha-$round.json" \
-      2>"$RAW/load-oha-$round.err" || die "oha failed: $(cat "$RAW/load-oha-$round.err")"
+    "${CLIENT[@]}" oha -c "$CONNECTIONS" -z "$DURATION" "${OHA_CPU[@]}" --no-tui \
+      --output-format json -m POST -H 'content-type: application/json' -d "$BODY" "$URL" \
+      >"$RAW/load-$placement-oha-$round.json" 2>"$RAW/load-$placement-oha-$round.err" ||
+      die "oha failed: $(cat "$RAW/load-$placement-oha-$round.err")"
     log "round $round: traceforge load (constant-vus, $CONNECTIONS VUs, $DURATION)"
-    "$TF" load "$WORK/throughput.yaml" --target "http://$ADDR" --quiet \
-      --summary-export "$RAW/load-traceforge-$round.json" \
-      >"$RAW/load-traceforge-$round.out" 2>&1 ||
-      die "traceforge load failed: $(cat "$RAW/load-traceforge-$round.out")"
+    "${CLIENT[@]}" "$TF" load "$WORK/throughput.yaml" --target "$BASE" --quiet \
+      --summary-export "$RAW/load-$placement-traceforge-$round.json" \
+      >"$RAW/load-$placement-traceforge-$round.out" 2>&1 ||
+      die "traceforge load failed: $(cat "$RAW/load-$placement-traceforge-$round.out")"
   done
-  python3 - "$RAW" "$ROUNDS" "$CONNECTIONS" "$DURATION" >>"$REPORT" <<'EOF'
+  place shared
+  python3 - "$RAW" "$ROUNDS" "$CONNECTIONS" "$DURATION" "$TARGET_LABEL" "$placement" >>"$REPORT" <<'EOF'
 import json, statistics, sys
-raw, rounds, connections, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+raw, rounds, connections, duration, target, placement = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
 rows, ratios = [], {"rps": [], "p50": [], "p99": []}
 means = []  # (oha mean, oha VUs/throughput, traceforge mean, traceforge VUs/throughput), ms
 for r in range(1, rounds + 1):
-    oha = json.load(open(f"{raw}/load-oha-{r}.json"))
-    tf = json.load(open(f"{raw}/load-traceforge-{r}.json"))
+    oha = json.load(open(f"{raw}/load-{placement}-oha-{r}.json"))
+    tf = json.load(open(f"{raw}/load-{placement}-traceforge-{r}.json"))
     if oha["summary"]["successRate"] != 1.0:
         sys.exit(f"round {r}: oha saw failures: {oha['statusCodeDistribution']} {oha['errorDistribution']}")
     if tf["metrics"]["http_req_failed"]["values"]["rate"] != 0:
@@ -204,8 +275,10 @@ for r in range(1, rounds + 1):
     means.append((oha["summary"]["average"] * 1000, int(connections) / o[0] * 1000,
                   d["avg"], int(connections) / t[0] * 1000))
     rows.append((r, o, t))
-print(f"\n1. oha vs traceforge load: -c {connections} for {duration} against bare hyper "
-      f"(fixed 542-byte JSON), {rounds} alternating rounds")
+where = {"pinned": "target on CPU 0, each client on CPU 1 (oha --worker-threads 1)",
+         "shared": "target and client sharing every CPU (information: not the check)"}[placement]
+print(f"\n1. oha vs traceforge load: -c {connections} for {duration} against {target}, "
+      f"{rounds} alternating rounds; {where}")
 print(f"{'round':<6}{'tool':<18}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
 for r, o, t in rows:
     print(f"{r:<6}{'oha':<18}{o[0]:>12.0f}{o[1]:>10.3f}{o[2]:>10.3f}")
@@ -227,7 +300,10 @@ checks = [
     ("p99, traceforge / oha (median of rounds)", med["p99"], "0.90-1.10", 0.90 <= med["p99"] <= 1.10),
 ]
 for name, value, target, ok in checks:
-    print(f"CHECK {name:<46} {value:>6.2f}  target {target:<10} {'PASS' if ok else 'FAIL'}")
+    if placement == "pinned":
+        print(f"CHECK {name:<46} {value:>6.2f}  target {target:<10} {'PASS' if ok else 'FAIL'}")
+    else:
+        print(f"INFO  {name:<46} {value:>6.2f}  (target {target} is checked pinned)")
 EOF
 }
 
@@ -243,7 +319,7 @@ bench_rate() {
       >"$RAW/rate-oha-$round.json" 2>"$RAW/rate-oha-$round.err" ||
       die "oha failed: $(cat "$RAW/rate-oha-$round.err")"
     log "round $round: traceforge load (constant-arrival-rate $RATE/s, $CONNECTIONS VUs)"
-    "$TF" load "$WORK/rate.yaml" --target "http://$ADDR" --quiet \
+    "$TF" load "$WORK/rate.yaml" --target "$BASE" --quiet \
       --summary-export "$RAW/rate-traceforge-$round.json" \
       >"$RAW/rate-traceforge-$round.out" 2>&1 ||
       die "traceforge load failed: $(cat "$RAW/rate-traceforge-$round.out")"
@@ -279,7 +355,7 @@ peak_rss_kb() {
   local per_vu=$(((requests + CONNECTIONS - 1) / CONNECTIONS))
   scenario "$WORK/memory-$key.yaml" per-vu-iterations "$per_vu"
   log "memory: $((per_vu * CONNECTIONS)) requests ($CONNECTIONS VUs x $per_vu iterations)"
-  /usr/bin/time -v "$TF" load "$WORK/memory-$key.yaml" --target "http://$ADDR" --quiet \
+  /usr/bin/time -v "$TF" load "$WORK/memory-$key.yaml" --target "$BASE" --quiet \
     --summary-export "$RAW/load-memory-$key.json" >"$RAW/load-memory-$key.out" \
     2>"$RAW/load-memory-$key.time" ||
     die "traceforge load failed: $(cat "$RAW/load-memory-$key.out" "$RAW/load-memory-$key.time")"
@@ -291,10 +367,10 @@ bench_memory() {
   local small large
   small=$(peak_rss_kb "$MEMORY_SMALL" small)
   large=$(peak_rss_kb "$MEMORY_LARGE" large)
-  python3 - "$RAW" "$small" "$large" >>"$REPORT" <<'EOF'
+  python3 - "$RAW" "$small" "$large" "$TARGET_LABEL" >>"$REPORT" <<'EOF'
 import json, sys
-raw, small, large = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-print("\n2. peak RSS (/usr/bin/time -v) of traceforge load, per-vu-iterations against bare hyper")
+raw, small, large, target = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+print(f"\n2. peak RSS (/usr/bin/time -v) of traceforge load, per-vu-iterations against {target}")
 for key, rss in (("small", small), ("large", large)):
     s = json.load(open(f"{raw}/load-memory-{key}.json"))
     reqs = s["metrics"]["http_reqs"]["values"]
