@@ -700,7 +700,11 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
 fn the_example_scenarios_parse() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
     let options = traceforge::load::scenario::ParseOptions {
-        vars: [("TARGET".to_string(), "http://127.0.0.1:8080".to_string())].into(),
+        vars: [
+            ("TARGET".to_string(), "http://127.0.0.1:8080".to_string()),
+            ("OPENAI_API_KEY".to_string(), "sk-example".to_string()),
+        ]
+        .into(),
         ..Default::default()
     };
     let mut parsed = 0;
@@ -711,7 +715,7 @@ fn the_example_scenarios_parse() {
             parsed += 1;
         }
     }
-    assert!(parsed >= 4, "{parsed} example scenarios");
+    assert!(parsed >= 5, "{parsed} example scenarios");
 }
 
 fn tls_fixture(name: &str) -> std::path::PathBuf {
