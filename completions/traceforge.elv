@@ -68,7 +68,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --ready-file 'Write the bound address (host:port) to this file once listening'
             cand --match 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]'
             cand --mode 'When to forward and record [default: new-episodes; required when CI is set]'
-            cand --upstream 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434'
+            cand --upstream 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434; https upstreams are verified against the bundled roots, or the PEM file SSL_CERT_FILE names'
             cand --upstream-timeout 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'

@@ -71,7 +71,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 new-episodes\t'Replay what matches, record everything else'
 all\t'Always forward and rewrite the cassette with this run\'s interactions'
 none\t'Replay only; never forward'"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream -d 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream -d 'Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434; https upstreams are verified against the bundled roots, or the PEM file SSL_CERT_FILE names' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream-timeout -d 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F

@@ -397,7 +397,8 @@ pub struct RecordArgs {
     #[arg(long, value_enum)]
     pub mode: Option<RecordMode>,
 
-    /// Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434
+    /// Add or override an upstream: NAME=URL (repeatable), e.g. ollama=http://127.0.0.1:11434;
+    /// https upstreams are verified against the bundled roots, or the PEM file SSL_CERT_FILE names
     #[arg(long = "upstream", value_name = "NAME=URL")]
     pub upstreams: Vec<String>,
 

@@ -1,6 +1,6 @@
 //! `traceforge load` end to end: the real binary against in-process servers on 127.0.0.1:0 (the
 //! mock LLM, a server with one scripted 1 s freeze, a server with a settable delay, an https
-//! server with the test certificates of `fixtures/tls`) and the in-process replay server. Timing claims are checked from what the tool itself reports (the
+//! server) and the in-process replay server. Timing claims are checked from what the tool itself reports (the
 //! summary JSON, the NDJSON samples) with bounds the physics guarantees (a sleep never ends
 //! early) or generous tolerances, never from the test's own wall clock.
 
@@ -718,69 +718,14 @@ fn the_example_scenarios_parse() {
     assert!(parsed >= 5, "{parsed} example scenarios");
 }
 
-fn tls_fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/tls")
-        .join(name)
-}
-
-/// An https server on 127.0.0.1:0 with the certificate `fixtures/tls` signed for 127.0.0.1,
-/// answering `{"ok": true}`; counts the TLS handshakes it completed.
-async fn start_tls(
-    handshakes: Arc<AtomicU64>,
-) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    use rustls::pki_types::pem::PemObject as _;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(tls_fixture("server.pem"))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(tls_fixture("server.key")).unwrap();
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let handshakes = handshakes.clone();
-            tokio::spawn(async move {
-                // Clients that reject the certificate end the handshake here.
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                handshakes.fetch_add(1, Ordering::SeqCst);
-                let service = hyper::service::service_fn(
-                    |request: http::Request<hyper::body::Incoming>| async move {
-                        let _ = request.into_body().collect().await;
-                        Ok::<_, std::convert::Infallible>(json_response(200, &json!({"ok": true})))
-                    },
-                );
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    (addr, task)
-}
-
 #[test]
 fn https_targets_are_verified_and_their_handshakes_timed() {
     let rt = common::runtime();
     let handshakes = Arc::new(AtomicU64::new(0));
-    let (addr, server) = rt.block_on(start_tls(handshakes.clone()));
+    let (addr, server) = rt.block_on(common::start_tls(handshakes.clone(), |request| async {
+        let _ = request.into_body().collect().await;
+        json_response(200, &json!({"ok": true}))
+    }));
     let dir = tempfile::tempdir().unwrap();
     let target = format!("https://{addr}");
     let scenario = r#"
@@ -797,7 +742,7 @@ thresholds:
 "#;
 
     // Trusted through SSL_CERT_FILE: each VU handshakes once and reuses its connection.
-    let ca = tls_fixture("ca.pem");
+    let ca = common::tls_fixture("ca.pem");
     let run = load_with_env(
         dir.path(),
         scenario,
@@ -835,7 +780,7 @@ thresholds:
     assert_eq!(run.value("checks", "rate"), 1.0);
 
     // A CA file with no certificate in it stops the test before it starts.
-    let key = tls_fixture("server.key");
+    let key = common::tls_fixture("server.key");
     let run = load_with_env(
         dir.path(),
         scenario,

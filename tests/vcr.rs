@@ -966,3 +966,78 @@ fn sigterm_reaches_the_wrapped_command_and_its_status_is_returned() {
     }
     assert_eq!(child.wait().unwrap().code(), Some(7));
 }
+
+#[test]
+fn https_upstreams_are_verified_against_ssl_cert_file() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let config = std::sync::Arc::new(MockConfig::default());
+    let (addr, upstream) = rt.block_on(start_tls(Default::default(), move |request| {
+        traceforge::mock::handle(config.clone(), request)
+    }));
+    let upstream_arg = format!("openai=https://{addr}");
+    let args = |dir: &'static str| {
+        [
+            "vcr",
+            "record",
+            "--cassettes",
+            dir,
+            "--upstream",
+            &upstream_arg,
+        ]
+        .map(String::from)
+    };
+    let ca = tls_fixture("ca.pem");
+
+    // Trusted through SSL_CERT_FILE: recorded.
+    let trusted = args("trusted");
+    let trusted: Vec<&str> = trusted.iter().map(String::as_str).collect();
+    let recorder = ProxyProcess::start_with_env(work.path(), &trusted, &[("SSL_CERT_FILE", &ca)]);
+    let answer = rt.block_on(post(
+        &recorder.url("/openai/v1/chat/completions"),
+        &chat("over tls", false),
+        &[],
+    ));
+    assert_eq!(answer.status, 200, "{:?}", answer.json());
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let recorded = cassette(&work.path().join("trusted/default.yaml"));
+    assert_eq!(recorded.interactions.len(), 1);
+
+    // The bundled roots do not know the test CA: a 502 that says why.
+    let untrusted = args("untrusted");
+    let untrusted: Vec<&str> = untrusted.iter().map(String::as_str).collect();
+    let recorder = ProxyProcess::start(work.path(), &untrusted);
+    let answer = rt.block_on(post(
+        &recorder.url("/openai/v1/chat/completions"),
+        &chat("over tls", false),
+        &[],
+    ));
+    assert_eq!(answer.status, 502);
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("could not be reached"), "{message}");
+    assert!(message.contains("UnknownIssuer"), "{message}");
+    recorder.stop();
+
+    // An SSL_CERT_FILE without certificates stops the proxy before it listens.
+    let key = tls_fixture("server.key");
+    let output = std::process::Command::new(bin())
+        .current_dir(work.path())
+        .args(args("bad"))
+        .env("SSL_CERT_FILE", &key)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: SSL_CERT_FILE={}: no PEM certificates in the file",
+            key.display()
+        )),
+        "{stderr}"
+    );
+    upstream.abort();
+}

@@ -22,9 +22,9 @@ use crate::load::output::Out;
 use crate::load::progress::Progress;
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
 use crate::load::summary::{Report, ScenarioResult};
-use crate::load::tls;
 use crate::proxy::{Mode, Proxy, ProxyConfig};
 use crate::server::{self, Running};
+use crate::tls;
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
@@ -84,9 +84,7 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
         let options = ParseOptions {
             vars,
             cassette_target,
-            cert_file: std::env::var_os(tls::CERT_FILE_VAR)
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
+            cert_file: tls::cert_file(),
         };
         let path = args.scenario.clone();
         let plan = tokio::task::spawn_blocking(move || scenario::load(&path, &options))

@@ -24,8 +24,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::scenario::RequestTemplate;
-use super::tls;
 use crate::provider::{self, sse::SseParser};
+use crate::tls;
 
 /// Bodies kept for checks are cut here; the rest is counted but not kept.
 const MAX_KEPT_BODY: usize = 16 * 1024 * 1024;

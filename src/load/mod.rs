@@ -16,4 +16,3 @@ pub mod progress;
 pub mod scenario;
 pub mod summary;
 pub mod thresholds;
-pub mod tls;

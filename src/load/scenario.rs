@@ -52,7 +52,7 @@ pub enum ScenarioError {
     Invalid { path: PathBuf, message: String },
     /// The scenario has https requests and `SSL_CERT_FILE` names an unusable file.
     #[error(transparent)]
-    Tls(#[from] super::tls::TlsError),
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// How a test runs: its scenarios, thresholds and which series the metrics keep.
@@ -858,7 +858,7 @@ impl Builder<'_> {
             .flat_map(|s| &s.requests)
             .any(|r| r.url.scheme() == "https");
         let tls = match https {
-            true => Some(super::tls::client_config(
+            true => Some(crate::tls::client_config(
                 raw.insecure_skip_tls_verify,
                 self.options.cert_file.as_deref(),
             )?),
@@ -1242,7 +1242,7 @@ impl Builder<'_> {
         match url.scheme() {
             "http" => {}
             "https" => {
-                super::tls::server_name(host).map_err(|message| {
+                crate::tls::server_name(host).map_err(|message| {
                     self.error_at(&[keys, &["url"]].concat(), format!("{text:?}: {message}"))
                 })?;
             }

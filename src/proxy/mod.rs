@@ -127,11 +127,19 @@ impl Summary {
 
 impl Proxy {
     pub fn new(config: ProxyConfig) -> anyhow::Result<Arc<Proxy>> {
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10).min(config.upstream_timeout))
             .read_timeout(config.upstream_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        // SSL_CERT_FILE replaces the bundled roots (a TLS-inspecting proxy, a staging
+        // upstream with a private CA), as it does for `traceforge load`.
+        if let Some(path) = crate::tls::cert_file() {
+            client = client.tls_built_in_root_certs(false);
+            for der in crate::tls::pem_certificates(&path)? {
+                client = client.add_root_certificate(reqwest::Certificate::from_der(&der)?);
+            }
+        }
+        let client = client.build()?;
         let cassettes = Arc::new(CassetteSet::new(
             config.cassettes_dir.clone(),
             config.match_rules.clone(),

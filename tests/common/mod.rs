@@ -1,5 +1,6 @@
-//! Shared test harness: the mock LLM in-process on 127.0.0.1:0, the real `traceforge` binary as a
-//! child process (told to write its address to a ready file), and small HTTP helpers.
+//! Shared test harness: the mock LLM in-process on 127.0.0.1:0, an https server with the test
+//! certificates of `fixtures/tls`, the real `traceforge` binary as a child process (told to
+//! write its address to a ready file), and small HTTP helpers.
 
 #![allow(
     dead_code,
@@ -8,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,66 @@ pub async fn start_mock(config: MockConfig) -> Running {
     .unwrap()
 }
 
+/// A file of `fixtures/tls` (`ca.pem` signed `server.pem`, valid for 127.0.0.1 and localhost).
+pub fn tls_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tls")
+        .join(name)
+}
+
+/// An https server on 127.0.0.1:0 presenting `fixtures/tls/server.pem` and answering with
+/// `handler`; counts the TLS handshakes it completed. Abort the task to stop it.
+pub async fn start_tls<H, F>(
+    handshakes: Arc<AtomicU64>,
+    handler: H,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>)
+where
+    H: Fn(http::Request<hyper::body::Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = server::HttpResponse> + Send + 'static,
+{
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(tls_fixture("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(tls_fixture("server.key")).unwrap();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let handshakes = handshakes.clone();
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                // Clients that reject the certificate end the handshake here.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                handshakes.fetch_add(1, Ordering::SeqCst);
+                let service = hyper::service::service_fn(move |request| {
+                    let response = handler(request);
+                    async move { Ok::<_, std::convert::Infallible>(response.await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
 /// A `traceforge` server process (record or replay without `-- CMD`).
 pub struct ProxyProcess {
     child: Option<Child>,
@@ -57,6 +119,11 @@ pub struct Stopped {
 impl ProxyProcess {
     /// Runs `traceforge ARGS --ready-file …` in `cwd` and waits until it is listening.
     pub fn start(cwd: &Path, args: &[&str]) -> ProxyProcess {
+        ProxyProcess::start_with_env(cwd, args, &[])
+    }
+
+    /// [`ProxyProcess::start`] with extra environment variables.
+    pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> ProxyProcess {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
         let stderr = dir.path().join("stderr");
@@ -66,6 +133,8 @@ impl ProxyProcess {
             .arg("--ready-file")
             .arg(&ready)
             .env_remove("CI")
+            .env_remove("SSL_CERT_FILE")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap())

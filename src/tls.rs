@@ -1,8 +1,9 @@
-//! TLS for https targets: one rustls client configuration per run, shared by every virtual
-//! user. Servers are verified against the bundled Mozilla roots (the ones the proxy's upstream
-//! client uses), or, when `SSL_CERT_FILE` names a PEM file, against the certificates in it
-//! instead, as k6 (Go) and OpenSSL do; `insecureSkipTLSVerify: true` in the scenario skips
-//! verification, as in k6. Only HTTP/1.1 is offered (ALPN), since that is what the client speaks.
+//! Which servers traceforge trusts over https, for the proxy's upstream client and the load
+//! client alike: the bundled Mozilla roots, or, when `SSL_CERT_FILE` names a PEM file, the
+//! certificates in it instead, as k6 (Go) and OpenSSL do. For `traceforge load`, one rustls
+//! client configuration per run, shared by every virtual user; `insecureSkipTLSVerify: true`
+//! in the scenario skips verification, as in k6, and only HTTP/1.1 is offered (ALPN), since
+//! that is what the load client speaks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,13 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 /// The environment variable naming a PEM file of trusted certificates.
 pub const CERT_FILE_VAR: &str = "SSL_CERT_FILE";
+
+/// The file `SSL_CERT_FILE` names, if it is set and not empty.
+pub fn cert_file() -> Option<PathBuf> {
+    std::env::var_os(CERT_FILE_VAR)
+        .filter(|v| !v.is_empty())
+        .map(Into::into)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -51,23 +59,32 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
-/// Every certificate of a PEM file, as trust anchors; a file with none is an error (a typo in
-/// the path of an empty file would otherwise fail every request with "unknown issuer").
-fn roots_from(path: &Path) -> Result<RootCertStore, TlsError> {
+/// Every certificate of a PEM file; a file with none is an error (a typo in the path of an
+/// empty file would otherwise fail every request with "unknown issuer").
+pub fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let error = |message: String| TlsError::CertFile {
         path: path.to_path_buf(),
         message,
     };
     let text = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-    let mut roots = RootCertStore::empty();
-    for (n, cert) in CertificateDer::pem_slice_iter(&text).enumerate() {
-        let cert = cert.map_err(|e| error(format!("certificate {}: {e}", n + 1)))?;
-        roots
-            .add(cert)
-            .map_err(|e| error(format!("certificate {}: {e}", n + 1)))?;
-    }
-    if roots.is_empty() {
+    let certs = CertificateDer::pem_slice_iter(&text)
+        .enumerate()
+        .map(|(n, cert)| cert.map_err(|e| error(format!("certificate {}: {e}", n + 1))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
         return Err(error("no PEM certificates in the file".into()));
+    }
+    Ok(certs)
+}
+
+/// The certificates of a PEM file as trust anchors.
+fn roots_from(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for (n, cert) in pem_certificates(path)?.into_iter().enumerate() {
+        roots.add(cert).map_err(|e| TlsError::CertFile {
+            path: path.to_path_buf(),
+            message: format!("certificate {}: {e}", n + 1),
+        })?;
     }
     Ok(roots)
 }
