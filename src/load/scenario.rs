@@ -1236,22 +1236,20 @@ impl Builder<'_> {
                 format!("{text:?} is not a URL: {e}"),
             )
         })?;
+        let at = [keys, &["url"]].concat();
+        let scheme = url.scheme();
+        if scheme != "http" && scheme != "https" {
+            return Err(self.error_at(
+                &at,
+                format!("{text:?}: scheme {scheme:?} is not http or https"),
+            ));
+        }
         let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
-            return Err(self.error_at(&[keys, &["url"]].concat(), format!("{text:?} has no host")));
+            return Err(self.error_at(&at, format!("{text:?} has no host")));
         };
-        match url.scheme() {
-            "http" => {}
-            "https" => {
-                crate::tls::server_name(host).map_err(|message| {
-                    self.error_at(&[keys, &["url"]].concat(), format!("{text:?}: {message}"))
-                })?;
-            }
-            other => {
-                return Err(self.error_at(
-                    &[keys, &["url"]].concat(),
-                    format!("{text:?}: scheme {other:?} is not http or https"),
-                ))
-            }
+        if scheme == "https" {
+            crate::tls::server_name(host)
+                .map_err(|message| self.error_at(&at, format!("{text:?}: {message}")))?;
         }
         Ok(url)
     }
