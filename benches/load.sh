@@ -51,11 +51,12 @@ RATE=${BENCH_RATE:-20000}
 MEMORY_SMALL=${BENCH_MEMORY_SMALL:-100000}
 MEMORY_LARGE=${BENCH_MEMORY_LARGE:-10000000}
 TARGET_KIND=${BENCH_TARGET:-hyper}
+
+SCRIPT=load.sh
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 [[ $TARGET_KIND == hyper || $TARGET_KIND == replay ]] ||
   die "BENCH_TARGET=$TARGET_KIND: expected hyper or replay"
-
-log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
-die() { printf 'load.sh: error: %s\n' "$*" >&2; exit 1; }
 wants() { [[ $SECTION == all || $SECTION == "$1" ]]; }
 
 PIDS=()
@@ -93,41 +94,7 @@ ensure_tools() {
   fi
 }
 
-build() {
-  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
-    log "BENCH_NO_BUILD=1: using the binaries already in the target directory"
-  else
-    log "cargo build --release --bin traceforge --example bare_hyper"
-    (cd "$ROOT" && cargo build --release --bin traceforge --example bare_hyper)
-  fi
-  local target
-  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  [[ -x $target/release/traceforge && -x $target/release/examples/bare_hyper ]] ||
-    die "no release binaries in $target (traceforge, examples/bare_hyper)"
-  # Copies, so a concurrent `cargo build` cannot swap the binaries halfway through the run.
-  mkdir -p "$WORK/bin"
-  cp "$target/release/traceforge" "$target/release/examples/bare_hyper" "$WORK/bin/"
-  TF=$WORK/bin/traceforge
-  BARE=$WORK/bin/bare_hyper
-}
-
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
-
-# Waits for a server's first line in FILE to be a 127.0.0.1 address; sets $ADDR.
-await_addr() {
-  local name=$1 file=$2 pid=$3
-  ADDR=
-  for _ in $(seq 1000); do
-    ADDR=$(head -n1 "$file" 2>/dev/null || true)
-    [[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && break
-    ADDR=
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.01
-  done
-  [[ -n $ADDR ]] || die "$name did not announce a 127.0.0.1 address: $(cat "$WORK/$name.log")"
-  log "$name listening on $ADDR"
-}
 
 # The target, by BENCH_TARGET. Sets $BASE (the scenario's ${TARGET}), $URL (what oha hits) and
 # $SERVER_PID.
@@ -137,12 +104,8 @@ start_target() {
     # answered to every request; traces off, so the target does only the replay's work.
     python3 "$ROOT/benches/fixtures.py" replay "$WORK/replay" >/dev/null
     BODY=$(cat "$WORK/replay/request.json")
-    "$TF" vcr replay --cassettes "$WORK/replay/cassettes" --allow-repeats --no-traces \
-      --listen 127.0.0.1:0 --ready-file "$WORK/replay.ready" \
-      >/dev/null 2>"$WORK/replay.log" </dev/null &
-    SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    await_addr replay "$WORK/replay.ready" "$SERVER_PID"
+    start_server replay "$WORK/replay.ready" "$TF" vcr replay --cassettes "$WORK/replay/cassettes" \
+      --allow-repeats --no-traces --listen 127.0.0.1:0 --ready-file "$WORK/replay.ready"
     BASE="http://$ADDR/openai"
     TARGET_LABEL="traceforge vcr replay (a recorded ~600-byte chat completion)"
   else
@@ -165,10 +128,7 @@ body = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 17356896
         "usage": {"prompt_tokens": 8, "completion_tokens": 60, "total_tokens": 68}}
 open(sys.argv[1], "w").write(json.dumps(body))
 EOF
-  "$BARE" 127.0.0.1:0 "$WORK/body.json" >"$WORK/bare.addr" 2>"$WORK/bare.log" &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  await_addr bare "$WORK/bare.addr" "$SERVER_PID"
+  start_server bare "$WORK/bare.out" "$BARE" 127.0.0.1:0 "$WORK/body.json"
 }
 
 # A scenario file: constant-vus for the throughput runs, per-vu-iterations for memory.

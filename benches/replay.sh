@@ -34,8 +34,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RECORD_N=${BENCH_RECORD_N:-1000}
 TTFB_N=${BENCH_TTFB_N:-500}
 
-log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
-die() { printf 'replay.sh: error: %s\n' "$*" >&2; exit 1; }
+SCRIPT=replay.sh
+# shellcheck source=benches/lib.sh
+source "$BENCH/lib.sh"
 wants() { [[ $SECTION == all || $SECTION == "$1" ]]; }
 
 # --- cleanup: every server this script starts is tracked and stopped on exit -----------------
@@ -78,32 +79,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# Starts a server in the background; its bound host:port must appear as the first line of
-# ADDR_FILE (a --ready-file, or the server's stdout). Sets $ADDR and $SERVER_PID.
-start_server() {
-  local name=$1 addr_file=$2
-  shift 2
-  rm -f "$addr_file"
-  "$@" >>"$WORK/$name.out" 2>>"$WORK/$name.log" </dev/null &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  ADDR=
-  for _ in $(seq 1000); do
-    if [[ -s $addr_file ]]; then
-      ADDR=$(head -n1 "$addr_file")
-      [[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && break
-      ADDR=
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.01
-  done
-  if [[ -z $ADDR ]]; then
-    cat "$WORK/$name.log" >&2 || true
-    die "$name did not announce a 127.0.0.1 address within 10 s (log above; command: $*)"
-  fi
-  log "$name listening on $ADDR (pid $SERVER_PID)"
-}
 
 stop_server() {
   local pid=$1 signal=${2:-INT} kept=()
@@ -150,26 +125,6 @@ ensure_tools() {
       npm install --prefix "$BENCH/.node" --no-audit --no-fund talkback
     fi
   fi
-}
-
-build() {
-  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
-    log "BENCH_NO_BUILD=1: using the binaries already in the target directory"
-  else
-    log "cargo build --release --bin traceforge --example bare_hyper"
-    (cd "$ROOT" && cargo build --release --bin traceforge --example bare_hyper)
-  fi
-  local target
-  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  [[ -x $target/release/traceforge && -x $target/release/examples/bare_hyper ]] ||
-    die "no release binaries in $target (traceforge, examples/bare_hyper)"
-  # Run copies, so a concurrent `cargo build` in the same target directory cannot swap the
-  # binaries halfway through the run.
-  mkdir -p "$WORK/bin"
-  cp "$target/release/traceforge" "$target/release/examples/bare_hyper" "$WORK/bin/"
-  TF=$WORK/bin/traceforge
-  BARE=$WORK/bin/bare_hyper
 }
 
 # --- 1. replay throughput ----------------------------------------------------------------------
