@@ -983,16 +983,14 @@ fn https_upstreams_are_verified_against_ssl_cert_file() {
             "--cassettes",
             dir,
             "--upstream",
-            &upstream_arg,
+            upstream_arg.as_str(),
         ]
-        .map(String::from)
     };
     let ca = tls_fixture("ca.pem");
 
     // Trusted through SSL_CERT_FILE: recorded.
-    let trusted = args("trusted");
-    let trusted: Vec<&str> = trusted.iter().map(String::as_str).collect();
-    let recorder = ProxyProcess::start_with_env(work.path(), &trusted, &[("SSL_CERT_FILE", &ca)]);
+    let recorder =
+        ProxyProcess::start_with_env(work.path(), &args("trusted"), &[("SSL_CERT_FILE", &ca)]);
     let answer = rt.block_on(post(
         &recorder.url("/openai/v1/chat/completions"),
         &chat("over tls", false),
@@ -1005,9 +1003,7 @@ fn https_upstreams_are_verified_against_ssl_cert_file() {
     assert_eq!(recorded.interactions.len(), 1);
 
     // The bundled roots do not know the test CA: a 502 that says why.
-    let untrusted = args("untrusted");
-    let untrusted: Vec<&str> = untrusted.iter().map(String::as_str).collect();
-    let recorder = ProxyProcess::start(work.path(), &untrusted);
+    let recorder = ProxyProcess::start(work.path(), &args("untrusted"));
     let answer = rt.block_on(post(
         &recorder.url("/openai/v1/chat/completions"),
         &chat("over tls", false),
