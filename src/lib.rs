@@ -13,6 +13,7 @@ pub mod exit;
 pub mod generated;
 pub mod load;
 pub mod mock;
+pub mod output;
 pub mod provider;
 pub mod proxy;
 pub mod server;
@@ -57,7 +58,7 @@ pub fn main() -> std::process::ExitCode {
     match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(error) => {
-            if is_broken_pipe(&error) {
+            if output::is_broken_pipe(&error) {
                 return Exit::Success.into();
             }
             eprintln!("error: {error}");
@@ -67,12 +68,4 @@ pub fn main() -> std::process::ExitCode {
             Exit::Usage.into()
         }
     }
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -4,11 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::cassette::matcher::{Field, JsonPath, MatchRules};
 use crate::cassette::redact::Redactor;
+use crate::cassette::CassetteName;
+use crate::proxy::{Mode, ProxyConfig};
 use crate::yaml;
 
 /// The configuration file looked for in the current directory when `--config` is not given.
@@ -19,6 +22,10 @@ pub const BUILTIN_UPSTREAMS: &[(&str, &str)] = &[
     ("anthropic", "https://api.anthropic.com"),
     ("openai", "https://api.openai.com"),
 ];
+
+/// How long the proxy waits on a silent upstream unless `--upstream-timeout` says otherwise: long
+/// enough for a slow reasoning model's first token.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A bad flag or configuration file; every variant names where the problem is.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +121,66 @@ pub struct Overrides<'a> {
     pub match_fields: &'a [String],
 }
 
+/// What one proxy run decides for itself on top of the [`Settings`]: the command's own flags.
+#[derive(Debug)]
+pub struct ProxyRun<'a> {
+    pub mode: Mode,
+    /// `--cassette`: the cassette for requests that do not name one.
+    pub cassette: &'a str,
+    pub allow_repeats: bool,
+    /// `--upstream-timeout`, as given.
+    pub upstream_timeout: Option<&'a str>,
+    /// Whether interactions go to the trace database (`--no-traces` turns it off).
+    pub traces: bool,
+    pub pending: bool,
+}
+
 impl Settings {
+    /// Defaults only, without `traceforge.yaml` or the environment: for runs that must not
+    /// depend on where they are started (the demo).
+    pub fn defaults(cassettes: PathBuf, db: PathBuf) -> Settings {
+        Settings {
+            cassettes,
+            db,
+            upstreams: BUILTIN_UPSTREAMS
+                .iter()
+                .map(|(name, url)| (name.to_string(), url.to_string()))
+                .collect(),
+            match_rules: MatchRules::default(),
+            redactor: Redactor::default(),
+            diff: crate::diff::DiffRules::default(),
+        }
+    }
+
+    /// The one place a proxy's configuration is built, for `vcr record`, `vcr replay`,
+    /// `load --replay` and the demo alike.
+    pub fn proxy(&self, run: ProxyRun<'_>) -> Result<ProxyConfig, SettingsError> {
+        let default_cassette =
+            CassetteName::parse(run.cassette).map_err(|e| SettingsError::Flag {
+                flag: "--cassette".into(),
+                message: e.to_string(),
+            })?;
+        let upstream_timeout = match run.upstream_timeout {
+            Some(text) => crate::duration::parse(text).map_err(|e| SettingsError::Flag {
+                flag: "--upstream-timeout".into(),
+                message: e,
+            })?,
+            None => DEFAULT_UPSTREAM_TIMEOUT,
+        };
+        Ok(ProxyConfig {
+            mode: run.mode,
+            cassettes_dir: self.cassettes.clone(),
+            default_cassette,
+            upstreams: self.upstreams.clone(),
+            match_rules: self.match_rules.clone(),
+            redactor: self.redactor.clone(),
+            allow_repeats: run.allow_repeats,
+            upstream_timeout,
+            traces_db: run.traces.then(|| self.db.clone()),
+            pending: run.pending,
+        })
+    }
+
     pub fn resolve(overrides: Overrides<'_>) -> Result<Settings, SettingsError> {
         let (file, path) = read_file(overrides.config)?;
         let invalid = |message: String| SettingsError::Invalid {

@@ -220,3 +220,107 @@ fn a_replay_miss_report_reads_well() {
         insta::assert_snapshot!(stderr);
     });
 }
+
+/// Runs traceforge with its stdout on a pipe whose reader is already gone, as in
+/// `traceforge … | head -1` once `head` has exited.
+fn run_into_closed_pipe(args: &[&str], cwd: &Path) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CI")
+        .env_remove("TRACEFORGE_DB")
+        .env_remove("TRACEFORGE_CONFIG")
+        .env_remove("TRACEFORGE_CASSETTES")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_every_printing_command_quietly() {
+    let work = tempfile::tempdir().unwrap();
+    let keep = work.path().join("demo");
+    let (code, _, stderr) = run(&["demo", "--keep", keep.to_str().unwrap()], work.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let db = keep.join("traces.db");
+    let db = db.to_str().unwrap();
+    let cassettes = keep.to_str().unwrap();
+    let commands: &[&[&str]] = &[
+        &["traces", "list", "--db", db],
+        &["traces", "list", "--db", db, "--format", "json"],
+        &["traces", "export", "--db", db],
+        &["traces", "search", "weather", "--db", db],
+        &["sessions", "list", "--db", db],
+        &["db", "stats", "--db", db],
+        &["db", "check", "--db", db],
+        &["vcr", "list", "--cassettes", cassettes],
+        &["vcr", "show", "demo", "--cassettes", cassettes],
+        &["completions", "bash"],
+        &["demo"],
+    ];
+    for args in commands {
+        let (code, stderr) = run_into_closed_pipe(args, work.path());
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_traceforge_yaml() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "cassettes: from-file\ndb: from-file.db\n",
+    )
+    .unwrap();
+    let tf = |args: &[&str], env: &[(&str, &str)]| {
+        let output = std::process::Command::new(bin())
+            .args(args)
+            .current_dir(work.path())
+            .env_remove("CI")
+            .env_remove("TRACEFORGE_DB")
+            .env_remove("TRACEFORGE_CONFIG")
+            .env_remove("TRACEFORGE_CASSETTES")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr)
+    };
+    // The file alone.
+    assert!(tf(&["vcr", "list"], &[]).contains("no cassettes in from-file"));
+    assert!(tf(&["db", "check"], &[]).contains("from-file.db: missing"));
+    // The environment over the file.
+    let env = [
+        ("TRACEFORGE_CASSETTES", "from-env"),
+        ("TRACEFORGE_DB", "from-env.db"),
+    ];
+    assert!(tf(&["vcr", "list"], &env).contains("no cassettes in from-env"));
+    assert!(tf(&["db", "check"], &env).contains("from-env.db: missing"));
+    // A flag over both.
+    assert!(tf(&["vcr", "list", "--cassettes", "from-flag"], &env)
+        .contains("no cassettes in from-flag"));
+    assert!(tf(&["db", "check", "--db", "from-flag.db"], &env).contains("from-flag.db: missing"));
+    // TRACEFORGE_CONFIG picks another file, which then loses to the environment in turn.
+    std::fs::write(work.path().join("other.yaml"), "cassettes: from-other\n").unwrap();
+    assert!(tf(&["vcr", "list"], &[("TRACEFORGE_CONFIG", "other.yaml")])
+        .contains("no cassettes in from-other"));
+    assert!(tf(
+        &["vcr", "list"],
+        &[
+            ("TRACEFORGE_CONFIG", "other.yaml"),
+            ("TRACEFORGE_CASSETTES", "from-env")
+        ]
+    )
+    .contains("no cassettes in from-env"));
+}

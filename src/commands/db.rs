@@ -1,12 +1,12 @@
 //! `db check|stats|backup|vacuum|prune` and `vcr rebuild-from-cassettes`.
 
-use std::io::IsTerminal as _;
+use std::io::Write as _;
 
 use serde_json::json;
 
-use super::output::{self, JSON_VERSION};
 use super::Globals;
 use crate::cli::{DbCommand, OutputFormat, RebuildArgs};
+use crate::output::{Printer, JSON_VERSION};
 use crate::store::{rebuild, TraceDb};
 use crate::Exit;
 
@@ -15,9 +15,10 @@ const FIX: &str = "rebuild it from the cassettes with `traceforge vcr rebuild-fr
 
 pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(None)?;
+    let printer = &globals.printer;
     let path = settings.db;
     if let DbCommand::Check = command {
-        return check(globals, &path);
+        return check(printer, &path);
     }
     let db = TraceDb::open_existing(&path)?;
     match command {
@@ -26,7 +27,7 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
             let stats = db.stats()?;
             match args.format {
                 OutputFormat::Json => {
-                    output::json(&json!({"version": JSON_VERSION, "stats": stats}))?
+                    printer.json(&json!({"version": JSON_VERSION, "stats": stats}))?
                 }
                 OutputFormat::Text => {
                     let mut rows = vec![
@@ -52,7 +53,8 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
                     for (model, n) in &stats.models {
                         rows.push(vec![format!("model {model}"), n.to_string()]);
                     }
-                    print!("{}", output::table(&["", "value"], rows));
+                    let table = printer.table(&["", "value"], rows);
+                    printer.stdout().write_all(table.as_bytes())?;
                 }
             }
         }
@@ -64,17 +66,22 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
                 );
             }
             db.backup(&args.file)?;
-            if !globals.quiet {
-                eprintln!("backed up {} to {}", path.display(), args.file.display());
-            }
+            writeln!(
+                printer.stderr(),
+                "backed up {} to {}",
+                path.display(),
+                args.file.display()
+            )?;
         }
         DbCommand::Vacuum => {
             let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             db.vacuum()?;
             let after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            if !globals.quiet {
-                eprintln!("vacuumed {}: {before} → {after} bytes", path.display());
-            }
+            writeln!(
+                printer.stderr(),
+                "vacuumed {}: {before} → {after} bytes",
+                path.display()
+            )?;
         }
         DbCommand::Prune(args) => {
             let age = crate::duration::parse(&args.older_than)
@@ -82,17 +89,18 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
             let cutoff = super::traces::cutoff(age)?;
             let mut db = db;
             let deleted = db.prune(&cutoff)?;
-            if !globals.quiet {
-                eprintln!("pruned {deleted} trace(s) seen before {cutoff}");
-            }
+            writeln!(
+                printer.stderr(),
+                "pruned {deleted} trace(s) seen before {cutoff}"
+            )?;
         }
     }
     Ok(Exit::Success)
 }
 
-fn check(globals: &Globals, path: &std::path::Path) -> anyhow::Result<Exit> {
+fn check(printer: &Printer, path: &std::path::Path) -> anyhow::Result<Exit> {
     if !path.exists() {
-        println!("{}: missing; {FIX}", path.display());
+        writeln!(printer.stdout(), "{}: missing; {FIX}", path.display())?;
         return Ok(Exit::CheckFailed);
     }
     let problems = match TraceDb::open_existing(path).and_then(|db| db.check()) {
@@ -100,35 +108,31 @@ fn check(globals: &Globals, path: &std::path::Path) -> anyhow::Result<Exit> {
         Err(error) => vec![error.to_string()],
     };
     if problems.is_empty() {
-        if !globals.quiet {
-            println!(
-                "{}: ok (schema version {})",
-                path.display(),
-                crate::store::schema::SCHEMA_VERSION
-            );
-        }
+        writeln!(
+            printer.summary(),
+            "{}: ok (schema version {})",
+            path.display(),
+            crate::store::schema::SCHEMA_VERSION
+        )?;
         return Ok(Exit::Success);
     }
+    let mut out = printer.stdout();
     for problem in problems.iter().take(20) {
-        println!("{}: {problem}", path.display());
+        writeln!(out, "{}: {problem}", path.display())?;
     }
-    println!("{}: damaged; {FIX}", path.display());
+    writeln!(out, "{}: damaged; {FIX}", path.display())?;
     Ok(Exit::CheckFailed)
 }
 
 pub(crate) fn rebuild(globals: &Globals, args: RebuildArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
-    let show_progress = !globals.quiet && std::io::stderr().is_terminal();
-    let bar = indicatif::ProgressBar::hidden();
-    if show_progress {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} rebuilding {bar:30} {pos}/{len} cassettes ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
+    let printer = &globals.printer;
+    let bar = printer
+        .progress_bar(
+            0,
+            "{spinner} rebuilding {bar:30} {pos}/{len} cassettes ({elapsed})",
+        )
+        .unwrap_or_else(indicatif::ProgressBar::hidden);
     let started = std::time::Instant::now();
     let report = rebuild::rebuild(
         &settings.cassettes,
@@ -142,10 +146,11 @@ pub(crate) fn rebuild(globals: &Globals, args: RebuildArgs) -> anyhow::Result<Ex
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     for skipped in &report.skipped {
-        eprintln!("skipped: {skipped}");
+        writeln!(printer.important(), "skipped: {skipped}")?;
     }
-    if !globals.quiet {
-        eprintln!(
+    {
+        writeln!(
+            printer.stderr(),
             "rebuilt {} from {} cassette(s): {} interaction(s) in {seconds:.2}s ({:.0}/s){}",
             settings.db.display(),
             report.cassettes,
@@ -156,7 +161,7 @@ pub(crate) fn rebuild(globals: &Globals, args: RebuildArgs) -> anyhow::Result<Ex
             } else {
                 format!(", {} cassette(s) skipped", report.skipped.len())
             }
-        );
+        )?;
     }
     Ok(Exit::Success)
 }

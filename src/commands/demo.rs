@@ -3,7 +3,7 @@
 //! proxy, stops the mock, replays the same calls offline, checks every byte matches, and shows
 //! what an unrecorded request looks like.
 
-use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,14 +12,14 @@ use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use super::Globals;
-use crate::cassette::matcher::MatchRules;
-use crate::cassette::redact::Redactor;
 use crate::cassette::{files, CassetteName};
 use crate::cli::DemoArgs;
 use crate::mock::MockConfig;
+use crate::output::Printer;
 use crate::provider::{self, sse};
-use crate::proxy::{Mode, Proxy, ProxyConfig};
+use crate::proxy::{Mode, Proxy};
 use crate::server::{self, Running};
+use crate::settings::{ProxyRun, Settings};
 use crate::Exit;
 
 const CASSETTE: &str = "demo";
@@ -56,7 +56,7 @@ fn calls() -> Vec<Call> {
     ]
 }
 
-pub(crate) fn run(_globals: &Globals, args: DemoArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(globals: &Globals, args: DemoArgs) -> anyhow::Result<Exit> {
     let temp;
     let dir = match &args.keep {
         Some(dir) => dir.clone(),
@@ -74,23 +74,28 @@ pub(crate) fn run(_globals: &Globals, args: DemoArgs) -> anyhow::Result<Exit> {
             )
         })?;
     }
-    let ok = super::runtime()?.block_on(demo(&dir))?;
-    println!();
+    let printer = &globals.printer;
+    let ok = super::runtime()?.block_on(demo(printer, &dir))?;
+    writeln!(printer.stdout())?;
     if args.keep.is_some() {
-        println!("The cassette is at {}.", cassette_path.display());
-        println!(
-            "Look at it with `traceforge vcr show {CASSETTE} --cassettes {}`.",
+        writeln!(
+        printer.stdout(),
+        "The cassette is at {}.", cassette_path.display())?;
+        writeln!(
+        printer.stdout(),
+        "Look at it with `traceforge vcr show {CASSETTE} --cassettes {}`.",
             dir.display()
-        );
+        )?;
     } else {
-        println!(
-            "(The cassette lived in a temporary directory; `traceforge demo --keep DIR` keeps it.)"
-        );
+        writeln!(
+        printer.stdout(),
+        "(The cassette lived in a temporary directory; `traceforge demo --keep DIR` keeps it.)"
+        )?;
     }
     Ok(if ok { Exit::Success } else { Exit::CheckFailed })
 }
 
-async fn demo(dir: &Path) -> anyhow::Result<bool> {
+async fn demo(printer: &Printer, dir: &Path) -> anyhow::Result<bool> {
     let client = reqwest::Client::new();
     let calls = calls();
 
@@ -103,18 +108,23 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
         crate::mock::handle(config.clone(), request)
     })?;
     let mock_url = format!("http://{}", mock.addr);
-    println!("1. Started the mock LLM at {mock_url} (OpenAI and Anthropic APIs, no key needed).");
+    writeln!(
+        printer.stdout(),
+        "1. Started the mock LLM at {mock_url} (OpenAI and Anthropic APIs, no key needed).")?;
 
     let (proxy, running) = start_proxy(dir, Mode::All, &mock_url).await?;
-    println!(
+    writeln!(
+        printer.stdout(),
         "2. Recording through the proxy at http://{} into {}:",
         running.addr,
         dir.join(format!("{CASSETTE}.yaml")).display()
-    );
+    )?;
     let mut recorded = Vec::new();
     for call in &calls {
         let (status, bytes) = send(&client, running.addr, call).await?;
-        println!("   {:<30} {status}  {}", call.label, describe(&bytes));
+        writeln!(
+        printer.stdout(),
+        "   {:<30} {status}  {}", call.label, describe(&bytes))?;
         recorded.push(bytes);
     }
     running.stop().await;
@@ -127,37 +137,42 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
     );
     mock.stop().await;
     let cassette = files::load(&dir.join(format!("{CASSETTE}.yaml")))?;
-    println!(
+    writeln!(
+        printer.stdout(),
         "3. Stopped the mock. The cassette holds {} interactions as readable YAML.",
         cassette.interactions.len()
-    );
+    )?;
 
     let (proxy, running) = start_proxy(dir, Mode::None, &mock_url).await?;
-    println!("4. Replaying offline from the cassette (the upstream is gone):");
+    writeln!(
+        printer.stdout(),
+        "4. Replaying offline from the cassette (the upstream is gone):")?;
     let mut all_same = true;
     for (call, before) in calls.iter().zip(&recorded) {
         let (status, bytes) = send(&client, running.addr, call).await?;
         let same = same_payload(before, &bytes);
         all_same &= same;
-        println!(
-            "   {:<30} {status}  {}",
+        writeln!(
+        printer.stdout(),
+        "   {:<30} {status}  {}",
             call.label,
             if same {
                 "identical to what was recorded"
             } else {
                 "DIFFERENT from the recording"
             }
-        );
+        )?;
     }
     let unrecorded = Call {
         label: "a prompt never recorded",
         path: "/openai/v1/chat/completions",
         body: json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is a cassette in DVD testing?"}]}),
     };
-    println!(
+    writeln!(
+        printer.stdout(),
         "5. Sending {} (the report on stderr shows why it missed):",
         unrecorded.label
-    );
+    )?;
     let (status, bytes) = send(&client, running.addr, &unrecorded).await?;
     let message = serde_json::from_slice::<Value>(&bytes)
         .ok()
@@ -167,23 +182,27 @@ async fn demo(dir: &Path) -> anyhow::Result<bool> {
                 .map(str::to_string)
         })
         .unwrap_or_default();
-    println!("   → {status}: {message}");
+    writeln!(
+        printer.stdout(),
+        "   → {status}: {message}")?;
     running.stop().await;
     let traces = proxy.finish_traces().map_or(0, |t| t.report.written);
     let traces_db = dir.join("traces.db");
-    println!(
+    writeln!(
+        printer.stdout(),
         "6. Every call above is also in the trace database ({traces} replayed + 3 recorded): \
          try `traceforge traces list --db {}` with --keep.",
         traces_db.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        printer.stdout(),
         "{}",
         if all_same {
             "Replay matched the recording byte for byte (JSON) and event for event (SSE)."
         } else {
             "Replay did NOT match the recording."
         }
-    );
+    )?;
     Ok(all_same && status == crate::proxy::MISS_STATUS)
 }
 
@@ -192,22 +211,20 @@ async fn start_proxy(
     mode: Mode,
     mock_url: &str,
 ) -> anyhow::Result<(Arc<Proxy>, Running)> {
-    let upstreams = BTreeMap::from([
-        ("openai".to_string(), mock_url.to_string()),
-        ("anthropic".to_string(), mock_url.to_string()),
-    ]);
-    let proxy = Proxy::new(ProxyConfig {
+    let mut settings = Settings::defaults(dir.to_path_buf(), dir.join("traces.db"));
+    for upstream in ["openai", "anthropic"] {
+        settings
+            .upstreams
+            .insert(upstream.to_string(), mock_url.to_string());
+    }
+    let proxy = Proxy::new(settings.proxy(ProxyRun {
         mode,
-        cassettes_dir: dir.to_path_buf(),
-        default_cassette: CassetteName::parse(CASSETTE)?,
-        upstreams,
-        match_rules: MatchRules::default(),
-        redactor: Redactor::default(),
+        cassette: CASSETTE,
         allow_repeats: false,
-        upstream_timeout: Duration::from_secs(10),
-        traces_db: Some(dir.join("traces.db")),
+        upstream_timeout: None,
+        traces: true,
         pending: false,
-    })?;
+    })?)?;
     if mode == Mode::None {
         proxy.preload()?;
     }

@@ -2,7 +2,7 @@
 //! applied on top, the comparison, and the report on stdout in the chosen format. Exit 0 when
 //! nothing changed, 1 when anything changed, is missing or is new, 2 on an error.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use anyhow::Context as _;
 
@@ -28,19 +28,20 @@ pub(crate) fn run(globals: &Globals, args: DiffArgs) -> anyhow::Result<Exit> {
             "baseline" => c.baseline.is_none(),
             _ => c.candidate.is_none(),
         });
-        if empty && path.is_dir() && !globals.quiet {
-            eprintln!(
+        if empty && path.is_dir() {
+            writeln!(
+                globals.printer.stderr(),
                 "traceforge diff: warning: the {side} {} holds no cassettes (*.yaml)",
                 path.display()
-            );
+            )?;
         }
     }
     let output = match args.format {
         DiffFormat::Text => render::text(
             &report,
             TextStyle {
-                color: globals.color(),
-                boxed: std::io::stdout().is_terminal(),
+                color: globals.printer.color(),
+                boxed: globals.printer.stdout_is_terminal(),
             },
         ),
         DiffFormat::Json => {
@@ -51,7 +52,7 @@ pub(crate) fn run(globals: &Globals, args: DiffArgs) -> anyhow::Result<Exit> {
         DiffFormat::Junit => render::junit(&report),
         DiffFormat::Markdown => render::markdown(&report, args.max_bytes),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = globals.printer.stdout();
     out.write_all(output.as_bytes())
         .and_then(|()| out.flush())
         .context("writing the report")?;

@@ -1,5 +1,7 @@
 //! `vcr import --from vcrpy FILE…`: each file becomes the cassette named after its stem.
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 
 use super::Globals;
@@ -55,18 +57,16 @@ pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
             .iter()
             .filter(|i| i.response.incomplete)
             .count();
-        if !globals.quiet {
-            let mut line = format!(
-                "imported {} → {} ({} interaction(s)",
-                file.display(),
-                target.display(),
-                cassette.interactions.len()
-            );
-            if incomplete > 0 {
-                line.push_str(&format!(", {incomplete} incomplete stream(s)"));
-            }
-            eprintln!("{line})");
+        let mut line = format!(
+            "imported {} → {} ({} interaction(s)",
+            file.display(),
+            target.display(),
+            cassette.interactions.len()
+        );
+        if incomplete > 0 {
+            line.push_str(&format!(", {incomplete} incomplete stream(s)"));
         }
+        writeln!(globals.printer.stderr(), "{line})")?;
     }
     Ok(Exit::Success)
 }

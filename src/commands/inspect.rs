@@ -9,7 +9,7 @@ use crate::cli::{ListArgs, OutputFormat, ShowArgs, VerifyArgs};
 use crate::provider;
 use crate::Exit;
 
-use super::output::one_line;
+use crate::output::one_line;
 
 /// What `vcr list` reports about one cassette.
 struct Counts {
@@ -48,7 +48,8 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let printer = &globals.printer;
+    let mut out = printer.stdout();
     match args.format {
         OutputFormat::Json => {
             let cassettes: Vec<_> = rows
@@ -73,7 +74,11 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
         }
         OutputFormat::Text => {
             if rows.is_empty() {
-                eprintln!("no cassettes in {}", settings.cassettes.display());
+                writeln!(
+                    printer.stderr(),
+                    "no cassettes in {}",
+                    settings.cassettes.display()
+                )?;
             }
             let width = rows
                 .iter()
@@ -112,7 +117,7 @@ pub(crate) fn show(globals: &Globals, args: ShowArgs) -> anyhow::Result<Exit> {
         );
     }
     let cassette = files::load(&path)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = globals.printer.stdout();
     writeln!(
         out,
         "cassette {} ({}), {} interaction(s)",
@@ -219,6 +224,8 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
             targets.push((name, path));
         }
     }
+    let printer = &globals.printer;
+    let mut out = printer.stdout();
     let mut problems = 0usize;
     for (_, path) in &targets {
         let cassette = match files::load(path) {
@@ -226,46 +233,48 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
             Err(CassetteError::Io { path, source })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                println!("{}: no such cassette", path.display());
+                writeln!(out, "{}: no such cassette", path.display())?;
                 problems += 1;
                 continue;
             }
             Err(e) => {
-                println!("{e}");
+                writeln!(out, "{e}")?;
                 problems += 1;
                 continue;
             }
         };
         for interaction in &cassette.interactions {
             for place in settings.redactor.scan(interaction) {
-                println!(
+                writeln!(
+                    out,
                     "{}: interaction {}: secret-shaped value in {place}",
                     path.display(),
                     interaction.id
-                );
+                )?;
                 problems += 1;
             }
             if interaction.response.incomplete {
-                println!(
+                writeln!(
+                    out,
                     "{}: interaction {}: stream recorded incomplete (no terminal event)",
                     path.display(),
                     interaction.id
-                );
+                )?;
                 problems += 1;
             }
         }
     }
-    if !globals.quiet {
-        eprintln!(
-            "verified {} cassette(s): {}",
-            targets.len(),
-            if problems == 0 {
-                "ok".to_string()
-            } else {
-                format!("{problems} problem(s)")
-            }
-        );
-    }
+    drop(out);
+    writeln!(
+        printer.stderr(),
+        "verified {} cassette(s): {}",
+        targets.len(),
+        if problems == 0 {
+            "ok".to_string()
+        } else {
+            format!("{problems} problem(s)")
+        }
+    )?;
     Ok(if problems == 0 {
         Exit::Success
     } else {

@@ -5,16 +5,14 @@
 //! threshold or the baseline failed, 2 a bad scenario or flag, 130 interrupted.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::{output, Globals};
-use crate::cassette::CassetteName;
+use super::Globals;
 use crate::cli::{LoadArgs, LoadLatency};
 use crate::load::baseline::{self, Baseline, Comparison, Environment};
 use crate::load::executors::Engine;
@@ -22,12 +20,14 @@ use crate::load::output::Out;
 use crate::load::progress::Progress;
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
 use crate::load::summary::{Report, ScenarioResult};
-use crate::proxy::{Mode, Proxy, ProxyConfig};
+use crate::proxy::{Mode, Proxy};
+use crate::settings::ProxyRun;
 use crate::server::{self, Running};
 use crate::tls;
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
+    let printer = &globals.printer;
     let max_regression = baseline::parse_max_regression(&args.max_regression)
         .map_err(|e| anyhow::anyhow!("--max-regression: {e}"))?;
     let saved = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -93,19 +93,15 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
 
         let replay = match replay {
             Some((listener, settings)) => {
-                let proxy = Proxy::new(ProxyConfig {
+                let proxy = Proxy::new(settings.proxy(ProxyRun {
                     mode: Mode::None,
-                    cassettes_dir: settings.cassettes,
-                    default_cassette: CassetteName::parse("default")?,
-                    upstreams: settings.upstreams,
-                    match_rules: settings.match_rules,
-                    redactor: settings.redactor,
+                    cassette: "default",
                     // A load test repeats every request.
                     allow_repeats: true,
-                    upstream_timeout: Duration::from_secs(60),
-                    traces_db: None,
+                    upstream_timeout: None,
+                    traces: false,
                     pending: false,
-                })?;
+                })?)?;
                 let preloader = proxy.clone();
                 tokio::task::spawn_blocking(move || preloader.preload())
                     .await
@@ -127,7 +123,8 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
             None => (None, None),
         };
         let engine = Engine::new(plan.clone(), out, workers.handles());
-        let progress = (!globals.quiet && std::io::stderr().is_terminal())
+        let progress = printer
+            .shows_progress()
             .then(|| Progress::start(engine.scenarios()));
         let stopper = engine.stopper();
         let flag = interrupted.clone();
@@ -195,8 +192,12 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
         ));
     }
 
-    if !globals.quiet || !report.passed() {
-        print!("{}", report.text(&output::table));
+    let table = *printer;
+    let text = report.text(&move |header: &[&str], rows| table.table(header, rows));
+    if report.passed() {
+        printer.summary().write_all(text.as_bytes())?;
+    } else {
+        printer.stdout().write_all(text.as_bytes())?;
     }
     if let Some(path) = &args.summary_export {
         let mut text = serde_json::to_string_pretty(&report.json())?;
@@ -206,10 +207,11 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
     }
     if let Some(path) = &args.save_baseline {
         if report.interrupted || report.aborted.is_some() {
-            eprintln!(
+            writeln!(
+                printer.important(),
                 "traceforge load: not saving the baseline {}: the run did not finish",
                 path.display()
-            );
+            )?;
         } else {
             Baseline::from_report(&report, environment).save(path)?;
         }

@@ -1,12 +1,14 @@
 //! `traceforge mock-llm`: serve the built-in deterministic LLM until Ctrl-C.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::cli::MockLlmArgs;
 use crate::mock::MockConfig;
+use crate::output::Printer;
 use crate::{duration, server, Exit};
 
-pub(crate) fn run(args: MockLlmArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(printer: &Printer, args: MockLlmArgs) -> anyhow::Result<Exit> {
     let config = Arc::new(MockConfig {
         first_event_delay: duration::parse(&args.first_event_delay)
             .map_err(|e| anyhow::anyhow!("--first-event-delay: {e}"))?,
@@ -18,7 +20,10 @@ pub(crate) fn run(args: MockLlmArgs) -> anyhow::Result<Exit> {
         let addr = listener.local_addr()?;
         let stop = super::StopSignal::install();
         server::announce(args.ready_file.as_deref(), addr)?;
-        eprintln!("traceforge mock-llm: listening on http://{addr} (Ctrl-C to stop)");
+        writeln!(
+            printer.stderr(),
+            "traceforge mock-llm: listening on http://{addr} (Ctrl-C to stop)"
+        )?;
         server::serve(
             listener,
             move |request| crate::mock::handle(config.clone(), request),

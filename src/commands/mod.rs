@@ -9,7 +9,6 @@ mod import;
 mod inspect;
 mod load;
 mod mock_llm;
-mod output;
 mod review;
 mod traces;
 mod vcr;
@@ -24,8 +23,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     let globals = Globals {
         config: cli.config.clone(),
         db: cli.db.clone(),
-        quiet: cli.quiet,
-        color: cli.color,
+        printer: crate::output::Printer::new(cli.quiet, cli.color),
     };
     match cli.command {
         Command::Vcr(VcrCommand::Record(args)) => vcr::record(&globals, args),
@@ -38,7 +36,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Traces(command) => traces::run(&globals, command),
         Command::Sessions(command) => traces::sessions(&globals, command),
         Command::Db(command) => db::run(&globals, command),
-        Command::MockLlm(args) => mock_llm::run(args),
+        Command::MockLlm(args) => mock_llm::run(&globals.printer, args),
         Command::Demo(args) => demo::run(&globals, args),
         Command::Diff(args) => diff::run(&globals, args),
         Command::Review(args) => review::review(&globals, args),
@@ -46,7 +44,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Reject(args) => review::reject(&globals, args),
         Command::Pending(args) => review::pending(&globals, args),
         Command::Load(args) => load::run(&globals, args),
-        Command::Completions(args) => completions::run(args),
+        Command::Completions(args) => completions::run(&globals.printer, args),
     }
 }
 
@@ -54,8 +52,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
 pub(crate) struct Globals {
     pub config: Option<PathBuf>,
     pub db: Option<PathBuf>,
-    pub quiet: bool,
-    pub color: crate::cli::ColorChoice,
+    pub printer: crate::output::Printer,
 }
 
 impl Globals {
@@ -66,19 +63,6 @@ impl Globals {
             db: self.db.as_deref(),
             ..overrides
         })?)
-    }
-
-    /// Whether stdout gets colour: `--color always`, or `auto` on a terminal without `NO_COLOR`.
-    pub fn color(&self) -> bool {
-        use std::io::IsTerminal as _;
-        match self.color {
-            crate::cli::ColorChoice::Always => true,
-            crate::cli::ColorChoice::Never => false,
-            crate::cli::ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        }
     }
 
     /// Settings for commands whose only own flag is `--cassettes`.

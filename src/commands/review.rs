@@ -4,18 +4,18 @@
 //! `pending` lists them. Accepting renames the pending file over the original (atomic);
 //! rejecting deletes it. Nothing here ever edits a cassette's content.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::output;
 use super::Globals;
 use crate::cassette::files;
 use crate::cassette::CassetteName;
 use crate::cli::{OutputFormat, PendingArgs, PendingNamesArgs, ReviewArgs};
 use crate::diff::render::{self, TextStyle};
 use crate::diff::CassetteReport;
+use crate::output::{Printer, JSON_VERSION};
 use crate::settings::Settings;
 use crate::Exit;
 
@@ -116,8 +116,13 @@ pub(crate) fn reject(globals: &Globals, args: PendingNamesArgs) -> anyhow::Resul
 fn settle(globals: &Globals, args: PendingNamesArgs, accept: bool) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let chosen = select(&settings.cassettes, &args.names)?;
-    if chosen.is_empty() && !globals.quiet {
-        eprintln!("no pending cassettes in {}", settings.cassettes.display());
+    let printer = &globals.printer;
+    if chosen.is_empty() {
+        writeln!(
+            printer.stderr(),
+            "no pending cassettes in {}",
+            settings.cassettes.display()
+        )?;
     }
     for pending in &chosen {
         if accept {
@@ -125,19 +130,19 @@ fn settle(globals: &Globals, args: PendingNamesArgs, accept: bool) -> anyhow::Re
         } else {
             pending.reject()?;
         }
-        if !globals.quiet {
-            match accept {
-                true => eprintln!(
-                    "accepted {}: {} is the new baseline",
-                    pending.name,
-                    pending.original.display()
-                ),
-                false => eprintln!(
-                    "rejected {}: {} stays as it was",
-                    pending.name,
-                    pending.original.display()
-                ),
-            }
+        match accept {
+            true => writeln!(
+                printer.stderr(),
+                "accepted {}: {} is the new baseline",
+                pending.name,
+                pending.original.display()
+            )?,
+            false => writeln!(
+                printer.stderr(),
+                "rejected {}: {} stays as it was",
+                pending.name,
+                pending.original.display()
+            )?,
         }
     }
     Ok(Exit::Success)
@@ -168,17 +173,21 @@ pub(crate) fn pending(globals: &Globals, args: PendingArgs) -> anyhow::Result<Ex
                     })
                 })
                 .collect();
-            output::json(&serde_json::json!({
-                "version": output::JSON_VERSION,
+            globals.printer.json(&serde_json::json!({
+                "version": JSON_VERSION,
                 "cassettes": settings.cassettes,
                 "pending": items,
             }))?;
         }
         OutputFormat::Text => {
             if rows.is_empty() {
-                eprintln!("no pending cassettes in {}", settings.cassettes.display());
+                writeln!(
+                    globals.printer.stderr(),
+                    "no pending cassettes in {}",
+                    settings.cassettes.display()
+                )?;
             } else {
-                let table = output::table(
+                let table = globals.printer.table(
                     &[
                         "cassette",
                         "changed",
@@ -200,7 +209,7 @@ pub(crate) fn pending(globals: &Globals, args: PendingArgs) -> anyhow::Result<Ex
                         })
                         .collect(),
                 );
-                print!("{table}");
+                globals.printer.stdout().write_all(table.as_bytes())?;
             }
         }
     }
@@ -209,15 +218,10 @@ pub(crate) fn pending(globals: &Globals, args: PendingArgs) -> anyhow::Result<Ex
 
 /// After `vcr record --pending`: of the cassettes this run recorded into, a pending version
 /// whose behaviour matches its original is deleted (nothing to review); the others are kept
-/// and announced. Problems are reported and leave the pending file in place.
-pub(crate) fn settle_recorded(globals: &Globals, dir: &Path, recorded: &[&str]) {
-    let settings = match globals.settings_with_cassettes(Some(dir)) {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("traceforge: warning: pending cassettes not checked: {e:#}");
-            return;
-        }
-    };
+/// and announced. Problems are reported and leave the pending file in place. Compared under the
+/// run's own settings (its `--match` included), never re-read.
+pub(crate) fn settle_recorded(printer: &Printer, settings: &Settings, recorded: &[&str]) {
+    let dir = &settings.cassettes;
     let mut kept = 0;
     for name in recorded {
         let Ok(name) = CassetteName::parse(name) else {
@@ -232,38 +236,43 @@ pub(crate) fn settle_recorded(globals: &Globals, dir: &Path, recorded: &[&str]) 
         if !pending.pending.exists() || !pending.original.exists() {
             continue;
         }
-        match pending.diff(&settings) {
+        match pending.diff(settings) {
             Ok(report) if !report.totals().differs() => match pending.reject() {
-                Ok(()) if !globals.quiet => eprintln!(
-                    "{}: no behaviour change, {} left as it was",
-                    pending.name,
-                    pending.original.display()
-                ),
-                Ok(()) => {}
-                Err(e) => eprintln!("traceforge: warning: {e:#}"),
+                Ok(()) => {
+                    let _ = writeln!(
+                        printer.stderr(),
+                        "{}: no behaviour change, {} left as it was",
+                        pending.name,
+                        pending.original.display()
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(printer.important(), "traceforge: warning: {e:#}");
+                }
             },
             Ok(report) => {
                 kept += 1;
-                if !globals.quiet {
-                    eprintln!(
-                        "{}: behaviour changed: {}; written to {}",
-                        pending.name,
-                        render::headline(&report.totals()),
-                        pending.pending.display()
-                    );
-                }
+                let _ = writeln!(
+                    printer.stderr(),
+                    "{}: behaviour changed: {}; written to {}",
+                    pending.name,
+                    render::headline(&report.totals()),
+                    pending.pending.display()
+                );
             }
             Err(e) => {
                 kept += 1;
-                eprintln!(
+                let _ = writeln!(
+                    printer.important(),
                     "traceforge: warning: {} kept for review, it could not be compared: {e:#}",
                     pending.pending.display()
                 );
             }
         }
     }
-    if kept > 0 && !globals.quiet {
-        eprintln!(
+    if kept > 0 {
+        let _ = writeln!(
+            printer.stderr(),
             "{kept} cassette(s) pending review: run `traceforge review{}` (or `traceforge accept` / `traceforge reject`)",
             cassettes_flag(dir)
         );
@@ -281,20 +290,23 @@ enum Decision {
 pub(crate) fn review(globals: &Globals, args: ReviewArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
     let all = all_pending(&settings.cassettes)?;
+    let printer = &globals.printer;
     if all.is_empty() {
-        if !globals.quiet {
-            eprintln!("no pending cassettes in {}", settings.cassettes.display());
-        }
+        writeln!(
+            printer.stderr(),
+            "no pending cassettes in {}",
+            settings.cassettes.display()
+        )?;
         return Ok(Exit::Success);
     }
     let style = TextStyle {
-        color: globals.color(),
+        color: printer.color(),
         boxed: false,
     };
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        interactive(&settings, &all, style)
+    if printer.interactive() {
+        interactive(printer, &settings, &all, style)
     } else {
-        non_interactive(&settings, &all, style)
+        non_interactive(printer, &settings, &all, style)
     }
 }
 
@@ -311,8 +323,13 @@ fn heading(index: usize, count: usize, pending: &Pending) -> String {
     format!("pending {}/{count}: {}  ({what})", index + 1, pending.name)
 }
 
-fn non_interactive(settings: &Settings, all: &[Pending], style: TextStyle) -> anyhow::Result<Exit> {
-    let mut out = std::io::stdout().lock();
+fn non_interactive(
+    printer: &Printer,
+    settings: &Settings,
+    all: &[Pending],
+    style: TextStyle,
+) -> anyhow::Result<Exit> {
+    let mut out = printer.stdout();
     for (index, pending) in all.iter().enumerate() {
         let report = pending.diff(settings)?;
         writeln!(out, "{}", heading(index, all.len(), pending))?;
@@ -345,9 +362,14 @@ fn non_interactive(settings: &Settings, all: &[Pending], style: TextStyle) -> an
     Ok(Exit::CheckFailed)
 }
 
-fn interactive(settings: &Settings, all: &[Pending], style: TextStyle) -> anyhow::Result<Exit> {
+fn interactive(
+    printer: &Printer,
+    settings: &Settings,
+    all: &[Pending],
+    style: TextStyle,
+) -> anyhow::Result<Exit> {
     let terminal = RawTerminal::enable().context("setting up the terminal for review")?;
-    let mut out = std::io::stdout().lock();
+    let mut out = printer.stdout();
     let mut bulk: Option<Decision> = None;
     let mut counts = [0usize; 3];
     let mut interrupted = false;

@@ -5,9 +5,9 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use serde_json::json;
 
-use super::output::{self, cell, one_line, JSON_VERSION};
 use super::Globals;
 use crate::cli::{OutputFormat, SessionsCommand, TracesCommand};
+use crate::output::{cell, one_line, JSON_VERSION};
 use crate::store::query::{self, Filter, Trace};
 use crate::store::TraceDb;
 use crate::Exit;
@@ -19,6 +19,7 @@ fn open(globals: &Globals) -> anyhow::Result<TraceDb> {
 
 pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<Exit> {
     let db = open(globals)?;
+    let printer = &globals.printer;
     match command {
         TracesCommand::List(args) => {
             let since = match &args.since {
@@ -47,9 +48,11 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
             })?;
             match args.format {
                 OutputFormat::Json => {
-                    output::json(&json!({"version": JSON_VERSION, "traces": traces}))?
+                    printer.json(&json!({"version": JSON_VERSION, "traces": traces}))?
                 }
-                OutputFormat::Text => print!("{}", trace_table(&traces)),
+                OutputFormat::Text => printer
+                    .stdout()
+                    .write_all(trace_table(printer, &traces).as_bytes())?,
             }
         }
         TracesCommand::Show(args) => {
@@ -63,14 +66,14 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
             let request: serde_json::Value = serde_json::from_str(&request).unwrap_or_default();
             let response: serde_json::Value = serde_json::from_str(&response).unwrap_or_default();
             match args.format {
-                OutputFormat::Json => output::json(&json!({
+                OutputFormat::Json => printer.json(&json!({
                     "version": JSON_VERSION, "trace": trace, "request": request, "response": response
                 }))?,
-                OutputFormat::Text => print_trace(&trace, &request)?,
+                OutputFormat::Text => print_trace(&mut printer.stdout(), &trace, &request)?,
             }
         }
         TracesCommand::Search(args) => {
-            let (open, close) = if globals.color() && args.format == OutputFormat::Text {
+            let (open, close) = if printer.color() && args.format == OutputFormat::Text {
                 ("\u{1b}[1;33m", "\u{1b}[0m")
             } else {
                 ("[", "]")
@@ -82,15 +85,15 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
                         .iter()
                         .map(|(trace, snippet)| json!({"trace": trace, "snippet": snippet}))
                         .collect();
-                    output::json(
+                    printer.json(
                         &json!({"version": JSON_VERSION, "query": args.query, "results": hits}),
                     )?
                 }
                 OutputFormat::Text => {
                     if hits.is_empty() {
-                        eprintln!("no traces match {:?}", args.query);
+                        writeln!(printer.stderr(), "no traces match {:?}", args.query)?;
                     }
-                    let mut out = std::io::stdout().lock();
+                    let mut out = printer.stdout();
                     for (trace, snippet) in &hits {
                         writeln!(
                             out,
@@ -107,7 +110,7 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
             }
         }
         TracesCommand::Export(_) => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = std::io::BufWriter::new(printer.stdout());
             for row in db.export()? {
                 serde_json::to_writer(&mut out, &row)?;
                 out.write_all(b"\n")?;
@@ -127,7 +130,7 @@ pub(crate) fn cutoff(age: std::time::Duration) -> anyhow::Result<String> {
     Ok(crate::cassette::timestamp(when))
 }
 
-fn trace_table(traces: &[Trace]) -> String {
+fn trace_table(printer: &crate::output::Printer, traces: &[Trace]) -> String {
     let rows = traces
         .iter()
         .map(|t| {
@@ -143,7 +146,7 @@ fn trace_table(traces: &[Trace]) -> String {
             ]
         })
         .collect();
-    output::table(
+    printer.table(
         &[
             "id",
             "seen",
@@ -159,8 +162,11 @@ fn trace_table(traces: &[Trace]) -> String {
     )
 }
 
-fn print_trace(trace: &Trace, request: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_trace(
+    out: &mut impl std::io::Write,
+    trace: &Trace,
+    request: &serde_json::Value,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "trace {} {}#{}",
@@ -228,12 +234,13 @@ fn indent(text: &str) -> String {
 
 pub(crate) fn sessions(globals: &Globals, command: SessionsCommand) -> anyhow::Result<Exit> {
     let db = open(globals)?;
+    let printer = &globals.printer;
     match command {
         SessionsCommand::List(args) => {
             let sessions = db.sessions()?;
             match args.format {
                 OutputFormat::Json => {
-                    output::json(&json!({"version": JSON_VERSION, "sessions": sessions}))?
+                    printer.json(&json!({"version": JSON_VERSION, "sessions": sessions}))?
                 }
                 OutputFormat::Text => {
                     let rows = sessions
@@ -248,13 +255,11 @@ pub(crate) fn sessions(globals: &Globals, command: SessionsCommand) -> anyhow::R
                             ]
                         })
                         .collect();
-                    print!(
-                        "{}",
-                        output::table(
-                            &["session", "traces", "first", "last", "tokens in/out"],
-                            rows
-                        )
+                    let table = printer.table(
+                        &["session", "traces", "first", "last", "tokens in/out"],
+                        rows,
                     );
+                    printer.stdout().write_all(table.as_bytes())?;
                 }
             }
             Ok(Exit::Success)
@@ -268,7 +273,9 @@ pub(crate) fn sessions(globals: &Globals, command: SessionsCommand) -> anyhow::R
                     db.path().display()
                 );
             }
-            print!("{}", render_session(&args.id, &traces));
+            printer
+                .stdout()
+                .write_all(render_session(&args.id, &traces).as_bytes())?;
             Ok(Exit::Success)
         }
     }

@@ -2,18 +2,16 @@
 //! serve until Ctrl-C), flush cassettes, print the summary, and pick the exit code.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::io::Write as _;
 
 use anyhow::Context as _;
 
 use super::Globals;
-use crate::cassette::CassetteName;
 use crate::cli::{ProxyArgs, RecordArgs, RecordMode, ReplayArgs};
-use crate::proxy::{child, Mode, Proxy, ProxyConfig, Summary, TracesReport};
-use crate::settings::Overrides;
+use crate::output::Printer;
+use crate::proxy::{child, Mode, Proxy, Summary, TracesReport};
+use crate::settings::{Overrides, ProxyRun, Settings};
 use crate::{server, Exit};
-
-const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit> {
     let mode = match args.mode {
@@ -30,34 +28,29 @@ pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit
         RecordMode::All => Mode::All,
         RecordMode::None => Mode::None,
     };
-    let timeout = match &args.upstream_timeout {
-        Some(text) => {
-            crate::duration::parse(text).map_err(|e| anyhow::anyhow!("--upstream-timeout: {e}"))?
-        }
-        None => DEFAULT_UPSTREAM_TIMEOUT,
-    };
-    let mut config = proxy_config(
-        globals,
-        &args.proxy,
-        &args.upstreams,
+    let settings = proxy_settings(globals, &args.proxy, &args.upstreams)?;
+    let config = settings.proxy(ProxyRun {
         mode,
-        args.allow_repeats,
-        timeout,
-    )?;
-    config.pending = args.pending;
-    run(globals, config, &args.proxy, "record")
+        cassette: &args.proxy.cassette,
+        allow_repeats: args.allow_repeats,
+        upstream_timeout: args.upstream_timeout.as_deref(),
+        traces: !args.proxy.no_traces,
+        pending: args.pending,
+    })?;
+    run(&globals.printer, &settings, config, &args.proxy, "record")
 }
 
 pub(crate) fn replay(globals: &Globals, args: ReplayArgs) -> anyhow::Result<Exit> {
-    let config = proxy_config(
-        globals,
-        &args.proxy,
-        &[],
-        Mode::None,
-        args.allow_repeats,
-        DEFAULT_UPSTREAM_TIMEOUT,
-    )?;
-    run(globals, config, &args.proxy, "replay")
+    let settings = proxy_settings(globals, &args.proxy, &[])?;
+    let config = settings.proxy(ProxyRun {
+        mode: Mode::None,
+        cassette: &args.proxy.cassette,
+        allow_repeats: args.allow_repeats,
+        upstream_timeout: None,
+        traces: !args.proxy.no_traces,
+        pending: false,
+    })?;
+    run(&globals.printer, &settings, config, &args.proxy, "replay")
 }
 
 /// `CI` set to anything but empty, `0` or `false`.
@@ -65,44 +58,28 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
 }
 
-fn proxy_config(
+fn proxy_settings(
     globals: &Globals,
     args: &ProxyArgs,
     upstreams: &[String],
-    mode: Mode,
-    allow_repeats: bool,
-    upstream_timeout: Duration,
-) -> anyhow::Result<ProxyConfig> {
-    let settings = globals.settings(Overrides {
+) -> anyhow::Result<Settings> {
+    globals.settings(Overrides {
         cassettes: args.cassettes.as_deref(),
         upstreams,
         match_fields: &args.match_fields,
         ..Overrides::default()
-    })?;
-    let default_cassette =
-        CassetteName::parse(&args.cassette).map_err(|e| anyhow::anyhow!("--cassette: {e}"))?;
-    Ok(ProxyConfig {
-        mode,
-        cassettes_dir: settings.cassettes,
-        default_cassette,
-        upstreams: settings.upstreams,
-        match_rules: settings.match_rules,
-        redactor: settings.redactor,
-        allow_repeats,
-        upstream_timeout,
-        traces_db: (!args.no_traces).then_some(settings.db),
-        pending: false,
     })
 }
 
 fn run(
-    globals: &Globals,
-    config: ProxyConfig,
+    printer: &Printer,
+    settings: &Settings,
+    config: crate::proxy::ProxyConfig,
     args: &ProxyArgs,
     verb: &str,
 ) -> anyhow::Result<Exit> {
     let mode = config.mode;
-    let pending_dir = config.pending.then(|| config.cassettes_dir.clone());
+    let pending = config.pending;
     let runtime = super::runtime()?;
     let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
@@ -124,11 +101,13 @@ fn run(
         })?;
 
         let child_exit = if args.command.is_empty() {
-            if !globals.quiet {
-                eprintln!("traceforge vcr {verb}: listening on http://{addr} (Ctrl-C to stop)");
-                for (name, value) in &env {
-                    eprintln!("export {name}={value}");
-                }
+            let mut status = printer.stderr();
+            writeln!(
+                status,
+                "traceforge vcr {verb}: listening on http://{addr} (Ctrl-C to stop)"
+            )?;
+            for (name, value) in &env {
+                writeln!(status, "export {name}={value}")?;
             }
             stop.received().await;
             None
@@ -144,23 +123,25 @@ fn run(
         anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
     })?;
 
-    if !globals.quiet || summary.total().missed > 0 {
-        eprint!("{}", render_summary(verb, &summary));
-        if let Some(traces) = &traces {
-            eprintln!("{}", render_traces(traces));
-        }
+    let mut report = match summary.total().missed > 0 {
+        true => printer.important(),
+        false => printer.stderr(),
+    };
+    write!(report, "{}", render_summary(verb, &summary))?;
+    if let Some(traces) = &traces {
+        writeln!(report, "{}", render_traces(traces))?;
     }
     for error in &flush_errors {
-        eprintln!("error: {error}");
+        writeln!(printer.important(), "error: {error}")?;
     }
-    if let Some(dir) = &pending_dir {
+    if pending {
         let recorded: Vec<&str> = summary
             .cassettes
             .iter()
             .filter(|(_, counts)| counts.recorded > 0)
             .map(|(name, _)| name.as_str())
             .collect();
-        super::review::settle_recorded(globals, dir, &recorded);
+        super::review::settle_recorded(printer, settings, &recorded);
     }
     let missed = summary.total().missed > 0 && mode.is_strict();
     Ok(match child_exit {
