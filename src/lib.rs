@@ -28,7 +28,7 @@ pub use exit::Exit;
 
 /// An error and its causes on one line, `: `-separated (hyper's and reqwest's errors keep the
 /// useful part, such as "connection refused", in a cause).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

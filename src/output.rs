@@ -72,9 +72,7 @@ impl Printer {
 
     /// Status lines and summaries of side effects, on stderr; silenced by `--quiet`.
     pub fn stderr(&self) -> Stderr {
-        Stderr {
-            silent: self.quiet,
-        }
+        Stderr { silent: self.quiet }
     }
 
     /// Warnings and failure reports, on stderr even under `--quiet` (the user must see why a
@@ -214,7 +212,11 @@ mod tests {
 
     #[test]
     fn plain_tables_have_no_trailing_spaces() {
-        let text = table(&["a", "long header"], vec![vec!["x".into(), "y".into()]], false);
+        let text = table(
+            &["a", "long header"],
+            vec![vec!["x".into(), "y".into()]],
+            false,
+        );
         assert!(text.lines().all(|l| l == l.trim_end()), "{text:?}");
         assert!(text.contains("long header"));
     }

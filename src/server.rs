@@ -90,13 +90,13 @@ pub fn json_response(status: u16, value: &serde_json::Value) -> HttpResponse {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("--listen {addr}: {source}")]
+    #[error("--listen {addr}: cannot listen there")]
     Bind {
         addr: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("--ready-file {path}: {source}")]
+    #[error("--ready-file {path}: cannot write it")]
     ReadyFile {
         path: String,
         #[source]

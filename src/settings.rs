@@ -30,7 +30,7 @@ pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(600);
 /// A bad flag or configuration file; every variant names where the problem is.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

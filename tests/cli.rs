@@ -324,3 +324,45 @@ fn flags_beat_the_environment_which_beats_traceforge_yaml() {
     )
     .contains("no cassettes in from-env"));
 }
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("not-a-dir"), "").unwrap();
+    let cases: &[&[&str]] = &[
+        &["vcr", "import", "--from", "vcrpy", "missing.yaml"],
+        &["--config", "missing.yaml", "vcr", "list"],
+        &["vcr", "list", "--cassettes", "not-a-dir"],
+        &["traces", "list", "--db", "not-a-dir/traces.db"],
+        &["diff", "missing-a.yaml", "missing-b.yaml"],
+        &["vcr", "replay", "--", "/nonexistent/program"],
+    ];
+    for args in cases {
+        let (code, _, stderr) = run(args, work.path());
+        assert_ne!(code, Some(0), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        let error = lines
+            .iter()
+            .position(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{args:?}: no error line in {stderr}"));
+        let causes: Vec<&str> = lines[error + 1..]
+            .iter()
+            .filter_map(|l| l.strip_prefix("Caused by: "))
+            .collect();
+        for cause in &causes {
+            assert_eq!(
+                stderr.matches(cause).count(),
+                1,
+                "{args:?}: the cause {cause:?} is said twice:\n{stderr}"
+            );
+        }
+    }
+    let (_, _, stderr) = run(
+        &["vcr", "import", "--from", "vcrpy", "missing.yaml"],
+        work.path(),
+    );
+    assert!(
+        stderr.starts_with("error: cannot read missing.yaml\nCaused by: No such file"),
+        "{stderr}"
+    );
+}

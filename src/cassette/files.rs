@@ -11,7 +11,7 @@ use crate::yaml;
 /// Why a cassette file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum CassetteError {
-    #[error("{path}: {source}")]
+    #[error("cannot access {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -17,7 +17,7 @@ use crate::yaml;
 /// Why a vcrpy file could not be imported; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]

@@ -79,17 +79,19 @@ pub(crate) fn run(globals: &Globals, args: DemoArgs) -> anyhow::Result<Exit> {
     writeln!(printer.stdout())?;
     if args.keep.is_some() {
         writeln!(
-        printer.stdout(),
-        "The cassette is at {}.", cassette_path.display())?;
+            printer.stdout(),
+            "The cassette is at {}.",
+            cassette_path.display()
+        )?;
         writeln!(
-        printer.stdout(),
-        "Look at it with `traceforge vcr show {CASSETTE} --cassettes {}`.",
+            printer.stdout(),
+            "Look at it with `traceforge vcr show {CASSETTE} --cassettes {}`.",
             dir.display()
         )?;
     } else {
         writeln!(
-        printer.stdout(),
-        "(The cassette lived in a temporary directory; `traceforge demo --keep DIR` keeps it.)"
+            printer.stdout(),
+            "(The cassette lived in a temporary directory; `traceforge demo --keep DIR` keeps it.)"
         )?;
     }
     Ok(if ok { Exit::Success } else { Exit::CheckFailed })
@@ -110,7 +112,8 @@ async fn demo(printer: &Printer, dir: &Path) -> anyhow::Result<bool> {
     let mock_url = format!("http://{}", mock.addr);
     writeln!(
         printer.stdout(),
-        "1. Started the mock LLM at {mock_url} (OpenAI and Anthropic APIs, no key needed).")?;
+        "1. Started the mock LLM at {mock_url} (OpenAI and Anthropic APIs, no key needed)."
+    )?;
 
     let (proxy, running) = start_proxy(dir, Mode::All, &mock_url).await?;
     writeln!(
@@ -123,8 +126,11 @@ async fn demo(printer: &Printer, dir: &Path) -> anyhow::Result<bool> {
     for call in &calls {
         let (status, bytes) = send(&client, running.addr, call).await?;
         writeln!(
-        printer.stdout(),
-        "   {:<30} {status}  {}", call.label, describe(&bytes))?;
+            printer.stdout(),
+            "   {:<30} {status}  {}",
+            call.label,
+            describe(&bytes)
+        )?;
         recorded.push(bytes);
     }
     running.stop().await;
@@ -146,15 +152,16 @@ async fn demo(printer: &Printer, dir: &Path) -> anyhow::Result<bool> {
     let (proxy, running) = start_proxy(dir, Mode::None, &mock_url).await?;
     writeln!(
         printer.stdout(),
-        "4. Replaying offline from the cassette (the upstream is gone):")?;
+        "4. Replaying offline from the cassette (the upstream is gone):"
+    )?;
     let mut all_same = true;
     for (call, before) in calls.iter().zip(&recorded) {
         let (status, bytes) = send(&client, running.addr, call).await?;
         let same = same_payload(before, &bytes);
         all_same &= same;
         writeln!(
-        printer.stdout(),
-        "   {:<30} {status}  {}",
+            printer.stdout(),
+            "   {:<30} {status}  {}",
             call.label,
             if same {
                 "identical to what was recorded"
@@ -182,9 +189,7 @@ async fn demo(printer: &Printer, dir: &Path) -> anyhow::Result<bool> {
                 .map(str::to_string)
         })
         .unwrap_or_default();
-    writeln!(
-        printer.stdout(),
-        "   → {status}: {message}")?;
+    writeln!(printer.stdout(), "   → {status}: {message}")?;
     running.stop().await;
     let traces = proxy.finish_traces().map_or(0, |t| t.report.written);
     let traces_db = dir.join("traces.db");

@@ -65,7 +65,7 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
                     Err(e) => serde_json::json!({
                         "name": name.as_str(),
                         "path": name.path_in(&settings.cassettes),
-                        "error": e.to_string(),
+                        "error": crate::error_chain(e),
                     }),
                 })
                 .collect();
@@ -94,7 +94,12 @@ pub(crate) fn list(globals: &Globals, args: ListArgs) -> anyhow::Result<Exit> {
                         counts.interactions,
                         counts.streams
                     )?,
-                    Err(e) => writeln!(out, "{:<width$}  error: {e}", name.as_str())?,
+                    Err(e) => writeln!(
+                        out,
+                        "{:<width$}  error: {}",
+                        name.as_str(),
+                        crate::error_chain(e)
+                    )?,
                 }
             }
         }
@@ -238,7 +243,7 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
                 continue;
             }
             Err(e) => {
-                writeln!(out, "{e}")?;
+                writeln!(out, "{}", crate::error_chain(&e))?;
                 problems += 1;
                 continue;
             }

@@ -21,8 +21,8 @@ use crate::load::progress::Progress;
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
 use crate::load::summary::{Report, ScenarioResult};
 use crate::proxy::{Mode, Proxy};
-use crate::settings::ProxyRun;
 use crate::server::{self, Running};
+use crate::settings::ProxyRun;
 use crate::tls;
 use crate::Exit;
 

@@ -30,7 +30,7 @@ pub enum DiffError {
     Cassette(#[from] CassetteError),
     #[error("{path}: no such file or directory")]
     NotFound { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

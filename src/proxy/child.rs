@@ -26,7 +26,7 @@ impl ChildExit {
 
 /// Why the command could not be run.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot run {program:?}: {source}")]
+#[error("cannot run {program:?}")]
 pub struct SpawnError {
     program: String,
     #[source]

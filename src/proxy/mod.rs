@@ -175,7 +175,10 @@ impl Proxy {
     /// Opens every cassette up front (replay), printing any that cannot be read.
     pub fn preload(&self) -> anyhow::Result<usize> {
         for error in self.cassettes.preload()? {
-            eprintln!("traceforge: warning: {error}; requests for that cassette will fail");
+            eprintln!(
+                "traceforge: warning: {}; requests for that cassette will fail",
+                crate::error_chain(&*error)
+            );
         }
         if let Ok(mut reported) = self.reported.lock() {
             reported.extend(self.cassettes.failed().into_iter().map(|(name, _)| name));
@@ -242,6 +245,7 @@ impl Proxy {
                     .lock()
                     .map(|mut r| r.insert(name.clone()))
                     .unwrap_or(false);
+                let error = crate::error_chain(&*error);
                 if first {
                     eprintln!("traceforge: error: {error}");
                 }
@@ -371,7 +375,10 @@ impl Proxy {
                 tokio::task::spawn_blocking(move || cassette.flush(keep_old, pending)).await;
             match result {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => eprintln!("traceforge: error: {e}; will retry at the next write"),
+                Ok(Err(e)) => eprintln!(
+                    "traceforge: error: {}; will retry at the next write",
+                    crate::error_chain(&e)
+                ),
                 Err(e) => eprintln!("traceforge: error: writing cassette failed: {e}"),
             }
         });
@@ -386,7 +393,7 @@ impl Proxy {
             .filter_map(|c| {
                 c.flush(keep_old, self.config.pending)
                     .err()
-                    .map(|e| e.to_string())
+                    .map(|e| crate::error_chain(&e))
             })
             .collect()
     }

@@ -23,13 +23,13 @@ pub const DEFAULT_DB: &str = ".traceforge/traces.db";
 /// A database problem, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
+    #[error("trace database {path}")]
     Sqlite {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("cannot access {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -99,7 +99,7 @@ pub fn rebuild(
                                 ),
                             });
                         }
-                        Err((_, error)) => report.skipped.push(error.to_string()),
+                        Err((_, error)) => report.skipped.push(crate::error_chain(&error)),
                     }
                     if failure.is_none() && (rows.len() >= 1024 || expected == total) {
                         report.interactions += rows.len() as u64;

@@ -162,15 +162,16 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
                 report.dropped += batch.iter().map(Pending::take_count).sum::<u64>();
                 if !reported {
                     eprintln!(
-                        "traceforge: warning: the trace database failed: {error}\n  \
+                        "traceforge: warning: the trace database failed: {}\n  \
                          proxying and cassettes are unaffected; traces are skipped and retried \
                          every {}s. To recover a damaged database run \
                          `traceforge vcr rebuild-from-cassettes`.",
+                        crate::error_chain(&error),
                         COOLDOWN.as_secs()
                     );
                     reported = true;
                 }
-                report.failures.push(error.to_string());
+                report.failures.push(crate::error_chain(&error));
                 // Reopen from scratch after the cooldown: the file may have been replaced.
                 db = None;
                 open_until = Some(Instant::now() + COOLDOWN);
