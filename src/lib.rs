@@ -1,6 +1,7 @@
 //! traceforge: record, replay, diff and load-test LLM API traffic through a local proxy.
 //!
-//! Dependencies point one way: `commands` → `proxy`/`mock`/`load`/`diff` → `cassette`/`provider`.
+//! Dependencies point one way: `commands` → `proxy`/`mock`/`load`/`diff`/`import` →
+//! `cassette`/`provider`.
 //! Only `proxy`, `mock`, `load` and `server` are async; the runtime is built in one place
 //! (`commands::runtime`).
 
@@ -11,6 +12,7 @@ pub mod diff;
 pub mod duration;
 pub mod exit;
 pub mod generated;
+pub mod import;
 pub mod load;
 pub mod mock;
 pub mod output;

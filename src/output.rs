@@ -146,6 +146,12 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>, boxed: bool) -> String {
     for row in rows {
         table.add_row(row);
     }
+    trimmed(&table)
+}
+
+/// A table's text without the trailing spaces the borderless preset pads lines with (scripts
+/// and snapshots do not want them), ending in a newline.
+pub fn trimmed(table: &comfy_table::Table) -> String {
     let mut text = table
         .to_string()
         .lines()

@@ -36,8 +36,8 @@ pub enum SettingsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{location}")]
-    Parse { path: PathBuf, location: String },
+    #[error(transparent)]
+    Parse(#[from] yaml::FileError),
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("{flag}: {message}")]
@@ -284,16 +284,7 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), S
     if text.trim().is_empty() {
         return Ok((FileConfig::default(), Some(path)));
     }
-    let file = yaml::from_str(&text).map_err(|e| match (e.line, e.column) {
-        (Some(line), Some(column)) => SettingsError::Parse {
-            path: path.clone(),
-            location: format!("{line}:{column}: {}", e.message),
-        },
-        _ => SettingsError::Invalid {
-            path: path.clone(),
-            message: e.message,
-        },
-    })?;
+    let file = yaml::from_file_text(&path, &text)?;
     Ok((file, Some(path)))
 }
 

@@ -17,13 +17,8 @@ pub enum CassetteError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Yaml(#[from] yaml::FileError),
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -45,18 +40,7 @@ pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
 
 /// Parses cassette text; `path` is only used in error messages.
 pub fn parse(path: &Path, text: &str) -> Result<Cassette, CassetteError> {
-    let cassette: Cassette = yaml::from_str(text).map_err(|e| match (e.line, e.column) {
-        (Some(line), Some(column)) => CassetteError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message,
-        },
-        _ => CassetteError::Invalid {
-            path: path.to_path_buf(),
-            message: e.message,
-        },
-    })?;
+    let cassette: Cassette = yaml::from_file_text(path, text)?;
     if cassette.version != FORMAT_VERSION {
         return Err(CassetteError::Invalid {
             path: path.to_path_buf(),

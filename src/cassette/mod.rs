@@ -1,5 +1,5 @@
-//! The cassette: format version 1 (DESIGN.md §4), its atomic file I/O, request matching,
-//! secret redaction and the vcrpy importer. Everything here is synchronous and knows nothing of
+//! The cassette: format version 1 (DESIGN.md §4), its atomic file I/O, request matching and
+//! secret redaction. Everything here is synchronous and knows nothing of
 //! HTTP servers or tokio; the proxy builds [`Interaction`]s and hands them here.
 
 pub mod body;
@@ -7,7 +7,6 @@ pub mod files;
 pub mod matcher;
 pub mod name;
 pub mod redact;
-pub mod vcrpy;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +27,28 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 pub fn now() -> String {
     timestamp(chrono::Utc::now())
 }
+
+/// Request headers that describe the connection, not the request, and are never stored.
+pub const UNRECORDED_REQUEST_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "accept-encoding",
+    "te",
+    "upgrade",
+    "proxy-connection",
+];
+
+/// Response headers that stop being true once a body is stored decoded.
+pub const UNRECORDED_RESPONSE_HEADERS: &[&str] = &[
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+];
 
 /// One cassette file: an ordered list of recorded interactions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

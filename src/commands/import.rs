@@ -5,8 +5,9 @@ use std::io::Write as _;
 use anyhow::Context as _;
 
 use super::Globals;
-use crate::cassette::{files, vcrpy, CassetteName};
+use crate::cassette::{files, CassetteName};
 use crate::cli::{ImportArgs, ImportFormat};
+use crate::import::vcrpy;
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {

@@ -164,14 +164,7 @@ fn summary_table(report: &Report, boxed: bool) -> String {
             column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
-    let mut text: String = table
-        .to_string()
-        .lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.push('\n');
-    text
+    crate::output::trimmed(&table)
 }
 
 fn entry_heading(cassette: &str, entry: &Entry) -> String {

@@ -53,6 +53,13 @@ fn anthropic_error_type(status: u16) -> &'static str {
     }
 }
 
+/// Stores a finished stream's events in `response`, marking it incomplete when the provider's
+/// terminal event never came: the one rule for the recorder and the importers alike.
+pub fn finish_stream(response: &mut crate::cassette::Response, events: Vec<StreamEvent>) {
+    response.incomplete = !events.last().is_some_and(is_terminal);
+    response.stream = Some(events);
+}
+
 /// True when this event is the provider's normal end of stream.
 pub fn is_terminal(event: &StreamEvent) -> bool {
     const TERMINAL: &[&str] = &[

@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 
 use super::cassettes::OpenCassette;
 use super::Proxy;
-use crate::cassette::vcrpy::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
 use crate::cassette::{Body, Interaction, Request, Response, Scope, Timing};
+use crate::cassette::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
 use crate::provider::{self, sse::SseParser, Provider};
 use crate::server::{json_response, HttpResponse, ResponseBody};
 
@@ -193,8 +193,7 @@ pub(super) async fn forward(
         if is_stream {
             let at_ms = total.as_millis() as u64;
             events.extend(parser.finish().map(|e| e.into_stream_event(at_ms)));
-            response.incomplete = !events.last().is_some_and(provider::is_terminal);
-            response.stream = Some(events);
+            provider::finish_stream(&mut response, events);
         } else if !collected.is_empty() {
             response.body = Some(Body::from_bytes(&collected));
         }

@@ -25,6 +25,48 @@ impl YamlError {
             _ => self.message.clone(),
         }
     }
+
+    /// This error as found in the file at `path`.
+    pub fn in_file(self, path: &std::path::Path) -> FileError {
+        FileError {
+            path: path.to_path_buf(),
+            line: self.line,
+            column: self.column,
+            message: self.message,
+        }
+    }
+}
+
+/// A YAML error in a named file, shown the way editors and compilers point at a place:
+/// `path:line:column: message` (or `path: message` when the parser knows no position).
+#[derive(Debug, thiserror::Error)]
+pub struct FileError {
+    pub path: std::path::PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.path.display(),
+                self.message
+            ),
+            _ => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// Parses `text`, read from `path`, naming the file and the place in any error.
+pub fn from_file_text<T: DeserializeOwned>(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<T, FileError> {
+    from_str(text).map_err(|e| e.in_file(path))
 }
 
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {

@@ -9,8 +9,11 @@ use std::path::Path;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::redact::Redactor;
-use super::{Body, Cassette, Interaction, Request, Response, FORMAT_VERSION};
+use crate::cassette::redact::Redactor;
+use crate::cassette::{
+    Body, Cassette, Interaction, Request, Response, FORMAT_VERSION, UNRECORDED_REQUEST_HEADERS,
+    UNRECORDED_RESPONSE_HEADERS,
+};
 use crate::provider::{self, sse};
 use crate::yaml;
 
@@ -26,28 +29,6 @@ pub enum ImportError {
     #[error("{path}: {message}")]
     Format { path: String, message: String },
 }
-
-/// Request headers that describe the connection, not the request, and are never stored.
-pub const UNRECORDED_REQUEST_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "accept-encoding",
-    "te",
-    "upgrade",
-    "proxy-connection",
-];
-
-/// Response headers that stop being true once a body is stored decoded.
-pub const UNRECORDED_RESPONSE_HEADERS: &[&str] = &[
-    "content-length",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-];
 
 /// Converts one vcrpy cassette file into a v1 cassette called `name`.
 pub fn import_file(path: &Path, name: &str, redactor: &Redactor) -> Result<Cassette, ImportError> {
@@ -129,12 +110,11 @@ fn convert(raw: &Value, id: u64) -> Result<Interaction, String> {
     };
     match bytes {
         Some(bytes) if is_sse => {
-            let events: Vec<_> = sse::parse_all(&bytes)
+            let events = sse::parse_all(&bytes)
                 .into_iter()
                 .map(|event| event.into_stream_event(0))
                 .collect();
-            response.incomplete = !events.last().is_some_and(provider::is_terminal);
-            response.stream = Some(events);
+            provider::finish_stream(&mut response, events);
         }
         Some(bytes) if !bytes.is_empty() => response.body = Some(Body::from_bytes(&bytes)),
         _ => {}
@@ -143,7 +123,7 @@ fn convert(raw: &Value, id: u64) -> Result<Interaction, String> {
         .headers
         .get("date")
         .and_then(|date| chrono::DateTime::parse_from_rfc2822(date).ok())
-        .map(|date| super::timestamp(date.with_timezone(&chrono::Utc)))
+        .map(|date| crate::cassette::timestamp(date.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
     let usage = provider::usage(&response);
     Ok(Interaction {
