@@ -370,6 +370,11 @@ mod tests {
             .to_string();
         assert!(err.contains("traceforge.yaml:3:"), "{err}");
         assert!(err.contains("unknown field `matchh`"), "{err}");
+        let err = with_file("- a\n- b\n").unwrap_err().to_string();
+        assert!(
+            err.contains("traceforge.yaml:1:1: invalid type: sequence"),
+            "{err}"
+        );
         let err = with_file("match: {ignore_body_fields: [user]}\n")
             .unwrap_err()
             .to_string();

@@ -155,6 +155,45 @@ fn verify_names_file_and_interaction_for_secrets_and_malformed_files() {
     );
     assert!(stdout.contains("mangled.yaml:2:"), "{stdout}");
 
+    // A stream cut before its terminal event, without the file saying `incomplete`, and a
+    // status no HTTP response can have.
+    let interaction = |id: u32, status: u16, response: &str| {
+        format!(
+            "- id: {id}\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/chat/completions\n  response:\n    status: {status}\n{response}"
+        )
+    };
+    let stream = "    stream:\n    - at_ms: 1\n      data:\n        json: {choices: [{delta: {content: Hel}}]}\n";
+    let done = "    - at_ms: 2\n      data:\n        text: '[DONE]'\n";
+    std::fs::create_dir_all(work.path().join("d")).unwrap();
+    std::fs::write(
+        work.path().join("d/cut.yaml"),
+        format!(
+            "version: 1\ncassette: cut\ninteractions:\n{}{}",
+            interaction(1, 200, &format!("{stream}{done}")),
+            interaction(2, 200, stream)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("d/zero.yaml"),
+        format!(
+            "version: 1\ncassette: zero\ninteractions:\n{}",
+            interaction(1, 0, "")
+        ),
+    )
+    .unwrap();
+    let (code, stdout, _) = run(&["vcr", "verify", "--cassettes", "d"], work.path());
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("cut.yaml: interaction 2: stream recorded incomplete"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("interaction 1: stream"), "{stdout}");
+    assert!(
+        stdout.contains("zero.yaml: interaction 1: response status 0 is not an HTTP status"),
+        "{stdout}"
+    );
+
     let (code, stdout, _) = run(
         &["vcr", "list", "--cassettes", "c", "--format", "json"],
         work.path(),

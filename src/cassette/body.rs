@@ -6,6 +6,20 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+/// How deep a JSON body may nest and still be stored as data. The cassette around a body adds
+/// up to eight levels, and YAML readers stop at 128; a deeper body is stored as `text:`, which
+/// gives back the same bytes and can always be read.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// How many arrays and objects deep `value` goes (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// A request, response or stream-event body in one of the three stored forms.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "BodyRepr")]
@@ -25,7 +39,9 @@ impl Body {
             .is_some_and(|b| matches!(b, b'{' | b'['));
         if looks_like_json {
             if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                return Body::Json(value);
+                if depth(&value) <= MAX_JSON_DEPTH {
+                    return Body::Json(value);
+                }
             }
         }
         match std::str::from_utf8(bytes) {
@@ -130,6 +146,24 @@ mod tests {
             Body::from_bytes(&[0xff, 0x00, 0x10]),
             Body::Base64("/wAQ".into())
         );
+    }
+
+    #[test]
+    fn a_body_too_deep_for_yaml_is_kept_as_text_and_survives_a_cassette() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(matches!(
+            Body::from_bytes(deep(MAX_JSON_DEPTH).as_bytes()),
+            Body::Json(_)
+        ));
+        let text = deep(MAX_JSON_DEPTH + 20);
+        let body = Body::from_bytes(text.as_bytes());
+        assert_eq!(body, Body::Text(text.clone()));
+        // Written in a cassette and read back, with and without a hand-added comment.
+        let yaml = crate::yaml::to_string(&body).unwrap();
+        for doc in [yaml.clone(), format!("# reviewed\n{yaml}")] {
+            let back: Body = crate::yaml::from_str(&doc).unwrap();
+            assert_eq!(back.to_bytes(), text.as_bytes());
+        }
     }
 
     #[test]

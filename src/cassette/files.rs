@@ -58,6 +58,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Cassette, CassetteError> {
                 message: format!("interaction id {} appears twice", interaction.id),
             });
         }
+        // Replay sends the status as it is: it must be one HTTP can carry.
+        if !(100..=599).contains(&interaction.response.status) {
+            return Err(CassetteError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "interaction {}: response status {} is not an HTTP status (100-599)",
+                    interaction.id, interaction.response.status
+                ),
+            });
+        }
     }
     Ok(cassette)
 }

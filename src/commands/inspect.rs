@@ -258,7 +258,14 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
                 )?;
                 problems += 1;
             }
-            if interaction.response.incomplete {
+            // The flag is what the recorder saw; a hand-edited or truncated file may have lost
+            // the terminal event without saying so.
+            let truncated = interaction
+                .response
+                .stream
+                .as_ref()
+                .is_some_and(|events| !events.last().is_some_and(provider::is_terminal));
+            if interaction.response.incomplete || truncated {
                 writeln!(
                     out,
                     "{}: interaction {}: stream recorded incomplete (no terminal event)",

@@ -44,7 +44,7 @@ pub(super) enum Event<'a> {
 pub(super) fn events(text: &str) -> Option<Vec<Event<'_>>> {
     // libyaml also breaks lines at NEL (C2 85), LS and PS (E2 80 A8/A9); those documents are
     // serde_yaml's. One cheap byte scan rules them out for almost every document.
-    if has_other_line_breaks(text) {
+    if has_other_line_breaks(text) || has_unprintable(text) {
         return None;
     }
     let mut parser = Parser {
@@ -53,6 +53,7 @@ pub(super) fn events(text: &str) -> Option<Vec<Event<'_>>> {
         line: None,
         // About one event per 11 bytes in cassettes: enough room that it never grows.
         events: Vec::with_capacity(text.len() / 8),
+        depth: 0,
     };
     let first = parser.current()?;
     if first.indent != 0 || first.text.starts_with("---") || first.text.starts_with('#') {
@@ -60,6 +61,26 @@ pub(super) fn events(text: &str) -> Option<Vec<Event<'_>>> {
     }
     parser.block(0)?;
     parser.current().is_none().then_some(parser.events)
+}
+
+/// How deep collections may nest: serde_yaml's recursion limit, so a document too deep for it
+/// is too deep here as well, and adding a comment (which sends the document to serde_yaml)
+/// never makes a readable file unreadable.
+pub(super) const MAX_DEPTH: usize = 128;
+
+/// Whether `text` has a character YAML does not allow unescaped (C0 controls but tab and line
+/// ends, DEL, C1 controls but NEL): serde_yaml rejects those, so the fast path must not accept
+/// them either.
+fn has_unprintable(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || b == 0x7f
+            || (b == 0xc2
+                && bytes
+                    .get(i + 1)
+                    .is_some_and(|&n| (0x80..0xa0).contains(&n) && n != 0x85))
+    })
 }
 
 /// Whether `text` has a CR, NEL, LS or PS, which libyaml also reads as line breaks.
@@ -103,6 +124,8 @@ struct Parser<'a> {
     /// The current line once read, or as rewritten for a collection that starts after `- `.
     line: Option<Line<'a>>,
     events: Vec<Event<'a>>,
+    /// How many block collections are open.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -142,14 +165,17 @@ impl<'a> Parser<'a> {
     fn block(&mut self, indent: usize) -> Option<()> {
         let line = self.current()?;
         // Tabs may not indent YAML; a line that tries is serde_yaml's to report.
-        if line.indent != indent || line.text.starts_with('\t') {
+        if line.indent != indent || line.text.starts_with('\t') || self.depth >= MAX_DEPTH {
             return None;
         }
-        if is_item(line.text) {
+        self.depth += 1;
+        let read = if is_item(line.text) {
             self.sequence(indent)
         } else {
             self.mapping(indent)
-        }
+        };
+        self.depth -= 1;
+        read
     }
 
     fn sequence(&mut self, indent: usize) -> Option<()> {
@@ -725,9 +751,24 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    /// A struct only from a mapping: serde's derived visitors also take a sequence of the
+    /// fields in order, which serde_yaml refuses (a `traceforge.yaml` of `- a` / `- b` must not
+    /// set the first two settings).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        match self.events.peek() {
+            Some(Event::MapStart) => self.deserialize_any(visitor),
+            _ => Err(de::Error::custom("expected a mapping")),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 

@@ -70,6 +70,8 @@ pub fn from_file_text<T: DeserializeOwned>(
 }
 
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    // Editors on Windows save UTF-8 with a byte-order mark; it is not part of the document.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(events) = fast::events(text) {
         // A shape mismatch is reported by serde_yaml below, with its position.
         if let Ok(parsed) = fast::Deserializer::new(events).read() {
@@ -156,6 +158,77 @@ fn convert(value: serde_yaml::Value) -> serde_json::Value {
                 }
                 (_, inner) => convert(inner),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Config {
+        cassettes: Option<String>,
+        db: Option<String>,
+    }
+
+    #[test]
+    fn the_fast_path_refuses_what_serde_yaml_refuses() {
+        // A list where a mapping belongs must not fill the struct's fields in order.
+        let err = from_str::<Config>("- a\n- b\n").unwrap_err();
+        assert!(err.message.contains("invalid type: sequence"), "{err}");
+        assert_eq!(err.line, Some(1));
+        // Raw control characters are not YAML.
+        for text in [
+            "cassettes: a\u{1}b\n",
+            "cassettes: a\u{7f}\n",
+            "cassettes: a\u{9b}\n",
+        ] {
+            assert!(from_str::<Config>(text).is_err(), "{text:?}");
+            assert!(serde_yaml::from_str::<Config>(text).is_err(), "{text:?}");
+        }
+        // Tabs, NEL and ordinary text outside ASCII are fine.
+        let ok: Config = from_str("cassettes: \"a\\tb\"\ndb: é\n").unwrap();
+        assert_eq!(ok.db.as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_document() {
+        let config: Config = from_str("\u{feff}cassettes: c\ndb: d\n").unwrap();
+        assert_eq!(config.cassettes.as_deref(), Some("c"));
+    }
+
+    /// A document nested `depth` block collections deep, optionally with a comment (which sends
+    /// it to serde_yaml).
+    fn nested(depth: usize, comment: bool) -> String {
+        let mut text = String::new();
+        if comment {
+            text.push_str("# a comment\n");
+        }
+        for level in 0..depth {
+            text.push_str(&" ".repeat(level * 2));
+            text.push_str("k:\n");
+        }
+        text.push_str(&" ".repeat(depth * 2));
+        text.push_str("leaf: 1\n");
+        text
+    }
+
+    #[test]
+    fn nesting_reads_the_same_with_or_without_a_comment() {
+        for depth in [
+            10,
+            100,
+            fast::MAX_DEPTH - 2,
+            fast::MAX_DEPTH - 1,
+            fast::MAX_DEPTH,
+            140,
+        ] {
+            let plain = from_str::<serde_json::Value>(&nested(depth, false)).is_ok();
+            let commented = from_str::<serde_json::Value>(&nested(depth, true)).is_ok();
+            assert_eq!(plain, commented, "depth {depth}");
+            assert_eq!(plain, depth < fast::MAX_DEPTH, "depth {depth}");
         }
     }
 }
