@@ -87,9 +87,22 @@ fn every_vcrpy_fixture_imports_and_replays_the_recorded_bodies() {
         &["vcr", "replay", "--cassettes", dir.to_str().unwrap()],
     );
     let mut checked = 0;
+    let mut upgraded = 0;
     for fixture in fixtures() {
         let name = fixture.file_stem().unwrap().to_str().unwrap().to_string();
-        for (path, body, recorded) in vcrpy_interactions(&fixture) {
+        for (path, mut body, recorded) in vcrpy_interactions(&fixture) {
+            // Today's SDKs spell out API defaults the recording SDK left out: they must match.
+            if let Some(map) = body.as_object_mut() {
+                if path.ends_with("/chat/completions") || path.ends_with("/messages") {
+                    if !map.contains_key("stream") {
+                        map.insert("stream".into(), Value::Bool(false));
+                        upgraded += 1;
+                    }
+                    if path.ends_with("/chat/completions") && !map.contains_key("n") {
+                        map.insert("n".into(), serde_json::json!(1));
+                    }
+                }
+            }
             let upstream = if path.ends_with("/messages") {
                 "anthropic"
             } else {
@@ -112,6 +125,7 @@ fn every_vcrpy_fixture_imports_and_replays_the_recorded_bodies() {
         }
     }
     assert_eq!(checked, 27, "every recorded interaction was replayed");
+    assert!(upgraded >= 5, "{upgraded} requests spelled out a default");
     let stopped = replayer.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
 }

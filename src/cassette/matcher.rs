@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Body;
+use super::{defaults, Body};
 
 /// One part of a request that can take part in matching (`--match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -271,7 +271,7 @@ impl MatchRules {
         }
         key.push('\n');
         if self.uses(Field::Body) {
-            match self.normalised_body(request.body).as_deref() {
+            match self.normalised_body(path, request.body).as_deref() {
                 Some(Value::String(text)) => key.push_str(text),
                 Some(value) => write_canonical(value, &mut key),
                 None => {}
@@ -291,15 +291,23 @@ impl MatchRules {
         pairs
     }
 
-    /// The body as matching sees it: JSON with ignored fields removed, or text as a JSON string.
-    /// Borrowed when nothing is ignored, which keeps the replay hot path free of copies.
-    fn normalised_body<'b>(&self, body: Option<&'b Body>) -> Option<Cow<'b, Value>> {
+    /// The body as matching sees it: JSON with ignored fields and top-level fields equal to the
+    /// API's documented default removed, or text as a JSON string. Borrowed when nothing is
+    /// removed, which keeps the replay hot path free of copies.
+    fn normalised_body<'b>(&self, path: &str, body: Option<&'b Body>) -> Option<Cow<'b, Value>> {
         match body? {
-            Body::Json(value) if self.ignore_body_fields.is_empty() => Some(Cow::Borrowed(value)),
+            Body::Json(value)
+                if self.ignore_body_fields.is_empty() && !has_defaults(path, value) =>
+            {
+                Some(Cow::Borrowed(value))
+            }
             Body::Json(value) => {
                 let mut value = value.clone();
-                for path in &self.ignore_body_fields {
-                    path.remove_from(&mut value);
+                for ignored in &self.ignore_body_fields {
+                    ignored.remove_from(&mut value);
+                }
+                if let Value::Object(map) = &mut value {
+                    map.retain(|field, value| !is_default(path, field, value));
                 }
                 Some(Cow::Owned(value))
             }
@@ -349,9 +357,24 @@ impl MatchRules {
             }
         }
         if self.uses(Field::Body) {
-            let a = self.normalised_body(recorded.body);
-            let b = self.normalised_body(requested.body);
+            let a = self.normalised_body(recorded_path, recorded.body);
+            let b = self.normalised_body(requested_path, requested.body);
+            let first = out.len();
             json_differences("$", a.as_deref(), b.as_deref(), &mut out);
+            // An absent field that the API defaults: say what it stands for, since a request
+            // spelling out that default would have matched.
+            for difference in &mut out[first..] {
+                let Some(field) = difference.field.strip_prefix("$.") else {
+                    continue;
+                };
+                if let Some(default) = defaults::default_of(requested_path, field) {
+                    for side in [&mut difference.recorded, &mut difference.requested] {
+                        if side == ABSENT {
+                            *side = format!("(absent: the API default {default})");
+                        }
+                    }
+                }
+            }
         }
         out
     }
@@ -382,7 +405,10 @@ impl MatchRules {
 
     /// A unified text diff of the two bodies as matching sees them (pretty, keys sorted).
     pub fn body_diff(&self, requested: RequestView<'_>, recorded: RequestView<'_>) -> String {
-        let render = |body| match self.normalised_body(body).as_deref() {
+        let render = |view: RequestView<'_>| match self
+            .normalised_body(split_query(view.path).0, view.body)
+            .as_deref()
+        {
             Some(Value::String(text)) => text.clone(),
             Some(value) => {
                 let sorted = sort_keys(value);
@@ -391,8 +417,8 @@ impl MatchRules {
             None => String::new(),
         };
         // Both sides end in a newline so the diff carries no "no newline at end" noise.
-        let recorded = render(recorded.body) + "\n";
-        let requested = render(requested.body) + "\n";
+        let recorded = render(recorded) + "\n";
+        let requested = render(requested) + "\n";
         if recorded == requested {
             return String::new();
         }
@@ -404,13 +430,31 @@ impl MatchRules {
     }
 }
 
+/// What a miss report shows for a field one side does not have.
+const ABSENT: &str = "(absent)";
+
+/// Whether the top-level `field` holds the API's documented default for requests to `path`.
+fn is_default(path: &str, field: &str, value: &Value) -> bool {
+    defaults::default_of(path, field).is_some_and(|default| canonical(value) == default)
+}
+
+/// Whether any top-level field of `body` holds its documented default.
+fn has_defaults(path: &str, body: &Value) -> bool {
+    match body {
+        Value::Object(map) => map
+            .iter()
+            .any(|(field, value)| is_default(path, field, value)),
+        _ => false,
+    }
+}
+
 fn split_query(path: &str) -> (&str, &str) {
     path.split_once('?').unwrap_or((path, ""))
 }
 
 fn json_differences(at: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Difference>) {
     let show = |v: Option<&Value>| match v {
-        None => "(absent)".to_string(),
+        None => ABSENT.to_string(),
         Some(v) => {
             let text = canonical(v);
             if text.chars().count() > 120 {
@@ -574,6 +618,59 @@ mod tests {
         };
         let c = Body::Text("anything".into());
         assert_eq!(no_body.key(view("/p", &a)), no_body.key(view("/p?z=1", &c)));
+    }
+
+    #[test]
+    fn a_field_equal_to_the_api_default_matches_its_absence() {
+        let rules = MatchRules::default();
+        let old_sdk = Body::Json(json!({"model": "m", "messages": []}));
+        let new_sdk = Body::Json(json!({"model": "m", "messages": [], "stream": false, "n": 1}));
+        let chat = "/v1/chat/completions";
+        assert_eq!(
+            rules.key(view(chat, &old_sdk)),
+            rules.key(view(chat, &new_sdk))
+        );
+        assert!(rules
+            .differences(view(chat, &new_sdk), view(chat, &old_sdk))
+            .is_empty());
+        assert_eq!(
+            rules.body_diff(view(chat, &new_sdk), view(chat, &old_sdk)),
+            ""
+        );
+        // Anthropic's `temperature` defaults to 1.0: 1 and 1.0 are the same number.
+        let messages = "/v1/messages?beta=true";
+        let spelled = Body::Json(json!({"model": "m", "temperature": 1.0, "stream": false}));
+        let bare = Body::Json(json!({"model": "m"}));
+        assert_eq!(
+            rules.key(view(messages, &spelled)),
+            rules.key(view(messages, &bare))
+        );
+        // Only the documented default, only where it is documented, only at the top level.
+        let streamed = Body::Json(json!({"model": "m", "messages": [], "stream": true}));
+        assert_ne!(
+            rules.key(view(chat, &streamed)),
+            rules.key(view(chat, &old_sdk))
+        );
+        assert_ne!(
+            rules.key(view("/v1/other", &new_sdk)),
+            rules.key(view("/v1/other", &old_sdk))
+        );
+        let nested = Body::Json(json!({"model": "m", "messages": [], "metadata": {"n": 1}}));
+        assert_ne!(
+            rules.key(view(chat, &nested)),
+            rules.key(view(chat, &old_sdk))
+        );
+        // A miss report says what an absent field stands for.
+        let cold = Body::Json(json!({"model": "m", "messages": [], "temperature": 0.2}));
+        let differences = rules.differences(view(chat, &cold), view(chat, &old_sdk));
+        assert_eq!(
+            differences,
+            vec![Difference {
+                field: "$.temperature".into(),
+                recorded: "(absent: the API default 1)".into(),
+                requested: "0.2".into(),
+            }]
+        );
     }
 
     #[test]

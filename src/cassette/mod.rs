@@ -3,6 +3,7 @@
 //! HTTP servers or tokio; the proxy builds [`Interaction`]s and hands them here.
 
 pub mod body;
+mod defaults;
 pub mod files;
 pub mod matcher;
 pub mod name;
