@@ -1038,3 +1038,56 @@ fn https_upstreams_are_verified_against_ssl_cert_file() {
     );
     upstream.abort();
 }
+
+#[test]
+fn numbers_come_back_exactly_as_the_client_saw_them() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let answer = r#"{"id":12345678901234567890123,"p":0.1000000000000000000001,"n":42}"#;
+    let upstream = rt.block_on(async {
+        let listener = traceforge::server::bind("127.0.0.1:0").await.unwrap();
+        traceforge::server::Running::spawn(listener, move |_request| async move {
+            let mut response =
+                http::Response::new(traceforge::server::ResponseBody::full(answer.as_bytes()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            response
+        })
+        .unwrap()
+    });
+    let upstream_url = format!("http://{}", upstream.addr);
+    let dir = work.path().join("c");
+    let dir = dir.to_str().unwrap();
+    let request = r#"{"model":"m","seed":98765432109876543210987}"#;
+    let send = |url: String| async move {
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(request)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.bytes().await.unwrap())
+    };
+    let args = record_args(dir, &upstream_url, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let (status, body) = rt.block_on(send(recorder.url("/openai/v1/chat/completions")));
+    assert_eq!((status, &body[..]), (200, answer.as_bytes()));
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(upstream.stop());
+
+    let replayer = ProxyProcess::start(work.path(), &["vcr", "replay", "--cassettes", dir]);
+    let (status, body) = rt.block_on(send(replayer.url("/openai/v1/chat/completions")));
+    assert_eq!(
+        (status, &body[..]),
+        (200, answer.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let stopped = replayer.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+}

@@ -20,6 +20,85 @@ fn depth(value: &Value) -> usize {
     }
 }
 
+/// Whether every number in the JSON text `bytes` survives parsing into a [`Value`] with its
+/// value intact: integers within i64/u64, decimals that an f64 holds to the digit. Others
+/// (`12345678901234567890123`, `0.1000000000000000000001`, `1e400`) would come back as a
+/// different number, so such a body is stored as text, which gives back the same bytes.
+fn numbers_are_exact(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let token = std::str::from_utf8(&bytes[start..i]).unwrap_or("");
+                if !number_is_exact(token) {
+                    return false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether the JSON number `token` keeps its value through serde_json's i64/u64/f64.
+fn number_is_exact(token: &str) -> bool {
+    let is_integer = !token.contains(['.', 'e', 'E']);
+    // Up to 15 significant digits every form is exact; most numbers stop here.
+    if token.len() <= 15 && is_integer {
+        return true;
+    }
+    if is_integer {
+        return token.parse::<i64>().is_ok() || token.parse::<u64>().is_ok();
+    }
+    match token.parse::<f64>() {
+        Ok(value) if value.is_finite() => decimal(token) == decimal(&format!("{value:e}")),
+        _ => false,
+    }
+}
+
+/// A decimal number's value as (negative, significant digits, exponent of the last digit),
+/// so that `1.50`, `15e-1` and `1.5` compare equal.
+fn decimal(text: &str) -> (bool, String, i64) {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let mut exponent = exponent - fraction.len() as i64;
+    let trimmed = digits.trim_start_matches('0');
+    let significant = trimmed.trim_end_matches('0');
+    exponent += (trimmed.len() - significant.len()) as i64;
+    if significant.is_empty() {
+        return (false, String::new(), 0);
+    }
+    (negative, significant.to_string(), exponent)
+}
+
 /// A request, response or stream-event body in one of the three stored forms.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "BodyRepr")]
@@ -39,7 +118,7 @@ impl Body {
             .is_some_and(|b| matches!(b, b'{' | b'['));
         if looks_like_json {
             if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                if depth(&value) <= MAX_JSON_DEPTH {
+                if depth(&value) <= MAX_JSON_DEPTH && numbers_are_exact(bytes) {
                     return Body::Json(value);
                 }
             }
@@ -163,6 +242,33 @@ mod tests {
         for doc in [yaml.clone(), format!("# reviewed\n{yaml}")] {
             let back: Body = crate::yaml::from_str(&doc).unwrap();
             assert_eq!(back.to_bytes(), text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn numbers_a_float_would_change_keep_the_body_as_text() {
+        for exact in [
+            r#"{"n": 12345678901234567890}"#,
+            r#"{"n": -9223372036854775808}"#,
+            r#"{"n": 0.1, "m": 1.50, "k": 2e-3, "big": 1e300, "z": -0.0}"#,
+            r#"{"s": "12345678901234567890123 in a string", "id": 123456789012345}"#,
+            r#"[1.7976931348623157e308, 5e-324, 3.141592653589793]"#,
+        ] {
+            assert!(
+                matches!(Body::from_bytes(exact.as_bytes()), Body::Json(_)),
+                "{exact}"
+            );
+        }
+        for inexact in [
+            r#"{"n": 12345678901234567890123}"#,
+            r#"{"n": -9223372036854775809}"#,
+            r#"{"n": 0.1000000000000000000001}"#,
+            r#"{"n": 1e400}"#,
+            r#"{"n": 3.14159265358979323846}"#,
+        ] {
+            let body = Body::from_bytes(inexact.as_bytes());
+            assert_eq!(body, Body::Text(inexact.into()), "{inexact}");
+            assert_eq!(body.to_bytes(), inexact.as_bytes());
         }
     }
 
