@@ -1091,3 +1091,67 @@ fn numbers_come_back_exactly_as_the_client_saw_them() {
     let stopped = replayer.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
 }
+
+#[test]
+fn a_response_the_client_received_whole_survives_a_sigkill() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let dir = work.path().join("c");
+    let dir = dir.to_str().unwrap();
+    for mode in ["new-episodes", "all"] {
+        let args = record_args(dir, &mock_url, &["--mode", mode, "--cassette", mode]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut recorder = ProxyProcess::start(work.path(), &args);
+        let url = recorder.url("/openai/v1/chat/completions");
+        let plain = rt.block_on(post(&url, &chat("kept plain", false), &[]));
+        let streamed = rt.block_on(post(&url, &chat("kept streamed", true), &[]));
+        assert_eq!((plain.status, streamed.status), (200, 200));
+        // Well inside the batched write's delay: only the journal has them.
+        let killed = recorder.signal(libc::SIGKILL);
+        assert!(!killed.status.success());
+        let file = work.path().join(format!("c/{mode}.yaml"));
+        let journal = work.path().join(format!("c/.{mode}.yaml.journal"));
+        assert!(journal.exists(), "{mode}: the journal is left behind");
+
+        // Readers see both interactions without anyone rewriting the cassette.
+        let listed = std::process::Command::new(bin())
+            .args(["vcr", "list", "--format", "json", "--cassettes", dir])
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        let entry = doc["cassettes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == mode)
+            .unwrap_or_else(|| panic!("{mode}: {doc}"));
+        assert_eq!(entry["interactions"], 2, "{mode}: {doc}");
+
+        // The next recording run merges the journal into the cassette on disk first.
+        let args = record_args(
+            dir,
+            &mock_url,
+            &["--mode", "new-episodes", "--cassette", mode],
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let recorder = ProxyProcess::start(work.path(), &args);
+        let again = rt.block_on(post(
+            &recorder.url("/openai/v1/chat/completions"),
+            &chat("kept plain", false),
+            &[],
+        ));
+        assert_eq!(
+            again.payload, plain.payload,
+            "{mode}: replayed from the journal"
+        );
+        let stopped = recorder.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+        assert!(!journal.exists(), "{mode}: recovered and removed");
+        let on_disk = cassette(&file);
+        assert_eq!(on_disk.interactions.len(), 2, "{mode}");
+    }
+    rt.block_on(mock.stop());
+}

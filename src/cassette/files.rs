@@ -32,8 +32,27 @@ impl CassetteError {
     }
 }
 
-/// Reads and validates one cassette file.
+/// Reads and validates one cassette, with the interactions a killed recording left in its
+/// journal (see [`journal`](super::journal)) merged in.
 pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
+    if !super::journal::path_for(path).exists() {
+        return load_file(path);
+    }
+    let on_disk = match load_file(path) {
+        Ok(cassette) => Some(cassette),
+        Err(CassetteError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    match super::journal::merge(path, on_disk)? {
+        Some(cassette) => Ok(cassette),
+        None => load_file(path),
+    }
+}
+
+/// Reads and validates one cassette file as it is on disk.
+pub fn load_file(path: &Path) -> Result<Cassette, CassetteError> {
     let text = std::fs::read_to_string(path).map_err(|e| CassetteError::io(path, e))?;
     parse(path, &text)
 }
@@ -168,6 +187,7 @@ fn list_with(dir: &Path, suffix: &str) -> Result<Vec<(CassetteName, PathBuf)>, C
         walk(dir, dir, suffix, &mut found)?;
     }
     found.sort();
+    found.dedup();
     Ok(found)
 }
 
@@ -185,6 +205,15 @@ fn walk(
         if file_type.is_dir() {
             walk(root, &path, suffix, found)?;
         } else {
+            // A cassette whose recording was killed before its first write exists only as its
+            // journal (`.NAME.yaml.journal`); it is listed under the file it will become.
+            let journal_of = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix('.')?.strip_suffix(".journal"))
+                .filter(|n| n.ends_with(suffix))
+                .map(|n| path.with_file_name(n));
+            let path = journal_of.unwrap_or(path);
             let Some(name) = path
                 .strip_prefix(root)
                 .ok()

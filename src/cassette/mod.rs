@@ -5,6 +5,7 @@
 pub mod body;
 mod defaults;
 pub mod files;
+pub mod journal;
 pub mod matcher;
 pub mod name;
 pub mod redact;

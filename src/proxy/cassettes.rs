@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::replay::Rendered;
 use crate::cassette::files::{self, CassetteError};
+use crate::cassette::journal::{self, Journal};
 use crate::cassette::matcher::{MatchKey, MatchRules, RequestView};
 use crate::cassette::{Cassette, CassetteName, Interaction};
 
@@ -79,6 +80,9 @@ pub struct OpenCassette {
     writer: Mutex<RenderedYaml>,
     /// A write is already scheduled; new interactions ride along with it.
     pub(super) flush_scheduled: AtomicBool,
+    /// Where each recorded interaction goes at once, before its client sees the response end;
+    /// opened at the first recording. Taken before `state` by [`OpenCassette::record`].
+    journal: Mutex<Option<Journal>>,
 }
 
 struct State {
@@ -122,6 +126,7 @@ impl OpenCassette {
             }),
             writer: Mutex::new(RenderedYaml::default()),
             flush_scheduled: AtomicBool::new(false),
+            journal: Mutex::new(None),
         }
     }
 
@@ -168,8 +173,43 @@ impl OpenCassette {
         self.lock().counts
     }
 
+    /// The file this run writes: `NAME.yaml`, or `NAME.yaml.pending` beside a cassette that
+    /// existed (`--pending`).
+    fn target(&self, pending: bool) -> PathBuf {
+        match pending && self.existed {
+            true => files::pending_path(&self.path),
+            false => self.path.clone(),
+        }
+    }
+
+    /// Adds an interaction recorded in this run, giving it the next id, and appends it to the
+    /// journal, so it survives a kill from the moment this returns (the batched rewrite of
+    /// the cassette comes later). A journal that cannot be written is reported in the result;
+    /// the interaction is kept for the rewrite either way.
+    pub fn record(
+        &self,
+        interaction: Interaction,
+        keep_old: bool,
+        pending: bool,
+    ) -> (Arc<Interaction>, Result<(), CassetteError>) {
+        // The journal lock is held across the push, so a rewrite that includes this
+        // interaction compacts the journal only after it was appended (see `flush`).
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let interaction = self.push(interaction, keep_old);
+        let journal = journal.get_or_insert_with(|| {
+            let base = match (keep_old, pending && self.existed) {
+                (false, _) => journal::Base::Empty,
+                (true, true) => journal::Base::Original,
+                (true, false) => journal::Base::Target,
+            };
+            Journal::new(&self.target(pending), self.name.as_str(), base)
+        });
+        let appended = journal.append(&interaction);
+        (interaction, appended)
+    }
+
     /// Adds an interaction recorded in this run, giving it the next id.
-    pub fn push(&self, mut interaction: Interaction, keep_old: bool) -> Arc<Interaction> {
+    fn push(&self, mut interaction: Interaction, keep_old: bool) -> Arc<Interaction> {
         let mut state = self.lock();
         let old_max = if keep_old {
             state.recorded.iter().map(|r| r.interaction.id).max()
@@ -193,7 +233,7 @@ impl OpenCassette {
     /// cassette that existed beside its original, as `NAME.yaml.pending` (`--pending`).
     pub fn flush(&self, keep_old: bool, pending: bool) -> Result<(), CassetteError> {
         let mut rendered = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (old, new) = {
+        let (old, new, written) = {
             let mut state = self.lock();
             if !state.dirty {
                 return Ok(());
@@ -203,7 +243,8 @@ impl OpenCassette {
                 true => state.recorded.clone(),
                 false => Vec::new(),
             };
-            (old, state.fresh[rendered.fresh.len()..].to_vec())
+            let written = state.fresh.last().map_or(0, |i| i.id);
+            (old, state.fresh[rendered.fresh.len()..].to_vec(), written)
         };
         let invalid = |e: crate::yaml::YamlError| CassetteError::Invalid {
             path: self.path.clone(),
@@ -225,14 +266,16 @@ impl OpenCassette {
         }
         items.extend(rendered.fresh.iter().map(String::as_str));
         let text = files::render_with(self.name.as_str(), &items).map_err(invalid)?;
-        let target = match pending && self.existed {
-            true => files::pending_path(&self.path),
-            false => self.path.clone(),
-        };
-        files::write_atomically(&target, text.as_bytes()).inspect_err(|_| {
+        files::write_atomically(&self.target(pending), text.as_bytes()).inspect_err(|_| {
             // Try again at the next flush.
             self.lock().dirty = true;
-        })
+        })?;
+        // Everything up to `written` is in the cassette now: the journal keeps only the rest.
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        match journal.as_mut() {
+            Some(journal) => journal.compact(written),
+            None => Ok(()),
+        }
     }
 }
 
@@ -252,14 +295,18 @@ pub type Opened = Result<Arc<OpenCassette>, Arc<CassetteError>>;
 pub struct CassetteSet {
     dir: PathBuf,
     rules: MatchRules,
+    /// This run records: a journal a killed run left is merged into its cassette on disk
+    /// before the cassette is used (a replay run merges it in memory only).
+    recover: bool,
     open: RwLock<BTreeMap<CassetteName, Opened>>,
 }
 
 impl CassetteSet {
-    pub fn new(dir: PathBuf, rules: MatchRules) -> Self {
+    pub fn new(dir: PathBuf, rules: MatchRules, recover: bool) -> Self {
         CassetteSet {
             dir,
             rules,
+            recover,
             open: RwLock::new(BTreeMap::new()),
         }
     }
@@ -325,12 +372,21 @@ impl CassetteSet {
             return opened.clone();
         }
         let path = name.path_in(&self.dir);
-        let opened = match path.exists() {
-            true => files::load(&path).map(Some),
-            false => Ok(None),
-        }
-        .map(|cassette| Arc::new(OpenCassette::new(name.clone(), path, cassette, &self.rules)))
-        .map_err(Arc::new);
+        let recovered = match self.recover {
+            true => journal::recover(&path)
+                .and_then(|_| journal::recover(&files::pending_path(&path)))
+                .map(|_| ()),
+            false => Ok(()),
+        };
+        let opened = recovered
+            .and_then(
+                |()| match path.exists() || journal::path_for(&path).exists() {
+                    true => files::load(&path).map(Some),
+                    false => Ok(None),
+                },
+            )
+            .map(|cassette| Arc::new(OpenCassette::new(name.clone(), path, cassette, &self.rules)))
+            .map_err(Arc::new);
         let mut open = self.open.write().unwrap_or_else(|e| e.into_inner());
         open.entry(name.clone()).or_insert(opened).clone()
     }

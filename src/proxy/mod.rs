@@ -94,6 +94,8 @@ pub struct Proxy {
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
     recorded_latency: std::sync::atomic::AtomicBool,
+    /// A journal write failed and was reported (once per run).
+    journal_failed: std::sync::atomic::AtomicBool,
 }
 
 /// Per-cassette results of a run, for the summary and the exit code.
@@ -143,6 +145,7 @@ impl Proxy {
         let cassettes = Arc::new(CassetteSet::new(
             config.cassettes_dir.clone(),
             config.match_rules.clone(),
+            config.mode != Mode::None,
         ));
         let kind = match config.mode {
             Mode::None => "replay",
@@ -160,6 +163,7 @@ impl Proxy {
             keys: keys::KeyCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
+            journal_failed: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -348,13 +352,24 @@ impl Proxy {
         )
     }
 
-    /// Stores an interaction recorded by this run and schedules a write of its cassette.
-    /// Writes are coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share
-    /// one atomic rewrite, so a burst of recordings does not rewrite the file per interaction.
+    /// Stores an interaction recorded by this run: appended to the cassette's journal before
+    /// this returns (blocking file I/O: call it off the async workers), so it survives a kill
+    /// once its client has the response, then a write of the cassette is scheduled. Writes are
+    /// coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share one atomic
+    /// rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         let keep_old = self.config.mode.keeps_old();
         let pending = self.config.pending;
-        let interaction = cassette.push(interaction, keep_old);
+        let (interaction, journaled) = cassette.record(interaction, keep_old, pending);
+        if let Err(error) = journaled {
+            if !self.journal_failed.swap(true, Ordering::AcqRel) {
+                eprintln!(
+                    "traceforge: warning: {}; recordings reach the cassette at its next write, \
+                     but a crash before then would lose them",
+                    crate::error_chain(&error)
+                );
+            }
+        }
         if let Some(traces) = &self.traces {
             traces.send(Pending {
                 cassette: cassette.label.clone(),

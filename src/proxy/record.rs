@@ -1,8 +1,9 @@
 //! Forwarding to the upstream and recording what comes back. The response is passed to the
 //! client chunk by chunk as it arrives (never buffered whole) while a copy is parsed into
 //! timed SSE events or collected as a body. Compressed bodies are decoded by the client library
-//! and stored decoded. An interaction is stored only once it is complete; a client that
-//! disconnects first leaves nothing behind (counted as aborted).
+//! and stored decoded. An interaction is stored only once it is complete, and stored durably
+//! before the client's response ends; a client that disconnects first leaves nothing behind
+//! (counted as aborted).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -174,7 +175,6 @@ pub(super) async fn forward(
                 }
             }
         }
-        drop(tx);
         let total = started.elapsed();
         if let Some(error) = &broken {
             eprintln!("traceforge: upstream {upstream_name} broke off its response: {error}");
@@ -217,7 +217,10 @@ pub(super) async fn forward(
             );
         }
         proxy.config().redactor.interaction(&mut interaction);
-        proxy.store(cassette, interaction);
+        // The client's response ends (the channel closes) only once the interaction is in the
+        // journal: a client that has its whole answer never loses the recording to a kill.
+        let _ = tokio::task::spawn_blocking(move || proxy.store(cassette, interaction)).await;
+        drop(tx);
     });
 
     let mut response = http::Response::new(ResponseBody::Fallible(rx));

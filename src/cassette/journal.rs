@@ -1,0 +1,382 @@
+//! The journal that makes every recorded interaction survive a SIGKILL the moment its client has
+//! the whole response. Rewriting a cassette per interaction costs a copy of the whole file, so
+//! the proxy rewrites cassettes in coalesced batches; in between, each interaction is appended
+//! to `.NAME.yaml.journal` beside the cassette (one `write`, no rewrite) before the client gets
+//! the end of its response. A batch rewrite that includes the journaled interactions compacts
+//! the journal away. A killed run leaves the journal behind, and whoever reads the cassette next
+//! merges it: [`files::load`](super::files::load) in memory, the proxy
+//! ([`recover`]) on disk.
+//!
+//! The file is YAML-compatible text: a header comment naming what the journal adds to, then
+//! the interactions as rendered cassette items (`- id: …`), so a person can read it. An item cut
+//! short by the kill is dropped: its client never saw its response end.
+//!
+//! Sync file I/O only; no knowledge of HTTP or tokio.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::files::{self, CassetteError};
+use super::{Cassette, Interaction};
+
+/// What a journal's interactions are added to when it is merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    /// Nothing: the run replaces the cassette (`--mode all`) and has not written it yet.
+    Empty,
+    /// The original cassette `NAME.yaml`, for a `NAME.yaml.pending` not written yet.
+    Original,
+    /// The file the journal sits beside, as it is on disk.
+    Target,
+}
+
+impl Base {
+    fn words(self) -> &'static str {
+        match self {
+            Base::Empty => "replaces the cassette",
+            Base::Original => "adds to the original cassette",
+            Base::Target => "adds to the cassette",
+        }
+    }
+}
+
+/// The first line: `# traceforge journal of "NAME": WORDS`.
+fn header(name: &str, base: Base) -> String {
+    format!("# traceforge journal of {name:?}: {}\n", base.words())
+}
+
+/// The cassette name and base of a first line written by [`header`].
+fn parse_header(line: &str) -> Option<(String, Base)> {
+    let rest = line.strip_prefix("# traceforge journal of ")?;
+    let (name, words) = rest.rsplit_once(": ")?;
+    let name: String = serde_json::from_str(name).ok()?;
+    let base = [Base::Empty, Base::Original, Base::Target]
+        .into_iter()
+        .find(|base| base.words() == words)?;
+    Some((name, base))
+}
+
+/// `.NAME.yaml.journal` (or `.NAME.yaml.pending.journal`) beside the cassette file `target`.
+pub fn path_for(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.journal"))
+}
+
+/// The original cassette of `target`: itself, or `NAME.yaml` for `NAME.yaml.pending`.
+fn original_of(target: &Path) -> PathBuf {
+    let text = target.as_os_str().to_string_lossy();
+    match text.strip_suffix(files::PENDING_SUFFIX) {
+        Some(original) => PathBuf::from(original),
+        None => target.to_path_buf(),
+    }
+}
+
+/// An open journal: appends go to the file, and the rendered items not yet in a written
+/// cassette are kept so a compaction can rewrite the rest without reading the file back.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    /// The cassette's name, for a journal merged without its cassette.
+    name: String,
+    base: Base,
+    file: Option<std::fs::File>,
+    /// (interaction id, rendered item) for every journaled interaction not yet covered by a
+    /// cassette write.
+    items: Vec<(u64, String)>,
+}
+
+impl Journal {
+    /// The journal for the cassette file `target`; nothing touches the disk until an append.
+    pub fn new(target: &Path, name: &str, base: Base) -> Journal {
+        Journal {
+            path: path_for(target),
+            name: name.to_string(),
+            base,
+            file: None,
+            items: Vec::new(),
+        }
+    }
+
+    /// Appends one interaction. Returns once the bytes are in the file (the kernel has them:
+    /// a killed process loses nothing; a power cut is the batch write's fsync's job).
+    pub fn append(&mut self, interaction: &Interaction) -> Result<(), CassetteError> {
+        let item = files::render_item(interaction).map_err(|e| CassetteError::Invalid {
+            path: self.path.clone(),
+            message: e.message,
+        })?;
+        if self.file.is_none() {
+            // A fresh journal starts from its header and whatever is still unwritten.
+            self.rewrite()?;
+        }
+        let written = match self.file.as_mut() {
+            Some(file) => file.write_all(item.as_bytes()),
+            None => Err(std::io::Error::other("the journal could not be opened")),
+        };
+        written.map_err(|e| CassetteError::Io {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        self.items.push((interaction.id, item));
+        Ok(())
+    }
+
+    /// After the cassette was written with every interaction up to id `written` (and from now
+    /// on as the journal's base): keeps only the later ones, removing the file when none are
+    /// left. The rewrite is atomic, so a kill during it loses nothing.
+    pub fn compact(&mut self, written: u64) -> Result<(), CassetteError> {
+        self.base = Base::Target;
+        self.items.retain(|(id, _)| *id > written);
+        if self.items.is_empty() {
+            self.file = None;
+            return match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CassetteError::Io {
+                    path: self.path.clone(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            };
+        }
+        self.rewrite()
+    }
+
+    /// Writes the header and the kept items atomically, then reopens the file for appending.
+    fn rewrite(&mut self) -> Result<(), CassetteError> {
+        let mut text = header(&self.name, self.base);
+        for (_, item) in &self.items {
+            text.push_str(item);
+        }
+        files::write_atomically(&self.path, text.as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| CassetteError::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        self.file = Some(file);
+        Ok(())
+    }
+}
+
+/// The interactions of the journal beside `target`, with what they add to, or `None` when
+/// there is no journal. An item cut short at the end is dropped; anything else unreadable is an
+/// error naming the journal.
+type Read = (String, Base, Vec<Interaction>);
+
+fn read(target: &Path) -> Result<Option<Read>, CassetteError> {
+    let path = path_for(target);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CassetteError::Io { path, source: e }),
+    };
+    let (header, body) = text.split_once('\n').unwrap_or((&text, ""));
+    let (name, base) = parse_header(header).ok_or_else(|| CassetteError::Invalid {
+        path: path.clone(),
+        message: "not a traceforge journal (unknown first line)".into(),
+    })?;
+    // Items start with "- " in the first column; each is parsed on its own so that a cut
+    // last item costs only itself.
+    let mut starts: Vec<usize> = body.match_indices("\n- ").map(|(at, _)| at + 1).collect();
+    if body.starts_with("- ") {
+        starts.insert(0, 0);
+    }
+    let mut interactions = Vec::with_capacity(starts.len());
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(body.len());
+        let item = &body[start..end];
+        let last = n + 1 == starts.len();
+        match crate::yaml::from_str::<Vec<Interaction>>(item) {
+            Ok(mut parsed) if parsed.len() == 1 && (!last || item.ends_with('\n')) => {
+                interactions.append(&mut parsed)
+            }
+            // The kill came mid-append: that client never saw its response end.
+            _ if last => break,
+            Ok(_) => {
+                return Err(CassetteError::Invalid {
+                    path,
+                    message: format!("journal item {} is not one interaction", n + 1),
+                })
+            }
+            Err(e) => return Err(e.in_file(&path).into()),
+        }
+    }
+    Ok(Some((name, base, interactions)))
+}
+
+/// `cassette` (as read from `target`, or `None` when there is no such file) with the journal a
+/// killed run left beside it merged in; `None` when there is neither.
+pub(super) fn merge(
+    target: &Path,
+    cassette: Option<Cassette>,
+) -> Result<Option<Cassette>, CassetteError> {
+    let Some((name, base, journaled)) = read(target)? else {
+        return Ok(cassette);
+    };
+    let mut merged = match base {
+        Base::Target => cassette,
+        Base::Original => match original_of(target) {
+            original if original.exists() => Some(files::load_file(&original)?),
+            _ => None,
+        },
+        Base::Empty => None,
+    }
+    .unwrap_or_else(|| Cassette::new(&name));
+    let known: std::collections::HashSet<u64> = merged.interactions.iter().map(|i| i.id).collect();
+    let mut journaled: Vec<Interaction> = journaled
+        .into_iter()
+        .filter(|i| !known.contains(&i.id))
+        .collect();
+    journaled.sort_by_key(|i| i.id);
+    merged.interactions.extend(journaled);
+    Ok(Some(merged))
+}
+
+/// Writes the cassette `target` with a left-behind journal merged in, and removes the journal.
+/// Returns whether there was one. Only for a cassette no running process is recording.
+pub fn recover(target: &Path) -> Result<bool, CassetteError> {
+    let journal = path_for(target);
+    if !journal.exists() {
+        return Ok(false);
+    }
+    let on_disk = match target.exists() {
+        true => Some(files::load_file(target)?),
+        false => None,
+    };
+    if let Some(cassette) = merge(target, on_disk)? {
+        files::save(target, &cassette)?;
+    }
+    std::fs::remove_file(&journal).map_err(|e| CassetteError::Io {
+        path: journal,
+        source: e,
+    })?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::cassette::{Body, Request, Response, Scope};
+
+    fn interaction(id: u64, text: &str) -> Interaction {
+        Interaction {
+            id,
+            recorded_at: "2026-01-01T00:00:00Z".into(),
+            request: Request {
+                method: "POST".into(),
+                upstream: "openai".into(),
+                path: "/v1/chat/completions".into(),
+                headers: BTreeMap::new(),
+                body: Some(Body::Json(serde_json::json!({"prompt": text}))),
+            },
+            response: Response {
+                status: 200,
+                headers: BTreeMap::new(),
+                body: Some(Body::Text(format!("answer to {text}"))),
+                stream: None,
+                incomplete: false,
+            },
+            timing: None,
+            scope: Scope::default(),
+            usage: None,
+        }
+    }
+
+    fn ids(cassette: &Cassette) -> Vec<u64> {
+        cassette.interactions.iter().map(|i| i.id).collect()
+    }
+
+    #[test]
+    fn a_journal_adds_to_the_cassette_until_a_write_compacts_it_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("chat.yaml");
+        let mut on_disk = Cassette::new("chat");
+        on_disk.interactions.push(interaction(1, "old"));
+        files::save(&target, &on_disk).unwrap();
+
+        let mut journal = Journal::new(&target, "chat", Base::Target);
+        journal.append(&interaction(2, "two")).unwrap();
+        journal.append(&interaction(3, "three")).unwrap();
+        assert_eq!(ids(&files::load(&target).unwrap()), [1, 2, 3]);
+
+        // The batch write took 2 and is on disk; 3 stays journaled.
+        on_disk.interactions.push(interaction(2, "two"));
+        files::save(&target, &on_disk).unwrap();
+        journal.compact(2).unwrap();
+        assert_eq!(ids(&files::load(&target).unwrap()), [1, 2, 3]);
+        let text = std::fs::read_to_string(path_for(&target)).unwrap();
+        assert!(!text.contains("id: 2"), "{text}");
+
+        on_disk.interactions.push(interaction(3, "three"));
+        files::save(&target, &on_disk).unwrap();
+        journal.compact(3).unwrap();
+        assert!(!path_for(&target).exists(), "nothing left to journal");
+        // The next append starts a new journal.
+        journal.append(&interaction(4, "four")).unwrap();
+        assert_eq!(ids(&files::load(&target).unwrap()), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn recovery_merges_a_killed_runs_journal_whatever_it_was_adding_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("nested/chat.yaml");
+        let mut original = Cassette::new("nested/chat");
+        original.interactions.push(interaction(1, "old"));
+        files::save(&target, &original).unwrap();
+
+        // --mode all before its first write: the journal replaces the old cassette.
+        let mut journal = Journal::new(&target, "nested/chat", Base::Empty);
+        journal.append(&interaction(1, "new")).unwrap();
+        assert!(recover(&target).unwrap());
+        let recovered = files::load_file(&target).unwrap();
+        assert_eq!(recovered.cassette, "nested/chat");
+        assert_eq!(ids(&recovered), [1]);
+        assert_eq!(
+            recovered.interactions[0].request.body,
+            Some(Body::Json(serde_json::json!({"prompt": "new"})))
+        );
+        assert!(!path_for(&target).exists());
+        assert!(!recover(&target).unwrap(), "nothing left to recover");
+
+        // --pending before its first write: the original plus the journal, as NAME.yaml.pending.
+        let pending = files::pending_path(&target);
+        let mut journal = Journal::new(&pending, "nested/chat", Base::Original);
+        journal.append(&interaction(2, "pending")).unwrap();
+        assert_eq!(ids(&files::load(&pending).unwrap()), [1, 2]);
+        assert!(recover(&pending).unwrap());
+        assert_eq!(ids(&files::load_file(&pending).unwrap()), [1, 2]);
+        assert_eq!(
+            ids(&files::load_file(&target).unwrap()),
+            [1],
+            "original untouched"
+        );
+    }
+
+    #[test]
+    fn an_item_cut_by_the_kill_is_dropped_and_garbage_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("chat.yaml");
+        let mut journal = Journal::new(&target, "chat", Base::Target);
+        journal.append(&interaction(1, "one")).unwrap();
+        journal.append(&interaction(2, "two")).unwrap();
+        let path = path_for(&target);
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Every cut inside the last item loses that item and nothing else.
+        let second = text.find("- id: 2").unwrap();
+        for cut in [second + 3, second + 20, text.len() - 1] {
+            std::fs::write(&path, &text[..cut]).unwrap();
+            assert_eq!(ids(&files::load(&target).unwrap()), [1], "cut at {cut}");
+        }
+        std::fs::write(&path, "not a journal\n- id: 1\n").unwrap();
+        let err = files::load(&target).unwrap_err().to_string();
+        assert!(
+            err.contains(".chat.yaml.journal: not a traceforge journal"),
+            "{err}"
+        );
+    }
+}
