@@ -427,12 +427,16 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__check)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -438,13 +438,14 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;db;check'= {
+            cand --cassettes 'Also compare the rows with the cassettes in this directory'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -343,13 +343,14 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "prune" -d 'Delete traces older than a duration'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l cassettes -d 'Also compare the rows with the cassettes in this directory' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l format -d 'Output format' -r -f -a "text\t''
 json\t''"

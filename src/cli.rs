@@ -320,7 +320,12 @@ pub struct SessionsShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Integrity check and schema version (exit 1 on damage, with the fix)
-    Check,
+    ///
+    /// With --cassettes, also checks that the rows say what the cassettes say: rows naming
+    /// interactions no cassette holds, interactions without a row, rows of interactions
+    /// recorded again since. Any of them is drift (exit 1); `vcr rebuild-from-cassettes` cures
+    /// it.
+    Check(DbCheckArgs),
     /// Size, rows, time span and per-model counts
     Stats(DbStatsArgs),
     /// Copy the database with SQLite's online backup (safe while the proxy writes)
@@ -329,6 +334,13 @@ pub enum DbCommand {
     Vacuum,
     /// Delete traces older than a duration
     Prune(DbPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbCheckArgs {
+    /// Also compare the rows with the cassettes in this directory
+    #[arg(long, value_name = "DIR")]
+    pub cassettes: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -641,3 +641,94 @@ fn maintenance_commands_and_their_bad_inputs() {
         "the old database is untouched"
     );
 }
+
+#[test]
+fn rows_follow_the_cassette_and_db_check_reports_drift() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{mock}", mock = mock.addr);
+    let record = |prompts: &[&str]| {
+        let recorder = ProxyProcess::start(
+            work,
+            &[
+                "vcr",
+                "record",
+                "--mode",
+                "all",
+                "--cassettes",
+                "c",
+                "--db",
+                "t.db",
+                "--upstream",
+                &format!("openai={mock_url}"),
+            ],
+        );
+        for prompt in prompts {
+            let received = rt.block_on(post(
+                &recorder.url("/openai/v1/chat/completions"),
+                &chat(prompt, false),
+                &[],
+            ));
+            assert_eq!(received.status, 200);
+        }
+        let stopped = recorder.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+    };
+    record(&["one", "two", "three"]);
+    assert!(tf(work, &["traces", "show", "default#3", "--db", "t.db"])
+        .status
+        .success());
+    // Recorded again from scratch with fewer requests: the third row goes with the interaction.
+    record(&["uno"]);
+    let gone = tf(work, &["traces", "show", "default#3", "--db", "t.db"]);
+    assert_eq!(gone.status.code(), Some(2), "{}", stdout(&gone));
+    let list = tf(
+        work,
+        &["traces", "list", "--db", "t.db", "--format", "json"],
+    );
+    let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
+    assert_eq!(doc["traces"].as_array().unwrap().len(), 1, "{doc}");
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+
+    // A cassette edited by hand: its rows no longer say what it says.
+    let path = work.join("c/default.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("id: 1\n", "id: 7\n")).unwrap();
+    std::fs::write(
+        work.join("c/extra.yaml"),
+        "version: 1\ncassette: extra\ninteractions: []\n",
+    )
+    .unwrap();
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let out = stdout(&check);
+    assert!(
+        out.contains("1 row(s) name interactions no cassette holds: default#1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 interaction(s) have no row: default#7"),
+        "{out}"
+    );
+    assert!(out.contains("out of step with c; rebuild it"), "{out}");
+    // The cure.
+    assert!(tf(
+        work,
+        &[
+            "vcr",
+            "rebuild-from-cassettes",
+            "--cassettes",
+            "c",
+            "--db",
+            "t.db"
+        ]
+    )
+    .status
+    .success());
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    rt.block_on(mock.stop());
+}

@@ -7,22 +7,30 @@ use serde_json::json;
 use super::Globals;
 use crate::cli::{DbCommand, OutputFormat, RebuildArgs};
 use crate::output::{Printer, JSON_VERSION};
-use crate::store::{rebuild, TraceDb};
+use crate::store::{drift, rebuild, TraceDb};
 use crate::Exit;
 
 /// What to tell a user whose database is damaged.
 const FIX: &str = "rebuild it from the cassettes with `traceforge vcr rebuild-from-cassettes`";
 
 pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit> {
-    let settings = globals.settings_with_cassettes(None)?;
+    let cassettes = match &command {
+        DbCommand::Check(args) => args.cassettes.as_deref(),
+        _ => None,
+    };
+    let settings = globals.settings_with_cassettes(cassettes)?;
     let printer = &globals.printer;
     let path = settings.db;
-    if let DbCommand::Check = command {
-        return check(printer, &path);
+    if let DbCommand::Check(args) = &command {
+        let cassettes = args
+            .cassettes
+            .as_ref()
+            .map(|_| settings.cassettes.as_path());
+        return check(printer, &path, cassettes);
     }
     let db = TraceDb::open_existing(&path)?;
     match command {
-        DbCommand::Check => unreachable!("handled above"),
+        DbCommand::Check(_) => unreachable!("handled above"),
         DbCommand::Stats(args) => {
             let stats = db.stats()?;
             match args.format {
@@ -98,15 +106,66 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
     Ok(Exit::Success)
 }
 
-fn check(printer: &Printer, path: &std::path::Path) -> anyhow::Result<Exit> {
+fn check(
+    printer: &Printer,
+    path: &std::path::Path,
+    cassettes: Option<&std::path::Path>,
+) -> anyhow::Result<Exit> {
     if !path.exists() {
         writeln!(printer.stdout(), "{}: missing; {FIX}", path.display())?;
         return Ok(Exit::CheckFailed);
     }
-    let problems = match TraceDb::open_existing(path).and_then(|db| db.check()) {
-        Ok(problems) => problems,
-        Err(error) => vec![error.to_string()],
+    let (problems, drift) = match TraceDb::open_existing(path) {
+        Ok(db) => {
+            let problems = db.check().unwrap_or_else(|e| vec![crate::error_chain(&e)]);
+            let drift = match cassettes {
+                Some(dir) if problems.is_empty() => Some(drift::check(&db, dir)?),
+                _ => None,
+            };
+            (problems, drift)
+        }
+        Err(error) => (vec![crate::error_chain(&error)], None),
     };
+    if let (Some(drift), Some(dir)) = (drift.filter(|d| !d.is_empty()), cassettes) {
+        let mut out = printer.stdout();
+        let groups = [
+            (
+                &drift.orphaned,
+                "row(s) name interactions no cassette holds",
+            ),
+            (&drift.missing, "interaction(s) have no row"),
+            (
+                &drift.stale,
+                "row(s) are older than their interaction's latest recording",
+            ),
+        ];
+        for (entries, what) in groups {
+            if !entries.is_empty() {
+                let shown: Vec<&str> = entries.iter().take(5).map(String::as_str).collect();
+                let more = match entries.len() > shown.len() {
+                    true => format!(", … {} more", entries.len() - shown.len()),
+                    false => String::new(),
+                };
+                writeln!(
+                    out,
+                    "{}: {} {what}: {}{more}",
+                    path.display(),
+                    entries.len(),
+                    shown.join(", ")
+                )?;
+            }
+        }
+        for unreadable in &drift.unreadable {
+            writeln!(out, "{}: not compared: {unreadable}", path.display())?;
+        }
+        writeln!(
+            out,
+            "{}: out of step with {}; {FIX}",
+            path.display(),
+            dir.display()
+        )?;
+        return Ok(Exit::CheckFailed);
+    }
     if problems.is_empty() {
         writeln!(
             printer.summary(),

@@ -185,17 +185,15 @@ impl OpenCassette {
     /// Adds an interaction recorded in this run, giving it the next id, and appends it to the
     /// journal, so it survives a kill from the moment this returns (the batched rewrite of
     /// the cassette comes later). A journal that cannot be written is reported in the result;
-    /// the interaction is kept for the rewrite either way.
-    pub fn record(
-        &self,
-        interaction: Interaction,
-        keep_old: bool,
-        pending: bool,
-    ) -> (Arc<Interaction>, Result<(), CassetteError>) {
+    /// the interaction is kept for the rewrite either way. `Recording::replaces` is true for
+    /// the first recording of a run that writes the cassette from scratch.
+    pub fn record(&self, interaction: Interaction, keep_old: bool, pending: bool) -> Recording {
         // The journal lock is held across the push, so a rewrite that includes this
         // interaction compacts the journal only after it was appended (see `flush`).
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         let interaction = self.push(interaction, keep_old);
+        // `--pending` leaves the cassette itself alone, whatever it writes beside it.
+        let replaces = journal.is_none() && !keep_old && !(pending && self.existed);
         let journal = journal.get_or_insert_with(|| {
             let base = match (keep_old, pending && self.existed) {
                 (false, _) => journal::Base::Empty,
@@ -204,8 +202,12 @@ impl OpenCassette {
             };
             Journal::new(&self.target(pending), self.name.as_str(), base)
         });
-        let appended = journal.append(&interaction);
-        (interaction, appended)
+        let journaled = journal.append(&interaction);
+        Recording {
+            interaction,
+            journaled,
+            replaces,
+        }
     }
 
     /// Adds an interaction recorded in this run, giving it the next id.
@@ -277,6 +279,15 @@ impl OpenCassette {
             None => Ok(()),
         }
     }
+}
+
+/// What [`OpenCassette::record`] did with a new interaction.
+pub struct Recording {
+    pub interaction: Arc<Interaction>,
+    /// Whether it reached the journal.
+    pub journaled: Result<(), CassetteError>,
+    /// The first recording of a run that replaces the cassette's content.
+    pub replaces: bool,
 }
 
 /// The YAML of every interaction written so far, in cassette order.

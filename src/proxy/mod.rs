@@ -290,6 +290,7 @@ impl Proxy {
                                 interaction: recorded.interaction.clone(),
                                 replayed_at: Some(crate::cassette::now()),
                                 replays: Some(recorded.unsent_replays.clone()),
+                                replaces_cassette: false,
                             });
                         }
                     }
@@ -360,8 +361,8 @@ impl Proxy {
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         let keep_old = self.config.mode.keeps_old();
         let pending = self.config.pending;
-        let (interaction, journaled) = cassette.record(interaction, keep_old, pending);
-        if let Err(error) = journaled {
+        let recording = cassette.record(interaction, keep_old, pending);
+        if let Err(error) = recording.journaled {
             if !self.journal_failed.swap(true, Ordering::AcqRel) {
                 eprintln!(
                     "traceforge: warning: {}; recordings reach the cassette at its next write, \
@@ -373,9 +374,10 @@ impl Proxy {
         if let Some(traces) = &self.traces {
             traces.send(Pending {
                 cassette: cassette.label.clone(),
-                interaction,
+                interaction: recording.interaction,
                 replayed_at: None,
                 replays: None,
+                replaces_cassette: recording.replaces,
             });
         }
         if cassette.flush_scheduled.swap(true, Ordering::AcqRel) {

@@ -4,6 +4,7 @@
 //! threads: the proxy hands finished interactions to the [`writer`] thread.
 
 pub mod bulk;
+pub mod drift;
 pub mod query;
 pub mod rebuild;
 pub mod schema;
@@ -332,14 +333,16 @@ impl TraceDb {
         rows: &[TraceRow],
         replays: &[(i64, String, u64)],
     ) -> Result<Vec<i64>, StoreError> {
-        self.write_pausing(run, rows, replays, || {})
+        self.write_pausing(run, &[], rows, replays, || {})
     }
 
-    /// [`TraceDb::write`], calling `pause` after each row (the proxy's writer yields the CPU
-    /// there, so a batch never holds a core that a request is waiting for).
+    /// [`TraceDb::write`], first deleting every row of the `replaced` cassettes (a recording
+    /// that rewrites a cassette from scratch), and calling `pause` after each row (the proxy's
+    /// writer yields the CPU there, so a batch never holds a core that a request waits for).
     pub fn write_pausing(
         &mut self,
         run: i64,
+        replaced: &[&str],
         rows: &[TraceRow],
         replays: &[(i64, String, u64)],
         mut pause: impl FnMut(),
@@ -347,6 +350,10 @@ impl TraceDb {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
         let mut ids = Vec::with_capacity(rows.len());
+        for cassette in replaced {
+            tx.execute("DELETE FROM traces WHERE cassette = ?1", [cassette])
+                .map_err(StoreError::sqlite(&path))?;
+        }
         {
             let mut upsert = tx
                 .prepare_cached(schema::UPSERT_TRACE)

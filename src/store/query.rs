@@ -191,6 +191,21 @@ impl TraceDb {
             .map_err(StoreError::sqlite(&self.path))
     }
 
+    /// (cassette, interaction id, recorded_at) of every recorded row, for drift checks.
+    pub fn recorded(&self) -> Result<Vec<(String, u64, String)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT cassette, interaction_id, recorded_at FROM traces")
+            .map_err(StoreError::sqlite(&self.path))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?))
+            })
+            .map_err(StoreError::sqlite(&self.path))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::sqlite(&self.path))
+    }
+
     /// Every trace with its full request and response JSON, in a stable order, for export.
     /// Only cassette-backed data: a rebuilt database exports exactly the same.
     pub fn export(&self) -> Result<Vec<serde_json::Value>, StoreError> {

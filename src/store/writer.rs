@@ -36,6 +36,9 @@ pub struct Pending {
     /// For a replay: the interaction's count of replays since the writer last took it. The
     /// proxy sends a message only when this goes from 0 to 1; the writer takes the count.
     pub replays: Option<Arc<AtomicU64>>,
+    /// The first recording of a run that replaces its cassette (`--mode all`): the rows of
+    /// the cassette's old interactions go first, so the rows follow the cassette.
+    pub replaces_cassette: bool,
 }
 
 impl Pending {
@@ -200,6 +203,14 @@ fn write_batch(
 ) -> Result<u64, StoreError> {
     let mut rows = Vec::new();
     let mut keys = Vec::new();
+    // A replacing recording comes before every other message of its cassette in the channel,
+    // so deleting the old rows first, in the batch's transaction, keeps this batch's new ones.
+    let replaced: Vec<&str> = batch
+        .iter()
+        .filter(|p| p.replaces_cassette)
+        .map(|p| &*p.cassette)
+        .collect();
+    known.retain(|(cassette, _), _| !replaced.contains(&&**cassette));
     for pending in batch {
         let key = (pending.cassette.clone(), pending.interaction.id);
         if pending.replayed_at.is_none() || !known.contains_key(&key) && !keys.contains(&key) {
@@ -210,7 +221,7 @@ fn write_batch(
     }
     // The ids are only known after the rows are written; replays are counted in a second
     // statement of the same transaction.
-    let ids = db.write_pausing(run, &rows, &[], courteous_pause)?;
+    let ids = db.write_pausing(run, &replaced, &rows, &[], courteous_pause)?;
     for (key, id) in keys.into_iter().zip(ids) {
         known.insert(key, id);
     }

@@ -1,0 +1,85 @@
+//! Whether the trace database still says what the cassettes say. Rows are derived from
+//! cassettes, so a row naming an interaction no cassette holds, an interaction without a row,
+//! or a row recorded at another time than its interaction is drift; `db check --cassettes`
+//! reports it and `vcr rebuild-from-cassettes` cures it. Reads cassettes and the database
+//! synchronously; nothing is changed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{StoreError, TraceDb};
+use crate::cassette::files::{self, CassetteError};
+
+/// How the database differs from the cassettes, each entry as `CASSETTE#ID`, sorted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// Rows naming an interaction that no cassette holds.
+    pub orphaned: Vec<String>,
+    /// Interactions in a cassette that have no row.
+    pub missing: Vec<String>,
+    /// Rows whose interaction was recorded again since (another `recorded_at`).
+    pub stale: Vec<String>,
+    /// Cassettes that could not be read, so were not compared.
+    pub unreadable: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.orphaned.is_empty()
+            && self.missing.is_empty()
+            && self.stale.is_empty()
+            && self.unreadable.is_empty()
+    }
+}
+
+/// Why drift could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cassettes(#[from] CassetteError),
+}
+
+/// Compares every recorded row of `db` with the cassettes under `dir`.
+pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
+    let mut cassettes: BTreeMap<(String, u64), String> = BTreeMap::new();
+    let mut drift = Drift::default();
+    let mut unread = std::collections::BTreeSet::new();
+    for (name, path) in files::list(dir)? {
+        match files::load(&path) {
+            Ok(cassette) => {
+                for interaction in cassette.interactions {
+                    cassettes.insert(
+                        (name.as_str().to_string(), interaction.id),
+                        interaction.recorded_at,
+                    );
+                }
+            }
+            Err(e) => {
+                unread.insert(name.as_str().to_string());
+                drift.unreadable.push(crate::error_chain(&e));
+            }
+        }
+    }
+    let mut rows: BTreeMap<(String, u64), String> = BTreeMap::new();
+    for (cassette, id, recorded_at) in db.recorded()? {
+        rows.insert((cassette, id), recorded_at);
+    }
+    let label = |(cassette, id): &(String, u64)| format!("{cassette}#{id}");
+    for (key, recorded_at) in &rows {
+        match cassettes.get(key) {
+            // An unreadable cassette's rows cannot be judged.
+            None if unread.contains(&key.0) => {}
+            None => drift.orphaned.push(label(key)),
+            Some(at) if at != recorded_at => drift.stale.push(label(key)),
+            Some(_) => {}
+        }
+    }
+    for key in cassettes.keys() {
+        if !rows.contains_key(key) {
+            drift.missing.push(label(key));
+        }
+    }
+    Ok(drift)
+}
