@@ -7,6 +7,7 @@ pub mod cassettes;
 pub mod child;
 mod keys;
 mod record;
+mod rendered;
 mod replay;
 
 use std::collections::{BTreeMap, HashSet};
