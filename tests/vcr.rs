@@ -1038,3 +1038,77 @@ fn https_upstreams_are_verified_against_ssl_cert_file() {
     );
     upstream.abort();
 }
+
+/// Sends `GET PATH` as written (an HTTP client library would resolve `..` itself first) and
+/// returns the status and body of the answer.
+fn raw_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn dot_segments_in_a_request_path_never_leave_the_upstream_base_path() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    // An upstream that answers everything and remembers which paths it was asked for.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let upstream = rt.block_on(async {
+        let listener = traceforge::server::bind("127.0.0.1:0").await.unwrap();
+        let seen = seen.clone();
+        traceforge::server::Running::spawn(listener, move |request| {
+            seen.lock().unwrap().push(request.uri().to_string());
+            async { traceforge::server::json_response(200, &json!({"ok": true})) }
+        })
+        .unwrap()
+    });
+    let recorder = ProxyProcess::start(
+        work.path(),
+        &[
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--upstream",
+            &format!("svc=http://{}/deployments/x", upstream.addr),
+        ],
+    );
+    for path in [
+        "/svc/../../admin",
+        "/svc/v1/../../../admin",
+        "/svc/%2e%2e/%2E%2E/admin",
+        "/svc/.%2e/admin",
+        "/svc/v1/..%2f..%2f..%2fadmin",
+        "/svc/..;/..;/admin",
+        "/svc/./v1/models",
+        "/svc/v1/%2E/models",
+    ] {
+        let (status, body) = raw_get(&recorder.addr, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path}: {body}"));
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("'.' or '..' segment"), "{path}: {message}");
+    }
+    // Ordinary paths still reach the upstream, below its base path.
+    let (status, body) = raw_get(&recorder.addr, "/svc/v1/models?x=1");
+    assert_eq!(status, 200, "{body}");
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(*seen.lock().unwrap(), ["/deployments/x/v1/models?x=1"]);
+    rt.block_on(upstream.stop());
+}
