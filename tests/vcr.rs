@@ -1112,3 +1112,52 @@ fn dot_segments_in_a_request_path_never_leave_the_upstream_base_path() {
     assert_eq!(*seen.lock().unwrap(), ["/deployments/x/v1/models?x=1"]);
     rt.block_on(upstream.stop());
 }
+
+#[test]
+fn a_cassette_name_cannot_turn_another_cassettes_file_into_a_directory() {
+    let Recording {
+        rt,
+        work: _work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
+    let url = recorder.url("/openai/v1/chat/completions");
+    let send = |name: &str| {
+        rt.block_on(post(
+            &url,
+            &chat(&format!("for {name}"), false),
+            &[("x-traceforge-cassette", name)],
+        ))
+    };
+    // `one` is the file one.yaml and `one.yaml/b` would need a directory one.yaml: whichever
+    // comes first, the second would be answered and never written. The same for the pending
+    // file of `three`.
+    let order: [(&str, &str); 3] = [
+        ("one", "one.yaml/b"),
+        ("two.yaml/b", "two"),
+        ("three.YAML.pending/b", "three"),
+    ];
+    for (first, second) in order {
+        for name in [first, second] {
+            let answer = send(name);
+            if name.contains('/') {
+                assert_eq!(answer.status, 400, "{name}: {:?}", answer.payload);
+                let message = answer.json()["error"]["message"].as_str().unwrap();
+                assert!(
+                    message.contains("only the last segment may end in .yaml"),
+                    "{message}"
+                );
+            } else {
+                assert_eq!(answer.status, 200, "{name}: {:?}", answer.payload);
+            }
+        }
+    }
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    for name in ["one", "two", "three"] {
+        let path = dir.join(format!("{name}.yaml"));
+        assert_eq!(cassette(&path).interactions.len(), 1, "{name}");
+    }
+    assert!(!dir.join("three.YAML.pending").exists());
+}
