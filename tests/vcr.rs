@@ -1161,3 +1161,45 @@ fn a_cassette_name_cannot_turn_another_cassettes_file_into_a_directory() {
     }
     assert!(!dir.join("three.YAML.pending").exists());
 }
+
+#[test]
+fn a_password_in_an_upstream_url_is_never_shown() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let recorder = ProxyProcess::start(
+        work.path(),
+        &[
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--upstream",
+            &format!("dead=http://alice:hunter2-pw@{closed}/base"),
+        ],
+    );
+    let answer = rt.block_on(post(
+        &recorder.url("/dead/v1/chat/completions?key=AIzaSyTESTKEY0123456789"),
+        &chat("x", false),
+        &[],
+    ));
+    assert_eq!(answer.status, 502);
+    let message = answer.json()["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "(http://alice:***@{closed}/base/v1/chat/completions?key=REDACTED)"
+        )),
+        "{message}"
+    );
+    let stopped = recorder.stop();
+    for (what, text) in [("error body", message), ("stderr", &stopped.stderr)] {
+        for secret in ["hunter2-pw", "AIzaSyTESTKEY0123456789"] {
+            assert!(!text.contains(secret), "{secret} in the {what}: {text}");
+        }
+    }
+    assert!(stopped.stderr.contains("alice:***@"), "{}", stopped.stderr);
+}
