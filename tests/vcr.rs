@@ -1203,3 +1203,80 @@ fn a_password_in_an_upstream_url_is_never_shown() {
     }
     assert!(stopped.stderr.contains("alice:***@"), "{}", stopped.stderr);
 }
+
+/// The scratch files of rebuilds in `dir`.
+fn rebuild_scratch(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".traces-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rebuild_clears_the_scratch_files_of_rebuilds_that_were_killed() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Enough cassettes that a rebuild takes a while: it is killed part-way.
+    for n in 0..300 {
+        let interactions: Vec<Value> = (1..=5)
+            .map(|id| {
+                json!({"id": id, "recorded_at": "2026-01-01T00:00:00Z",
+                "request": {"method": "POST", "upstream": "openai", "path": "/v1/chat/completions",
+                            "body": {"json": chat(&format!("question {n}.{id} about refunds"), false)}},
+                "response": {"status": 200, "headers": {"content-type": "application/json"},
+                             "body": {"json": {"answer": format!("answer {n}.{id}")}}}})
+            })
+            .collect();
+        let doc = json!({"version": 1, "cassette": format!("c{n}"), "interactions": interactions});
+        std::fs::write(dir.join(format!("c{n}.yaml")), doc.to_string()).unwrap();
+    }
+    let rebuild = || {
+        let mut command = std::process::Command::new(bin());
+        command
+            .current_dir(work.path())
+            .args([
+                "vcr",
+                "rebuild-from-cassettes",
+                "--cassettes",
+                "c",
+                "--db",
+                "t.db",
+            ])
+            .env_remove("CI")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let mut kills = 0;
+    for _ in 0..20 {
+        let before = rebuild_scratch(work.path());
+        let mut child = rebuild().spawn().unwrap();
+        // Killed as soon as a scratch database of its own exists (unless it already finished).
+        while rebuild_scratch(work.path())
+            .iter()
+            .all(|name| before.contains(name))
+        {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            kills += 1;
+        }
+        if kills == 3 {
+            break;
+        }
+    }
+    assert_eq!(kills, 3, "rebuilds finished before they could be killed");
+    // Each rebuild clears what the one killed before it left; the last one's files are here.
+    assert!(!rebuild_scratch(work.path()).is_empty());
+    let finished = rebuild().status().unwrap();
+    assert!(finished.success());
+    assert_eq!(rebuild_scratch(work.path()), Vec::<String>::new());
+}

@@ -7,6 +7,7 @@ pub mod files;
 pub mod matcher;
 pub mod name;
 pub mod redact;
+pub(crate) mod scratch;
 pub mod vcrpy;
 
 use std::collections::BTreeMap;
