@@ -1280,3 +1280,48 @@ fn a_rebuild_clears_the_scratch_files_of_rebuilds_that_were_killed() {
     assert!(finished.success());
     assert_eq!(rebuild_scratch(work.path()), Vec::<String>::new());
 }
+
+#[test]
+fn cassettes_are_created_as_the_umask_says_and_keep_their_mode_when_rewritten() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let args = record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mode = |name: &str| {
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        format!("{:o}", mode & 0o7777)
+    };
+    let record = |umask: libc::mode_t, cassette: &str, content: &str| {
+        let recorder = ProxyProcess::start_with_umask(work.path(), &args, umask);
+        let answer = rt.block_on(post(
+            &recorder.url("/openai/v1/chat/completions"),
+            &chat(content, false),
+            &[("x-traceforge-cassette", cassette)],
+        ));
+        assert_eq!(answer.status, 200);
+        let stopped = recorder.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+    };
+
+    // New cassettes: 0666 less the umask, as an editor or `touch` would make them.
+    record(0o027, "private", "first");
+    assert_eq!(mode("private.yaml"), "640");
+    record(0o002, "shared", "first");
+    assert_eq!(mode("shared.yaml"), "664");
+
+    // A cassette the user gave a mode of their own keeps it when it is rewritten.
+    std::fs::set_permissions(
+        dir.join("shared.yaml"),
+        std::fs::Permissions::from_mode(0o604),
+    )
+    .unwrap();
+    record(0o077, "shared", "second");
+    assert_eq!(cassette(&dir.join("shared.yaml")).interactions.len(), 2);
+    assert_eq!(mode("shared.yaml"), "604");
+}

@@ -139,8 +139,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> 
     if first_write_into(dir) {
         scratch::remove_dead(dir, TEMP_PREFIX, &[TEMP_SUFFIX]);
     }
-    let mut temp = scratch::create(dir, TEMP_PREFIX, TEMP_SUFFIX, None)
+    // The file gets the mode any editor would give it: the one it had, or for a new file
+    // 0666 less the umask (which the kernel applies at creation), never tempfile's 0600.
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut temp = scratch::create(dir, TEMP_PREFIX, TEMP_SUFFIX, new_file_permissions())
         .map_err(|e| CassetteError::io(dir, e))?;
+    if let Some(permissions) = existing {
+        // The umask applied at creation may have narrowed them; a file system without modes
+        // refusing is no reason to fail the write.
+        let _ = temp.as_file().set_permissions(permissions);
+    }
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| CassetteError::io(path, e))?;
@@ -151,6 +159,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> 
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// `rw-rw-rw-`, which creation narrows by the umask, as `open(2)` does for any new file.
+/// Elsewhere, the platform's default.
+fn new_file_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        Some(std::fs::Permissions::from_mode(0o666))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Whether this process has not written into `dir` before. Leftovers only come from processes

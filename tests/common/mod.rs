@@ -124,10 +124,25 @@ impl ProxyProcess {
 
     /// [`ProxyProcess::start`] with extra environment variables.
     pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> ProxyProcess {
+        ProxyProcess::spawn(cwd, args, env, None)
+    }
+
+    /// [`ProxyProcess::start`] with the file-creation mask set to `umask` in the process.
+    pub fn start_with_umask(cwd: &Path, args: &[&str], umask: libc::mode_t) -> ProxyProcess {
+        ProxyProcess::spawn(cwd, args, &[], Some(umask))
+    }
+
+    fn spawn(
+        cwd: &Path,
+        args: &[&str],
+        env: &[(&str, &Path)],
+        umask: Option<libc::mode_t>,
+    ) -> ProxyProcess {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
         let stderr = dir.path().join("stderr");
-        let child = Command::new(bin())
+        let mut command = Command::new(bin());
+        command
             .current_dir(cwd)
             .args(args)
             .arg("--ready-file")
@@ -137,9 +152,18 @@ impl ProxyProcess {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        if let Some(umask) = umask {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: umask is async-signal-safe and touches nothing but the child's own mask.
+            unsafe {
+                command.pre_exec(move || {
+                    libc::umask(umask);
+                    Ok(())
+                });
+            }
+        }
+        let child = command.spawn().unwrap();
         let mut process = ProxyProcess {
             child: Some(child),
             addr: String::new(),
