@@ -1325,3 +1325,38 @@ fn cassettes_are_created_as_the_umask_says_and_keep_their_mode_when_rewritten() 
     assert_eq!(cassette(&dir.join("shared.yaml")).interactions.len(), 2);
     assert_eq!(mode("shared.yaml"), "604");
 }
+
+#[test]
+fn a_proxy_out_of_file_descriptors_serves_again_once_connections_close() {
+    let work = tempfile::tempdir().unwrap();
+    let limit = 64;
+    let replayer = ProxyProcess::start_with_open_files(
+        work.path(),
+        &["vcr", "replay", "--cassettes", "c"],
+        limit,
+    );
+    let open = || {
+        std::fs::read_dir(format!("/proc/{}/fd", replayer.pid()))
+            .unwrap()
+            .count()
+    };
+    // Silent clients take every descriptor the proxy may have; the rest wait in the backlog.
+    let silent: Vec<std::net::TcpStream> = (0..limit + 16)
+        .map(|_| std::net::TcpStream::connect(&replayer.addr).unwrap())
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while open() < limit as usize {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy never ran out of descriptors"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Accepting fails now (EMFILE); once the clients go, the proxy must accept and answer again.
+    drop(silent);
+    let (status, body) = raw_get(&replayer.addr, "/openai/v1/models");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("traceforge_replay_miss"), "{body}");
+    let stopped = replayer.stop();
+    assert!(stopped.stderr.contains("1 missed"), "{}", stopped.stderr);
+}
