@@ -13,12 +13,36 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// How long a stop waits for in-flight requests (a stream still being recorded, say).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to send a request's headers (see [`Limits::header_read`]).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a client may hold open. Each connection costs a file descriptor, so a client that
+/// never finishes its headers must not keep one forever: under the usual 1,024-descriptor
+/// limit, a thousand of them would leave the server unable to accept anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a request's headers may take to arrive, counted from when the server starts
+    /// waiting for them: from the connection's start, and on a kept-alive connection from the
+    /// end of the previous response (so it is also the idle keep-alive timeout). A connection
+    /// that runs out of it is closed without an answer. Bodies and streamed responses are not
+    /// limited by it.
+    pub header_read: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: HEADER_READ_TIMEOUT,
+        }
+    }
+}
 
 /// A response body: complete bytes, or chunks sent through a channel as they are produced.
 /// When the client goes away hyper drops the body, so the sender sees a closed channel.
@@ -133,9 +157,22 @@ pub fn announce(ready_file: Option<&Path>, addr: SocketAddr) -> Result<(), Serve
 }
 
 /// Serves HTTP/1.1 on `listener` with `handler` until `shutdown` resolves, then stops accepting
-/// and waits (up to 30 s) for in-flight requests to finish.
+/// and waits (up to 30 s) for in-flight requests to finish. Uses the default [`Limits`].
 pub async fn serve<H, F>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
 where
+    H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    serve_with(listener, handler, shutdown, Limits::default()).await;
+}
+
+/// [`serve`] with the given limits.
+pub async fn serve_with<H, F>(
+    listener: TcpListener,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) where
     H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
 {
@@ -159,10 +196,12 @@ where
             let response = handler(request);
             async move { Ok::<_, Infallible>(response.await) }
         });
-        // No timer: hyper would otherwise arm a 30 s header-read timeout per request, a cost on
-        // every replay for protection a loopback tool does not need.
+        // The timer arms a deadline each time the connection waits for a request head; a
+        // client that never finishes one is closed instead of holding its descriptor forever.
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -187,11 +226,25 @@ impl Running {
         H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = HttpResponse> + Send + 'static,
     {
+        Running::spawn_with(listener, handler, Limits::default())
+    }
+
+    /// [`Running::spawn`] with the given limits.
+    pub fn spawn_with<H, F>(
+        listener: TcpListener,
+        handler: H,
+        limits: Limits,
+    ) -> std::io::Result<Running>
+    where
+        H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = HttpResponse> + Send + 'static,
+    {
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, handler, async move {
+        let shutdown = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = tokio::spawn(serve_with(listener, handler, shutdown, limits));
         Ok(Running { addr, stop, task })
     }
 
@@ -199,5 +252,72 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    /// Sends `bytes` on a new connection and reads until the server closes it.
+    async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(bytes).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        answer
+    }
+
+    #[test]
+    fn headers_that_never_finish_time_out_while_other_clients_are_served() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = bind("127.0.0.1:0").await.unwrap();
+            let limits = Limits {
+                header_read: Duration::from_millis(200),
+            };
+            let running = Running::spawn_with(
+                listener,
+                |_request| async { json_response(200, &serde_json::json!({"ok": true})) },
+                limits,
+            )
+            .unwrap();
+            // Slow clients: half a request head each, then silence; and one that sends nothing.
+            let mut slow = vec![TcpStream::connect(running.addr).await.unwrap()];
+            for _ in 0..20 {
+                let mut stream = TcpStream::connect(running.addr).await.unwrap();
+                stream
+                    .write_all(b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+                    .await
+                    .unwrap();
+                slow.push(stream);
+            }
+            // A complete request is answered meanwhile.
+            let answer = exchange(
+                running.addr,
+                b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(answer.ends_with(r#"{"ok":true}"#), "{answer}");
+            // Every slow connection is closed by the server, without an answer. (The deadline
+            // only stops the test from hanging when they never are.)
+            for mut stream in slow {
+                let mut rest = Vec::new();
+                let closed =
+                    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
+                        .await
+                        .expect("a connection whose headers never finished was never closed");
+                assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
+            }
+            running.stop().await;
+        });
     }
 }

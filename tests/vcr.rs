@@ -1155,3 +1155,325 @@ fn a_response_the_client_received_whole_survives_a_sigkill() {
     }
     rt.block_on(mock.stop());
 }
+
+/// Sends `GET PATH` as written (an HTTP client library would resolve `..` itself first) and
+/// returns the status and body of the answer.
+fn raw_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn dot_segments_in_a_request_path_never_leave_the_upstream_base_path() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    // An upstream that answers everything and remembers which paths it was asked for.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let upstream = rt.block_on(async {
+        let listener = traceforge::server::bind("127.0.0.1:0").await.unwrap();
+        let seen = seen.clone();
+        traceforge::server::Running::spawn(listener, move |request| {
+            seen.lock().unwrap().push(request.uri().to_string());
+            async { traceforge::server::json_response(200, &json!({"ok": true})) }
+        })
+        .unwrap()
+    });
+    let recorder = ProxyProcess::start(
+        work.path(),
+        &[
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--upstream",
+            &format!("svc=http://{}/deployments/x", upstream.addr),
+        ],
+    );
+    for path in [
+        "/svc/../../admin",
+        "/svc/v1/../../../admin",
+        "/svc/%2e%2e/%2E%2E/admin",
+        "/svc/.%2e/admin",
+        "/svc/v1/..%2f..%2f..%2fadmin",
+        "/svc/..;/..;/admin",
+        "/svc/./v1/models",
+        "/svc/v1/%2E/models",
+    ] {
+        let (status, body) = raw_get(&recorder.addr, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path}: {body}"));
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("'.' or '..' segment"), "{path}: {message}");
+    }
+    // Ordinary paths still reach the upstream, below its base path.
+    let (status, body) = raw_get(&recorder.addr, "/svc/v1/models?x=1");
+    assert_eq!(status, 200, "{body}");
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(*seen.lock().unwrap(), ["/deployments/x/v1/models?x=1"]);
+    rt.block_on(upstream.stop());
+}
+
+#[test]
+fn a_cassette_name_cannot_turn_another_cassettes_file_into_a_directory() {
+    let Recording {
+        rt,
+        work: _work,
+        dir,
+        mock: _mock,
+        recorder,
+    } = Recording::start();
+    let url = recorder.url("/openai/v1/chat/completions");
+    let send = |name: &str| {
+        rt.block_on(post(
+            &url,
+            &chat(&format!("for {name}"), false),
+            &[("x-traceforge-cassette", name)],
+        ))
+    };
+    // `one` is the file one.yaml and `one.yaml/b` would need a directory one.yaml: whichever
+    // comes first, the second would be answered and never written. The same for the pending
+    // file of `three`.
+    let order: [(&str, &str); 3] = [
+        ("one", "one.yaml/b"),
+        ("two.yaml/b", "two"),
+        ("three.YAML.pending/b", "three"),
+    ];
+    for (first, second) in order {
+        for name in [first, second] {
+            let answer = send(name);
+            if name.contains('/') {
+                assert_eq!(answer.status, 400, "{name}: {:?}", answer.payload);
+                let message = answer.json()["error"]["message"].as_str().unwrap();
+                assert!(
+                    message.contains("only the last segment may end in .yaml"),
+                    "{message}"
+                );
+            } else {
+                assert_eq!(answer.status, 200, "{name}: {:?}", answer.payload);
+            }
+        }
+    }
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    for name in ["one", "two", "three"] {
+        let path = dir.join(format!("{name}.yaml"));
+        assert_eq!(cassette(&path).interactions.len(), 1, "{name}");
+    }
+    assert!(!dir.join("three.YAML.pending").exists());
+}
+
+#[test]
+fn a_password_in_an_upstream_url_is_never_shown() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let recorder = ProxyProcess::start(
+        work.path(),
+        &[
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--upstream",
+            &format!("dead=http://alice:hunter2-pw@{closed}/base"),
+        ],
+    );
+    let answer = rt.block_on(post(
+        &recorder.url("/dead/v1/chat/completions?key=AIzaSyTESTKEY0123456789"),
+        &chat("x", false),
+        &[],
+    ));
+    assert_eq!(answer.status, 502);
+    let message = answer.json()["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "(http://alice:***@{closed}/base/v1/chat/completions?key=REDACTED)"
+        )),
+        "{message}"
+    );
+    let stopped = recorder.stop();
+    for (what, text) in [("error body", message), ("stderr", &stopped.stderr)] {
+        for secret in ["hunter2-pw", "AIzaSyTESTKEY0123456789"] {
+            assert!(!text.contains(secret), "{secret} in the {what}: {text}");
+        }
+    }
+    assert!(stopped.stderr.contains("alice:***@"), "{}", stopped.stderr);
+}
+
+/// The scratch files of rebuilds in `dir`.
+fn rebuild_scratch(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".traces-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rebuild_clears_the_scratch_files_of_rebuilds_that_were_killed() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Enough cassettes that a rebuild takes a while: it is killed part-way.
+    for n in 0..300 {
+        let interactions: Vec<Value> = (1..=5)
+            .map(|id| {
+                json!({"id": id, "recorded_at": "2026-01-01T00:00:00Z",
+                "request": {"method": "POST", "upstream": "openai", "path": "/v1/chat/completions",
+                            "body": {"json": chat(&format!("question {n}.{id} about refunds"), false)}},
+                "response": {"status": 200, "headers": {"content-type": "application/json"},
+                             "body": {"json": {"answer": format!("answer {n}.{id}")}}}})
+            })
+            .collect();
+        let doc = json!({"version": 1, "cassette": format!("c{n}"), "interactions": interactions});
+        std::fs::write(dir.join(format!("c{n}.yaml")), doc.to_string()).unwrap();
+    }
+    let rebuild = || {
+        let mut command = std::process::Command::new(bin());
+        command
+            .current_dir(work.path())
+            .args([
+                "vcr",
+                "rebuild-from-cassettes",
+                "--cassettes",
+                "c",
+                "--db",
+                "t.db",
+            ])
+            .env_remove("CI")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let mut kills = 0;
+    for _ in 0..20 {
+        let before = rebuild_scratch(work.path());
+        let mut child = rebuild().spawn().unwrap();
+        // Killed as soon as a scratch database of its own exists (unless it already finished).
+        while rebuild_scratch(work.path())
+            .iter()
+            .all(|name| before.contains(name))
+        {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            kills += 1;
+        }
+        if kills == 3 {
+            break;
+        }
+    }
+    assert_eq!(kills, 3, "rebuilds finished before they could be killed");
+    // Each rebuild clears what the one killed before it left; the last one's files are here.
+    assert!(!rebuild_scratch(work.path()).is_empty());
+    let finished = rebuild().status().unwrap();
+    assert!(finished.success());
+    assert_eq!(rebuild_scratch(work.path()), Vec::<String>::new());
+}
+
+#[test]
+fn cassettes_are_created_as_the_umask_says_and_keep_their_mode_when_rewritten() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let args = record_args(dir.to_str().unwrap(), &format!("http://{}", mock.addr), &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mode = |name: &str| {
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        format!("{:o}", mode & 0o7777)
+    };
+    let record = |umask: libc::mode_t, cassette: &str, content: &str| {
+        let recorder = ProxyProcess::start_with_umask(work.path(), &args, umask);
+        let answer = rt.block_on(post(
+            &recorder.url("/openai/v1/chat/completions"),
+            &chat(content, false),
+            &[("x-traceforge-cassette", cassette)],
+        ));
+        assert_eq!(answer.status, 200);
+        let stopped = recorder.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+    };
+
+    // New cassettes: 0666 less the umask, as an editor or `touch` would make them.
+    record(0o027, "private", "first");
+    assert_eq!(mode("private.yaml"), "640");
+    record(0o002, "shared", "first");
+    assert_eq!(mode("shared.yaml"), "664");
+
+    // A cassette the user gave a mode of their own keeps it when it is rewritten.
+    std::fs::set_permissions(
+        dir.join("shared.yaml"),
+        std::fs::Permissions::from_mode(0o604),
+    )
+    .unwrap();
+    record(0o077, "shared", "second");
+    assert_eq!(cassette(&dir.join("shared.yaml")).interactions.len(), 2);
+    assert_eq!(mode("shared.yaml"), "604");
+}
+
+#[test]
+fn a_proxy_out_of_file_descriptors_serves_again_once_connections_close() {
+    let work = tempfile::tempdir().unwrap();
+    let limit = 64;
+    let replayer = ProxyProcess::start_with_open_files(
+        work.path(),
+        &["vcr", "replay", "--cassettes", "c"],
+        limit,
+    );
+    let open = || {
+        std::fs::read_dir(format!("/proc/{}/fd", replayer.pid()))
+            .unwrap()
+            .count()
+    };
+    // Silent clients take every descriptor the proxy may have; the rest wait in the backlog.
+    let silent: Vec<std::net::TcpStream> = (0..limit + 16)
+        .map(|_| std::net::TcpStream::connect(&replayer.addr).unwrap())
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while open() < limit as usize {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy never ran out of descriptors"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Accepting fails now (EMFILE); once the clients go, the proxy must accept and answer again.
+    drop(silent);
+    let (status, body) = raw_get(&replayer.addr, "/openai/v1/models");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("traceforge_replay_miss"), "{body}");
+    let stopped = replayer.stop();
+    assert!(stopped.stderr.contains("1 missed"), "{}", stopped.stderr);
+}

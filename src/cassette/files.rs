@@ -2,10 +2,11 @@
 //! rename, fsync of the directory), so a crash or SIGKILL mid-write leaves the previous complete
 //! version on disk. Read errors name the file and, for YAML problems, the line and column.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Cassette, CassetteName, Interaction, FORMAT_VERSION};
+use super::{scratch, Cassette, CassetteName, Interaction, FORMAT_VERSION};
 use crate::yaml;
 
 /// Why a cassette file could not be read or written.
@@ -135,28 +136,82 @@ pub fn save(path: &Path, cassette: &Cassette) -> Result<(), CassetteError> {
     write_atomically(path, text.as_bytes())
 }
 
-/// Writes bytes to `path` through a temporary file in the same directory and a rename.
+/// How the temporary files of [`write_atomically`] are named (see [`scratch`]).
+const TEMP_PREFIX: &str = ".traceforge-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Writes bytes to `path` through a temporary file in the same directory and a rename. The
+/// first write into a directory in this process also removes the temporary files that killed
+/// writes left there.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> {
+    replace(path, bytes, true)
+}
+
+/// [`write_atomically`] without the fsyncs: the file is whole or untouched after a killed
+/// process (the kernel has the bytes), not after a power cut. For the journal, which must not
+/// hold a request up for a disk flush.
+pub fn write_atomically_unsynced(path: &Path, bytes: &[u8]) -> Result<(), CassetteError> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), CassetteError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| CassetteError::io(dir, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".traceforge-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
+    if first_write_into(dir) {
+        scratch::remove_dead(dir, TEMP_PREFIX, &[TEMP_SUFFIX]);
+    }
+    // The file gets the mode any editor would give it: the one it had, or for a new file
+    // 0666 less the umask (which the kernel applies at creation), never tempfile's 0600.
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut temp = scratch::create(dir, TEMP_PREFIX, TEMP_SUFFIX, new_file_permissions())
         .map_err(|e| CassetteError::io(dir, e))?;
+    if let Some(permissions) = existing {
+        // The umask applied at creation may have narrowed them; a file system without modes
+        // refusing is no reason to fail the write.
+        let _ = temp.as_file().set_permissions(permissions);
+    }
     temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+        .and_then(|()| match sync {
+            true => temp.as_file().sync_all(),
+            false => Ok(()),
+        })
         .map_err(|e| CassetteError::io(path, e))?;
     temp.persist(path)
         .map_err(|e| CassetteError::io(path, e.error))?;
     // Make the rename itself durable; failure here is not worth failing the write for.
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
+    if sync {
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
     }
     Ok(())
+}
+
+/// `rw-rw-rw-`, which creation narrows by the umask, as `open(2)` does for any new file.
+/// Elsewhere, the platform's default.
+fn new_file_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        Some(std::fs::Permissions::from_mode(0o666))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Whether this process has not written into `dir` before. Leftovers only come from processes
+/// that died, so looking once per directory is enough, and a proxy rewriting a cassette after
+/// every interaction does not list its directory each time.
+fn first_write_into(dir: &Path) -> bool {
+    static SEEN: std::sync::Mutex<Option<HashSet<PathBuf>>> = std::sync::Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    seen.get_or_insert_with(HashSet::new)
+        .insert(dir.to_path_buf())
 }
 
 /// Every `*.yaml` cassette below `dir`, with its name, sorted by name. A missing directory is empty.
@@ -288,6 +343,42 @@ mod tests {
         save(&pending, &Cassette::new("flows/refund")).unwrap();
         assert_eq!(list(dir.path()).unwrap(), vec![(name.clone(), path)]);
         assert_eq!(list_pending(dir.path()).unwrap(), vec![(name, pending)]);
+    }
+
+    /// The id of a process that has exited (and been reaped).
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_write_removes_what_killed_writes_left_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dead_pid();
+        let own = std::process::id();
+        let left = |name: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "partial").unwrap();
+            path
+        };
+        // What a write killed mid-way leaves: a temp file named with its (now dead) process.
+        let stale = left(format!(".traceforge-{dead}-a1B2c3.tmp"));
+        // A write in progress here, or in a live process (pid 1 is always running), and files
+        // that only look similar.
+        let kept = [
+            left(format!(".traceforge-{own}-d4E5f6.tmp")),
+            left(".traceforge-1-g7H8i9.tmp".into()),
+            left(format!(".traceforge-{dead}-a1B2c3.tmp.bak")),
+            left(format!("traceforge-{dead}-a1B2c3.tmp")),
+            left(".traceforge-notes.tmp".into()),
+        ];
+        save(&dir.path().join("x.yaml"), &Cassette::new("x")).unwrap();
+        assert!(!stale.exists(), "the dead write's temp file is still there");
+        for path in kept {
+            assert!(path.exists(), "{} was removed", path.display());
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl Journal {
         for (_, item) in &self.items {
             text.push_str(item);
         }
-        files::write_atomically(&self.path, text.as_bytes())?;
+        files::write_atomically_unsynced(&self.path, text.as_bytes())?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.path)

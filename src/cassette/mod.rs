@@ -9,6 +9,7 @@ pub mod journal;
 pub mod matcher;
 pub mod name;
 pub mod redact;
+pub(crate) mod scratch;
 
 use std::collections::BTreeMap;
 

@@ -42,10 +42,17 @@ impl CassetteName {
         {
             return invalid("only letters, digits, '.', '_', '-' and '/' are allowed");
         }
-        for segment in name.split('/') {
+        let mut segments = name.split('/').peekable();
+        while let Some(segment) = segments.next() {
             match segment {
                 "" => return invalid("it has an empty path segment"),
                 "." | ".." => return invalid("'.' and '..' segments are not allowed"),
+                _ if segments.peek().is_some() && names_a_cassette_file(segment) => {
+                    return invalid(
+                        "only the last segment may end in .yaml or .yaml.pending \
+                         (a directory so named would collide with another cassette's file)",
+                    )
+                }
                 _ => {}
             }
         }
@@ -62,6 +69,14 @@ impl CassetteName {
     }
 }
 
+/// Whether a directory called `segment` could be a cassette's file: `NAME.yaml` is cassette
+/// `NAME` and `NAME.yaml.pending` its pending version. Case-blind, for case-insensitive file
+/// systems (macOS, Windows).
+fn names_a_cassette_file(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yaml.pending")
+}
+
 impl fmt::Display for CassetteName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -74,7 +89,17 @@ mod tests {
 
     #[test]
     fn accepts_nested_relative_names() {
-        for ok in ["default", "checkout/refund-flow", "a.b_c-d/e1", "v1.2"] {
+        for ok in [
+            "default",
+            "checkout/refund-flow",
+            "a.b_c-d/e1",
+            "v1.2",
+            "a.yaml",
+            "a/b.yaml.pending",
+            "yaml/b",
+            "a.yml/b",
+            "a.yaml.d/b",
+        ] {
             assert_eq!(CassetteName::parse(ok).unwrap().as_str(), ok);
         }
     }
@@ -93,6 +118,10 @@ mod tests {
             "a\\b",
             "ü",
             "a:b",
+            "a.yaml/b",
+            "x/a.YAML/b",
+            "a.yaml.pending/b",
+            ".yaml/b",
         ] {
             assert!(CassetteName::parse(bad).is_err(), "{bad:?} was accepted");
         }

@@ -49,6 +49,29 @@ pub fn mask(text: &str) -> Option<String> {
     Some(pattern.replace_all(text, REDACTED).into_owned())
 }
 
+/// `url` fit to show: a password in its user info becomes `***` (`http://user:***@host`), and
+/// so does a user name given alone, since that is how tokens are often passed. The rest of the
+/// text is kept exactly as written.
+pub fn url(url: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |at| at + 3);
+    let authority_len = url[authority_start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - authority_start);
+    let authority = &url[authority_start..authority_start + authority_len];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    let shown = match authority[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_string(),
+    };
+    format!(
+        "{}{shown}{}",
+        &url[..authority_start],
+        &url[authority_start + at..]
+    )
+}
+
 /// What must be removed before an interaction is written.
 #[derive(Debug, Clone)]
 pub struct Redactor {
@@ -204,6 +227,22 @@ fn scan_body(body: &Body, location: &str, found: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords_and_keep_the_rest() {
+        for (given, shown) in [
+            ("http://u:p@h:1/base", "http://u:***@h:1/base"),
+            ("https://u:p%40ss@h", "https://u:***@h"),
+            ("https://token@h/x?y=1", "https://***@h/x?y=1"),
+            ("http://u:@h", "http://u:***@h"),
+            ("http://h:1/base/a@b", "http://h:1/base/a@b"),
+            ("http://h?x=a:b@c", "http://h?x=a:b@c"),
+            ("https://api.openai.com", "https://api.openai.com"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(url(given), shown, "{given}");
+        }
+    }
 
     #[test]
     fn masks_every_key_shape() {

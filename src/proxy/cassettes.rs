@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::replay::Rendered;
+use super::rendered::Rendered;
 use crate::cassette::files::{self, CassetteError};
 use crate::cassette::journal::{self, Journal};
 use crate::cassette::matcher::{MatchKey, MatchRules, RequestView};

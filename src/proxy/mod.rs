@@ -7,6 +7,7 @@ pub mod cassettes;
 pub mod child;
 mod keys;
 mod record;
+mod rendered;
 mod replay;
 
 use std::collections::{BTreeMap, HashSet};
@@ -200,6 +201,18 @@ impl Proxy {
         // matcher reports a wrong one as a difference.
         if self.config.mode != Mode::None && !self.config.upstreams.contains_key(upstream) {
             return self.unknown_upstream(parts.uri.path());
+        }
+        if has_dot_segment(rest) {
+            let provider = Provider::detect(upstream, rest);
+            let message = format!(
+                "traceforge: request path {:?} has a '.' or '..' segment (perhaps percent-encoded); \
+                 such paths are refused so that no request can leave its upstream's base path",
+                parts.uri.path()
+            );
+            return json_response(
+                400,
+                &provider.error_body(400, "traceforge_bad_request", &message),
+            );
         }
         let upstream = upstream.to_string();
         let mut path = rest.to_string();
@@ -453,6 +466,40 @@ fn route(path: &str) -> Option<(&str, &str)> {
     (!upstream.is_empty()).then_some((upstream, rest))
 }
 
+/// Whether `path` has a `.` or `..` segment. URL parsers resolve those against the upstream's
+/// base path (`http://H/deployments/x` + `/../../admin` is `http://H/admin`), and they or the
+/// upstream also read `%2e` as `.`, `\` as `/`, and `..;` as `..` (Tomcat and Spring), so a
+/// segment counts after decoding `%2e`, `%2f` and `%5c` and dropping any `;` parameters. No API
+/// path has such a segment.
+fn has_dot_segment(path: &str) -> bool {
+    // The usual path has neither, and is passed at the cost of one scan.
+    if memchr::memchr2(b'.', b'%', path.as_bytes()).is_none() {
+        return false;
+    }
+    let mut decoded = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('%') {
+        decoded.push_str(&rest[..at]);
+        let escape = rest.get(at..at + 3).unwrap_or("");
+        match escape.to_ascii_lowercase().as_str() {
+            "%2e" => decoded.push('.'),
+            "%2f" => decoded.push('/'),
+            "%5c" => decoded.push('\\'),
+            _ => {
+                decoded.push('%');
+                rest = &rest[at + 1..];
+                continue;
+            }
+        }
+        rest = &rest[at + 3..];
+    }
+    decoded.push_str(rest);
+    decoded.split(['/', '\\']).any(|segment| {
+        let segment = segment.split(';').next().unwrap_or(segment);
+        segment == "." || segment == ".."
+    })
+}
+
 async fn read_body(body: Incoming) -> Result<Bytes, u16> {
     match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
         .collect()
@@ -488,5 +535,40 @@ mod tests {
         assert_eq!(route("/anthropic"), Some(("anthropic", "/")));
         assert_eq!(route("/"), None);
         assert_eq!(route("//x"), None);
+    }
+
+    #[test]
+    fn dot_segments_are_found_however_they_are_spelled() {
+        for bad in [
+            "/..",
+            "/../admin",
+            "/v1/./models",
+            "/v1/.",
+            "/%2e%2e/admin",
+            "/%2E./admin",
+            "/.%2E",
+            "/v1/..%2fadmin",
+            "/v1/..%5Cadmin",
+            "/v1\\..\\admin",
+            "/..;/admin",
+            "/.;x/admin",
+        ] {
+            assert!(has_dot_segment(bad), "{bad:?} was let through");
+        }
+        for ok in [
+            "/",
+            "/v1/chat/completions",
+            "/v1/models/gpt-4.1",
+            "/v1/.well-known/x",
+            "/v1/...",
+            "/v1/a..b",
+            "/v1/%2e%2e%2e",
+            "/v1/100%",
+            "/v1/%",
+            "/v1/%2",
+            "/v1/%25",
+        ] {
+            assert!(!has_dot_segment(ok), "{ok:?} was refused");
+        }
     }
 }

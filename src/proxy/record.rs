@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::cassettes::OpenCassette;
 use super::Proxy;
+use crate::cassette::redact;
 use crate::cassette::{Body, Interaction, Request, Response, Scope, Timing};
 use crate::cassette::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
 use crate::provider::{self, sse::SseParser, Provider};
@@ -51,6 +52,8 @@ pub(super) async fn forward(
     let provider = Provider::detect(&request.upstream, &request.path);
     let base = &config.upstreams[&request.upstream];
     let url = format!("{base}{}", request.path);
+    // What messages show: no password from the base URL, no key from the query.
+    let shown_url = format!("{}{}", redact::url(base), request.stored_path);
 
     let mut upstream_headers = HeaderMap::new();
     for (name, value) in &request.parts.headers {
@@ -78,10 +81,11 @@ pub(super) async fn forward(
             } else {
                 (502, "could not be reached")
             };
+            // reqwest's message repeats the URL, query and all; ours shows it redacted.
             let message = format!(
-                "traceforge: upstream {} ({url}) {what}: {}",
+                "traceforge: upstream {} ({shown_url}) {what}: {}",
                 request.upstream,
-                crate::error_chain(&error)
+                crate::error_chain(&error.without_url())
             );
             eprintln!("{message}");
             return json_response(
@@ -167,6 +171,7 @@ pub(super) async fn forward(
                     }
                 }
                 Err(error) => {
+                    let error = error.without_url();
                     let _ = tx
                         .send(Err(std::io::Error::other(crate::error_chain(&error))))
                         .await;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, ToSql};
 use serde_json::Value;
 
-use crate::cassette::{Body, Interaction};
+use crate::cassette::{scratch, Body, Interaction};
 use crate::provider::{self, Provider};
 
 /// Where the database lives when neither `--db` nor `TRACEFORGE_DB` says otherwise.
@@ -49,9 +49,11 @@ impl StoreError {
     }
 }
 
-/// A new, empty `PREFIX….db` file in the directory of `path` (created if missing), removed
-/// when the returned handle drops unless it is persisted: the scratch files of a rebuild live
-/// beside the database they become part of, so the final rename stays on one file system.
+/// A new, empty `PREFIX<pid>-….db` file in the directory of `path` (created if missing),
+/// removed when the returned handle drops unless it is persisted: the scratch files of a
+/// rebuild live beside the database they become part of, so the final rename stays on one file
+/// system. Scratch files of this prefix left by processes that were killed (with SQLite's
+/// journal files beside them) are removed first; see `cassette::scratch`.
 pub(crate) fn temp_file_beside(
     path: &Path,
     prefix: &str,
@@ -65,11 +67,8 @@ pub(crate) fn temp_file_beside(
         source,
     };
     std::fs::create_dir_all(&dir).map_err(io)?;
-    let file = tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(".db")
-        .tempfile_in(&dir)
-        .map_err(io)?;
+    scratch::remove_dead(&dir, prefix, &[".db", ".db-journal", ".db-wal", ".db-shm"]);
+    let file = scratch::create(&dir, prefix, ".db", None).map_err(io)?;
     Ok(file.into_temp_path())
 }
 

@@ -110,6 +110,13 @@ pub struct ProxyProcess {
     _dir: tempfile::TempDir,
 }
 
+/// What a proxy process is given before it starts, beyond its arguments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ChildSetup {
+    umask: Option<libc::mode_t>,
+    open_files: Option<u64>,
+}
+
 /// How a stopped proxy process ended.
 pub struct Stopped {
     pub status: ExitStatus,
@@ -124,10 +131,33 @@ impl ProxyProcess {
 
     /// [`ProxyProcess::start`] with extra environment variables.
     pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> ProxyProcess {
+        ProxyProcess::spawn(cwd, args, env, ChildSetup::default())
+    }
+
+    /// [`ProxyProcess::start`] with the file-creation mask set to `umask` in the process.
+    pub fn start_with_umask(cwd: &Path, args: &[&str], umask: libc::mode_t) -> ProxyProcess {
+        let setup = ChildSetup {
+            umask: Some(umask),
+            ..ChildSetup::default()
+        };
+        ProxyProcess::spawn(cwd, args, &[], setup)
+    }
+
+    /// [`ProxyProcess::start`] allowed at most `files` open file descriptors.
+    pub fn start_with_open_files(cwd: &Path, args: &[&str], files: u64) -> ProxyProcess {
+        let setup = ChildSetup {
+            open_files: Some(files),
+            ..ChildSetup::default()
+        };
+        ProxyProcess::spawn(cwd, args, &[], setup)
+    }
+
+    fn spawn(cwd: &Path, args: &[&str], env: &[(&str, &Path)], setup: ChildSetup) -> ProxyProcess {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
         let stderr = dir.path().join("stderr");
-        let child = Command::new(bin())
+        let mut command = Command::new(bin());
+        command
             .current_dir(cwd)
             .args(args)
             .arg("--ready-file")
@@ -137,9 +167,29 @@ impl ProxyProcess {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        if setup != ChildSetup::default() {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: umask and setrlimit are async-signal-safe and change only the child.
+            unsafe {
+                command.pre_exec(move || {
+                    if let Some(umask) = setup.umask {
+                        libc::umask(umask);
+                    }
+                    if let Some(files) = setup.open_files {
+                        let limit = libc::rlimit {
+                            rlim_cur: files as libc::rlim_t,
+                            rlim_max: files as libc::rlim_t,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = command.spawn().unwrap();
         let mut process = ProxyProcess {
             child: Some(child),
             addr: String::new(),
