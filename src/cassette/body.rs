@@ -192,7 +192,7 @@ impl TryFrom<BodyRepr> for Body {
     }
 }
 
-/// Written as [`BodyRepr`] is read, without the copy that `#[serde(into)]` would make of every
+/// Written as `BodyRepr` is read, without the copy that `#[serde(into)]` would make of every
 /// body each time a cassette or trace row is written.
 impl Serialize for Body {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -4,7 +4,7 @@
 //! to `.NAME.yaml.journal` beside the cassette (one `write`, no rewrite) before the client gets
 //! the end of its response. A batch rewrite that includes the journaled interactions compacts
 //! the journal away. A killed run leaves the journal behind, and whoever reads the cassette next
-//! merges it: [`files::load`](super::files::load) in memory, the proxy
+//! merges it: [`files::load`] in memory, the proxy
 //! ([`recover`]) on disk.
 //!
 //! The file is YAML-compatible text: a header comment naming what the journal adds to, then

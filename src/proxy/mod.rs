@@ -1,7 +1,7 @@
 //! The recording and replaying HTTP proxy (DESIGN.md §2–3). One handler routes
 //! `/<upstream>/<rest>`, picks the cassette (`--cassette` or the `X-TraceForge-Cassette`
-//! header), then either answers from the cassette ([`replay`]) or forwards upstream and records
-//! ([`record`]), as the record mode decides. Running a wrapped command lives in [`child`].
+//! header), then either answers from the cassette (`replay`) or forwards upstream and records
+//! (`record`), as the record mode decides. Running a wrapped command lives in [`child`].
 
 pub mod cassettes;
 pub mod child;

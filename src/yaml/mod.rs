@@ -1,6 +1,6 @@
 //! The one place that knows which YAML crate is in use, so it can be swapped (DESIGN.md §11).
 //! Errors carry the line and column where the input went wrong. Documents in the shape
-//! traceforge writes take a fast path ([`fast`]); anything else, and every error, goes through
+//! traceforge writes take a fast path (`fast`); anything else, and every error, goes through
 //! serde_yaml.
 
 mod fast;
