@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::metrics::{Aggregate, Trend};
-use super::summary::{ms_text, number_text, Report, TableFn};
+use super::summary::{Report, TableFn};
 use super::thresholds::Aggregation;
+use super::units::{ms_text, number_text};
 
 /// The version of the baseline file format.
 pub const BASELINE_VERSION: u32 = 1;
@@ -235,7 +236,7 @@ impl Unit {
         match self {
             Unit::Latency => ms_text(v),
             Unit::FailureRate | Unit::SuccessRate => format!("{:.2}%", v * 100.0),
-            Unit::Throughput => format!("{}/s", number_text(v)),
+            Unit::Throughput => format!("{}/s", number_text(v, Some(2))),
         }
     }
 }
@@ -412,7 +413,7 @@ impl Comparison {
                 )
             })
             .collect();
-        let limit = format!("{}%", number_text(self.max_regression * 100.0));
+        let limit = format!("{}%", number_text(self.max_regression * 100.0, Some(2)));
         if regressions.is_empty() {
             format!(
                 "✓ no regression beyond {limit} against the baseline {}",

@@ -369,9 +369,9 @@ async fn watch_abort_thresholds(
                         "threshold {} on {} failed after {} ({} = {})",
                         threshold.source,
                         set.selector,
-                        super::summary::duration_text(elapsed),
+                        super::units::duration_text(elapsed),
                         threshold.expression.aggregation.label(),
-                        super::summary::number_text(observed),
+                        super::units::number_text(observed, Some(2)),
                     ));
                     let _ = stop.send(true);
                     return;

@@ -458,15 +458,6 @@ impl Aggregate {
     }
 }
 
-/// A number as k6 prints it in names: `95`, `99.9`.
-pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value}")
-    }
-}
-
 /// Tags known only once the response is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct DynamicTags {

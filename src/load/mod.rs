@@ -16,3 +16,4 @@ pub mod progress;
 pub mod scenario;
 pub mod summary;
 pub mod thresholds;
+pub(crate) mod units;

@@ -167,7 +167,7 @@ impl Executor {
 
     /// One line for the summary, in k6's words.
     pub fn describe(&self) -> String {
-        let d = |d: &Duration| super::summary::duration_text(*d);
+        let d = |d: &Duration| super::units::duration_text(*d);
         match self {
             Executor::ConstantVus { vus, duration } => {
                 format!("{vus} looping VUs for {}", d(duration))

@@ -14,6 +14,7 @@ use super::baseline::Comparison;
 use super::metrics::{Aggregate, Group, Metric, MetricKind, Series};
 use super::scenario::Plan;
 use super::thresholds::{Aggregation, Selector};
+use super::units::{bytes_text, duration_text, ms_text, number_text};
 
 /// Renders a header and rows as a table (the command passes its comfy-table helper).
 pub type TableFn = dyn Fn(&[&str], Vec<Vec<String>>) -> String;
@@ -316,7 +317,7 @@ impl Report {
                         bytes_text(rate(Aggregation::Rate))
                     )
                 } else {
-                    format!("{sum} {}/s", number_text(rate(Aggregation::Rate)))
+                    format!("{sum} {}/s", number_text(rate(Aggregation::Rate), Some(2)))
                 }
             }
             Aggregate::Rate { passes, total } => {
@@ -324,9 +325,9 @@ impl Report {
             }
             Aggregate::Gauge(Some(g)) => format!(
                 "{} min={} max={}",
-                number_text(g.value),
-                number_text(g.min),
-                number_text(g.max)
+                number_text(g.value, Some(2)),
+                number_text(g.min, Some(2)),
+                number_text(g.max, Some(2))
             ),
             Aggregate::Gauge(None) => "-".into(),
             Aggregate::Trend(t) if t.count() == 0 => "no samples".into(),
@@ -437,71 +438,8 @@ fn value_text(metric: Metric, aggregation: Aggregation, value: f64) -> String {
     match (metric.kind(), aggregation) {
         (MetricKind::Trend, _) => ms_text(value),
         (MetricKind::Rate, _) => format!("{:.2}%", value * 100.0),
-        (MetricKind::Counter, Aggregation::Rate) => format!("{}/s", number_text(value)),
-        _ => number_text(value),
-    }
-}
-
-/// Milliseconds as k6 prints them: `850µs`, `12.34ms`, `1.5s`.
-pub fn ms_text(ms: f64) -> String {
-    if ms < 1.0 {
-        format!("{:.0}µs", ms * 1000.0)
-    } else if ms < 1000.0 {
-        format!("{ms:.2}ms")
-    } else if ms < 60_000.0 {
-        format!("{:.2}s", ms / 1000.0)
-    } else {
-        let minutes = (ms / 60_000.0).floor();
-        format!(
-            "{}m{:.1}s",
-            minutes as u64,
-            (ms - minutes * 60_000.0) / 1000.0
-        )
-    }
-}
-
-/// A duration for humans: `30s`, `1m30s`, `250ms`, `2.5s`.
-pub fn duration_text(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1000.0 {
-        return format!("{}ms", ms.round() as u64);
-    }
-    let total = d.as_secs_f64();
-    let minutes = (total / 60.0).floor() as u64;
-    let seconds = total - minutes as f64 * 60.0;
-    let seconds = if (seconds - seconds.round()).abs() < 0.05 {
-        format!("{}s", seconds.round() as u64)
-    } else {
-        format!("{seconds:.1}s")
-    };
-    match minutes {
-        0 => seconds,
-        m => format!("{m}m{seconds}"),
-    }
-}
-
-/// A plain number: integers as integers, others with up to 2 decimals.
-pub fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        let text = format!("{v:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
-fn bytes_text(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{} {}", number_text(value.round()), UNITS[0])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
+        (MetricKind::Counter, Aggregation::Rate) => format!("{}/s", number_text(value, Some(2))),
+        _ => number_text(value, Some(2)),
     }
 }
 
@@ -644,18 +582,5 @@ thresholds:
         );
         assert_eq!(json["root_group"]["checks"][0]["passes"], 95);
         assert_eq!(json["result"]["passed"], false);
-    }
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(ms_text(0.25), "250µs");
-        assert_eq!(ms_text(12.345), "12.35ms");
-        assert_eq!(ms_text(1500.0), "1.50s");
-        assert_eq!(duration_text(Duration::from_secs(90)), "1m30s");
-        assert_eq!(duration_text(Duration::from_millis(2500)), "2.5s");
-        assert_eq!(duration_text(Duration::from_millis(250)), "250ms");
-        assert_eq!(number_text(3.0), "3");
-        assert_eq!(number_text(2.5), "2.5");
-        assert_eq!(bytes_text(1500.0), "1.5 kB");
     }
 }

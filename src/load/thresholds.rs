@@ -132,7 +132,7 @@ impl Aggregation {
             Aggregation::Min => "min".into(),
             Aggregation::Max => "max".into(),
             Aggregation::Med => "med".into(),
-            Aggregation::Percentile(p) => format!("p({})", super::metrics::number(p)),
+            Aggregation::Percentile(p) => format!("p({})", super::units::number_text(p, None)),
             Aggregation::Count => "count".into(),
             Aggregation::Rate => "rate".into(),
             Aggregation::Value => "value".into(),
