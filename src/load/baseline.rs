@@ -14,9 +14,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::metrics::{Aggregate, Trend};
+use super::metrics::{Aggregate, Aggregation, Trend};
 use super::summary::{Report, TableFn};
-use super::thresholds::Aggregation;
 use super::units::{ms_text, number_text};
 
 /// The version of the baseline file format.

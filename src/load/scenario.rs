@@ -16,10 +16,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::metrics::{Layout, Metric};
-use super::thresholds::{
-    Aggregation, Expression, Selector, Threshold, ThresholdSet, ThresholdSyntaxError,
-};
+use super::metrics::{Aggregation, Layout, Metric, Selector, ThresholdSyntaxError};
+use super::thresholds::{Expression, Threshold, ThresholdSet};
 use crate::cassette::matcher::JsonPath;
 use crate::cassette::{files, Body, CassetteName};
 use crate::yaml;

@@ -11,9 +11,8 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use super::baseline::Comparison;
-use super::metrics::{Aggregate, Group, Metric, MetricKind, Series};
+use super::metrics::{Aggregate, Aggregation, Group, Metric, MetricKind, Selector, Series};
 use super::scenario::Plan;
-use super::thresholds::{Aggregation, Selector};
 use super::units::{bytes_text, duration_text, ms_text, number_text};
 
 /// Renders a header and rows as a table (the command passes its comfy-table helper).
