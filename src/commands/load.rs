@@ -16,12 +16,13 @@ use anyhow::Context as _;
 use super::{output, Globals};
 use crate::cassette::CassetteName;
 use crate::cli::{LoadArgs, LoadLatency};
-use crate::load::baseline::{self, Baseline, Comparison, Environment};
+use crate::load::baseline::{self, Baseline};
 use crate::load::executors::Engine;
 use crate::load::output::Out;
 use crate::load::progress::Progress;
+use crate::load::report::{Environment, Report, ScenarioResult};
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
-use crate::load::summary::{Report, ScenarioResult};
+use crate::load::summary;
 use crate::proxy::{Mode, Proxy, ProxyConfig};
 use crate::server::{self, Running};
 use crate::tls;
@@ -186,20 +187,14 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
     };
     let environment = Environment::current(&file_name(&args.scenario), target);
     if let (Some(saved), Some(path)) = (&saved, &args.baseline) {
-        report.baseline = Some(Comparison::new(
-            path,
-            saved,
-            &report,
-            &environment,
-            max_regression,
-        ));
+        report.baseline = Some(saved.compare(path, &report, &environment, max_regression));
     }
 
     if !globals.quiet || !report.passed() {
-        print!("{}", report.text(&output::table));
+        print!("{}", summary::text(&report, &output::table));
     }
     if let Some(path) = &args.summary_export {
-        let mut text = serde_json::to_string_pretty(&report.json())?;
+        let mut text = serde_json::to_string_pretty(&summary::json(&report))?;
         text.push('\n');
         crate::cassette::files::write_atomically(path, text.as_bytes())
             .with_context(|| format!("--summary-export {}", path.display()))?;

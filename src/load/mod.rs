@@ -13,6 +13,7 @@ pub mod executors;
 pub mod metrics;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod scenario;
 pub mod summary;
 pub mod thresholds;
