@@ -1,5 +1,5 @@
 //! The HTTP/1.1 client a virtual user sends with: one keep-alive connection per target host per
-//! VU (as k6's VUs hold theirs), over TCP or TLS (`https`, see [`super::tls`]), hyper's client
+//! VU (as k6's VUs hold theirs), over TCP or TLS (`https`, see [`crate::tls`]), hyper's client
 //! connection driven on its own task, and a socket wrapper that timestamps the last byte written
 //! and the first byte read, so `sending`, `waiting` and `receiving` are measured at the socket
 //! rather than guessed. Streamed (`text/event-stream`) responses are parsed as they arrive to

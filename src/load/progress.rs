@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::executors::ScenarioState;
+use super::run::ScenarioState;
 use super::units::duration_text;
 
 const REFRESH: Duration = Duration::from_millis(250);
