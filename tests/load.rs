@@ -638,6 +638,19 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
             "scenario.yaml:3:17: request.url: ${TARGET} is not set (pass --target URL or --replay DIR",
         ),
         ("vus: 1\nduration: 1s\nrequest: [\n", "scenario.yaml:"),
+        // Out of range: errors, not a panic (exit 101) or a run that silently does nothing.
+        (
+            "vus: 1\nduration: 200000000000000d\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:2:11: duration: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    gracefulStop: 200000000000000d\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:5:19: scenarios.a.gracefulStop: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\", timeout: 200000000000000d}\n",
+            "scenario.yaml:3:48: request.timeout: duration \"200000000000000d\" is longer than 365d",
+        ),
     ];
     for (text, expected) in cases {
         let run = load(dir.path(), text, &[]);

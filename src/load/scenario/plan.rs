@@ -21,6 +21,11 @@ pub(super) const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// k6's default `maxDuration` for `per-vu-iterations`.
 pub(super) const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
+/// The longest duration a scenario may give anything (a duration, a stage, `startTime`,
+/// `gracefulStop`, a request `timeout`, …): a year. Longer is a typo, not a test, and the cap
+/// keeps every deadline the engine computes (start + startTime + duration + gracefulStop) far
+/// inside what an `Instant` can hold, where a larger value panicked the run.
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(365 * 86400);
 /// The name k6 gives the scenario built from the shortcut options.
 pub const DEFAULT_SCENARIO: &str = "default";
 

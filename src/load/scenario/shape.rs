@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::plan::MAX_DURATION;
 use crate::load::metrics::{Aggregation, MetricKind, Selector, ThresholdSyntaxError};
 use crate::load::thresholds::Expression;
 
@@ -250,9 +251,14 @@ impl<'de> Deserialize<'de> for DurationText {
                 f.write_str("a duration such as 500ms, 30s or 5m")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                crate::duration::parse(v)
-                    .map(DurationText)
-                    .map_err(E::custom)
+                let duration = crate::duration::parse(v).map_err(E::custom)?;
+                if duration > MAX_DURATION {
+                    return Err(E::custom(format!(
+                        "duration {v:?} is longer than 365d, the limit for any duration in a \
+                         scenario"
+                    )));
+                }
+                Ok(DurationText(duration))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 Err(E::custom(format!(

@@ -236,3 +236,41 @@ thresholds:
     assert_eq!(long.delay_abort_eval, Duration::from_secs(10));
     assert!(plan.trend_stats.contains(&Aggregation::Percentile(99.9)));
 }
+
+#[test]
+fn out_of_range_values_name_the_key_and_the_limit() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "vus: 1\nduration: 200000000000000d\nrequest: {url: \"${TARGET}/\"}\n",
+            "s.yaml:2:11: duration: duration \"200000000000000d\" is longer than 365d, the limit",
+        ),
+        (
+            "scenarios:\n  chat:\n    executor: constant-vus\n    duration: 1s\n    gracefulStop: 200000000000000d\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:5:19: scenarios.chat.gracefulStop: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"${TARGET}/\", timeout: 366d}\n",
+            "s.yaml:3:39: request.timeout: duration \"366d\" is longer than 365d",
+        ),
+        (
+            "stages: [{duration: 1s, target: 1}, {duration: 9000h, target: 0}]\nrequest: {url: \"${TARGET}/\"}\n",
+            "s.yaml:1:48: stages[1].duration: duration \"9000h\" is longer than 365d",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = parse_text(text).expect_err(text);
+        assert!(
+            error.contains(expected),
+            "for\n{text}\nexpected {expected:?}\n     got {error:?}"
+        );
+        assert!(!error.contains('\n'), "one line: {error}");
+    }
+    // The limits themselves are allowed.
+    let plan =
+        parse_text("vus: 1\nduration: 365d\nrequest: {url: \"${TARGET}/\", timeout: 365d}\n")
+            .unwrap();
+    assert_eq!(
+        plan.scenarios[0].executor.duration(),
+        Duration::from_secs(365 * 86400)
+    );
+}
