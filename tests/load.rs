@@ -651,6 +651,14 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
             "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\", timeout: 200000000000000d}\n",
             "scenario.yaml:3:48: request.timeout: duration \"200000000000000d\" is longer than 365d",
         ),
+        (
+            "vus: 1000000\nduration: 2s\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:1:1: vus: `vus` must be at most 100000 VUs (it is 1000000)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n    preAllocatedVUs: 1000000000\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:6:5: scenarios.a.preAllocatedVUs: `preAllocatedVUs` must be at most 100000 VUs",
+        ),
     ];
     for (text, expected) in cases {
         let run = load(dir.path(), text, &[]);

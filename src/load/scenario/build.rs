@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::locate::{locate_key, Builder};
 use super::plan::{
     Executor, ParseOptions, Plan, ScenarioError, ScenarioPlan, Stage, DEFAULT_GRACEFUL,
-    DEFAULT_MAX_DURATION, DEFAULT_SCENARIO,
+    DEFAULT_MAX_DURATION, DEFAULT_SCENARIO, MAX_VUS,
 };
 use super::shape::{
     DurationText, ExecutorName, RawCheck, RawFile, RawFromCassettes, RawRequest, RawScenario,
@@ -108,6 +108,18 @@ impl Builder<'_> {
                     .map(|c| (scenario.name.clone(), c.name.clone())),
             );
             scenarios.push(scenario);
+        }
+
+        // Each scenario is within the limit; together they may not be.
+        let total = scenarios
+            .iter()
+            .map(|s| s.executor.max_vus())
+            .fold(0, u64::saturating_add);
+        if total > MAX_VUS {
+            return Err(self.error_at(
+                &["scenarios"],
+                format!("the scenarios use {total} VUs together; at most {MAX_VUS} in one test"),
+            ));
         }
 
         let mut thresholds = Vec::new();
@@ -322,6 +334,23 @@ impl Builder<'_> {
                 Ok(value)
             }
         };
+        let at_most_vus = |field: &str, value: u64| {
+            if value > MAX_VUS {
+                Err(err(
+                    field,
+                    format!("`{field}` must be at most {MAX_VUS} VUs (it is {value})"),
+                ))
+            } else {
+                Ok(value)
+            }
+        };
+        // An error at a stage's `target`: `stages.N.target`.
+        let stage_err = |index: usize, message: String| {
+            let mut keys = at("stages");
+            keys.extend([index.to_string(), "target".to_string()]);
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            self.error_at(&keys, message)
+        };
         let nonzero = |field: &str, value: Duration| {
             if value.is_zero() {
                 Err(err(field, format!("`{field}` must be longer than 0s")))
@@ -350,7 +379,8 @@ impl Builder<'_> {
             let pre = raw
                 .pre_allocated_vus
                 .ok_or_else(|| required("preAllocatedVUs"))?;
-            let max = raw.max_vus.unwrap_or(pre);
+            let pre = at_most_vus("preAllocatedVUs", pre)?;
+            let max = at_most_vus("maxVUs", raw.max_vus.unwrap_or(pre))?;
             if max < pre.max(1) {
                 return Err(err(
                     "maxVUs",
@@ -370,17 +400,32 @@ impl Builder<'_> {
 
         let executor = match raw.executor {
             ExecutorName::ConstantVus => Executor::ConstantVus {
-                vus: positive("vus", raw.vus.unwrap_or(1))?,
+                vus: at_most_vus("vus", positive("vus", raw.vus.unwrap_or(1))?)?,
                 duration: nonzero(
                     "duration",
                     d(raw.duration).ok_or_else(|| required("duration"))?,
                 )?,
             },
-            ExecutorName::RampingVus => Executor::RampingVus {
-                start_vus: raw.start_vus.unwrap_or(1),
-                stages: stages(raw.stages)?,
-                graceful_ramp_down: d(raw.graceful_ramp_down).unwrap_or(DEFAULT_GRACEFUL),
-            },
+            ExecutorName::RampingVus => {
+                let start_vus = at_most_vus("startVUs", raw.start_vus.unwrap_or(1))?;
+                let stages = stages(raw.stages)?;
+                if let Some((i, stage)) =
+                    stages.iter().enumerate().find(|(_, s)| s.target > MAX_VUS)
+                {
+                    return Err(stage_err(
+                        i,
+                        format!(
+                            "a stage's `target` must be at most {MAX_VUS} VUs (it is {})",
+                            stage.target
+                        ),
+                    ));
+                }
+                Executor::RampingVus {
+                    start_vus,
+                    stages,
+                    graceful_ramp_down: d(raw.graceful_ramp_down).unwrap_or(DEFAULT_GRACEFUL),
+                }
+            }
             ExecutorName::ConstantArrivalRate => {
                 let (pre, max) = arrival_vus()?;
                 Executor::ConstantArrivalRate {
@@ -405,7 +450,7 @@ impl Builder<'_> {
                 }
             }
             ExecutorName::PerVuIterations => Executor::PerVuIterations {
-                vus: positive("vus", raw.vus.unwrap_or(1))?,
+                vus: at_most_vus("vus", positive("vus", raw.vus.unwrap_or(1))?)?,
                 iterations: positive("iterations", raw.iterations.unwrap_or(1))?,
                 max_duration: nonzero(
                     "maxDuration",

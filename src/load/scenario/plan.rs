@@ -26,6 +26,12 @@ pub(super) const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 /// keeps every deadline the engine computes (start + startTime + duration + gracefulStop) far
 /// inside what an `Instant` can hold, where a larger value panicked the run.
 pub(super) const MAX_DURATION: Duration = Duration::from_secs(365 * 86400);
+/// The most VUs a test may use, in any one VU setting and over all its scenarios together.
+/// Every VU is allocated when its scenario starts (a task, its connections, their buffers:
+/// about 6 kB idle, far more with responses in flight), so `vus: 1000000` exhausted memory and
+/// `preAllocatedVUs: 1000000000` aborted on a 104 GB allocation. 100,000 is beyond what one
+/// machine's client can keep busy (k6 advises tens of thousands per instance).
+pub(super) const MAX_VUS: u64 = 100_000;
 /// The name k6 gives the scenario built from the shortcut options.
 pub const DEFAULT_SCENARIO: &str = "default";
 

@@ -256,6 +256,34 @@ fn out_of_range_values_name_the_key_and_the_limit() {
             "stages: [{duration: 1s, target: 1}, {duration: 9000h, target: 0}]\nrequest: {url: \"${TARGET}/\"}\n",
             "s.yaml:1:48: stages[1].duration: duration \"9000h\" is longer than 365d",
         ),
+        (
+            "vus: 1000000\nduration: 2s\nrequest: {url: \"${TARGET}/\"}\n",
+            "s.yaml:1:1: vus: `vus` must be at most 100000 VUs (it is 1000000)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: per-vu-iterations\n    vus: 100001\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:4:5: scenarios.a.vus: `vus` must be at most 100000 VUs (it is 100001)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n    preAllocatedVUs: 1\n    maxVUs: 1000000000\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:7:5: scenarios.a.maxVUs: `maxVUs` must be at most 100000 VUs (it is 1000000000)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: ramping-arrival-rate\n    stages: [{duration: 1s, target: 1}]\n    preAllocatedVUs: 1000000000\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:5:5: scenarios.a.preAllocatedVUs: `preAllocatedVUs` must be at most 100000 VUs",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: ramping-vus\n    startVUs: 200000\n    stages: [{duration: 1s, target: 1}]\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:4:5: scenarios.a.startVUs: `startVUs` must be at most 100000 VUs",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: ramping-vus\n    stages:\n      - {duration: 1s, target: 1}\n      - {duration: 1s, target: 200000}\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:6:24: scenarios.a.stages.1.target: a stage's `target` must be at most 100000 VUs (it is 200000)",
+        ),
+        (
+            "request: {url: \"${TARGET}/\"}\nscenarios:\n  a: {executor: constant-vus, vus: 60000, duration: 1s}\n  b: {executor: constant-vus, vus: 60000, duration: 1s}\n",
+            "s.yaml:2:1: scenarios: the scenarios use 120000 VUs together; at most 100000 in one test",
+        ),
     ];
     for (text, expected) in cases {
         let error = parse_text(text).expect_err(text);
@@ -273,4 +301,6 @@ fn out_of_range_values_name_the_key_and_the_limit() {
         plan.scenarios[0].executor.duration(),
         Duration::from_secs(365 * 86400)
     );
+    let plan = parse_text("vus: 100000\nduration: 1s\nrequest: {url: \"${TARGET}/\"}\n").unwrap();
+    assert_eq!(plan.scenarios[0].executor.max_vus(), 100_000);
 }
