@@ -659,6 +659,10 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
             "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n    preAllocatedVUs: 1000000000\n    request: {url: \"http://127.0.0.1:9/\"}\n",
             "scenario.yaml:6:5: scenarios.a.preAllocatedVUs: `preAllocatedVUs` must be at most 100000 VUs",
         ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1000000000000\n    duration: 1s\n    preAllocatedVUs: 1\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:4:5: scenarios.a.rate: `rate` must be at most 100000 iterations per second",
+        ),
     ];
     for (text, expected) in cases {
         let run = load(dir.path(), text, &[]);

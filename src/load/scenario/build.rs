@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::locate::{locate_key, Builder};
 use super::plan::{
     Executor, ParseOptions, Plan, ScenarioError, ScenarioPlan, Stage, DEFAULT_GRACEFUL,
-    DEFAULT_MAX_DURATION, DEFAULT_SCENARIO, MAX_VUS,
+    DEFAULT_MAX_DURATION, DEFAULT_SCENARIO, MAX_RATE, MAX_VUS,
 };
 use super::shape::{
     DurationText, ExecutorName, RawCheck, RawFile, RawFromCassettes, RawRequest, RawScenario,
@@ -18,6 +18,7 @@ use super::shape::{
 };
 use crate::load::metrics::{Aggregation, Layout, Metric, MetricKind};
 use crate::load::thresholds::{Threshold, ThresholdSet};
+use crate::load::units::duration_text;
 use crate::yaml;
 
 /// Reads and checks a scenario file.
@@ -351,6 +352,15 @@ impl Builder<'_> {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             self.error_at(&keys, message)
         };
+        // What is wrong with `value` iterations per `time_unit`, if it is over the limit.
+        let over_rate = |value: u64, time_unit: Duration| {
+            (value as f64 / time_unit.as_secs_f64() > MAX_RATE as f64).then(|| {
+                format!(
+                    "must be at most {MAX_RATE} iterations per second (it is {value} per {})",
+                    duration_text(time_unit)
+                )
+            })
+        };
         let nonzero = |field: &str, value: Duration| {
             if value.is_zero() {
                 Err(err(field, format!("`{field}` must be longer than 0s")))
@@ -428,9 +438,14 @@ impl Builder<'_> {
             }
             ExecutorName::ConstantArrivalRate => {
                 let (pre, max) = arrival_vus()?;
+                let rate = positive("rate", raw.rate.ok_or_else(|| required("rate"))?)?;
+                let time_unit = time_unit()?;
+                if let Some(problem) = over_rate(rate, time_unit) {
+                    return Err(err("rate", format!("`rate` {problem}")));
+                }
                 Executor::ConstantArrivalRate {
-                    rate: positive("rate", raw.rate.ok_or_else(|| required("rate"))?)?,
-                    time_unit: time_unit()?,
+                    rate,
+                    time_unit,
                     duration: nonzero(
                         "duration",
                         d(raw.duration).ok_or_else(|| required("duration"))?,
@@ -441,10 +456,21 @@ impl Builder<'_> {
             }
             ExecutorName::RampingArrivalRate => {
                 let (pre, max) = arrival_vus()?;
+                let start_rate = raw.start_rate.unwrap_or(0);
+                let time_unit = time_unit()?;
+                if let Some(problem) = over_rate(start_rate, time_unit) {
+                    return Err(err("startRate", format!("`startRate` {problem}")));
+                }
+                let stages = stages(raw.stages)?;
+                for (i, stage) in stages.iter().enumerate() {
+                    if let Some(problem) = over_rate(stage.target, time_unit) {
+                        return Err(stage_err(i, format!("a stage's `target` {problem}")));
+                    }
+                }
                 Executor::RampingArrivalRate {
-                    start_rate: raw.start_rate.unwrap_or(0),
-                    time_unit: time_unit()?,
-                    stages: stages(raw.stages)?,
+                    start_rate,
+                    time_unit,
+                    stages,
                     pre_allocated_vus: pre,
                     max_vus: max,
                 }

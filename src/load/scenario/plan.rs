@@ -32,6 +32,11 @@ pub(super) const MAX_DURATION: Duration = Duration::from_secs(365 * 86400);
 /// `preAllocatedVUs: 1000000000` aborted on a 104 GB allocation. 100,000 is beyond what one
 /// machine's client can keep busy (k6 advises tens of thousands per instance).
 pub(super) const MAX_VUS: u64 = 100_000;
+/// The highest arrival rate, in iterations per second (`rate` or a stage's `target` over
+/// `timeUnit`). The pacer releases every scheduled start, however late, so at a rate it cannot
+/// keep up with the run never ends (`rate: 1e12` did not); 100,000/s is five times what
+/// benches/load.sh drives and beyond what one machine's client sustains.
+pub(super) const MAX_RATE: u64 = 100_000;
 /// The name k6 gives the scenario built from the shortcut options.
 pub const DEFAULT_SCENARIO: &str = "default";
 

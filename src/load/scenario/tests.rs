@@ -284,6 +284,22 @@ fn out_of_range_values_name_the_key_and_the_limit() {
             "request: {url: \"${TARGET}/\"}\nscenarios:\n  a: {executor: constant-vus, vus: 60000, duration: 1s}\n  b: {executor: constant-vus, vus: 60000, duration: 1s}\n",
             "s.yaml:2:1: scenarios: the scenarios use 120000 VUs together; at most 100000 in one test",
         ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1000000000000\n    duration: 1s\n    preAllocatedVUs: 1\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:4:5: scenarios.a.rate: `rate` must be at most 100000 iterations per second (it is 1000000000000 per 1s)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1000\n    timeUnit: 1ms\n    duration: 1s\n    preAllocatedVUs: 1\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:4:5: scenarios.a.rate: `rate` must be at most 100000 iterations per second (it is 1000 per 1ms)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: ramping-arrival-rate\n    startRate: 200000\n    stages: [{duration: 1s, target: 1}]\n    preAllocatedVUs: 1\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:4:5: scenarios.a.startRate: `startRate` must be at most 100000 iterations per second",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: ramping-arrival-rate\n    stages:\n      - {duration: 1s, target: 1000000000000}\n    preAllocatedVUs: 1\n    request: {url: \"${TARGET}/\"}\n",
+            "s.yaml:5:24: scenarios.a.stages.0.target: a stage's `target` must be at most 100000 iterations per second",
+        ),
     ];
     for (text, expected) in cases {
         let error = parse_text(text).expect_err(text);
@@ -303,4 +319,9 @@ fn out_of_range_values_name_the_key_and_the_limit() {
     );
     let plan = parse_text("vus: 100000\nduration: 1s\nrequest: {url: \"${TARGET}/\"}\n").unwrap();
     assert_eq!(plan.scenarios[0].executor.max_vus(), 100_000);
+    let plan = parse_text(
+        "scenarios:\n  a: {executor: constant-arrival-rate, rate: 6000000, timeUnit: 1m, duration: 1s, preAllocatedVUs: 1}\nrequest: {url: \"${TARGET}/\"}\n",
+    )
+    .unwrap();
+    assert_eq!(plan.scenarios[0].executor.name(), "constant-arrival-rate");
 }
