@@ -15,7 +15,7 @@
 //! Layered one way, one executor family per file as in k6: `ndjson` (the `--out` writer) and
 //! `checks` ← `vu` (what a scenario's VUs share) ← `record` (one iteration and its samples) ←
 //! `closed_model`, `open_model` (with its pacer) ← `engine`; `workers` holds the threads the VUs
-//! run on. It never builds a runtime and never prints. This file only re-exports.
+//! run on. It never builds a runtime (`commands` does). This file only re-exports.
 
 mod checks;
 mod closed_model;

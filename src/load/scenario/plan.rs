@@ -1,6 +1,7 @@
 //! What a scenario file becomes: the [`Plan`] the engine runs, its scenarios with their
 //! [`Executor`] settings (defaults applied), request templates, checks, and the errors of a file
-//! that cannot become one. Types and their small descriptions only: no parsing, no I/O.
+//! that cannot become one; also k6's defaults and the limits a file must stay within. Types,
+//! constants and their small descriptions only: no parsing, no I/O.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
 //! The scenario file's shape as serde reads it: k6's option names, `deny_unknown_fields`
 //! everywhere so a typo is an error naming the file, line and column, and the small grammars a
 //! value has (durations such as `1.5m`, `status: [200, 201]`, threshold selectors and
-//! expressions, trend statistics). Only what serde can check: which executor takes which field,
-//! required fields and bounds are `build`'s. No I/O.
+//! expressions, trend statistics), with a duration's limit checked where it is read. Only what
+//! serde can check: which executor takes which field, required fields and the limits on VUs
+//! and rates are `build`'s. No I/O.
 
 use std::collections::BTreeMap;
 use std::fmt;
