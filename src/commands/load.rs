@@ -14,12 +14,12 @@ use anyhow::Context as _;
 
 use super::Globals;
 use crate::cli::{LoadArgs, LoadLatency};
-use crate::load::baseline::{self, Baseline, Comparison, Environment};
-use crate::load::executors::Engine;
-use crate::load::output::Out;
+use crate::load::baseline::{self, Baseline};
 use crate::load::progress::Progress;
+use crate::load::report::{Environment, Report, ScenarioResult};
+use crate::load::run::{Engine, Out};
 use crate::load::scenario::{self, CassetteTarget, ParseOptions};
-use crate::load::summary::{Report, ScenarioResult};
+use crate::load::summary;
 use crate::proxy::{Mode, Proxy};
 use crate::server::{self, Running};
 use crate::settings::ProxyRun;
@@ -183,24 +183,20 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
     };
     let environment = Environment::current(&file_name(&args.scenario), target);
     if let (Some(saved), Some(path)) = (&saved, &args.baseline) {
-        report.baseline = Some(Comparison::new(
-            path,
-            saved,
-            &report,
-            &environment,
-            max_regression,
-        ));
+        report.baseline = Some(saved.compare(path, &report, &environment, max_regression));
     }
 
     let table = *printer;
-    let text = report.text(&move |header: &[&str], rows| table.table(header, rows));
+    let text = summary::text(&report, &move |header: &[&str], rows| {
+        table.table(header, rows)
+    });
     if report.passed() {
         printer.summary().write_all(text.as_bytes())?;
     } else {
         printer.stdout().write_all(text.as_bytes())?;
     }
     if let Some(path) = &args.summary_export {
-        let mut text = serde_json::to_string_pretty(&report.json())?;
+        let mut text = serde_json::to_string_pretty(&summary::json(&report))?;
         text.push('\n');
         crate::cassette::files::write_atomically(path, text.as_bytes())
             .with_context(|| format!("--summary-export {}", path.display()))?;

@@ -85,9 +85,9 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// so a virtual user and its connection never hop between threads (as `oha` does). They run
 /// beside the main [`runtime`], which keeps the scheduling, the progress display and any
 /// in-process server; dropping the workers stops them.
-pub(crate) fn load_workers() -> anyhow::Result<crate::load::executors::Workers> {
+pub(crate) fn load_workers() -> anyhow::Result<crate::load::run::Workers> {
     let count = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut workers = crate::load::executors::Workers::default();
+    let mut workers = crate::load::run::Workers::default();
     for i in 0..count {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

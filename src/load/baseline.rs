@@ -3,7 +3,9 @@
 //! direction-aware: latencies and failure rates regress upwards, throughput and check pass rates
 //! downwards. A change fails only when it is worse than `--max-regression` (relative) *and*
 //! worse than the metric's absolute noise floor, so a 0.3 ms → 0.5 ms blip on a fast endpoint
-//! is not a regression. Reading and writing the file is the only I/O here.
+//! is not a regression. It reads the run from the [`Report`] and leaves the [`Comparison`] there;
+//! drawing it is `summary`'s job, so this never imports the renderer. Reading and writing the
+//! file is the only I/O here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,11 +14,9 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use super::metrics::{Aggregate, Trend};
-use super::summary::{ms_text, number_text, Report, TableFn};
-use super::thresholds::Aggregation;
+use super::metrics::{Aggregate, Aggregation, Trend};
+use super::report::{Comparison, Environment, Report, Row, Unit};
 
 /// The version of the baseline file format.
 pub const BASELINE_VERSION: u32 = 1;
@@ -32,31 +32,6 @@ pub enum BaselineError {
     },
     #[error("{path}: not a traceforge load baseline: {message}")]
     Invalid { path: PathBuf, message: String },
-}
-
-/// Where a run happened, so a comparison across machines can say so.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Environment {
-    pub traceforge: String,
-    pub os: String,
-    pub arch: String,
-    pub cpus: usize,
-    pub scenario: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-}
-
-impl Environment {
-    pub fn current(scenario: &str, target: Option<String>) -> Environment {
-        Environment {
-            traceforge: env!("CARGO_PKG_VERSION").to_string(),
-            os: std::env::consts::OS.to_string(),
-            arch: std::env::consts::ARCH.to_string(),
-            cpus: std::thread::available_parallelism().map_or(1, usize::from),
-            scenario: scenario.to_string(),
-            target,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,41 +180,6 @@ pub fn parse_max_regression(text: &str) -> Result<f64, String> {
     }
 }
 
-/// What a statistic measures, which decides its direction and noise floor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
-    /// Milliseconds; higher is worse; floor 1 ms.
-    Latency,
-    /// A failure share; higher is worse; floor 1 percentage point.
-    FailureRate,
-    /// A success share; lower is worse; floor 1 percentage point.
-    SuccessRate,
-    /// Per second; lower is worse; floor 1/s.
-    Throughput,
-}
-
-impl Unit {
-    fn floor(self) -> f64 {
-        match self {
-            Unit::Latency => 1.0,
-            Unit::FailureRate | Unit::SuccessRate => 0.01,
-            Unit::Throughput => 1.0,
-        }
-    }
-
-    fn higher_is_worse(self) -> bool {
-        matches!(self, Unit::Latency | Unit::FailureRate)
-    }
-
-    fn text(self, v: f64) -> String {
-        match self {
-            Unit::Latency => ms_text(v),
-            Unit::FailureRate | Unit::SuccessRate => format!("{:.2}%", v * 100.0),
-            Unit::Throughput => format!("{}/s", number_text(v)),
-        }
-    }
-}
-
 /// Worse than both the relative limit and the unit's absolute noise floor.
 fn regressed(unit: Unit, old: f64, new: f64, max_regression: f64) -> bool {
     let worse_by = if unit.higher_is_worse() {
@@ -276,46 +216,18 @@ const COMPARED: &[(&str, Aggregation, Unit)] = &[
     ("llm_output_tokens", Aggregation::Rate, Unit::Throughput),
 ];
 
-/// One compared statistic.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub metric: String,
-    pub stat: String,
-    pub baseline: f64,
-    pub current: f64,
-    unit: Unit,
-    pub regressed: bool,
-}
-
-impl Row {
-    /// Relative change, signed (positive = higher now); `None` from a zero baseline.
-    pub fn change(&self) -> Option<f64> {
-        (self.baseline != 0.0).then(|| (self.current - self.baseline) / self.baseline)
-    }
-}
-
-/// A run compared with a baseline.
-#[derive(Debug, Clone)]
-pub struct Comparison {
-    pub file: String,
-    pub max_regression: f64,
-    pub rows: Vec<Row>,
-    pub environment: Environment,
-    /// Differences between the baseline's environment and this run's.
-    pub notes: Vec<String>,
-}
-
-impl Comparison {
-    pub fn new(
+impl Baseline {
+    /// This run compared with the baseline, statistic by statistic (see the module docs).
+    pub fn compare(
+        &self,
         file: &Path,
-        baseline: &Baseline,
         report: &Report,
         environment: &Environment,
         max_regression: f64,
     ) -> Comparison {
         let mut rows = Vec::new();
         for (metric, stat, unit) in COMPARED {
-            let Some(old) = baseline.statistic(metric, *stat) else {
+            let Some(old) = self.statistic(metric, *stat) else {
                 continue;
             };
             let Some(new) = report
@@ -334,7 +246,7 @@ impl Comparison {
                 regressed,
             });
         }
-        let old = &baseline.environment;
+        let old = &self.environment;
         let mut notes = Vec::new();
         if old.cpus != environment.cpus {
             notes.push(format!(
@@ -367,84 +279,6 @@ impl Comparison {
             environment: old.clone(),
             notes,
         }
-    }
-
-    pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.regressed)
-    }
-
-    pub fn text(&self, table: &TableFn) -> String {
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    if r.regressed { "✗" } else { "✓" }.to_string(),
-                    r.metric.clone(),
-                    r.stat.clone(),
-                    r.unit.text(r.baseline),
-                    r.unit.text(r.current),
-                    r.change()
-                        .map_or_else(|| "-".into(), |c| format!("{:+.1}%", c * 100.0)),
-                ]
-            })
-            .collect();
-        let mut out = table(&["", "BASELINE", "stat", "baseline", "now", "change"], rows);
-        for note in &self.notes {
-            out.push_str(&format!("note: {note}\n"));
-        }
-        out
-    }
-
-    /// One line: passed, or which statistics regressed.
-    pub fn verdict(&self) -> String {
-        let regressions: Vec<String> = self
-            .rows
-            .iter()
-            .filter(|r| r.regressed)
-            .map(|r| {
-                format!(
-                    "{} {} {} → {}",
-                    r.metric,
-                    r.stat,
-                    r.unit.text(r.baseline),
-                    r.unit.text(r.current)
-                )
-            })
-            .collect();
-        let limit = format!("{}%", number_text(self.max_regression * 100.0));
-        if regressions.is_empty() {
-            format!(
-                "✓ no regression beyond {limit} against the baseline {}",
-                self.file
-            )
-        } else {
-            format!(
-                "✗ regression beyond {limit} against the baseline {}: {}",
-                self.file,
-                regressions.join("; ")
-            )
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        json!({
-            "file": self.file,
-            "max_regression": self.max_regression,
-            "regressed": self.regressed(),
-            "environment": self.environment,
-            "notes": self.notes,
-            "comparisons": self.rows.iter().map(|r| json!({
-                "metric": r.metric,
-                "stat": r.stat,
-                "baseline": r.baseline,
-                "current": r.current,
-                "change": r.change(),
-                "noise_floor": r.unit.floor(),
-                "worse_when": if r.unit.higher_is_worse() { "higher" } else { "lower" },
-                "regressed": r.regressed,
-            })).collect::<Vec<_>>(),
-        })
     }
 }
 

@@ -409,7 +409,7 @@ impl Client {
             result = self.connections.exchange(self.tls.as_ref(), prepared, keep_body, &mut exchange) => result.err(),
             () = &mut self.timer => Some(format!(
                 "request timeout after {}",
-                super::summary::duration_text(prepared.timeout)
+                super::units::duration_text(prepared.timeout)
             )),
         };
         if let Some(message) = error {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::executors::ScenarioState;
-use super::summary::duration_text;
+use super::run::ScenarioState;
+use super::units::duration_text;
 
 const REFRESH: Duration = Duration::from_millis(250);
 

@@ -1,19 +1,18 @@
-//! The end-of-test report: thresholds judged against the merged metrics, the k6-like text
-//! summary (thresholds with ✓/✗ and observed values, then the metrics grouped HTTP, LLM,
-//! execution, network, and the checks) rendered with comfy-table, and the `--summary-export`
-//! JSON in the shape of k6's handleSummary data (`metrics.NAME.{type, contains, values,
-//! thresholds}`) plus a `version`. Pure functions of the [`Report`]; no I/O.
+//! The end-of-test report rendered: the k6-like text summary (thresholds with ✓/✗ and observed
+//! values, then the metrics grouped HTTP, LLM, execution, network, and the checks, then the
+//! baseline comparison) drawn by the table function the command passes, and the
+//! `--summary-export` JSON in the shape of k6's handleSummary data (`metrics.NAME.{type,
+//! contains, values, thresholds}`) plus a `version`. Pure functions of the [`Report`]; it
+//! judges nothing (the report holds the verdicts) and does no I/O.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::baseline::Comparison;
-use super::metrics::{Aggregate, Group, Metric, MetricKind, Series};
-use super::scenario::Plan;
-use super::thresholds::{Aggregation, Selector};
+use super::metrics::{Aggregate, Aggregation, Group, Metric, MetricKind};
+use super::report::{Comparison, Report, Unit};
+use super::units::{bytes_text, duration_text, ms_text, number_text};
 
 /// Renders a header and rows as a table (the command passes its comfy-table helper).
 pub type TableFn = dyn Fn(&[&str], Vec<Vec<String>>) -> String;
@@ -21,393 +20,367 @@ pub type TableFn = dyn Fn(&[&str], Vec<Vec<String>>) -> String;
 /// The version of the `--summary-export` document.
 pub const SUMMARY_VERSION: u32 = 1;
 
-/// One threshold's result.
-#[derive(Debug, Clone)]
-pub struct ThresholdResult {
-    pub selector: Selector,
-    pub source: String,
-    pub aggregation: Aggregation,
-    pub ok: bool,
-    /// `None` when the selected metric got no samples (which fails the threshold).
-    pub observed: Option<f64>,
+/// Every series with samples (or a threshold), by name, as `(name, metric, aggregate)`.
+fn reported_series(report: &Report) -> Vec<(String, Metric, &Aggregate)> {
+    let metric_of = |name: &str| {
+        Metric::from_name(name.split('{').next().unwrap_or(name)).unwrap_or(Metric::HttpReqs)
+    };
+    report
+        .series_names
+        .iter()
+        .zip(&report.series.aggregates)
+        .filter(|(name, aggregate)| {
+            aggregate.has_samples()
+                || report
+                    .thresholds
+                    .iter()
+                    .any(|t| t.selector.to_string() == **name)
+        })
+        .map(|(name, aggregate)| (name.clone(), metric_of(name), aggregate))
+        .collect()
 }
 
-/// One scenario's totals.
-#[derive(Debug, Clone)]
-pub struct ScenarioResult {
-    pub name: String,
-    pub executor: String,
-    pub description: String,
-    pub iterations: u64,
-    pub dropped: u64,
-    pub max_vus: u64,
-}
-
-/// Everything the summary, the JSON export and the baseline are made from.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub scenario_file: String,
-    pub elapsed: Duration,
-    pub series: Series,
-    /// The series' names: metric names, then submetric selectors.
-    pub series_names: Vec<String>,
-    pub checks: Vec<(String, String)>,
-    pub trend_stats: Vec<Aggregation>,
-    pub thresholds: Vec<ThresholdResult>,
-    pub scenarios: Vec<ScenarioResult>,
-    pub aborted: Option<String>,
-    pub interrupted: bool,
-    pub baseline: Option<Comparison>,
-}
-
-impl Report {
-    /// Judges every threshold of `plan` against `series`.
-    pub fn new(
-        plan: &Plan,
-        scenario_file: String,
-        series: Series,
-        elapsed: Duration,
-        scenarios: Vec<ScenarioResult>,
-    ) -> Report {
-        let mut thresholds = Vec::new();
-        for set in &plan.thresholds {
-            let aggregate = plan
-                .layout
-                .series_of(&set.selector)
-                .and_then(|i| series.aggregates.get(i));
-            for threshold in &set.thresholds {
-                let (ok, observed) = match aggregate {
-                    Some(aggregate) => {
-                        let verdict = threshold.evaluate(aggregate, elapsed);
-                        (verdict.ok, verdict.observed)
-                    }
-                    None => (false, None),
-                };
-                thresholds.push(ThresholdResult {
-                    selector: set.selector.clone(),
-                    source: threshold.source.clone(),
-                    aggregation: threshold.expression.aggregation,
-                    ok,
-                    observed,
-                });
-            }
-        }
-        let series_names = Metric::ALL
-            .iter()
-            .map(|m| m.name().to_string())
-            .chain(plan.layout.submetrics.iter().map(Selector::to_string))
-            .collect();
-        Report {
-            scenario_file,
-            elapsed,
-            series,
-            series_names,
-            checks: plan.layout.checks.clone(),
-            trend_stats: plan.trend_stats.clone(),
-            thresholds,
-            scenarios,
-            aborted: None,
-            interrupted: false,
-            baseline: None,
+/// Statistics shown for trends: the configured ones plus any percentile a threshold names.
+fn trend_columns(report: &Report) -> Vec<Aggregation> {
+    let mut stats = report.trend_stats.clone();
+    for t in &report.thresholds {
+        if matches!(t.aggregation, Aggregation::Percentile(_)) && !stats.contains(&t.aggregation) {
+            stats.push(t.aggregation);
         }
     }
+    stats
+}
 
-    pub fn thresholds_failed(&self) -> usize {
-        self.thresholds.iter().filter(|t| !t.ok).count()
-    }
-
-    pub fn baseline_failed(&self) -> bool {
-        self.baseline.as_ref().is_some_and(Comparison::regressed)
-    }
-
-    /// Thresholds, the baseline and any abort all passed.
-    pub fn passed(&self) -> bool {
-        self.thresholds_failed() == 0 && !self.baseline_failed() && self.aborted.is_none()
-    }
-
-    /// The aggregate of a series by name (a metric or a submetric selector).
-    pub fn aggregate(&self, name: &str) -> Option<&Aggregate> {
-        let index = self.series_names.iter().position(|n| n == name)?;
-        self.series.aggregates.get(index)
-    }
-
-    /// Every series with samples (or a threshold), by name, as `(name, metric, aggregate)`.
-    fn reported_series(&self) -> Vec<(String, Metric, &Aggregate)> {
-        let metric_of = |name: &str| {
-            Metric::from_name(name.split('{').next().unwrap_or(name)).unwrap_or(Metric::HttpReqs)
+/// The k6-like text summary.
+pub fn text(report: &Report, table: &TableFn) -> String {
+    let mut out = String::new();
+    let max_vus: u64 = report.scenarios.iter().map(|s| s.max_vus).sum();
+    let _ = writeln!(
+        out,
+        "traceforge load {}: {} scenario(s), up to {} VUs, ran {}",
+        report.scenario_file,
+        report.scenarios.len(),
+        max_vus,
+        duration_text(report.elapsed)
+    );
+    for s in &report.scenarios {
+        let dropped = if s.dropped > 0 {
+            format!(", {} dropped", s.dropped)
+        } else {
+            String::new()
         };
-        self.series_names
-            .iter()
-            .zip(&self.series.aggregates)
-            .filter(|(name, aggregate)| {
-                aggregate.has_samples()
-                    || self
-                        .thresholds
-                        .iter()
-                        .any(|t| t.selector.to_string() == **name)
-            })
-            .map(|(name, aggregate)| (name.clone(), metric_of(name), aggregate))
-            .collect()
-    }
-
-    /// Statistics shown for trends: the configured ones plus any percentile a threshold names.
-    fn trend_columns(&self) -> Vec<Aggregation> {
-        let mut stats = self.trend_stats.clone();
-        for t in &self.thresholds {
-            if matches!(t.aggregation, Aggregation::Percentile(_))
-                && !stats.contains(&t.aggregation)
-            {
-                stats.push(t.aggregation);
-            }
-        }
-        stats
-    }
-
-    /// The k6-like text summary.
-    pub fn text(&self, table: &TableFn) -> String {
-        let mut out = String::new();
-        let max_vus: u64 = self.scenarios.iter().map(|s| s.max_vus).sum();
         let _ = writeln!(
             out,
-            "traceforge load {}: {} scenario(s), up to {} VUs, ran {}",
-            self.scenario_file,
-            self.scenarios.len(),
-            max_vus,
-            duration_text(self.elapsed)
+            "  {}: {} ({}), {} iterations{dropped}",
+            s.name, s.description, s.executor, s.iterations
         );
-        for s in &self.scenarios {
-            let dropped = if s.dropped > 0 {
-                format!(", {} dropped", s.dropped)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                out,
-                "  {}: {} ({}), {} iterations{dropped}",
-                s.name, s.description, s.executor, s.iterations
-            );
-        }
+    }
 
-        if !self.thresholds.is_empty() {
-            let rows = self
-                .thresholds
-                .iter()
-                .map(|t| {
-                    vec![
-                        mark(t.ok).to_string(),
-                        t.selector.to_string(),
-                        t.source.clone(),
-                        match t.observed {
-                            Some(v) => format!(
-                                "{}={}",
-                                t.aggregation.label(),
-                                value_text(t.selector.metric, t.aggregation, v)
-                            ),
-                            None => "no samples (the metric was never recorded)".to_string(),
-                        },
-                    ]
-                })
-                .collect();
-            out.push('\n');
-            out.push_str(&table(&["", "THRESHOLDS", "threshold", "observed"], rows));
-        }
+    if !report.thresholds.is_empty() {
+        let rows = report
+            .thresholds
+            .iter()
+            .map(|t| {
+                vec![
+                    mark(t.ok).to_string(),
+                    t.selector.to_string(),
+                    t.source.clone(),
+                    match t.observed {
+                        Some(v) => format!(
+                            "{}={}",
+                            t.aggregation.label(),
+                            value_text(t.selector.metric, t.aggregation, v)
+                        ),
+                        None => "no samples (the metric was never recorded)".to_string(),
+                    },
+                ]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&table(&["", "THRESHOLDS", "threshold", "observed"], rows));
+    }
 
-        let series = self.reported_series();
-        let stats = self.trend_columns();
-        for group in Group::ALL {
-            let mut rows = Vec::new();
-            for metric in Metric::ALL.iter().filter(|m| m.group() == group) {
-                for (name, _, aggregate) in series.iter().filter(|(_, m, _)| m == metric) {
-                    let label = match name.find('{') {
-                        Some(at) => format!("  {}", &name[at..]),
-                        None => name.clone(),
-                    };
-                    let mut row = vec![label, self.value_cell(*metric, aggregate)];
-                    for stat in &stats {
-                        row.push(match aggregate {
-                            Aggregate::Trend(t) => {
-                                t.stat_ms(*stat).map_or_else(|| "-".into(), ms_text)
-                            }
-                            _ => String::new(),
-                        });
-                    }
-                    rows.push(row);
+    let series = reported_series(report);
+    let stats = trend_columns(report);
+    for group in Group::ALL {
+        let mut rows = Vec::new();
+        for metric in Metric::ALL.iter().filter(|m| m.group() == group) {
+            for (name, _, aggregate) in series.iter().filter(|(_, m, _)| m == metric) {
+                let label = match name.find('{') {
+                    Some(at) => format!("  {}", &name[at..]),
+                    None => name.clone(),
+                };
+                let mut row = vec![label, value_cell(report, *metric, aggregate)];
+                for stat in &stats {
+                    row.push(match aggregate {
+                        Aggregate::Trend(t) => t.stat_ms(*stat).map_or_else(|| "-".into(), ms_text),
+                        _ => String::new(),
+                    });
                 }
+                rows.push(row);
             }
-            if group == Group::Checks {
-                for (id, (scenario, check)) in self.checks.iter().enumerate() {
-                    let (passes, fails) = self.series.checks.get(id).copied().unwrap_or((0, 0));
-                    let total = passes + fails;
-                    let mut row = vec![
-                        format!("  {} {check}", mark(fails == 0 && total > 0)),
-                        format!("{} ✓ {passes} ✗ {fails}", percent(passes, total)),
-                    ];
-                    row.extend(stats.iter().map(|_| String::new()));
-                    if self.scenarios.len() > 1 {
-                        row[0] = format!("{} ({scenario})", row[0]);
-                    }
-                    rows.push(row);
-                }
-            }
-            if rows.is_empty() {
-                continue;
-            }
-            let has_trends = series
-                .iter()
-                .any(|(_, m, _)| m.group() == group && m.kind() == MetricKind::Trend);
-            let labels: Vec<String> = stats.iter().map(|s| s.label()).collect();
-            let mut header = vec![group.title(), "value"];
-            if has_trends {
-                header.extend(labels.iter().map(String::as_str));
-            } else {
-                for row in &mut rows {
-                    row.truncate(2);
-                }
-            }
-            out.push('\n');
-            out.push_str(&table(&header, rows));
         }
-
-        if let Some(comparison) = &self.baseline {
-            out.push('\n');
-            out.push_str(&comparison.text(table));
+        if group == Group::Checks {
+            for (id, (scenario, check)) in report.checks.iter().enumerate() {
+                let (passes, fails) = report.series.checks.get(id).copied().unwrap_or((0, 0));
+                let total = passes + fails;
+                let mut row = vec![
+                    format!("  {} {check}", mark(fails == 0 && total > 0)),
+                    format!("{} ✓ {passes} ✗ {fails}", percent(passes, total)),
+                ];
+                row.extend(stats.iter().map(|_| String::new()));
+                if report.scenarios.len() > 1 {
+                    row[0] = format!("{} ({scenario})", row[0]);
+                }
+                rows.push(row);
+            }
         }
-        if !self.series.errors.is_empty() {
-            out.push_str("\nerrors:\n");
-            for (message, n) in &self.series.errors {
-                let _ = writeln!(out, "  {n} × {message}");
+        if rows.is_empty() {
+            continue;
+        }
+        let has_trends = series
+            .iter()
+            .any(|(_, m, _)| m.group() == group && m.kind() == MetricKind::Trend);
+        let labels: Vec<String> = stats.iter().map(|s| s.label()).collect();
+        let mut header = vec![group.title(), "value"];
+        if has_trends {
+            header.extend(labels.iter().map(String::as_str));
+        } else {
+            for row in &mut rows {
+                row.truncate(2);
             }
         }
         out.push('\n');
-        if let Some(reason) = &self.aborted {
-            let _ = writeln!(out, "✗ aborted: {reason}");
-        }
-        if self.interrupted {
-            let _ = writeln!(
-                out,
-                "interrupted after {}: the summary covers the run so far",
-                duration_text(self.elapsed)
-            );
-        }
-        let failed = self.thresholds_failed();
-        match (self.thresholds.len(), failed) {
-            (0, _) => {}
-            (n, 0) => {
-                let _ = writeln!(out, "✓ all {n} thresholds passed");
-            }
-            (n, f) => {
-                let _ = writeln!(out, "✗ {f} of {n} thresholds failed");
-            }
-        }
-        if let Some(comparison) = &self.baseline {
-            let _ = writeln!(out, "{}", comparison.verdict());
-        }
-        out
+        out.push_str(&table(&header, rows));
     }
 
-    fn value_cell(&self, metric: Metric, aggregate: &Aggregate) -> String {
-        let rate = |a| aggregate.statistic(a, self.elapsed).unwrap_or(0.0);
-        match aggregate {
-            Aggregate::Counter { sum, .. } => {
-                if metric.contains() == "data" {
-                    format!(
-                        "{} {}/s",
-                        bytes_text(*sum as f64),
-                        bytes_text(rate(Aggregation::Rate))
-                    )
-                } else {
-                    format!("{sum} {}/s", number_text(rate(Aggregation::Rate)))
-                }
-            }
-            Aggregate::Rate { passes, total } => {
-                format!("{} {passes} of {total}", percent(*passes, *total))
-            }
-            Aggregate::Gauge(Some(g)) => format!(
-                "{} min={} max={}",
-                number_text(g.value),
-                number_text(g.min),
-                number_text(g.max)
-            ),
-            Aggregate::Gauge(None) => "-".into(),
-            Aggregate::Trend(t) if t.count() == 0 => "no samples".into(),
-            Aggregate::Trend(t) => format!("{} samples", t.count()),
+    if let Some(comparison) = &report.baseline {
+        out.push('\n');
+        out.push_str(&comparison_text(comparison, table));
+    }
+    if !report.series.errors.is_empty() {
+        out.push_str("\nerrors:\n");
+        for (message, n) in &report.series.errors {
+            let _ = writeln!(out, "  {n} × {message}");
         }
     }
-
-    /// The `--summary-export` document.
-    pub fn json(&self) -> Value {
-        let stats = self.trend_columns();
-        let mut metrics = BTreeMap::new();
-        for (name, metric, aggregate) in self.reported_series() {
-            let mut values = Map::new();
-            for (k, v) in aggregate.values(self.elapsed, &stats) {
-                values.insert(k, json_number(v));
-            }
-            let mut thresholds = Map::new();
-            for t in self
-                .thresholds
-                .iter()
-                .filter(|t| t.selector.to_string() == name)
-            {
-                thresholds.insert(t.source.clone(), json!({"ok": t.ok}));
-            }
-            let mut entry = Map::new();
-            entry.insert("type".into(), json!(metric.kind().name()));
-            entry.insert("contains".into(), json!(metric.contains()));
-            entry.insert("values".into(), Value::Object(values));
-            if !thresholds.is_empty() {
-                entry.insert("thresholds".into(), Value::Object(thresholds));
-            }
-            entry.insert("formula".into(), json!(metric.formula()));
-            metrics.insert(name, Value::Object(entry));
+    out.push('\n');
+    if let Some(reason) = &report.aborted {
+        let _ = writeln!(out, "✗ aborted: {reason}");
+    }
+    if report.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted after {}: the summary covers the run so far",
+            duration_text(report.elapsed)
+        );
+    }
+    let failed = report.thresholds_failed();
+    match (report.thresholds.len(), failed) {
+        (0, _) => {}
+        (n, 0) => {
+            let _ = writeln!(out, "✓ all {n} thresholds passed");
         }
-        let checks: Vec<Value> = self
-            .checks
-            .iter()
-            .enumerate()
-            .map(|(id, (scenario, name))| {
-                let (passes, fails) = self.series.checks.get(id).copied().unwrap_or((0, 0));
-                json!({"name": name, "path": format!("::{name}"), "scenario": scenario,
-                       "passes": passes, "fails": fails})
-            })
-            .collect();
-        let scenarios: Map<String, Value> = self
-            .scenarios
-            .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    json!({"executor": s.executor, "description": s.description,
-                           "iterations": s.iterations, "dropped_iterations": s.dropped,
-                           "max_vus": s.max_vus}),
+        (n, f) => {
+            let _ = writeln!(out, "✗ {f} of {n} thresholds failed");
+        }
+    }
+    if let Some(comparison) = &report.baseline {
+        let _ = writeln!(out, "{}", verdict(comparison));
+    }
+    out
+}
+
+fn value_cell(report: &Report, metric: Metric, aggregate: &Aggregate) -> String {
+    let rate = |a| aggregate.statistic(a, report.elapsed).unwrap_or(0.0);
+    match aggregate {
+        Aggregate::Counter { sum, .. } => {
+            if metric.contains() == "data" {
+                format!(
+                    "{} {}/s",
+                    bytes_text(*sum as f64),
+                    bytes_text(rate(Aggregation::Rate))
                 )
-            })
-            .collect();
-        let mut document = json!({
-            "version": SUMMARY_VERSION,
-            "state": {
-                "testRunDurationMs": json_number(self.elapsed.as_secs_f64() * 1000.0),
-                "interrupted": self.interrupted,
-                "aborted": self.aborted,
-            },
-            "result": {
-                "passed": self.passed(),
-                "thresholds": self.thresholds.len(),
-                "thresholds_failed": self.thresholds_failed(),
-                "baseline_failed": self.baseline_failed(),
-            },
-            "options": {
-                "summaryTrendStats": stats.iter().map(|s| s.label()).collect::<Vec<_>>(),
-            },
-            "root_group": {"name": "", "path": "", "groups": [], "checks": checks},
-            "scenarios": scenarios,
-            "metrics": metrics,
-            "errors": self.series.errors,
-        });
-        if let Some(comparison) = &self.baseline {
-            document["baseline"] = comparison.json();
+            } else {
+                format!("{sum} {}/s", number_text(rate(Aggregation::Rate), Some(2)))
+            }
         }
-        document
+        Aggregate::Rate { passes, total } => {
+            format!("{} {passes} of {total}", percent(*passes, *total))
+        }
+        Aggregate::Gauge(Some(g)) => format!(
+            "{} min={} max={}",
+            number_text(g.value, Some(2)),
+            number_text(g.min, Some(2)),
+            number_text(g.max, Some(2))
+        ),
+        Aggregate::Gauge(None) => "-".into(),
+        Aggregate::Trend(t) if t.count() == 0 => "no samples".into(),
+        Aggregate::Trend(t) => format!("{} samples", t.count()),
+    }
+}
+
+/// The `--summary-export` document.
+pub fn json(report: &Report) -> Value {
+    let stats = trend_columns(report);
+    let mut metrics = BTreeMap::new();
+    for (name, metric, aggregate) in reported_series(report) {
+        let mut values = Map::new();
+        for (k, v) in aggregate.values(report.elapsed, &stats) {
+            values.insert(k, json_number(v));
+        }
+        let mut thresholds = Map::new();
+        for t in report
+            .thresholds
+            .iter()
+            .filter(|t| t.selector.to_string() == name)
+        {
+            thresholds.insert(t.source.clone(), json!({"ok": t.ok}));
+        }
+        let mut entry = Map::new();
+        entry.insert("type".into(), json!(metric.kind().name()));
+        entry.insert("contains".into(), json!(metric.contains()));
+        entry.insert("values".into(), Value::Object(values));
+        if !thresholds.is_empty() {
+            entry.insert("thresholds".into(), Value::Object(thresholds));
+        }
+        entry.insert("formula".into(), json!(metric.formula()));
+        metrics.insert(name, Value::Object(entry));
+    }
+    let checks: Vec<Value> = report
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(id, (scenario, name))| {
+            let (passes, fails) = report.series.checks.get(id).copied().unwrap_or((0, 0));
+            json!({"name": name, "path": format!("::{name}"), "scenario": scenario,
+                   "passes": passes, "fails": fails})
+        })
+        .collect();
+    let scenarios: Map<String, Value> = report
+        .scenarios
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                json!({"executor": s.executor, "description": s.description,
+                       "iterations": s.iterations, "dropped_iterations": s.dropped,
+                       "max_vus": s.max_vus}),
+            )
+        })
+        .collect();
+    let mut document = json!({
+        "version": SUMMARY_VERSION,
+        "state": {
+            "testRunDurationMs": json_number(report.elapsed.as_secs_f64() * 1000.0),
+            "interrupted": report.interrupted,
+            "aborted": report.aborted,
+        },
+        "result": {
+            "passed": report.passed(),
+            "thresholds": report.thresholds.len(),
+            "thresholds_failed": report.thresholds_failed(),
+            "baseline_failed": report.baseline_failed(),
+        },
+        "options": {
+            "summaryTrendStats": stats.iter().map(|s| s.label()).collect::<Vec<_>>(),
+        },
+        "root_group": {"name": "", "path": "", "groups": [], "checks": checks},
+        "scenarios": scenarios,
+        "metrics": metrics,
+        "errors": report.series.errors,
+    });
+    if let Some(comparison) = &report.baseline {
+        document["baseline"] = comparison_json(comparison);
+    }
+    document
+}
+
+/// The baseline table and any notes on the environments.
+fn comparison_text(comparison: &Comparison, table: &TableFn) -> String {
+    let rows = comparison
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                if r.regressed { "✗" } else { "✓" }.to_string(),
+                r.metric.clone(),
+                r.stat.clone(),
+                unit_text(r.unit, r.baseline),
+                unit_text(r.unit, r.current),
+                r.change()
+                    .map_or_else(|| "-".into(), |c| format!("{:+.1}%", c * 100.0)),
+            ]
+        })
+        .collect();
+    let mut out = table(&["", "BASELINE", "stat", "baseline", "now", "change"], rows);
+    for note in &comparison.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out
+}
+
+/// One line: passed, or which statistics regressed.
+fn verdict(comparison: &Comparison) -> String {
+    let regressions: Vec<String> = comparison
+        .rows
+        .iter()
+        .filter(|r| r.regressed)
+        .map(|r| {
+            format!(
+                "{} {} {} → {}",
+                r.metric,
+                r.stat,
+                unit_text(r.unit, r.baseline),
+                unit_text(r.unit, r.current)
+            )
+        })
+        .collect();
+    let limit = format!(
+        "{}%",
+        number_text(comparison.max_regression * 100.0, Some(2))
+    );
+    if regressions.is_empty() {
+        format!(
+            "✓ no regression beyond {limit} against the baseline {}",
+            comparison.file
+        )
+    } else {
+        format!(
+            "✗ regression beyond {limit} against the baseline {}: {}",
+            comparison.file,
+            regressions.join("; ")
+        )
+    }
+}
+
+/// The `baseline` member of the JSON export.
+fn comparison_json(comparison: &Comparison) -> Value {
+    json!({
+        "file": comparison.file,
+        "max_regression": comparison.max_regression,
+        "regressed": comparison.regressed(),
+        "environment": comparison.environment,
+        "notes": comparison.notes,
+        "comparisons": comparison.rows.iter().map(|r| json!({
+            "metric": r.metric,
+            "stat": r.stat,
+            "baseline": r.baseline,
+            "current": r.current,
+            "change": r.change(),
+            "noise_floor": r.unit.floor(),
+            "worse_when": if r.unit.higher_is_worse() { "higher" } else { "lower" },
+            "regressed": r.regressed,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A compared statistic in its unit.
+fn unit_text(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Latency => ms_text(v),
+        Unit::FailureRate | Unit::SuccessRate => format!("{:.2}%", v * 100.0),
+        Unit::Throughput => format!("{}/s", number_text(v, Some(2))),
     }
 }
 
@@ -437,78 +410,18 @@ fn value_text(metric: Metric, aggregation: Aggregation, value: f64) -> String {
     match (metric.kind(), aggregation) {
         (MetricKind::Trend, _) => ms_text(value),
         (MetricKind::Rate, _) => format!("{:.2}%", value * 100.0),
-        (MetricKind::Counter, Aggregation::Rate) => format!("{}/s", number_text(value)),
-        _ => number_text(value),
-    }
-}
-
-/// Milliseconds as k6 prints them: `850µs`, `12.34ms`, `1.5s`.
-pub fn ms_text(ms: f64) -> String {
-    if ms < 1.0 {
-        format!("{:.0}µs", ms * 1000.0)
-    } else if ms < 1000.0 {
-        format!("{ms:.2}ms")
-    } else if ms < 60_000.0 {
-        format!("{:.2}s", ms / 1000.0)
-    } else {
-        let minutes = (ms / 60_000.0).floor();
-        format!(
-            "{}m{:.1}s",
-            minutes as u64,
-            (ms - minutes * 60_000.0) / 1000.0
-        )
-    }
-}
-
-/// A duration for humans: `30s`, `1m30s`, `250ms`, `2.5s`.
-pub fn duration_text(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1000.0 {
-        return format!("{}ms", ms.round() as u64);
-    }
-    let total = d.as_secs_f64();
-    let minutes = (total / 60.0).floor() as u64;
-    let seconds = total - minutes as f64 * 60.0;
-    let seconds = if (seconds - seconds.round()).abs() < 0.05 {
-        format!("{}s", seconds.round() as u64)
-    } else {
-        format!("{seconds:.1}s")
-    };
-    match minutes {
-        0 => seconds,
-        m => format!("{m}m{seconds}"),
-    }
-}
-
-/// A plain number: integers as integers, others with up to 2 decimals.
-pub fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        let text = format!("{v:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
-fn bytes_text(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{} {}", number_text(value.round()), UNITS[0])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
+        (MetricKind::Counter, Aggregation::Rate) => format!("{}/s", number_text(value, Some(2))),
+        _ => number_text(value, Some(2)),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::load::metrics::{GaugeValue, Layout, Series, Trend};
+    use crate::load::report::ScenarioResult;
     use crate::load::scenario::{parse, ParseOptions};
 
     fn plain_table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -611,12 +524,12 @@ thresholds:
         let report = report();
         // p(99.9)<20 fails on its value, count<1 on a metric that has no samples.
         assert_eq!(report.thresholds_failed(), 2);
-        insta::assert_snapshot!(report.text(&plain_table));
+        insta::assert_snapshot!(text(&report, &plain_table));
     }
 
     #[test]
     fn the_json_export_has_k6s_shape() {
-        let json = report().json();
+        let json = json(&report());
         assert_eq!(json["version"], 1);
         let duration = &json["metrics"]["http_req_duration"];
         assert_eq!(duration["type"], "trend");
@@ -644,18 +557,5 @@ thresholds:
         );
         assert_eq!(json["root_group"]["checks"][0]["passes"], 95);
         assert_eq!(json["result"]["passed"], false);
-    }
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(ms_text(0.25), "250µs");
-        assert_eq!(ms_text(12.345), "12.35ms");
-        assert_eq!(ms_text(1500.0), "1.50s");
-        assert_eq!(duration_text(Duration::from_secs(90)), "1m30s");
-        assert_eq!(duration_text(Duration::from_millis(2500)), "2.5s");
-        assert_eq!(duration_text(Duration::from_millis(250)), "250ms");
-        assert_eq!(number_text(3.0), "3");
-        assert_eq!(number_text(2.5), "2.5");
-        assert_eq!(bytes_text(1500.0), "1.5 kB");
     }
 }

@@ -13,8 +13,8 @@ use std::time::{Instant, SystemTime};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::metrics::Metric;
-use super::thresholds::ThresholdSet;
+use crate::load::metrics::Metric;
+use crate::load::thresholds::ThresholdSet;
 
 /// Batches in flight before senders wait.
 const CHANNEL_BATCHES: usize = 1024;
