@@ -699,7 +699,8 @@ fn bad_scenarios_exit_2_naming_file_line_column_and_field() {
     let run = load(dir.path(), good, &["--baseline", "missing.json"]);
     assert_eq!(run.code, Some(2));
     assert!(
-        run.stderr.contains("error: missing.json: "),
+        run.stderr
+            .contains("error: cannot access missing.json\nCaused by: No such file"),
         "{}",
         run.stderr
     );

@@ -25,9 +25,10 @@ const KIND: &str = "traceforge-load-baseline";
 /// Why a baseline could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("{path}: {error}")]
+    #[error("cannot access {path}")]
     Io {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     #[error("{path}: not a traceforge load baseline: {message}")]

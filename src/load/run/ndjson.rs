@@ -33,9 +33,10 @@ pub struct Point {
 
 /// Why the output file could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("--out {path}: {error}")]
+#[error("--out {path}: cannot write it")]
 pub struct OutError {
     path: PathBuf,
+    #[source]
     error: std::io::Error,
 }
 

@@ -32,18 +32,7 @@ pub fn load(path: &Path, options: &ParseOptions) -> Result<Plan, ScenarioError> 
 
 /// Parses scenario text; `path` names the file in errors and anchors relative cassette dirs.
 pub fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Plan, ScenarioError> {
-    let raw: RawFile = yaml::from_str(text).map_err(|e| match (e.line, e.column) {
-        (Some(line), Some(column)) => ScenarioError::At {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message,
-        },
-        _ => ScenarioError::Invalid {
-            path: path.to_path_buf(),
-            message: e.message,
-        },
-    })?;
+    let raw: RawFile = yaml::from_file_text(path, text)?;
     let builder = Builder {
         path,
         text,

@@ -44,11 +44,14 @@ pub const DEFAULT_SCENARIO: &str = "default";
 /// A scenario file that cannot be run; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{path}: {error}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
+    #[error(transparent)]
+    Yaml(#[from] crate::yaml::FileError),
     #[error("{path}:{line}:{column}: {message}")]
     At {
         path: PathBuf,
