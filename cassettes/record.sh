@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-records the example cassettes in this folder with the project's own binary against its
 # built-in mock LLM (no API key, nothing leaves 127.0.0.1). The README shows them and
-# tests/examples.rs checks that recording the same calls today behaves the same.
+# tests/it/examples.rs checks that recording the same calls today behaves the same.
 #
 #   cassettes/record.sh            (uses `cargo run`; TRACEFORGE=path/to/binary to skip it)
 set -euo pipefail
