@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use clap::CommandFactory as _;
 use crate::common::traceforge_command;
+use clap::CommandFactory as _;
 
 #[test]
 fn the_clap_tree_is_consistent() {

@@ -23,6 +23,23 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_traceforge"))
 }
 
+/// Waits until `condition` holds, polling it, and fails the test naming `what` if it does not
+/// within 30 s (a generous bound that only a broken build reaches; passing never waits long).
+pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The trace database's counts, or `None` while it cannot be read (not created yet, locked).
+pub fn db_stats(path: &Path) -> Option<traceforge::store::query::Stats> {
+    traceforge::store::TraceDb::open_existing(path)
+        .and_then(|db| db.stats())
+        .ok()
+}
+
 /// The `traceforge` binary as a command with a clean environment: every `TRACEFORGE_*`, `CI`
 /// and `OTEL_*` variable of the test process is removed, so neither a developer's shell nor CI
 /// changes what a test sees. Tests set what they need on top.
@@ -225,6 +242,11 @@ impl ProxyProcess {
             // Polled often: tests that signal a server right after it is ready rely on it.
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// What the process has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

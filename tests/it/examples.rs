@@ -13,10 +13,7 @@ fn examples() -> std::path::PathBuf {
 }
 
 fn tf(args: &[&str]) -> std::process::Output {
-    traceforge_command()
-        .args(args)
-        .output()
-        .unwrap()
+    traceforge_command().args(args).output().unwrap()
 }
 
 #[test]

@@ -69,10 +69,7 @@ fn every_vcrpy_fixture_imports_and_replays_the_recorded_bodies() {
         dir.to_str().unwrap().into(),
     ];
     args.extend(fixtures().iter().map(|p| p.to_str().unwrap().to_string()));
-    let output = traceforge_command()
-        .args(&args)
-        .output()
-        .unwrap();
+    let output = traceforge_command().args(&args).output().unwrap();
     assert!(
         output.status.success(),
         "{}",

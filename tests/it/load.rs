@@ -731,10 +731,13 @@ fn the_example_scenarios_parse() {
 fn https_targets_are_verified_and_their_handshakes_timed() {
     let rt = runtime();
     let handshakes = Arc::new(AtomicU64::new(0));
-    let (addr, server) = rt.block_on(crate::common::start_tls(handshakes.clone(), |request| async {
-        let _ = request.into_body().collect().await;
-        json_response(200, &json!({"ok": true}))
-    }));
+    let (addr, server) = rt.block_on(crate::common::start_tls(
+        handshakes.clone(),
+        |request| async {
+            let _ = request.into_body().collect().await;
+            json_response(200, &json!({"ok": true}))
+        },
+    ));
     let dir = tempfile::tempdir().unwrap();
     let target = format!("https://{addr}");
     let scenario = r#"

@@ -218,9 +218,12 @@ fn record_session_again_and_drop_wal(work: &Path) {
         &[],
     ));
     assert_eq!(received.status, 200);
-    // Kill it hard so the WAL is not checkpointed away, then lose the WAL.
+    // Kill it hard once the replay is committed, so the WAL is not checkpointed away, then
+    // lose the WAL.
     let mut replayer = replayer;
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the replay to be committed", || {
+        db_stats(&work.join("t.db")).is_some_and(|s| s.replays >= 1)
+    });
     replayer.signal(libc::SIGKILL);
     let _ = std::fs::remove_file(work.join("t.db-wal"));
     let _ = std::fs::remove_file(work.join("t.db-shm"));
@@ -409,15 +412,37 @@ fn a_failing_database_never_stops_the_proxy_and_writes_resume_after_the_cooldown
                 .status,
             200
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
+    wait_for("the failure to be reported", || {
+        recorder
+            .stderr_so_far()
+            .contains("the trace database failed")
+    });
     std::fs::remove_file(work.join("blocked")).unwrap();
-    std::thread::sleep(traceforge::store::writer::COOLDOWN + Duration::from_millis(500));
-    assert_eq!(
-        rt.block_on(post(&url, &chat("after the fix", false), &[]))
-            .status,
-        200
-    );
+    // Until the breaker's cooldown is over, traces are still skipped; then one is written.
+    let db = work.join("blocked/t.db");
+    let mut after = 0;
+    wait_for("traces to resume after the cooldown", || {
+        after += 1;
+        let status = rt
+            .block_on(post(
+                &url,
+                &chat(&format!("after the fix {after}"), false),
+                &[],
+            ))
+            .status;
+        assert_eq!(status, 200);
+        let deadline = std::time::Instant::now() + Duration::from_millis(500);
+        loop {
+            if db_stats(&db).is_some_and(|s| s.traces >= 1) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
     let stopped = recorder.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
     assert_eq!(
@@ -431,13 +456,19 @@ fn a_failing_database_never_stops_the_proxy_and_writes_resume_after_the_cooldown
         "{}",
         stopped.stderr
     );
+    let written = db_stats(&db).unwrap().traces;
     assert!(
-        stopped.stderr.contains("traces: 1 written"),
+        stopped
+            .stderr
+            .contains(&format!("traces: {written} written")),
         "{}",
         stopped.stderr
     );
     // Cassettes were never affected.
-    assert_eq!(cassette(&work.join("c/default.yaml")).interactions.len(), 4);
+    assert_eq!(
+        cassette(&work.join("c/default.yaml")).interactions.len(),
+        3 + after
+    );
     let search = tf(
         work,
         &[
@@ -476,7 +507,9 @@ fn backup_during_concurrent_load_gives_a_sound_copy_and_loses_nothing() {
     let url = recorder.url("/openai/v1/chat/completions");
     // Make sure the database exists before the first backup.
     rt.block_on(post(&url, &chat("warm up", false), &[]));
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the first trace", || {
+        db_stats(&work.join("t.db")).is_some_and(|s| s.traces >= 1)
+    });
     let load = {
         let url = url.clone();
         std::thread::spawn(move || {
@@ -581,13 +614,21 @@ fn maintenance_commands_and_their_bad_inputs() {
         serde_json::from_str::<Value>(&stdout(&stats)).unwrap()["stats"]["traces"],
         5
     );
-    std::thread::sleep(Duration::from_millis(1100));
-    let prune = tf(work, &["db", "prune", "--older-than", "0s", "--db", "t.db"]);
-    assert!(
-        stderr(&prune).contains("pruned 5 trace(s)"),
-        "{}",
-        stderr(&prune)
-    );
+    // Timestamps have whole seconds: traces recorded this second are not older than "now"
+    // until the clock has moved on, so prune until they are gone.
+    let mut pruned = 0;
+    wait_for("the traces to be older than now", || {
+        let prune = tf(work, &["db", "prune", "--older-than", "0s", "--db", "t.db"]);
+        assert!(prune.status.success(), "{}", stderr(&prune));
+        let text = stderr(&prune);
+        let n: usize = text
+            .strip_prefix("pruned ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{text}"));
+        pruned += n;
+        pruned == 5
+    });
 
     // A malformed cassette is skipped with its position, or fatal with --strict.
     std::fs::write(
