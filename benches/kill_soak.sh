@@ -74,9 +74,10 @@ set +e
 "$TF" db check --db "$WORK/traces.db" --cassettes "$WORK/cassettes" >"$WORK/check.txt" 2>&1
 check=$?
 set -e
-orphaned=$(grep -o '[0-9]* row(s) name interactions no cassette holds' "$WORK/check.txt" | cut -d' ' -f1)
-missing_rows=$(grep -o '[0-9]* interaction(s) have no row' "$WORK/check.txt" | cut -d' ' -f1)
-stale=$(grep -o '[0-9]* row(s) are older' "$WORK/check.txt" | cut -d' ' -f1)
+count() { { grep -o "[0-9]* $1" "$WORK/check.txt" || true; } | cut -d' ' -f1; }
+orphaned=$(count 'row(s) name interactions no cassette holds')
+missing_rows=$(count 'interaction(s) have no row')
+stale=$(count 'row(s) are older')
 
 printf '\n%-52s %s\n' "kills" "$KILLS"
 printf '%-52s %s\n' "responses acknowledged (read to the end)" "$acked"

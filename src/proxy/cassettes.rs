@@ -309,6 +309,10 @@ pub struct CassetteSet {
     /// This run records: a journal a killed run left is merged into its cassette on disk
     /// before the cassette is used (a replay run merges it in memory only).
     recover: bool,
+    /// Held while a recording run reads a cassette from disk: the first requests for a
+    /// cassette arrive together, and only one of them may recover its journal and load it (a
+    /// second recovery would remove the journal this run is already appending to).
+    opening: Mutex<()>,
     open: RwLock<BTreeMap<CassetteName, Opened>>,
 }
 
@@ -318,6 +322,7 @@ impl CassetteSet {
             dir,
             rules,
             recover,
+            opening: Mutex::new(()),
             open: RwLock::new(BTreeMap::new()),
         }
     }
@@ -379,6 +384,13 @@ impl CassetteSet {
     }
 
     fn open_blocking(&self, name: &CassetteName) -> Opened {
+        if let Some(opened) = self.read().get(name) {
+            return opened.clone();
+        }
+        // Replay only reads, so its cassettes load in parallel (preload).
+        let _opening = self
+            .recover
+            .then(|| self.opening.lock().unwrap_or_else(|e| e.into_inner()));
         if let Some(opened) = self.read().get(name) {
             return opened.clone();
         }

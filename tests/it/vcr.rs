@@ -1472,3 +1472,44 @@ fn a_proxy_out_of_file_descriptors_serves_again_once_connections_close() {
     let stopped = replayer.stop();
     assert!(stopped.stderr.contains("1 missed"), "{}", stopped.stderr);
 }
+
+#[test]
+fn concurrent_first_requests_after_a_killed_run_lose_nothing_to_a_second_kill() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let dir = work.path().join("c");
+    let dir = dir.to_str().unwrap();
+    let args = record_args(dir, &mock_url, &["--mode", "new-episodes"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut acknowledged = Vec::new();
+    for round in 0..3 {
+        let mut recorder = ProxyProcess::start(work.path(), &args);
+        let url = recorder.url("/openai/v1/chat/completions");
+        // Every request of the round is among the first the run gets for the cassette, so they
+        // all race to open it (and recover the journal the previous round left).
+        let prompts: Vec<String> = (0..16).map(|i| format!("round {round} call {i}")).collect();
+        let bodies: Vec<Value> = prompts.iter().map(|p| chat(p, false)).collect();
+        let statuses = rt.block_on(async {
+            let sends = bodies.iter().map(|body| post(&url, body, &[]));
+            futures_util::future::join_all(sends).await
+        });
+        assert!(statuses.iter().all(|r| r.status == 200));
+        acknowledged.extend(prompts);
+        recorder.signal(libc::SIGKILL);
+    }
+    let recorded = traceforge::cassette::files::load(&work.path().join("c/default.yaml")).unwrap();
+    let prompts: Vec<String> = recorded
+        .interactions
+        .iter()
+        .map(|i| {
+            let body = i.request.body.as_ref().and_then(|b| b.as_json()).unwrap();
+            body["messages"][0]["content"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for prompt in &acknowledged {
+        assert!(prompts.contains(prompt), "{prompt} was lost: {prompts:?}");
+    }
+    rt.block_on(mock.stop());
+}
