@@ -213,8 +213,16 @@ pub(super) fn merge(
     target: &Path,
     cassette: Option<Cassette>,
 ) -> Result<Option<Cassette>, CassetteError> {
+    Ok(merged(target, cassette)?.0)
+}
+
+/// [`merge`], and how many interactions at the end of the result came from the journal.
+fn merged(
+    target: &Path,
+    cassette: Option<Cassette>,
+) -> Result<(Option<Cassette>, usize), CassetteError> {
     let Some((name, base, journaled)) = read(target)? else {
-        return Ok(cassette);
+        return Ok((cassette, 0));
     };
     let mut merged = match base {
         Base::Target => cassette,
@@ -231,29 +239,33 @@ pub(super) fn merge(
         .filter(|i| !known.contains(&i.id))
         .collect();
     journaled.sort_by_key(|i| i.id);
+    let added = journaled.len();
     merged.interactions.extend(journaled);
-    Ok(Some(merged))
+    Ok((Some(merged), added))
 }
 
 /// Writes the cassette `target` with a left-behind journal merged in, and removes the journal.
-/// Returns whether there was one. Only for a cassette no running process is recording.
-pub fn recover(target: &Path) -> Result<bool, CassetteError> {
+/// Returns the interactions the journal added (the killed run's last recordings, which its
+/// trace database may not have received). Only for a cassette no running process records.
+pub fn recover(target: &Path) -> Result<Vec<Interaction>, CassetteError> {
     let journal = path_for(target);
     if !journal.exists() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
     let on_disk = match target.exists() {
         true => Some(files::load_file(target)?),
         false => None,
     };
-    if let Some(cassette) = merge(target, on_disk)? {
+    let mut added = Vec::new();
+    if let (Some(cassette), count) = merged(target, on_disk)? {
         files::save(target, &cassette)?;
+        added = cassette.interactions[cassette.interactions.len() - count..].to_vec();
     }
     std::fs::remove_file(&journal).map_err(|e| CassetteError::Io {
         path: journal,
         source: e,
     })?;
-    Ok(true)
+    Ok(added)
 }
 
 #[cfg(test)]
@@ -332,7 +344,7 @@ mod tests {
         // --mode all before its first write: the journal replaces the old cassette.
         let mut journal = Journal::new(&target, "nested/chat", Base::Empty);
         journal.append(&interaction(1, "new")).unwrap();
-        assert!(recover(&target).unwrap());
+        assert_eq!(recover(&target).unwrap().len(), 1);
         let recovered = files::load_file(&target).unwrap();
         assert_eq!(recovered.cassette, "nested/chat");
         assert_eq!(ids(&recovered), [1]);
@@ -341,14 +353,18 @@ mod tests {
             Some(Body::Json(serde_json::json!({"prompt": "new"})))
         );
         assert!(!path_for(&target).exists());
-        assert!(!recover(&target).unwrap(), "nothing left to recover");
+        assert!(
+            recover(&target).unwrap().is_empty(),
+            "nothing left to recover"
+        );
 
         // --pending before its first write: the original plus the journal, as NAME.yaml.pending.
         let pending = files::pending_path(&target);
         let mut journal = Journal::new(&pending, "nested/chat", Base::Original);
         journal.append(&interaction(2, "pending")).unwrap();
         assert_eq!(ids(&files::load(&pending).unwrap()), [1, 2]);
-        assert!(recover(&pending).unwrap());
+        let added = recover(&pending).unwrap();
+        assert_eq!(added.iter().map(|i| i.id).collect::<Vec<_>>(), [2]);
         assert_eq!(ids(&files::load_file(&pending).unwrap()), [1, 2]);
         assert_eq!(
             ids(&files::load_file(&target).unwrap()),

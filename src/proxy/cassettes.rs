@@ -83,6 +83,10 @@ pub struct OpenCassette {
     /// Where each recorded interaction goes at once, before its client sees the response end;
     /// opened at the first recording. Taken before `state` by [`OpenCassette::record`].
     journal: Mutex<Option<Journal>>,
+    /// Interactions a killed run left in the journal, recovered when this run opened the
+    /// cassette, for the trace database (which the killed run may not have reached).
+    recovered: Mutex<Vec<Arc<Interaction>>>,
+    has_recovered: AtomicBool,
 }
 
 struct State {
@@ -127,6 +131,8 @@ impl OpenCassette {
             writer: Mutex::new(RenderedYaml::default()),
             flush_scheduled: AtomicBool::new(false),
             journal: Mutex::new(None),
+            recovered: Mutex::new(Vec::new()),
+            has_recovered: AtomicBool::new(false),
         }
     }
 
@@ -134,6 +140,18 @@ impl OpenCassette {
         // A panic while holding the lock cannot leave the state half-updated in a way that
         // matters more than losing the proxy, so keep serving.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The interactions recovered from a killed run's journal, once: later calls get none.
+    pub fn take_recovered(&self) -> Vec<Arc<Interaction>> {
+        // Checked on every request: the flag keeps replay's hot path off the mutex.
+        if !self
+            .has_recovered
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.recovered.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The next recorded answer for `key`, advancing its cursor.
@@ -395,23 +413,41 @@ impl CassetteSet {
             return opened.clone();
         }
         let path = name.path_in(&self.dir);
-        let recovered = match self.recover {
-            true => journal::recover(&path)
-                .and_then(|_| journal::recover(&files::pending_path(&path)))
-                .map(|_| ()),
-            false => Ok(()),
-        };
-        let opened = recovered
-            .and_then(
-                |()| match path.exists() || journal::path_for(&path).exists() {
-                    true => files::load(&path).map(Some),
-                    false => Ok(None),
-                },
-            )
-            .map(|cassette| Arc::new(OpenCassette::new(name.clone(), path, cassette, &self.rules)))
+        let opened = self
+            .load(&path)
+            .map(|(cassette, recovered)| {
+                let opened = OpenCassette::new(name.clone(), path, cassette, &self.rules);
+                if !recovered.is_empty() {
+                    *opened.recovered.lock().unwrap_or_else(|e| e.into_inner()) =
+                        recovered.into_iter().map(Arc::new).collect();
+                    opened
+                        .has_recovered
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
+                Arc::new(opened)
+            })
             .map_err(Arc::new);
         let mut open = self.open.write().unwrap_or_else(|e| e.into_inner());
         open.entry(name.clone()).or_insert(opened).clone()
+    }
+
+    /// The cassette at `path` (`None` when there is none yet) and, in a recording run, the
+    /// interactions recovered from the journals a killed run left beside it and its pending
+    /// file, which are merged into the files first.
+    fn load(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<(Option<Cassette>, Vec<Interaction>), CassetteError> {
+        let mut recovered = Vec::new();
+        if self.recover {
+            recovered = journal::recover(path)?;
+            recovered.extend(journal::recover(&files::pending_path(path))?);
+        }
+        let cassette = match path.exists() || journal::path_for(path).exists() {
+            true => Some(files::load(path)?),
+            false => None,
+        };
+        Ok((cassette, recovered))
     }
 
     /// Every successfully opened cassette, sorted by name.

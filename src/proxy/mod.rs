@@ -273,6 +273,19 @@ impl Proxy {
                 );
             }
         };
+        // A killed run's last recordings, recovered from its journal: their rows may never
+        // have been written, and rows follow the cassette.
+        if let Some(traces) = &self.traces {
+            for interaction in cassette.take_recovered() {
+                traces.send(Pending {
+                    cassette: cassette.label.clone(),
+                    interaction,
+                    replayed_at: None,
+                    replays: None,
+                    replaces_cassette: false,
+                });
+            }
+        }
 
         let mode = self.config.mode;
         let replay_first = match mode {

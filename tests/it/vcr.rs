@@ -1149,6 +1149,17 @@ fn a_response_the_client_received_whole_survives_a_sigkill() {
         let on_disk = cassette(&file);
         assert_eq!(on_disk.interactions.len(), 2, "{mode}");
     }
+    // The recovering runs also wrote the rows the killed runs may not have reached.
+    let check = traceforge_command()
+        .current_dir(work.path())
+        .args(["db", "check", "--cassettes", "c"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
     rt.block_on(mock.stop());
 }
 
