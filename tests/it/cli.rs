@@ -43,7 +43,7 @@ fn committed_completions_and_man_pages_match_the_code() {
     }
     assert!(
         stale.is_empty(),
-        "generated files are out of date: {stale:?}\nrun: TRACEFORGE_UPDATE_GENERATED=1 cargo test --test cli"
+        "generated files are out of date: {stale:?}\nrun: TRACEFORGE_UPDATE_GENERATED=1 cargo test --test it cli::"
     );
 }
 
