@@ -182,12 +182,22 @@ impl Settings {
     }
 
     pub fn resolve(overrides: Overrides<'_>) -> Result<Settings, SettingsError> {
-        let (file, path) = read_file(overrides.config)?;
-        let invalid = |message: String| SettingsError::Invalid {
-            path: path
+        let (file, path, text) = read_file(overrides.config)?;
+        // A value serde accepted but traceforge does not: reported at its key's line.
+        let invalid = |keys: &[&str], message: String| {
+            let path = path
                 .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
-            message,
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+            let message = format!("{}: {message}", keys.join("."));
+            match yaml::locate::locate_key(&text, keys) {
+                Some((line, column)) => SettingsError::Parse(yaml::FileError {
+                    path,
+                    line: Some(line),
+                    column: Some(column),
+                    message,
+                }),
+                None => SettingsError::Invalid { path, message },
+            }
         };
 
         let mut upstreams: BTreeMap<String, String> = BUILTIN_UPSTREAMS
@@ -195,7 +205,7 @@ impl Settings {
             .map(|(name, url)| (name.to_string(), url.to_string()))
             .collect();
         for (name, url) in &file.upstreams {
-            let url = check_upstream(name, url).map_err(|m| invalid(format!("upstreams: {m}")))?;
+            let url = check_upstream(name, url).map_err(|m| invalid(&["upstreams", name], m))?;
             upstreams.insert(name.clone(), url);
         }
         for flag in overrides.upstreams {
@@ -219,7 +229,7 @@ impl Settings {
                 })?;
         } else if let Some(fields) = &file.matching.fields {
             match_rules.fields =
-                parse_fields(fields).map_err(|m| invalid(format!("match.fields: {m}")))?;
+                parse_fields(fields).map_err(|m| invalid(&["match", "fields"], m))?;
         }
         match_rules.ignore_body_fields = file
             .matching
@@ -227,7 +237,7 @@ impl Settings {
             .iter()
             .map(|p| JsonPath::parse(p))
             .collect::<Result<_, _>>()
-            .map_err(|m| invalid(format!("match.ignore_body_fields: {m}")))?;
+            .map_err(|m| invalid(&["match", "ignore_body_fields"], m))?;
         match_rules.ignore_query = file.matching.ignore_query.clone();
 
         let cassettes = overrides
@@ -271,21 +281,24 @@ impl Settings {
     }
 }
 
-fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), SettingsError> {
+/// The configuration file (defaults when there is none), its path and its text.
+fn read_file(
+    explicit: Option<&Path>,
+) -> Result<(FileConfig, Option<PathBuf>, String), SettingsError> {
     let path = match explicit {
         Some(path) => path.to_path_buf(),
         None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
-        None => return Ok((FileConfig::default(), None)),
+        None => return Ok((FileConfig::default(), None, String::new())),
     };
     let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Io {
         path: path.clone(),
         source,
     })?;
     if text.trim().is_empty() {
-        return Ok((FileConfig::default(), Some(path)));
+        return Ok((FileConfig::default(), Some(path), text));
     }
     let file = yaml::from_file_text(&path, &text)?;
-    Ok((file, Some(path)))
+    Ok((file, Some(path), text))
 }
 
 fn check_upstream(name: &str, url: &str) -> Result<String, String> {
@@ -298,10 +311,13 @@ fn check_upstream(name: &str, url: &str) -> Result<String, String> {
             "upstream name {name:?} must be letters, digits, '-', '_' or '.'"
         ));
     }
-    let parsed = url::Url::parse(url).map_err(|e| format!("upstream {name}: URL {url:?}: {e}"))?;
+    // The URL may carry a password: errors show it masked.
+    let shown = crate::cassette::redact::url(url);
+    let parsed =
+        url::Url::parse(url).map_err(|e| format!("upstream {name}: URL {shown:?}: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
-            "upstream {name}: URL {url:?} must be http or https"
+            "upstream {name}: URL {shown:?} must be http or https"
         ));
     }
     Ok(url.trim_end_matches('/').to_string())
@@ -370,6 +386,23 @@ mod tests {
             .to_string();
         assert!(err.contains("traceforge.yaml:3:"), "{err}");
         assert!(err.contains("unknown field `matchh`"), "{err}");
+        let err = with_file("cassettes: c\nupstreams:\n  local: 'ftp://me:hunter2@h'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "traceforge.yaml:3:3: upstreams.local: upstream local: URL \"ftp://me:***@h"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = with_file("match:\n  fields: [method, colour]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("traceforge.yaml:2:3: match.fields: unknown match field"),
+            "{err}"
+        );
         let err = with_file("- a\n- b\n").unwrap_err().to_string();
         assert!(
             err.contains("traceforge.yaml:1:1: invalid type: sequence"),

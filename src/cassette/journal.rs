@@ -7,9 +7,9 @@
 //! merges it: [`files::load`] in memory, the proxy
 //! ([`recover`]) on disk.
 //!
-//! The file is YAML-compatible text: a header comment naming what the journal adds to, then
-//! the interactions as rendered cassette items (`- id: …`), so a person can read it. An item cut
-//! short by the kill is dropped: its client never saw its response end.
+//! The file is a header line naming the cassette and what the journal adds to, then one line
+//! of JSON per interaction (cheap to write on the request path; the cassette keeps the YAML).
+//! A line cut short by the kill is dropped: its client never saw its response end.
 //!
 //! Sync file I/O only; no knowledge of HTTP or tokio.
 
@@ -74,8 +74,8 @@ fn original_of(target: &Path) -> PathBuf {
     }
 }
 
-/// An open journal: appends go to the file, and the rendered items not yet in a written
-/// cassette are kept so a compaction can rewrite the rest without reading the file back.
+/// An open journal: appends go to the file, and the lines not yet in a written cassette are
+/// kept so a compaction can rewrite the rest without reading the file back.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
@@ -83,9 +83,11 @@ pub struct Journal {
     name: String,
     base: Base,
     file: Option<std::fs::File>,
-    /// (interaction id, rendered item) for every journaled interaction not yet covered by a
+    /// The header's length: truncating to it empties the journal in place.
+    header_len: u64,
+    /// (interaction id, JSON line) for every journaled interaction not yet covered by a
     /// cassette write.
-    items: Vec<(u64, String)>,
+    items: Vec<(u64, Vec<u8>)>,
 }
 
 impl Journal {
@@ -96,74 +98,95 @@ impl Journal {
             name: name.to_string(),
             base,
             file: None,
+            header_len: 0,
             items: Vec::new(),
         }
     }
 
-    /// Appends one interaction. Returns once the bytes are in the file (the kernel has them:
-    /// a killed process loses nothing; a power cut is the batch write's fsync's job).
-    pub fn append(&mut self, interaction: &Interaction) -> Result<(), CassetteError> {
-        let item = files::render_item(interaction).map_err(|e| CassetteError::Invalid {
+    fn io(&self, source: std::io::Error) -> CassetteError {
+        CassetteError::Io {
             path: self.path.clone(),
-            message: e.message,
+            source,
+        }
+    }
+
+    /// Appends one interaction as a line of JSON (a tenth of what rendering YAML costs, and it
+    /// is paid before the client's response ends). Returns once the bytes are in the file: a
+    /// killed process loses nothing (a power cut is the batch write's fsync's job).
+    pub fn append(&mut self, interaction: &Interaction) -> Result<(), CassetteError> {
+        let mut line = serde_json::to_vec(interaction).map_err(|e| CassetteError::Invalid {
+            path: self.path.clone(),
+            message: e.to_string(),
         })?;
+        line.push(b'\n');
         if self.file.is_none() {
             // A fresh journal starts from its header and whatever is still unwritten.
             self.rewrite()?;
         }
         let written = match self.file.as_mut() {
-            Some(file) => file.write_all(item.as_bytes()),
+            Some(file) => file.write_all(&line),
             None => Err(std::io::Error::other("the journal could not be opened")),
         };
-        written.map_err(|e| CassetteError::Io {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        self.items.push((interaction.id, item));
+        if let Err(e) = written {
+            // A partial line would spoil the next one: start over from the kept items.
+            self.file = None;
+            return Err(self.io(e));
+        }
+        self.items.push((interaction.id, line));
         Ok(())
     }
 
     /// After the cassette was written with every interaction up to id `written` (and from now
-    /// on as the journal's base): keeps only the later ones, removing the file when none are
-    /// left. The rewrite is atomic, so a kill during it loses nothing.
+    /// on as the journal's base): keeps only the later ones. Usually none are left, and the
+    /// file is cut back to its header in place; otherwise it is rewritten atomically, so a
+    /// kill during either loses nothing.
     pub fn compact(&mut self, written: u64) -> Result<(), CassetteError> {
-        self.base = Base::Target;
         self.items.retain(|(id, _)| *id > written);
-        if self.items.is_empty() {
-            self.file = None;
-            return match std::fs::remove_file(&self.path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CassetteError::Io {
-                    path: self.path.clone(),
-                    source: e,
-                }),
-                _ => Ok(()),
-            };
+        let base_changes = self.base != Base::Target;
+        self.base = Base::Target;
+        match (&self.file, self.items.is_empty() && !base_changes) {
+            (None, _) => Ok(()),
+            (Some(file), true) => {
+                let cut = file.set_len(self.header_len);
+                cut.map_err(|e| self.io(e))
+            }
+            (Some(_), false) => self.rewrite(),
         }
-        self.rewrite()
+    }
+
+    /// The file the run leaves when it ends cleanly: none, once everything is in the cassette.
+    pub fn remove_if_empty(&mut self) -> Result<(), CassetteError> {
+        if !self.items.is_empty() || self.file.is_none() {
+            return Ok(());
+        }
+        self.file = None;
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.io(e)),
+            _ => Ok(()),
+        }
     }
 
     /// Writes the header and the kept items atomically, then reopens the file for appending.
     fn rewrite(&mut self) -> Result<(), CassetteError> {
-        let mut text = header(&self.name, self.base);
-        for (_, item) in &self.items {
-            text.push_str(item);
+        let header = header(&self.name, self.base);
+        let mut bytes = header.clone().into_bytes();
+        for (_, line) in &self.items {
+            bytes.extend_from_slice(line);
         }
-        files::write_atomically_unsynced(&self.path, text.as_bytes())?;
+        files::write_atomically_unsynced(&self.path, &bytes)?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.path)
-            .map_err(|e| CassetteError::Io {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            .map_err(|e| self.io(e))?;
+        self.header_len = header.len() as u64;
         self.file = Some(file);
         Ok(())
     }
 }
 
 /// The interactions of the journal beside `target`, with what they add to, or `None` when
-/// there is no journal. An item cut short at the end is dropped; anything else unreadable is an
-/// error naming the journal.
+/// there is no journal. A line cut short at the end is dropped; anything else unreadable is an
+/// error naming the journal and its line.
 type Read = (String, Base, Vec<Interaction>);
 
 fn read(target: &Path) -> Result<Option<Read>, CassetteError> {
@@ -173,35 +196,29 @@ fn read(target: &Path) -> Result<Option<Read>, CassetteError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(CassetteError::Io { path, source: e }),
     };
-    let (header, body) = text.split_once('\n').unwrap_or((&text, ""));
+    // Killed while the header was written: nothing can have been journaled yet.
+    let Some((header, body)) = text.split_once('\n') else {
+        return Ok(None);
+    };
     let (name, base) = parse_header(header).ok_or_else(|| CassetteError::Invalid {
         path: path.clone(),
         message: "not a traceforge journal (unknown first line)".into(),
     })?;
-    // Items start with "- " in the first column; each is parsed on its own so that a cut
-    // last item costs only itself.
-    let mut starts: Vec<usize> = body.match_indices("\n- ").map(|(at, _)| at + 1).collect();
-    if body.starts_with("- ") {
-        starts.insert(0, 0);
-    }
-    let mut interactions = Vec::with_capacity(starts.len());
-    for (n, &start) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).copied().unwrap_or(body.len());
-        let item = &body[start..end];
-        let last = n + 1 == starts.len();
-        match crate::yaml::from_str::<Vec<Interaction>>(item) {
-            Ok(mut parsed) if parsed.len() == 1 && (!last || item.ends_with('\n')) => {
-                interactions.append(&mut parsed)
-            }
+    let mut interactions = Vec::new();
+    let mut lines = body.split_inclusive('\n').enumerate().peekable();
+    while let Some((n, line)) = lines.next() {
+        let last = lines.peek().is_none();
+        match serde_json::from_str::<Interaction>(line) {
+            Ok(interaction) if line.ends_with('\n') => interactions.push(interaction),
             // The kill came mid-append: that client never saw its response end.
             _ if last => break,
-            Ok(_) => {
+            Ok(_) => unreachable!("only the last piece can lack its newline"),
+            Err(e) => {
                 return Err(CassetteError::Invalid {
                     path,
-                    message: format!("journal item {} is not one interaction", n + 1),
+                    message: format!("line {}: {e}", n + 2),
                 })
             }
-            Err(e) => return Err(e.in_file(&path).into()),
         }
     }
     Ok(Some((name, base, interactions)))
@@ -322,15 +339,21 @@ mod tests {
         journal.compact(2).unwrap();
         assert_eq!(ids(&files::load(&target).unwrap()), [1, 2, 3]);
         let text = std::fs::read_to_string(path_for(&target)).unwrap();
-        assert!(!text.contains("id: 2"), "{text}");
+        assert!(!text.contains(r#"{"id":2,"#), "{text}");
+        assert!(text.contains(r#"{"id":3,"#), "{text}");
 
         on_disk.interactions.push(interaction(3, "three"));
         files::save(&target, &on_disk).unwrap();
         journal.compact(3).unwrap();
-        assert!(!path_for(&target).exists(), "nothing left to journal");
-        // The next append starts a new journal.
+        let text = std::fs::read_to_string(path_for(&target)).unwrap();
+        assert_eq!(text.lines().count(), 1, "cut back to its header: {text}");
         journal.append(&interaction(4, "four")).unwrap();
         assert_eq!(ids(&files::load(&target).unwrap()), [1, 2, 3, 4]);
+        on_disk.interactions.push(interaction(4, "four"));
+        files::save(&target, &on_disk).unwrap();
+        journal.compact(4).unwrap();
+        journal.remove_if_empty().unwrap();
+        assert!(!path_for(&target).exists(), "a clean end leaves no journal");
     }
 
     #[test]
@@ -382,17 +405,27 @@ mod tests {
         journal.append(&interaction(2, "two")).unwrap();
         let path = path_for(&target);
         let text = std::fs::read_to_string(&path).unwrap();
-        // Every cut inside the last item loses that item and nothing else.
-        let second = text.find("- id: 2").unwrap();
-        for cut in [second + 3, second + 20, text.len() - 1] {
+        // Every cut inside the last line loses that interaction and nothing else.
+        let second = text.find(r#"{"id":2,"#).unwrap();
+        for cut in [second, second + 3, second + 20, text.len() - 1] {
             std::fs::write(&path, &text[..cut]).unwrap();
             assert_eq!(ids(&files::load(&target).unwrap()), [1], "cut at {cut}");
         }
-        std::fs::write(&path, "not a journal\n- id: 1\n").unwrap();
+        std::fs::write(&path, "not a journal\n{}\n").unwrap();
         let err = files::load(&target).unwrap_err().to_string();
         assert!(
             err.contains(".chat.yaml.journal: not a traceforge journal"),
             "{err}"
+        );
+        let header = text.lines().next().unwrap();
+        std::fs::write(&path, format!("{header}\ngarbage\n{{}}\n")).unwrap();
+        let err = files::load(&target).unwrap_err().to_string();
+        assert!(err.contains(".chat.yaml.journal: line 2: "), "{err}");
+        // Killed while writing the header: nothing was journaled.
+        std::fs::write(&path, &header[..10]).unwrap();
+        assert!(
+            files::load(&target).is_err(),
+            "no cassette and an empty journal"
         );
     }
 }

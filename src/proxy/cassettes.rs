@@ -142,6 +142,15 @@ impl OpenCassette {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// After the run's last write: removes the journal if the cassette holds everything.
+    pub fn close_journal(&self) -> Result<(), CassetteError> {
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        match journal.as_mut() {
+            Some(journal) => journal.remove_if_empty(),
+            None => Ok(()),
+        }
+    }
+
     /// The interactions recovered from a killed run's journal, once: later calls get none.
     pub fn take_recovered(&self) -> Vec<Arc<Interaction>> {
         // Checked on every request: the flag keeps replay's hot path off the mutex.

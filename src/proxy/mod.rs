@@ -435,6 +435,7 @@ impl Proxy {
             .iter()
             .filter_map(|c| {
                 c.flush(keep_old, self.config.pending)
+                    .and_then(|()| c.close_journal())
                     .err()
                     .map(|e| crate::error_chain(&e))
             })

@@ -4,6 +4,7 @@
 //! serde_yaml.
 
 mod fast;
+pub mod locate;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::locate::{locate_key, Builder};
+use super::locate::Builder;
 use super::plan::{
     Executor, ParseOptions, Plan, ScenarioError, ScenarioPlan, Stage, DEFAULT_GRACEFUL,
     DEFAULT_MAX_DURATION, DEFAULT_SCENARIO, MAX_RATE, MAX_VUS,
@@ -20,6 +20,7 @@ use crate::load::metrics::{Aggregation, Layout, Metric, MetricKind};
 use crate::load::thresholds::{Threshold, ThresholdSet};
 use crate::load::units::duration_text;
 use crate::yaml;
+use crate::yaml::locate::locate_key;
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path, options: &ParseOptions) -> Result<Plan, ScenarioError> {
