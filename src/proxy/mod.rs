@@ -33,9 +33,12 @@ pub use replay::MISS_STATUS;
 /// The header that picks a cassette per request.
 pub const CASSETTE_HEADER: &str = "x-traceforge-cassette";
 
-/// How long a recorded interaction may wait for its cassette to be written, so bursts share
-/// one write.
-const FLUSH_DELAY: Duration = Duration::from_millis(200);
+/// How long a recorded interaction may wait for its cassette to be rewritten, so bursts share
+/// one write. It is already safe in the journal, and every reader merges the journal, so this
+/// only bounds how far the YAML file lags: each rewrite copies the whole cassette and fsyncs
+/// it, and at 200 ms those fsyncs stalled journal appends often enough to push the record
+/// p99 past 1 ms (`benches/replay.sh record`).
+const FLUSH_DELAY: Duration = Duration::from_secs(2);
 
 /// Request bodies above this size are refused with 413 rather than held in memory.
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
@@ -380,8 +383,9 @@ impl Proxy {
     }
 
     /// Stores an interaction recorded by this run: appended to the cassette's journal before
-    /// this returns (blocking file I/O: call it off the async workers), so it survives a kill
-    /// once its client has the response, then a write of the cassette is scheduled. Writes are
+    /// this returns (one `write` of a line of JSON: the only file I/O done on an async worker),
+    /// so it survives a kill once its client has the response, then a write of the cassette is
+    /// scheduled. Writes are
     /// coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share one atomic
     /// rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
