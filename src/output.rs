@@ -44,17 +44,6 @@ impl Printer {
         }
     }
 
-    /// A printer for tests and embedding: no terminal, no colour.
-    pub fn plain(quiet: bool) -> Printer {
-        Printer {
-            quiet,
-            color: false,
-            stdout_terminal: false,
-            stderr_terminal: false,
-            stdin_terminal: false,
-        }
-    }
-
     /// Data: what the command was asked for. Never silenced by `--quiet`.
     pub fn stdout(&self) -> impl Write {
         std::io::stdout().lock()
@@ -79,11 +68,6 @@ impl Printer {
     /// command failed).
     pub fn important(&self) -> Stderr {
         Stderr { silent: false }
-    }
-
-    /// Whether `--quiet` was given.
-    pub fn quiet(&self) -> bool {
-        self.quiet
     }
 
     /// Whether stdout gets ANSI colour.
