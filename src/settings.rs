@@ -119,6 +119,12 @@ pub struct Overrides<'a> {
     pub db: Option<&'a Path>,
     pub upstreams: &'a [String],
     pub match_fields: &'a [String],
+    /// `diff --text`.
+    pub diff_text: Option<&'a str>,
+    /// `diff --tolerance METRIC=SPEC`, each.
+    pub diff_tolerances: &'a [String],
+    /// `diff --ignore PATH`, each (added to `diff.ignore`).
+    pub diff_ignore: &'a [String],
 }
 
 /// What one proxy run decides for itself on top of the [`Settings`]: the command's own flags.
@@ -269,6 +275,18 @@ impl Settings {
         if let Some(t) = tolerance.latency {
             diff.latency = t.0;
         }
+        let flag = |flag: String| move |message: String| SettingsError::Flag { flag, message };
+        if let Some(text) = overrides.diff_text {
+            diff.text = crate::diff::TextRule::parse(text).map_err(flag("--text".into()))?;
+        }
+        for spec in overrides.diff_tolerances {
+            diff.set_tolerance(spec)
+                .map_err(flag(format!("--tolerance {spec}")))?;
+        }
+        for path in overrides.diff_ignore {
+            diff.ignore
+                .push(JsonPath::parse(path).map_err(flag("--ignore".into()))?);
+        }
 
         Ok(Settings {
             cassettes,
@@ -357,7 +375,7 @@ mod tests {
         let path = dir.path().join("t.yaml");
         std::fs::write(
             &path,
-            "cassettes: from-file\nupstreams: {openai: 'http://127.0.0.1:9/v1/', local: 'http://127.0.0.1:8'}\nmatch: {fields: [method, path]}\n",
+            "cassettes: from-file\nupstreams: {openai: 'http://127.0.0.1:9/v1/', local: 'http://127.0.0.1:8'}\nmatch: {fields: [method, path]}\ndiff: {text: whitespace, ignore: [$.a]}\n",
         )
         .unwrap();
         let flags = vec!["local=http://127.0.0.1:7".to_string()];
@@ -367,8 +385,15 @@ mod tests {
             db: None,
             upstreams: &flags,
             match_fields: &[],
+            diff_text: Some("exact"),
+            diff_tolerances: &["output_tokens=5".to_string()],
+            diff_ignore: &["$.b".to_string()],
         })
         .unwrap();
+        assert_eq!(settings.diff.text, crate::diff::TextRule::Exact);
+        assert_eq!(settings.diff.output_tokens.spec(), "5");
+        let ignored: Vec<&str> = settings.diff.ignore.iter().map(|p| p.as_str()).collect();
+        assert_eq!(ignored, ["$.a", "$.b"]);
         assert_eq!(settings.cassettes, PathBuf::from("from-flag"));
         assert_eq!(settings.upstreams["openai"], "http://127.0.0.1:9/v1");
         assert_eq!(settings.upstreams["local"], "http://127.0.0.1:7");

@@ -7,16 +7,19 @@ use std::io::Write as _;
 use anyhow::Context as _;
 
 use super::Globals;
-use crate::cassette::matcher::JsonPath;
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::render::{self, TextStyle};
-use crate::diff::{DiffRules, TextRule};
 use crate::settings::Overrides;
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: DiffArgs) -> anyhow::Result<Exit> {
-    let settings = globals.settings(Overrides::default())?;
-    let rules = with_flags(settings.diff, &args)?;
+    let settings = globals.settings(Overrides {
+        diff_text: args.text.as_deref(),
+        diff_tolerances: &args.tolerances,
+        diff_ignore: &args.ignore,
+        ..Overrides::default()
+    })?;
+    let rules = settings.diff;
     let report = crate::diff::run(
         &args.baseline,
         &args.candidate,
@@ -60,22 +63,4 @@ pub(crate) fn run(globals: &Globals, args: DiffArgs) -> anyhow::Result<Exit> {
         true => Exit::CheckFailed,
         false => Exit::Success,
     })
-}
-
-/// The configured rules with `--text`, `--tolerance` and `--ignore` applied.
-fn with_flags(mut rules: DiffRules, args: &DiffArgs) -> anyhow::Result<DiffRules> {
-    if let Some(text) = &args.text {
-        rules.text = TextRule::parse(text).map_err(|e| anyhow::anyhow!("--text: {e}"))?;
-    }
-    for flag in &args.tolerances {
-        rules
-            .set_tolerance(flag)
-            .map_err(|e| anyhow::anyhow!("--tolerance {flag}: {e}"))?;
-    }
-    for path in &args.ignore {
-        rules
-            .ignore
-            .push(JsonPath::parse(path).map_err(|e| anyhow::anyhow!("--ignore: {e}"))?);
-    }
-    Ok(rules)
 }
