@@ -111,6 +111,26 @@ pub fn json_response(status: u16, value: &serde_json::Value) -> HttpResponse {
     response
 }
 
+/// Raises this process's soft limit on open files to its hard limit, as Go programs do at
+/// start: a server holds a descriptor per connection, and the soft limit most shells start with
+/// (1,024) lets a thousand idle clients starve everyone else until their header timeout, while
+/// the hard limit is usually far higher. Best effort: a limit that cannot be raised stays.
+pub fn raise_open_files_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -74,8 +74,10 @@ impl Globals {
     }
 }
 
-/// The one place a tokio runtime is built.
+/// The one place a tokio runtime is built. Every command that builds one serves or opens
+/// connections, so this is also where the open-files limit is raised.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    crate::server::raise_open_files_limit();
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

@@ -145,7 +145,8 @@ pub struct ProxyProcess {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct ChildSetup {
     umask: Option<libc::mode_t>,
-    open_files: Option<u64>,
+    /// The open-files limit: (soft, hard).
+    open_files: Option<(u64, u64)>,
 }
 
 /// How a stopped proxy process ended.
@@ -175,9 +176,11 @@ impl ProxyProcess {
     }
 
     /// [`ProxyProcess::start`] allowed at most `files` open file descriptors.
-    pub fn start_with_open_files(cwd: &Path, args: &[&str], files: u64) -> ProxyProcess {
+    /// [`ProxyProcess::start`] with its open-files limit set to `soft` (what it starts with)
+    /// and `hard` (what it may raise the soft limit to).
+    pub fn start_with_open_files(cwd: &Path, args: &[&str], soft: u64, hard: u64) -> ProxyProcess {
         let setup = ChildSetup {
-            open_files: Some(files),
+            open_files: Some((soft, hard)),
             ..ChildSetup::default()
         };
         ProxyProcess::spawn(cwd, args, &[], setup)
@@ -206,10 +209,10 @@ impl ProxyProcess {
                     if let Some(umask) = setup.umask {
                         libc::umask(umask);
                     }
-                    if let Some(files) = setup.open_files {
+                    if let Some((soft, hard)) = setup.open_files {
                         let limit = libc::rlimit {
-                            rlim_cur: files as libc::rlim_t,
-                            rlim_max: files as libc::rlim_t,
+                            rlim_cur: soft as libc::rlim_t,
+                            rlim_max: hard as libc::rlim_t,
                         };
                         if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
                             return Err(std::io::Error::last_os_error());

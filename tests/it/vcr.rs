@@ -1457,6 +1457,7 @@ fn a_proxy_out_of_file_descriptors_serves_again_once_connections_close() {
         work.path(),
         &["vcr", "replay", "--cassettes", "c"],
         limit,
+        limit,
     );
     let open = || {
         std::fs::read_dir(format!("/proc/{}/fd", replayer.pid()))
@@ -1523,4 +1524,32 @@ fn concurrent_first_requests_after_a_killed_run_lose_nothing_to_a_second_kill() 
         assert!(prompts.contains(prompt), "{prompt} was lost: {prompts:?}");
     }
     rt.block_on(mock.stop());
+}
+
+#[test]
+fn a_proxy_raises_its_soft_open_files_limit_so_idle_clients_cannot_starve_it() {
+    let work = tempfile::tempdir().unwrap();
+    // The soft limit most shells start with is 1,024 and the hard one far higher; here 64 and
+    // 4,096, so that 200 silent clients would take every descriptor of a proxy that kept 64.
+    let replayer = ProxyProcess::start_with_open_files(
+        work.path(),
+        &["vcr", "replay", "--cassettes", "c"],
+        64,
+        4096,
+    );
+    let silent: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(&replayer.addr).unwrap())
+        .collect();
+    let open = || {
+        std::fs::read_dir(format!("/proc/{}/fd", replayer.pid()))
+            .unwrap()
+            .count()
+    };
+    wait_for("the proxy to hold every silent connection", || open() > 200);
+    // Answered now, not after the silent clients' header timeout.
+    let (status, body) = raw_get(&replayer.addr, "/openai/v1/models");
+    assert_eq!(status, 404, "{body}");
+    drop(silent);
+    let stopped = replayer.stop();
+    assert!(stopped.stderr.contains("1 missed"), "{}", stopped.stderr);
 }
