@@ -425,20 +425,7 @@ mod tests {
     use crate::load::scenario::{parse, ParseOptions};
 
     fn plain_table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-        let mut table = comfy_table::Table::new();
-        table.load_preset(comfy_table::presets::NOTHING);
-        table.set_header(header.iter().copied());
-        for row in rows {
-            table.add_row(row);
-        }
-        let mut text = table
-            .to_string()
-            .lines()
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n");
-        text.push('\n');
-        text
+        crate::output::table(header, rows, false)
     }
 
     /// A report from synthetic samples, so the rendering is deterministic.
