@@ -240,13 +240,17 @@ impl Proxy {
             }
         };
 
-        let bytes = match read_body(body).await {
+        let bytes = match read_body(body, BODY_READ_TIMEOUT).await {
             Ok(bytes) => bytes,
             Err(status) => {
                 let message = match status {
                     413 => format!(
                         "traceforge: request body larger than {} MiB",
                         MAX_REQUEST_BODY / 1024 / 1024
+                    ),
+                    408 => format!(
+                        "traceforge: the request body stopped arriving (nothing for {} s)",
+                        BODY_READ_TIMEOUT.as_secs()
                     ),
                     _ => "traceforge: the request body could not be read".to_string(),
                 };
@@ -518,14 +522,32 @@ fn has_dot_segment(path: &str) -> bool {
     })
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, u16> {
-    match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(413),
-        Err(_) => Err(400),
+/// How long a request body may pause between two pieces before the request is answered 408
+/// (nginx's `client_body_timeout` does the same): a client that sends its headers and then
+/// stalls must not hold a connection for ever.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole request body: at most [`MAX_REQUEST_BODY`] (else 413), no pause longer than
+/// `idle` (else 408), unreadable 400.
+async fn read_body<B>(body: B, idle: Duration) -> Result<Bytes, u16>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut body = std::pin::pin!(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return Err(408),
+            Ok(None) => return Ok(Bytes::from(bytes)),
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    bytes.extend_from_slice(data);
+                }
+            }
+            Ok(Some(Err(e))) if e.is::<http_body_util::LengthLimitError>() => return Err(413),
+            Ok(Some(Err(_))) => return Err(400),
+        }
     }
 }
 
@@ -546,6 +568,37 @@ fn stored_view<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body that sends `first`, then nothing, and never ends.
+    fn stalled_body(
+        first: &'static [u8],
+    ) -> impl http_body::Body<Data = Bytes, Error = std::io::Error> {
+        use futures_util::StreamExt as _;
+        let first: Result<_, std::io::Error> =
+            Ok(http_body::Frame::data(Bytes::from_static(first)));
+        let frames = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+        http_body_util::StreamBody::new(frames)
+    }
+
+    #[test]
+    fn a_body_that_stops_arriving_is_answered_408_and_an_oversized_one_413() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let idle = Duration::from_millis(50);
+        assert_eq!(
+            rt.block_on(read_body(stalled_body(b"{\"model\""), idle)),
+            Err(408)
+        );
+        let whole = http_body_util::Full::new(Bytes::from_static(b"{}"));
+        assert_eq!(
+            rt.block_on(read_body(whole, idle)),
+            Ok(Bytes::from_static(b"{}"))
+        );
+        let huge = http_body_util::Full::new(Bytes::from(vec![b' '; MAX_REQUEST_BODY + 1]));
+        assert_eq!(rt.block_on(read_body(huge, idle)), Err(413));
+    }
 
     #[test]
     fn routes_by_first_segment() {
