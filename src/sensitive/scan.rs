@@ -1,8 +1,8 @@
 //! The built-in detectors' candidate scan: one pass over words for digit chains and IBANs, a
 //! `memchr` pass over `@` for e-mail addresses and one over `:` for IPv6. Text without
 //! candidates is skimmed byte by byte; each candidate is validated by code in `validate`, never
-//! by a large regex. Offsets are byte offsets into the text; every span starts and ends on an
-//! ASCII byte, so it is always a `char` boundary.
+//! by a large regex. Offsets are byte offsets into the text, always on `char` boundaries: spans
+//! start and end on ASCII bytes, except e-mail addresses, whose scan moves by whole chars.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -60,7 +60,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 pub(super) fn scan(text: &str, on: Enabled, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
     if on.email {
-        emails(bytes, out);
+        emails(text, out);
     }
     if on.ip {
         ipv6(text, out);
@@ -121,12 +121,34 @@ fn has_context(bytes: &[u8], start: usize, end: usize, words: &[&[u8]]) -> bool 
 // ---------------------------------------------------------------------------------------------
 // E-mail
 
-fn is_local(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+/// Scripts written without spaces between words (CJK, kana, Hangul, Thai, full-width forms):
+/// their letters end an address instead of joining it, so `请联系jane@acme.io。` gives
+/// `jane@acme.io`. Other letters join it, so `josé@bücher.de` is found whole.
+fn is_spaceless_script(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0E7F}'
+        | '\u{3000}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7AF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF00}'..='\u{FFEF}')
 }
 
-fn is_domain(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+fn is_local(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
+    } else {
+        c.is_alphanumeric() && !is_spaceless_script(c)
+    }
+}
+
+fn is_domain(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '-')
+    } else {
+        c.is_alphanumeric() && !is_spaceless_script(c)
+    }
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -139,43 +161,45 @@ fn valid_domain(domain: &str) -> bool {
     }
     let tld = domain.rsplit('.').next().unwrap_or("");
     labels >= 2
-        && tld.len() >= 2
-        && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        && tld.chars().nth(1).is_some()
+        && tld.chars().all(char::is_alphabetic)
         && !FILE_EXTENSIONS
             .iter()
             .any(|ext| tld.eq_ignore_ascii_case(ext))
 }
 
-fn emails(bytes: &[u8], out: &mut Vec<Finding>) {
+/// RFC 5321's limit on the local part, in bytes; a longer run before `@` is not an address.
+const MAX_LOCAL: usize = 64;
+
+fn emails(text: &str, out: &mut Vec<Finding>) {
     let mut resume = 0;
-    for at in memchr::memchr_iter(b'@', bytes) {
+    for at in memchr::memchr_iter(b'@', text.as_bytes()) {
         if at < resume {
             continue;
         }
+        // `at`, `start` and `end` only move by whole chars from an ASCII `@`: char boundaries.
         let mut start = at;
-        while start > 0 && is_local(bytes[start - 1]) && at - start < 64 {
-            start -= 1;
+        while let Some(c) = text[..start].chars().next_back().filter(|&c| is_local(c)) {
+            if at - start >= MAX_LOCAL {
+                break;
+            }
+            start -= c.len_utf8();
         }
-        if start > 0 && (is_local(bytes[start - 1]) || bytes[start - 1] >= 0x80) {
-            continue; // longer than RFC 5321 allows, or glued to non-ASCII text
+        if text[..start].chars().next_back().is_some_and(is_local) {
+            continue;
         }
-        while start < at && bytes[start] == b'.' {
+        while text[start..at].starts_with('.') {
             start += 1;
         }
         let mut end = at + 1;
-        while end < bytes.len() && is_domain(bytes[end]) {
-            end += 1;
+        while let Some(c) = text[end..].chars().next().filter(|&c| is_domain(c)) {
+            end += c.len_utf8();
         }
-        while end > at + 1 && matches!(bytes[end - 1], b'.' | b'-') {
+        while text[at + 1..end].ends_with(['.', '-']) {
             end -= 1;
         }
-        if start == at || bytes.get(end).is_some_and(|&b| b == b'_' || b >= 0x80) {
-            continue;
-        }
-        let Ok(domain) = std::str::from_utf8(&bytes[at + 1..end]) else {
-            continue;
-        };
-        if !valid_domain(domain) {
+        let domain = &text[at + 1..end];
+        if start == at || text[end..].starts_with('_') || !valid_domain(domain) {
             continue;
         }
         resume = end;
@@ -366,28 +390,35 @@ fn push_card(digits: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
 /// `6759 6498 2643 8453 2`), or Amex and Diners' 4-6-5 and 4-6-4. Inside a longer space-separated
 /// run any window of groups may be the card.
 fn grouped_cards(bytes: &[u8], run: &[(usize, usize)], out: &mut Vec<Finding>) {
-    let len = |g: &(usize, usize)| g.1 - g.0;
     let mut from = 0;
     'start: while from < run.len() {
         for to in (from + 3..=(from + 5).min(run.len())).rev() {
             let window = &run[from..to];
-            let sizes: Vec<usize> = window.iter().map(len).collect();
-            let (last, body) = sizes.split_last().unwrap_or((&0, &[]));
-            let fours = body.iter().all(|&n| n == 4) && (1..=4).contains(last);
-            let amex = sizes == [4, 6, 5] || sizes == [4, 6, 4];
-            let (s, e) = (window[0].0, window[window.len() - 1].1);
-            if (fours || amex) && left_clear(bytes, s) && right_clear(bytes, e) {
-                let digits: Vec<u8> = window
-                    .iter()
-                    .flat_map(|&(a, b)| bytes[a..b].iter().copied())
-                    .collect();
-                if (12..=19).contains(&digits.len()) && validate::is_card(&digits) {
-                    if !validate::is_test_card(&digits) && !after_plus(bytes, s) {
-                        out.push(Finding::new(s, e, Kind::CreditCard));
-                    }
-                    from = to;
-                    continue 'start;
+            let size = |i: usize| window[i].1 - window[i].0;
+            let last = window.len() - 1;
+            let fours = (0..last).all(|i| size(i) == 4) && (1..=4).contains(&size(last));
+            let amex =
+                window.len() == 3 && size(0) == 4 && size(1) == 6 && (4..=5).contains(&size(2));
+            let (s, e) = (window[0].0, window[last].1);
+            if !((fours || amex) && left_clear(bytes, s) && right_clear(bytes, e)) {
+                continue;
+            }
+            let mut digits = [0u8; 20];
+            let mut n = 0;
+            for &(a, b) in window {
+                if n + (b - a) > digits.len() {
+                    break;
                 }
+                digits[n..n + (b - a)].copy_from_slice(&bytes[a..b]);
+                n += b - a;
+            }
+            let digits = &digits[..n];
+            if (12..=19).contains(&n) && validate::is_card(digits) {
+                if !validate::is_test_card(digits) && !after_plus(bytes, s) {
+                    out.push(Finding::new(s, e, Kind::CreditCard));
+                }
+                from = to;
+                continue 'start;
             }
         }
         from += 1;

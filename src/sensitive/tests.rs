@@ -25,6 +25,13 @@ fn finds_each_kind_in_context() {
         ),
         ("<J_Smith@mail.co.uk>", "J_Smith@mail.co.uk", Kind::Email),
         ("\"email\": \"bob@corp.com\"", "bob@corp.com", Kind::Email),
+        (
+            "José: josé.núñez@bücher.de!",
+            "josé.núñez@bücher.de",
+            Kind::Email,
+        ),
+        ("请联系jane@acme.io。谢谢", "jane@acme.io", Kind::Email),
+        ("почта: иван@пример.рф", "иван@пример.рф", Kind::Email),
         // cards: every issuer family, contiguous and grouped
         (
             "card 4294199682550949 ok",
