@@ -68,6 +68,7 @@ pub enum BuiltIn {
 }
 
 impl BuiltIn {
+    /// Every built-in detector: the default `detectors:` list.
     pub const ALL: [BuiltIn; 6] = [
         BuiltIn::Email,
         BuiltIn::CreditCard,
@@ -76,6 +77,18 @@ impl BuiltIn {
         BuiltIn::Ip,
         BuiltIn::Phone,
     ];
+
+    /// The kind of finding this detector reports.
+    pub fn kind(self) -> Kind {
+        match self {
+            BuiltIn::Email => Kind::Email,
+            BuiltIn::CreditCard => Kind::CreditCard,
+            BuiltIn::Iban => Kind::Iban,
+            BuiltIn::Ssn => Kind::UsSsn,
+            BuiltIn::Ip => Kind::IpAddress,
+            BuiltIn::Phone => Kind::Phone,
+        }
+    }
 
     fn all() -> Vec<BuiltIn> {
         BuiltIn::ALL.to_vec()
@@ -143,6 +156,12 @@ pub enum DetectorError {
         #[source]
         source: regex::Error,
     },
+    #[error("custom detector {index} `{name}`: {problem}")]
+    CustomName {
+        index: usize,
+        name: String,
+        problem: &'static str,
+    },
     #[error("custom detector {index} `{name}`: term {term} is empty")]
     EmptyTerm {
         index: usize,
@@ -170,7 +189,16 @@ enum Matcher {
     Terms(AhoCorasick),
 }
 
-/// The detectors of one configuration, compiled; cheap to share between threads.
+/// The detectors of one configuration, compiled; share one between threads.
+///
+/// ```
+/// use traceforge::sensitive::{DetectorConfig, Detectors, Kind};
+///
+/// let detectors = Detectors::new(&DetectorConfig::default()).unwrap();
+/// let text = "mail jane@acme.io, card 4294 1996 8255 0949";
+/// let kinds: Vec<Kind> = detectors.find(text).into_iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [Kind::Email, Kind::CreditCard]);
+/// ```
 pub struct Detectors {
     enabled: scan::Enabled,
     custom: Vec<(Kind, Matcher)>,
@@ -192,6 +220,24 @@ impl Detectors {
         let mut custom = Vec::with_capacity(config.custom.len());
         for (index, entry) in config.custom.iter().enumerate() {
             let name = entry.name().to_owned();
+            // Findings are reported and masked by name (`<EMAIL>`), so a custom name must say
+            // one thing only.
+            let problem = if name.trim().is_empty() {
+                Some("the name is empty")
+            } else if BuiltIn::ALL.iter().any(|b| b.kind().name() == name) {
+                Some("the name is a built-in detector's")
+            } else if config.custom[..index].iter().any(|c| c.name() == name) {
+                Some("the name is used by an earlier custom detector")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(DetectorError::CustomName {
+                    index,
+                    name,
+                    problem,
+                });
+            }
             let matcher = match entry {
                 Custom::Pattern { pattern, .. } => {
                     Matcher::Pattern(Regex::new(pattern).map_err(|source| {

@@ -291,6 +291,12 @@ fn findings_are_sorted_and_do_not_overlap() {
 }
 
 #[test]
+fn detectors_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Detectors>();
+}
+
+#[test]
 fn disabled_detectors_find_nothing() {
     let config = DetectorConfig {
         detectors: vec![BuiltIn::Email],
@@ -403,6 +409,31 @@ fn bad_configuration_is_an_error_naming_the_entry() {
         error.to_string(),
         "custom detector 0 `customer`: term 1 is empty"
     );
+
+    for (names, expected) in [
+        (
+            ["email", "x"],
+            "custom detector 0 `email`: the name is a built-in detector's",
+        ),
+        (
+            ["x", "x"],
+            "custom detector 1 `x`: the name is used by an earlier custom detector",
+        ),
+        (["x", " "], "custom detector 1 ` `: the name is empty"),
+    ] {
+        let config = DetectorConfig {
+            custom: names
+                .iter()
+                .map(|name| Custom::Pattern {
+                    name: name.to_string(),
+                    pattern: "x".into(),
+                })
+                .collect(),
+            ..DetectorConfig::default()
+        };
+        let error = Detectors::new(&config).err().unwrap();
+        assert_eq!(error.to_string(), expected);
+    }
 
     let config = DetectorConfig {
         allow: Allow {
