@@ -24,6 +24,9 @@ pub(super) struct Enabled {
 /// space-separated number lists are cut into chains of this many groups.
 const MAX_GROUPS: usize = 12;
 
+/// Groups a chain cut at `MAX_GROUPS` shares with the next one: the most any value spans.
+const OVERLAP: usize = 6;
+
 /// Context words must appear this close before (or just after) an ambiguous digit run.
 const CONTEXT_BEFORE: usize = 48;
 const CONTEXT_AFTER: usize = 24;
@@ -203,7 +206,8 @@ fn emails(text: &str, out: &mut Vec<Finding>) {
             continue;
         }
         resume = end;
-        if !validate::is_documentation_domain(domain) {
+        if !validate::is_documentation_domain(domain) && !validate::is_git_remote(&text[start..end])
+        {
             out.push(Finding::new(start, end, Kind::Email));
         }
     }
@@ -313,13 +317,18 @@ fn digit_chain(bytes: &[u8], start: usize, on: Enabled, out: &mut Vec<Finding>) 
     let mut groups = [(0usize, 0usize); MAX_GROUPS];
     let mut count = 0;
     let mut at = start;
+    let mut cut = false;
     loop {
         let end = digits_end(bytes, at);
         groups[count] = (at, end);
         count += 1;
         match separator_len(bytes, end) {
             Some(len) if count < MAX_GROUPS => at = end + len,
-            _ => break,
+            Some(_) => {
+                cut = true;
+                break;
+            }
+            None => break,
         }
     }
     let groups = &groups[..count];
@@ -371,6 +380,11 @@ fn digit_chain(bytes: &[u8], start: usize, on: Enabled, out: &mut Vec<Finding>) 
 
     if on.phone {
         phone(bytes, groups, out);
+    }
+    if cut {
+        // A long list of numbers: the next chain starts at its last few groups again, so a
+        // card or phone straddling the cut is still seen whole (duplicates merge in `find`).
+        return groups[MAX_GROUPS - OVERLAP].0;
     }
     let last_end = groups[groups.len() - 1].1;
     word_end(bytes, last_end)

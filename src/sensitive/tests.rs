@@ -263,6 +263,7 @@ fn documentation_values_are_allowed_out_of_the_box() {
         // Loopback, private and link-local addresses identify nobody (see validate.rs).
         "127.0.0.1:8080 10.0.0.5 172.16.4.2 192.168.1.1 169.254.169.254 0.0.0.0 ::1 fe80::1:2:3",
         "fd12:3456:789a::1 255.255.255.255 100.64.1.2",
+        "git clone git@github.com:traceforge/traceforge.git",
     ];
     for text in cases {
         assert_eq!(found(&d, text), vec![], "in {text:?}");

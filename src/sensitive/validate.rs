@@ -189,6 +189,19 @@ pub(super) fn is_documentation_domain(domain: &str) -> bool {
         .any(|base| d == *base || d.strip_suffix(base).is_some_and(|rest| rest.ends_with('.')))
 }
 
+/// `git@github.com`-style SSH remotes of code hosts: a service account in every clone URL
+/// that coding assistants pass around, not a person's address.
+pub(super) fn is_git_remote(address: &str) -> bool {
+    [
+        "git@github.com",
+        "git@gitlab.com",
+        "git@bitbucket.org",
+        "git@ssh.dev.azure.com",
+    ]
+    .iter()
+    .any(|remote| address.eq_ignore_ascii_case(remote))
+}
+
 /// North American 555-0100 to 555-0199, reserved for fiction. `digits` are the phone's digits,
 /// country code included.
 pub(super) fn is_fictional_phone(digits: &[u8]) -> bool {
