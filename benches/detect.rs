@@ -8,6 +8,7 @@
 //! neighbours as much as the detector. Wall time is printed beside it.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -82,7 +83,9 @@ fn measure(
         *kinds.entry(f.kind.name().to_owned()).or_insert(0usize) += 1;
     }
     let mb = text.len() as f64 / 1e6;
-    println!(
+    // A closed pipe (`detect FILE | head -1`) ends the output quietly instead of panicking.
+    let _ = writeln!(
+        std::io::stdout(),
         "{label}: {mb:.1} MB in {best:.3} s CPU ({best_wall:.3} s wall) = {:.1} MB/s, \
          {} findings {kinds:?}, compile {:.2} ms",
         mb / best,
