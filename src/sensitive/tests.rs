@@ -556,20 +556,62 @@ fn random_input_never_panics_and_spans_are_valid() {
         ..DetectorConfig::default()
     };
     let d = Detectors::new(&config).unwrap();
-    // Bytes biased towards what the detectors look at, plus arbitrary ones.
+    // Arbitrary bytes; bytes biased towards what the detectors look at; and soups of pieces of
+    // real values glued by separators, which reach the validators' edge cases.
     let alphabet = b"0123456789 -.:()+@_/abcdefABCDEFGBDEN#\n\xc3\xa9\xff";
+    let pieces = [
+        "4294",
+        "1996",
+        "8255",
+        "0949",
+        "GB82",
+        "WEST",
+        "DE89",
+        "3704",
+        "123",
+        "45",
+        "6789",
+        "8.8.8",
+        "2606:4700",
+        "::",
+        "ffff:",
+        "+44",
+        "(415)",
+        "555",
+        "jane",
+        "@",
+        "acme.io",
+        "ssn",
+        "call",
+        "é",
+        "请",
+        "0",
+        "00",
+        "1",
+    ];
+    let rounds: usize = std::env::var("SENSITIVE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3000);
     let mut rng = Rng(42);
-    for round in 0..3000 {
+    for round in 0..rounds {
         let len = rng.below(200);
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                if round % 3 == 0 {
-                    rng.next() as u8
-                } else {
-                    alphabet[rng.below(alphabet.len())]
+        let bytes: Vec<u8> = match round % 3 {
+            0 => (0..len).map(|_| rng.next() as u8).collect(),
+            1 => (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect(),
+            _ => {
+                let mut soup = Vec::new();
+                for _ in 0..len / 8 {
+                    soup.extend_from_slice(pieces[rng.below(pieces.len())].as_bytes());
+                    if rng.below(3) > 0 {
+                        soup.push(b" -.:"[rng.below(4)]);
+                    }
                 }
-            })
-            .collect();
+                soup
+            }
+        };
         let text = String::from_utf8_lossy(&bytes);
         let findings = d.find(&text);
         let mut last = 0;
