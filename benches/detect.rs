@@ -39,12 +39,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let terms = Custom::Terms {
-        name: "customer".into(),
-        terms: (0..10_000)
+    let terms = Custom::terms(
+        "customer",
+        (0..10_000)
             .map(|i| format!("Customer {i:05} Holdings"))
             .collect(),
-    };
+    );
     let with_terms = DetectorConfig {
         custom: vec![terms],
         ..DetectorConfig::default()

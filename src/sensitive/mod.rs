@@ -105,19 +105,34 @@ pub struct Allow {
     pub patterns: Vec<String>,
 }
 
-/// A detector from the configuration: a regex, or a list of terms matched as whole words,
-/// ASCII case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum Custom {
-    Pattern { name: String, pattern: String },
-    Terms { name: String, terms: Vec<String> },
+/// A detector from the configuration: `pattern`, a regex, or `terms`, matched as whole words
+/// ASCII case-insensitively; exactly one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custom {
+    pub name: String,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub terms: Option<Vec<String>>,
 }
 
 impl Custom {
-    fn name(&self) -> &str {
-        match self {
-            Custom::Pattern { name, .. } | Custom::Terms { name, .. } => name,
+    /// A detector that reports every match of the regex `pattern`.
+    pub fn pattern(name: impl Into<String>, pattern: impl Into<String>) -> Custom {
+        Custom {
+            name: name.into(),
+            pattern: Some(pattern.into()),
+            terms: None,
+        }
+    }
+
+    /// A detector that reports `terms` where they stand as whole words, in any ASCII case.
+    pub fn terms(name: impl Into<String>, terms: Vec<String>) -> Custom {
+        Custom {
+            name: name.into(),
+            pattern: None,
+            terms: Some(terms),
         }
     }
 }
@@ -157,7 +172,7 @@ pub enum DetectorError {
         source: regex::Error,
     },
     #[error("custom detector {index} `{name}`: {problem}")]
-    CustomName {
+    CustomEntry {
         index: usize,
         name: String,
         problem: &'static str,
@@ -219,36 +234,37 @@ impl Detectors {
         };
         let mut custom = Vec::with_capacity(config.custom.len());
         for (index, entry) in config.custom.iter().enumerate() {
-            let name = entry.name().to_owned();
+            let name = entry.name.clone();
             // Findings are reported and masked by name (`<EMAIL>`), so a custom name must say
             // one thing only.
             let problem = if name.trim().is_empty() {
                 Some("the name is empty")
             } else if BuiltIn::ALL.iter().any(|b| b.kind().name() == name) {
                 Some("the name is a built-in detector's")
-            } else if config.custom[..index].iter().any(|c| c.name() == name) {
+            } else if config.custom[..index].iter().any(|c| c.name == name) {
                 Some("the name is used by an earlier custom detector")
+            } else if entry.pattern.is_some() == entry.terms.is_some() {
+                Some("needs exactly one of `pattern` and `terms`")
             } else {
                 None
             };
             if let Some(problem) = problem {
-                return Err(DetectorError::CustomName {
+                return Err(DetectorError::CustomEntry {
                     index,
                     name,
                     problem,
                 });
             }
-            let matcher = match entry {
-                Custom::Pattern { pattern, .. } => {
-                    Matcher::Pattern(Regex::new(pattern).map_err(|source| {
-                        DetectorError::CustomPattern {
-                            index,
-                            name: name.clone(),
-                            source,
-                        }
-                    })?)
-                }
-                Custom::Terms { terms, .. } => {
+            let matcher = match (&entry.pattern, &entry.terms) {
+                (Some(pattern), _) => Matcher::Pattern(Regex::new(pattern).map_err(|source| {
+                    DetectorError::CustomPattern {
+                        index,
+                        name: name.clone(),
+                        source,
+                    }
+                })?),
+                (None, terms) => {
+                    let terms = terms.as_deref().unwrap_or_default();
                     if let Some(term) = terms.iter().position(|t| t.trim().is_empty()) {
                         return Err(DetectorError::EmptyTerm { index, name, term });
                     }

@@ -363,10 +363,7 @@ fn custom_patterns_and_term_lists() {
 fn ten_thousand_terms_compile_and_match_whole_words() {
     let terms: Vec<String> = (0..10_000).map(|i| format!("customer{i:05}")).collect();
     let config = DetectorConfig {
-        custom: vec![Custom::Terms {
-            name: "customer".into(),
-            terms,
-        }],
+        custom: vec![Custom::terms("customer", terms)],
         ..DetectorConfig::default()
     };
     let d = Detectors::new(&config).unwrap();
@@ -379,14 +376,8 @@ fn ten_thousand_terms_compile_and_match_whole_words() {
 fn bad_configuration_is_an_error_naming_the_entry() {
     let config = DetectorConfig {
         custom: vec![
-            Custom::Pattern {
-                name: "ok".into(),
-                pattern: "x".into(),
-            },
-            Custom::Pattern {
-                name: "employee_id".into(),
-                pattern: "EMP-[0-9".into(),
-            },
+            Custom::pattern("ok", "x"),
+            Custom::pattern("employee_id", "EMP-[0-9"),
         ],
         ..DetectorConfig::default()
     };
@@ -399,10 +390,7 @@ fn bad_configuration_is_an_error_naming_the_entry() {
     assert!(cause.contains("unclosed character class"), "{cause}");
 
     let config = DetectorConfig {
-        custom: vec![Custom::Terms {
-            name: "customer".into(),
-            terms: vec!["Acme".into(), " ".into()],
-        }],
+        custom: vec![Custom::terms("customer", vec!["Acme".into(), " ".into()])],
         ..DetectorConfig::default()
     };
     let error = Detectors::new(&config).err().unwrap();
@@ -425,16 +413,26 @@ fn bad_configuration_is_an_error_naming_the_entry() {
         let config = DetectorConfig {
             custom: names
                 .iter()
-                .map(|name| Custom::Pattern {
-                    name: name.to_string(),
-                    pattern: "x".into(),
-                })
+                .map(|name| Custom::pattern(*name, "x"))
                 .collect(),
             ..DetectorConfig::default()
         };
         let error = Detectors::new(&config).err().unwrap();
         assert_eq!(error.to_string(), expected);
     }
+
+    for yaml in ["{name: x}", "{name: x, pattern: a, terms: [b]}"] {
+        let config = DetectorConfig {
+            custom: vec![serde_yaml::from_str(yaml).unwrap()],
+            ..DetectorConfig::default()
+        };
+        let error = Detectors::new(&config).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "custom detector 0 `x`: needs exactly one of `pattern` and `terms`"
+        );
+    }
+    assert!(serde_yaml::from_str::<Custom>("{name: x, terms_file: a.txt}").is_err());
 
     let config = DetectorConfig {
         allow: Allow {
@@ -549,10 +547,7 @@ fn a_value_is_found_the_same_at_any_offset_in_noise() {
 #[test]
 fn random_input_never_panics_and_spans_are_valid() {
     let config = DetectorConfig {
-        custom: vec![Custom::Terms {
-            name: "t".into(),
-            terms: vec!["ab".into(), "é1".into()],
-        }],
+        custom: vec![Custom::terms("t", vec!["ab".into(), "é1".into()])],
         ..DetectorConfig::default()
     };
     let d = Detectors::new(&config).unwrap();
