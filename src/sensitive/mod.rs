@@ -362,4 +362,6 @@ impl Detectors {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
