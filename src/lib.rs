@@ -18,6 +18,7 @@ pub mod mock;
 pub mod output;
 pub mod provider;
 pub mod proxy;
+pub mod sensitive;
 pub mod server;
 pub mod settings;
 pub mod store;
