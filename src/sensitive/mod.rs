@@ -7,7 +7,10 @@
 //! on nothing else in traceforge (sync, no tokio), so every layer above can call it.
 
 mod scan;
+mod secrets;
 mod validate;
+
+pub use secrets::{SecretFinding, Secrets};
 
 use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
