@@ -1,9 +1,9 @@
 //! traceforge: record, replay, diff and load-test LLM API traffic through a local proxy.
 //!
 //! Dependencies point one way: `commands` → `proxy`/`mock`/`load`/`diff`/`import` →
-//! `cassette`/`provider`.
-//! Only `proxy`, `mock`, `load` and `server` are async; the runtime is built in one place
-//! (`commands::runtime`).
+//! `cassette`/`provider` → `sensitive` (which depends on nothing of ours). `settings` and
+//! `output` serve `commands`; `yaml` is a leaf. Only `proxy`, `mock`, `load` and `server` are
+//! async; the runtime is built in one place (`commands::runtime`).
 
 pub mod cassette;
 pub mod cli;
