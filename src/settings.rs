@@ -148,10 +148,7 @@ impl Settings {
         Settings {
             cassettes,
             db,
-            upstreams: BUILTIN_UPSTREAMS
-                .iter()
-                .map(|(name, url)| (name.to_string(), url.to_string()))
-                .collect(),
+            upstreams: builtin_upstreams(),
             match_rules: MatchRules::default(),
             redactor: Redactor::default(),
             diff: crate::diff::DiffRules::default(),
@@ -206,10 +203,7 @@ impl Settings {
             }
         };
 
-        let mut upstreams: BTreeMap<String, String> = BUILTIN_UPSTREAMS
-            .iter()
-            .map(|(name, url)| (name.to_string(), url.to_string()))
-            .collect();
+        let mut upstreams = builtin_upstreams();
         for (name, url) in &file.upstreams {
             let url = check_upstream(name, url).map_err(|m| invalid(&["upstreams", name], m))?;
             upstreams.insert(name.clone(), url);
@@ -317,6 +311,14 @@ fn read_file(
     }
     let file = yaml::from_file_text(&path, &text)?;
     Ok((file, Some(path), text))
+}
+
+/// [`BUILTIN_UPSTREAMS`] as the map `Settings::upstreams` starts from.
+fn builtin_upstreams() -> BTreeMap<String, String> {
+    BUILTIN_UPSTREAMS
+        .iter()
+        .map(|(name, url)| (name.to_string(), url.to_string()))
+        .collect()
 }
 
 fn check_upstream(name: &str, url: &str) -> Result<String, String> {

@@ -36,19 +36,28 @@ impl CassetteError {
 /// Reads and validates one cassette, with the interactions a killed recording left in its
 /// journal (see [`journal`](super::journal)) merged in.
 pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
-    if !super::journal::path_for(path).exists() {
-        return load_file(path);
-    }
-    let on_disk = match load_file(path) {
-        Ok(cassette) => Some(cassette),
-        Err(CassetteError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            None
+    match load_file(path) {
+        Ok(cassette) => Ok(super::journal::merge(path, Some(cassette))?
+            .unwrap_or_else(|| unreachable!("merging into a cassette always gives one"))),
+        // A cassette whose recording was killed before its first write is only a journal.
+        Err(CassetteError::Io { path: file, source })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            super::journal::merge(path, None)?.ok_or(CassetteError::Io { path: file, source })
         }
-        Err(e) => return Err(e),
-    };
-    match super::journal::merge(path, on_disk)? {
-        Some(cassette) => Ok(cassette),
-        None => load_file(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`load`], or `None` when there is neither the cassette nor a journal of it (a cassette a
+/// recording is about to create).
+pub fn load_optional(path: &Path) -> Result<Option<Cassette>, CassetteError> {
+    match load(path) {
+        Ok(cassette) => Ok(Some(cassette)),
+        Err(CassetteError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -452,11 +452,7 @@ impl CassetteSet {
             recovered = journal::recover(path)?;
             recovered.extend(journal::recover(&files::pending_path(path))?);
         }
-        let cassette = match path.exists() || journal::path_for(path).exists() {
-            true => Some(files::load(path)?),
-            false => None,
-        };
-        Ok((cassette, recovered))
+        Ok((files::load_optional(path)?, recovered))
     }
 
     /// Every successfully opened cassette, sorted by name.
