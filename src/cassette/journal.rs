@@ -313,6 +313,7 @@ mod tests {
             timing: None,
             scope: Scope::default(),
             usage: None,
+            redactions: Vec::new(),
         }
     }
 

@@ -87,6 +87,50 @@ pub struct Interaction {
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// The values taken out of this interaction before it was stored (DESIGN.md §12): its
+    /// part of the redaction audit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
+}
+
+/// One value masked or pseudonymised before an interaction was stored: where it was, what
+/// found it, what was done and when, and a keyed hash of it. Never the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redaction {
+    /// Where the value stood: `request.body.messages[0].content`, `request.headers.x-api-key`,
+    /// `request.query.token`, `response.stream.choices[0].delta.content` (a stream's text
+    /// channel, assembled across its events).
+    pub path: String,
+    /// Byte offsets of the value in the original text at `path`.
+    pub span: [usize; 2],
+    /// The detector (`email`, `credit_card`, a custom name) or secret rule that found it.
+    pub detector: String,
+    pub action: RedactionAction,
+    /// When it was redacted ([`timestamp`]).
+    pub at: String,
+    /// HMAC-SHA256 of the value under the audit key, first 16 bytes in hex: the same value
+    /// gives the same hash under one key, and without the key no candidate can be tested.
+    pub hmac: String,
+}
+
+/// What was written in place of a redacted value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedactionAction {
+    /// A typed placeholder (`<EMAIL>`), or `REDACTED` for a secret.
+    Mask,
+    /// A consistent surrogate of the same kind, reversible with the key.
+    Pseudonymize,
+}
+
+impl RedactionAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            RedactionAction::Mask => "mask",
+            RedactionAction::Pseudonymize => "pseudonymize",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

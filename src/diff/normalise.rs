@@ -404,6 +404,7 @@ mod tests {
             }),
             scope: Default::default(),
             usage: None,
+            redactions: Vec::new(),
         }
     }
 

@@ -140,6 +140,7 @@ fn convert(raw: &Value, id: u64) -> Result<Interaction, String> {
         timing: None,
         scope: Default::default(),
         usage,
+        redactions: Vec::new(),
     })
 }
 

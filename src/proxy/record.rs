@@ -213,6 +213,7 @@ pub(super) async fn forward(
                 total_ms: total.as_millis() as u64,
             }),
             scope,
+            redactions: Vec::new(),
         };
         if interaction.response.incomplete {
             eprintln!(
