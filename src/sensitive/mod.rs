@@ -6,10 +6,17 @@
 //! This module only finds: it never masks, pseudonymises, logs or stores a value, and it depends
 //! on nothing else in traceforge (sync, no tokio), so every layer above can call it.
 
+pub mod key;
+pub mod protect;
+pub mod reveal;
 mod scan;
 mod secrets;
+pub mod surrogate;
 mod validate;
 
+pub use key::{KeyError, PiiKey};
+pub use protect::{Mode, Protected, Protector, Upstream};
+pub use reveal::Revealer;
 pub use secrets::{SecretFinding, Secrets};
 
 use aho_corasick::AhoCorasick;
