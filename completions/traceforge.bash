@@ -293,7 +293,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load completions help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +304,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -319,7 +323,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__accept)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +338,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -349,7 +357,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__completions)
-            opts="-q -h -V --config --db --quiet --color --help --version bash elvish fish powershell zsh"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,6 +368,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +387,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db)
-            opts="-q -h -V --config --db --quiet --color --help --version check stats backup vacuum prune help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check stats backup vacuum prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,6 +398,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -401,7 +417,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__backup)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +428,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -427,7 +447,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__check)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +462,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -555,7 +579,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__prune)
-            opts="-q -h -V --older-than --config --db --quiet --color --help --version"
+            opts="-q -h -V --older-than --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,6 +597,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -585,7 +613,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__stats)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +631,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -615,7 +647,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__vacuum)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,6 +658,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -641,7 +677,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__demo)
-            opts="-q -h -V --keep --config --db --quiet --color --help --version"
+            opts="-q -h -V --keep --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +695,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -671,7 +711,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__diff)
-            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -702,6 +742,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1179,7 +1223,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load)
-            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --quiet --color --help --version"
+            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1233,6 +1277,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1245,7 +1293,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --quiet --color --help --version"
+            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1275,6 +1323,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1287,7 +1339,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pending)
-            opts="-q -h -V --cassettes --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,6 +1361,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1321,7 +1377,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__reject)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1336,6 +1392,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1351,7 +1411,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__review)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1369,6 +1429,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1381,7 +1445,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions)
-            opts="-q -h -V --config --db --quiet --color --help --version list show help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1392,6 +1456,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1463,7 +1531,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__list)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1481,6 +1549,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1493,7 +1565,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__show)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1504,6 +1576,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1519,7 +1595,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces)
-            opts="-q -h -V --config --db --quiet --color --help --version list show search export help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show search export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1530,6 +1606,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1545,7 +1625,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1560,6 +1640,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1659,7 +1743,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__list)
-            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1701,6 +1785,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1713,7 +1801,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__search)
-            opts="-q -h -V --limit --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --limit --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1735,6 +1823,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1747,7 +1839,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__show)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1765,6 +1857,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1777,7 +1873,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr)
-            opts="-q -h -V --config --db --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1788,6 +1884,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1929,7 +2029,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__import)
-            opts="-q -h -V --from --cassettes --cassette --force --config --db --quiet --color --help --version"
+            opts="-q -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1955,6 +2055,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1967,7 +2071,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__list)
-            opts="-q -h -V --cassettes --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1989,6 +2093,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2001,7 +2109,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
-            opts="-q -h -V --cassettes --strict --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --strict --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2019,6 +2127,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2031,7 +2143,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2077,6 +2189,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2089,7 +2205,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2123,6 +2239,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2135,7 +2255,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__show)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2150,6 +2270,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2165,7 +2289,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__verify)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2180,6 +2304,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

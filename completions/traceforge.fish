@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_traceforge_global_optspecs
-    string join \n config= db= q/quiet color= h/help V/version
+    string join \n config= db= pii-key-file= q/quiet color= h/help V/version
 end
 
 function __fish_traceforge_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c traceforge -n "__fish_traceforge_needs_command" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_needs_command" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -48,6 +49,7 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" 
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -75,6 +77,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream-timeout -d 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -91,6 +94,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l match -d 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -104,6 +108,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l cassette -d 'Cassette name to use (only with a single FILE)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -116,6 +121,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -125,6 +131,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -134,6 +141,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -143,6 +151,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -164,6 +173,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l first
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l event-delay -d 'Delay between streamed events (e.g. 20ms)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -173,6 +183,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s V -l 
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l keep -d 'Keep the demo\'s cassettes in this directory instead of a temporary one' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -189,6 +200,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l ignore -d
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l max-bytes -d 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -198,6 +210,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s V -l vers
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -207,6 +220,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s V -l ve
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -216,6 +230,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s V -l ve
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -227,6 +242,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l format
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -235,6 +251,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s h -l h
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -256,6 +273,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -266,6 +284,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -277,6 +296,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -286,6 +306,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -299,6 +320,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -312,6 +334,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -320,6 +343,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -331,6 +355,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -346,6 +371,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l cassettes -d 'Also compare the rows with the cassettes in this directory' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -356,6 +382,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -364,6 +391,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -372,6 +400,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -381,6 +410,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete traces seen longer ago than this (e.g. 90d)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -405,6 +435,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l max-regre
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l out -d 'Write every metric sample as one JSON object per line (k6\'s JSON output format)' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -413,6 +444,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "TRACEFORGE_DB")]
     pub db: Option<PathBuf>,
 
+    /// File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub pii_key_file: Option<PathBuf>,
+
     /// Print only errors
     #[arg(long, short, global = true)]
     pub quiet: bool,

@@ -219,6 +219,7 @@ fn last_user_message(body: &serde_json::Value) -> Option<String> {
 
 pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
+    let redactor = settings.redactor()?;
     let mut targets = Vec::new();
     if args.names.is_empty() {
         targets = files::list(&settings.cassettes)?;
@@ -249,12 +250,14 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
             }
         };
         for interaction in &cassette.interactions {
-            for place in settings.redactor.scan(interaction) {
+            for found in redactor.scan(interaction) {
                 writeln!(
                     out,
-                    "{}: interaction {}: secret-shaped value in {place}",
+                    "{}: interaction {}: unprotected {} in {}",
                     path.display(),
-                    interaction.id
+                    interaction.id,
+                    found.detector,
+                    found.path
                 )?;
                 problems += 1;
             }

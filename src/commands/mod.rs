@@ -23,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     let globals = Globals {
         config: cli.config.clone(),
         db: cli.db.clone(),
+        pii_key_file: cli.pii_key_file.clone(),
         printer: crate::output::Printer::new(cli.quiet, cli.color),
     };
     match cli.command {
@@ -52,6 +53,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
 pub(crate) struct Globals {
     pub config: Option<PathBuf>,
     pub db: Option<PathBuf>,
+    pub pii_key_file: Option<PathBuf>,
     pub printer: crate::output::Printer,
 }
 
@@ -61,6 +63,7 @@ impl Globals {
         Ok(Settings::resolve(Overrides {
             config: self.config.as_deref(),
             db: self.db.as_deref(),
+            pii_key_file: self.pii_key_file.as_deref(),
             ..overrides
         })?)
     }

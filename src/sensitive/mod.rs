@@ -16,7 +16,7 @@ mod validate;
 
 pub use key::{KeyError, PiiKey};
 pub use protect::{Mode, Protected, Protector, Upstream};
-pub use reveal::Revealer;
+pub use reveal::{Revealer, StreamReveal};
 pub use secrets::{SecretFinding, Secrets};
 
 use aho_corasick::AhoCorasick;
@@ -209,6 +209,7 @@ pub enum DetectorError {
     },
 }
 
+#[derive(Clone)]
 enum Matcher {
     Pattern(Regex),
     Terms(AhoCorasick),
@@ -224,6 +225,7 @@ enum Matcher {
 /// let kinds: Vec<Kind> = detectors.find(text).into_iter().map(|f| f.kind).collect();
 /// assert_eq!(kinds, [Kind::Email, Kind::CreditCard]);
 /// ```
+#[derive(Clone)]
 pub struct Detectors {
     enabled: scan::Enabled,
     custom: Vec<(Kind, Matcher)>,

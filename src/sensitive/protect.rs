@@ -62,6 +62,8 @@ pub struct Hit {
     pub end: usize,
     pub detector: String,
     pub action: Action,
+    /// What was written in its place.
+    pub replacement: String,
     pub hash: String,
 }
 
@@ -120,11 +122,14 @@ struct Issued {
 impl Protector {
     /// A protector for `mode`; `pseudonymize` needs a key (and so does `pii.upstream:
     /// pseudonymize`, which implies it).
-    pub fn new(mode: Mode, detectors: Detectors, key: Option<PiiKey>) -> Result<Protector, NoKey> {
+    pub fn new(
+        mode: Mode,
+        detectors: Detectors,
+        key: Option<Arc<PiiKey>>,
+    ) -> Result<Protector, NoKey> {
         if mode == Mode::Pseudonymize && key.is_none() {
             return Err(NoKey);
         }
-        let key = key.map(Arc::new);
         let audit = key.clone().unwrap_or_else(|| Arc::new(PiiKey::ephemeral()));
         Ok(Protector {
             mode,
@@ -134,6 +139,28 @@ impl Protector {
             audit,
             issued: Mutex::new(Issued::default()),
         })
+    }
+
+    /// A protector that finds what this one would protect but issues no surrogates (mask
+    /// instead of pseudonymize), for scans that must not add to the vault.
+    pub fn scanner(&self) -> Protector {
+        Protector {
+            mode: if self.mode == Mode::Off {
+                Mode::Off
+            } else {
+                Mode::Mask
+            },
+            detectors: self.detectors.clone(),
+            secrets: self.secrets.clone(),
+            key: None,
+            audit: self.audit.clone(),
+            issued: Mutex::new(Issued::default()),
+        }
+    }
+
+    /// The audit hash of `value` under this run's audit key.
+    pub fn audit_hash(&self, value: &str) -> String {
+        self.audit.audit_hash(value)
     }
 
     pub fn mode(&self) -> Mode {
@@ -215,25 +242,20 @@ impl Protector {
         for (start, end, detector, kind) in spans {
             let value = &text[start..end];
             out.push_str(&text[last..start]);
-            let action = match (&kind, mode) {
+            let (action, replacement) = match (&kind, mode) {
                 (Some(kind), Mode::Pseudonymize) => {
-                    out.push_str(&self.surrogate_of(kind, value));
-                    Action::Pseudonymize
+                    (Action::Pseudonymize, self.surrogate_of(kind, value))
                 }
-                (Some(kind), _) => {
-                    out.push_str(&placeholder(kind));
-                    Action::Mask
-                }
-                (None, _) => {
-                    out.push_str(SECRET_PLACEHOLDER);
-                    Action::Mask
-                }
+                (Some(kind), _) => (Action::Mask, placeholder(kind)),
+                (None, _) => (Action::Mask, SECRET_PLACEHOLDER.to_string()),
             };
+            out.push_str(&replacement);
             hits.push(Hit {
                 start,
                 end,
                 detector,
                 action,
+                replacement,
                 hash: self.audit.audit_hash(value),
             });
             last = end;

@@ -45,14 +45,6 @@ impl Revealer {
         Some(automaton.replace_all(text, &self.originals))
     }
 
-    /// Restores a text that arrives in pieces.
-    pub fn stream(&self) -> StreamReveal<'_> {
-        StreamReveal {
-            revealer: self,
-            pending: String::new(),
-        }
-    }
-
     /// Where the text to emit ends: before the earliest tail that could still grow into a
     /// surrogate, and never inside a surrogate that is already whole.
     fn cut(&self, text: &str) -> usize {
@@ -84,26 +76,27 @@ impl Revealer {
     }
 }
 
-/// One stream's restoration in progress.
-pub struct StreamReveal<'a> {
-    revealer: &'a Revealer,
+/// One stream's restoration in progress: what is held back. Each call takes the
+/// [`Revealer`] it restores with.
+#[derive(Debug, Default)]
+pub struct StreamReveal {
     pending: String,
 }
 
-impl StreamReveal<'_> {
+impl StreamReveal {
     /// Takes the next piece; returns what can be emitted now.
-    pub fn push(&mut self, piece: &str) -> String {
+    pub fn push(&mut self, revealer: &Revealer, piece: &str) -> String {
         self.pending.push_str(piece);
-        let cut = self.revealer.cut(&self.pending);
+        let cut = revealer.cut(&self.pending);
         let rest = self.pending.split_off(cut);
         let ready = std::mem::replace(&mut self.pending, rest);
-        self.revealer.reveal(&ready).unwrap_or(ready)
+        revealer.reveal(&ready).unwrap_or(ready)
     }
 
     /// What is still held back, restored: call at the stream's end.
-    pub fn finish(&mut self) -> String {
+    pub fn finish(&mut self, revealer: &Revealer) -> String {
         let ready = std::mem::take(&mut self.pending);
-        self.revealer.reveal(&ready).unwrap_or(ready)
+        revealer.reveal(&ready).unwrap_or(ready)
     }
 
     /// Bytes held back right now.
@@ -146,12 +139,12 @@ mod tests {
         // Every split into three pieces.
         for i in 0..=text.len() {
             for j in i..=text.len() {
-                let mut s = r.stream();
-                let mut out = s.push(&text[..i]);
+                let mut s = StreamReveal::default();
+                let mut out = s.push(&r, &text[..i]);
                 assert!(s.held() < r.longest);
-                out += &s.push(&text[i..j]);
-                out += &s.push(&text[j..]);
-                out += &s.finish();
+                out += &s.push(&r, &text[i..j]);
+                out += &s.push(&r, &text[j..]);
+                out += &s.finish(&r);
                 assert_eq!(out, whole, "split at {i}, {j}");
             }
         }
