@@ -110,8 +110,69 @@ pub enum Command {
     /// certificates of the PEM file SSL_CERT_FILE names; `insecureSkipTLSVerify: true` in the
     /// scenario skips verification.
     Load(LoadArgs),
+    /// Find, protect and reveal PII and secrets in cassettes
+    ///
+    /// What is protected is configured under `pii:` in traceforge.yaml (mode off | mask |
+    /// pseudonymize; detectors; custom patterns and term lists; allowed values). Pseudonymised
+    /// values are reversible only with the key: TRACEFORGE_PII_KEY or --pii-key-file.
+    #[command(subcommand)]
+    Pii(PiiCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiiCommand {
+    /// Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file
+    Keygen,
+    /// Report unprotected PII and secrets in cassettes, never their values; exit 1 if any
+    ///
+    /// Each finding names the cassette, the interaction, the JSON path and the detector.
+    /// `vcr verify` runs the same checks.
+    Scan(PiiScanArgs),
+    /// Rewrite cassettes with their PII and secrets protected in the configured mode
+    ///
+    /// Atomic per file and idempotent: a protected cassette is left as it is. The trace
+    /// database keeps what it held; rebuild it with `traceforge vcr rebuild-from-cassettes`.
+    Redact(PiiCassettesArgs),
+    /// Print a cassette with the originals of its pseudonyms restored (needs the key)
+    ///
+    /// Every reveal is entered in the trace database's audit.
+    Reveal(PiiRevealArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PiiScanArgs {
+    /// Cassettes to scan [default: all]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PiiCassettesArgs {
+    /// Cassettes to rewrite [default: all]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PiiRevealArgs {
+    /// The cassette to print
+    pub name: String,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

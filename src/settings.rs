@@ -372,6 +372,16 @@ impl Settings {
         self.build_redactor(self.pii.mode, self.pii.upstream)
     }
 
+    /// A redactor that finds what the run's would protect, without needing the key (it masks
+    /// instead of pseudonymising): for `vcr verify` and `pii scan`.
+    pub fn scanning_redactor(&self) -> Result<Redactor, SettingsError> {
+        let mode = match self.pii.mode {
+            PiiMode::Off => PiiMode::Off,
+            _ => PiiMode::Mask,
+        };
+        self.build_redactor(mode, sensitive::Upstream::Original)
+    }
+
     fn build_redactor(
         &self,
         mode: PiiMode,
@@ -430,15 +440,17 @@ fn pii_settings(
     let mut custom = Vec::with_capacity(file.custom.len());
     for (index, entry) in file.custom.into_iter().enumerate() {
         let terms = match (&entry.terms, &entry.terms_file) {
-            (Some(_), Some(_)) => return Err(located(
-                &config_path,
-                text,
-                &["pii", "custom"],
-                format!(
+            (Some(_), Some(_)) => {
+                return Err(located(
+                    &config_path,
+                    text,
+                    &["pii", "custom"],
+                    format!(
                     "custom detector {index} `{}`: `terms` and `terms_file` cannot both be given",
                     entry.name
                 ),
-            )),
+                ))
+            }
             (_, Some(terms_file)) => {
                 let base = config_path.parent().unwrap_or(Path::new("."));
                 let full = base.join(terms_file);

@@ -9,6 +9,7 @@ mod import;
 mod inspect;
 mod load;
 mod mock_llm;
+mod pii;
 mod review;
 mod traces;
 mod vcr;
@@ -45,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Reject(args) => review::reject(&globals, args),
         Command::Pending(args) => review::pending(&globals, args),
         Command::Load(args) => load::run(&globals, args),
+        Command::Pii(command) => pii::run(&globals, command),
         Command::Completions(args) => completions::run(&globals.printer, args),
     }
 }
