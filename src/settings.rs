@@ -400,7 +400,14 @@ impl Settings {
                 sensitive::DetectorError::AllowPattern { .. } => "allow",
                 _ => "custom",
             };
-            place(&["pii", key], crate::error_chain(&e))
+            // A regex error draws a caret under the pattern over several lines: one line here.
+            let message = crate::error_chain(&e)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '^'))
+                .collect::<Vec<_>>()
+                .join(" ");
+            place(&["pii", key], message)
         })?;
         let needs_key = upstream == sensitive::Upstream::Pseudonymize;
         let protector = match Protector::new(mode, detectors, pii.key.clone()) {

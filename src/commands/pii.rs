@@ -91,7 +91,7 @@ fn scan(globals: &Globals, args: PiiScanArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    let mut summary = globals.printer.summary();
+    let mut summary = globals.printer.stderr();
     writeln!(
         summary,
         "scanned {} cassette(s) ({}): {}",
@@ -165,7 +165,7 @@ fn redact(globals: &Globals, args: PiiCassettesArgs) -> anyhow::Result<Exit> {
         writeln!(globals.printer.stderr(), "{}: protected", path.display())?;
     }
     writeln!(
-        globals.printer.summary(),
+        globals.printer.stderr(),
         "{values} value(s) protected in {rewritten} of {} cassette(s) (pii.mode {}){}",
         targets.len(),
         settings.pii.mode.name(),
@@ -207,7 +207,7 @@ fn reveal(globals: &Globals, args: PiiRevealArgs) -> anyhow::Result<Exit> {
     }
     write!(globals.printer.stdout(), "{}", files::render(&cassette)?)?;
     writeln!(
-        globals.printer.summary(),
+        globals.printer.stderr(),
         "revealed {revealed} of {} interaction(s) of \"{name}\" with key {}",
         cassette.interactions.len(),
         key.id()
