@@ -414,7 +414,10 @@ impl Settings {
             Ok(_) if needs_key && pii.key.is_none() => Err(sensitive::protect::NoKey),
             other => other,
         }
-        .map_err(|e| place(&["pii", "mode"], e.to_string()))?;
+        .map_err(|e| match mode {
+            PiiMode::Pseudonymize => place(&["pii", "mode"], e.to_string()),
+            _ => place(&["pii", "upstream"], e.to_string()),
+        })?;
         Ok(Redactor::new(&self.redact_headers, Arc::new(protector)))
     }
 }

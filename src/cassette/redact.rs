@@ -839,4 +839,6 @@ fn decompress(bytes: &[u8], encoding: Option<&str>) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
