@@ -276,6 +276,19 @@ impl Redactor {
         (path, body)
     }
 
+    /// Protects one value stored at `path` (a scope header's, say) in place.
+    pub fn value(&self, path: &str, text: &mut String, audit: &mut Vec<Redaction>) {
+        let at = super::now();
+        self.text(
+            path,
+            text,
+            &mut Audit {
+                at: &at,
+                out: audit,
+            },
+        );
+    }
+
     /// Redacts header values in place (`side` is `request` or `response`).
     pub fn headers_of(
         &self,

@@ -166,6 +166,17 @@ pub(super) async fn forward(
         stored_request.headers.remove("content-encoding");
     }
     redactor.headers_of("request", &mut stored_request.headers, &mut audit);
+    for (name, value) in [
+        ("organization", &mut scope.organization),
+        ("service", &mut scope.service),
+        ("session", &mut scope.session),
+        ("step", &mut scope.step),
+        ("parent_step", &mut scope.parent_step),
+    ] {
+        if let Some(value) = value {
+            redactor.value(&format!("scope.{name}"), value, &mut audit);
+        }
+    }
 
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
     let recorded_at = crate::cassette::now();
