@@ -71,7 +71,9 @@ fn scan(globals: &Globals, args: PiiScanArgs) -> anyhow::Result<Exit> {
                     })
                 })
                 .collect();
-            globals.printer.json(&serde_json::Value::Array(items))?;
+            globals
+                .printer
+                .json(&json!({"version": 1, "findings": items}))?;
         }
         OutputFormat::Text => {
             let mut out = globals.printer.stdout();

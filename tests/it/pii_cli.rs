@@ -85,14 +85,16 @@ fn scan_reports_where_never_what_and_redact_is_idempotent() {
         assert!(stdout.contains(line), "{line} not in:\n{stdout}");
     }
     let (_, json, _) = run(work.path(), &["pii", "scan", "--format", "json"], &[]);
-    let found: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(found.as_array().unwrap().len(), 5, "{json}");
-    assert_eq!(found[0]["kind"], "pii");
-    assert!(found
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["kind"] == "secret"));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["version"], 1);
+    let found = report["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 5, "{json}");
+    assert_eq!(
+        found[0],
+        serde_json::json!({"cassette": "leaky", "file": "cassettes/leaky.yaml", "interaction": 1,
+            "path": "request.body.messages[0].content", "detector": "email", "kind": "pii"})
+    );
+    assert!(found.iter().any(|f| f["kind"] == "secret"));
 
     // `vcr verify` runs the same checks.
     let (code, stdout, _) = run(work.path(), &["vcr", "verify"], &[]);
@@ -315,6 +317,7 @@ fn real_provider_traffic_holds_no_false_positives() {
     assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, stderr) = run(work.path(), &["pii", "scan", "--format", "json"], &[]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert_eq!(stdout.trim(), "[]");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report, serde_json::json!({"version": 1, "findings": []}));
     assert!(stderr.contains("scanned 13 cassette(s)"), "{stderr}");
 }
