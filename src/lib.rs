@@ -16,6 +16,7 @@ pub mod import;
 pub mod load;
 pub mod mock;
 pub mod output;
+pub mod policy;
 pub mod provider;
 pub mod proxy;
 pub mod sensitive;

@@ -614,7 +614,7 @@ fn form_decode(text: &str) -> String {
         .into_owned()
 }
 
-fn push_key(path: &mut String, key: &str) {
+pub(crate) fn push_key(path: &mut String, key: &str) {
     if !key.is_empty()
         && key
             .bytes()
