@@ -14,6 +14,7 @@ pub mod exit;
 pub mod generated;
 pub mod import;
 pub mod load;
+pub mod markup;
 pub mod mock;
 pub mod output;
 pub mod policy;

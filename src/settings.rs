@@ -19,6 +19,28 @@ use crate::yaml;
 /// The configuration file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "traceforge.yaml";
 
+/// Where policies are read from unless `--policies` or `policies:` say otherwise.
+pub const DEFAULT_POLICIES: &str = ".traceforge/policies";
+
+/// The emergency switch's variable (the enterprise design's name).
+pub const DISABLE_POLICY_ENFORCEMENT: &str = "TRACEFORGE_DISABLE_POLICY_ENFORCEMENT";
+
+/// `TRACEFORGE_DISABLE_POLICY_ENFORCEMENT`: `true`/`1`/`yes` on, `false`/`0`/`no`/unset off,
+/// anything else an error (a typo must not silently keep enforcement on or off).
+fn enforcement_disabled() -> Result<bool, SettingsError> {
+    match std::env::var(DISABLE_POLICY_ENFORCEMENT) {
+        Err(_) => Ok(false),
+        Ok(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" | "" => Ok(false),
+            _ => Err(SettingsError::Flag {
+                flag: DISABLE_POLICY_ENFORCEMENT.into(),
+                message: format!("expected true or false, found {value:?}"),
+            }),
+        },
+    }
+}
+
 /// The upstreams every run knows, before `--upstream` and `upstreams:` add or override.
 pub const BUILTIN_UPSTREAMS: &[(&str, &str)] = &[
     ("anthropic", "https://api.anthropic.com"),
@@ -52,6 +74,7 @@ pub enum SettingsError {
 struct FileConfig {
     cassettes: Option<PathBuf>,
     db: Option<PathBuf>,
+    policies: Option<PathBuf>,
     #[serde(default)]
     upstreams: BTreeMap<String, String>,
     #[serde(default, rename = "match")]
@@ -140,6 +163,10 @@ pub struct Settings {
     /// Header names `redact.headers` adds to the built-in credential headers.
     pub redact_headers: Vec<String>,
     pub pii: PiiSettings,
+    /// The policy directory (`--policies`, `TRACEFORGE_POLICIES`, `policies:`).
+    pub policies: PathBuf,
+    /// `TRACEFORGE_DISABLE_POLICY_ENFORCEMENT=true`: the emergency switch, read once here.
+    pub policy_enforcement_disabled: bool,
     /// What `diff` and `review` count as a behaviour change (`diff:`).
     pub diff: crate::diff::DiffRules,
 }
@@ -149,6 +176,8 @@ pub struct Settings {
 pub struct Overrides<'a> {
     pub config: Option<&'a Path>,
     pub cassettes: Option<&'a Path>,
+    /// `--policies`.
+    pub policies: Option<&'a Path>,
     pub db: Option<&'a Path>,
     pub upstreams: &'a [String],
     pub match_fields: &'a [String],
@@ -199,6 +228,8 @@ impl Settings {
             match_rules: MatchRules::default(),
             redact_headers: Vec::new(),
             pii: PiiSettings::default(),
+            policies: PathBuf::from(DEFAULT_POLICIES),
+            policy_enforcement_disabled: false,
             diff: crate::diff::DiffRules::default(),
         }
     }
@@ -363,8 +394,19 @@ impl Settings {
             match_rules,
             redact_headers: file.redact.headers,
             pii,
+            policies: overrides
+                .policies
+                .map(Path::to_path_buf)
+                .or(file.policies)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICIES)),
+            policy_enforcement_disabled: enforcement_disabled()?,
             diff,
         })
+    }
+
+    /// The policies of the policy directory, loaded and compiled.
+    pub fn policy_set(&self) -> Result<crate::policy::PolicySet, crate::policy::PolicyError> {
+        crate::policy::load(&self.policies)
     }
 
     /// The run's redactor: the detectors compiled, the key checked against the mode.
@@ -626,6 +668,7 @@ mod tests {
             diff_tolerances: &["output_tokens=5".to_string()],
             diff_ignore: &["$.b".to_string()],
             pii_key_file: None,
+            policies: None,
         })
         .unwrap();
         assert_eq!(settings.diff.text, crate::diff::TextRule::Exact);
