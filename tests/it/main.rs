@@ -11,6 +11,7 @@ mod import;
 mod load;
 mod mock_llm;
 mod pii_cli;
+mod policy;
 mod python_sdk;
 mod review;
 mod traces;
