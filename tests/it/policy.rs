@@ -54,7 +54,7 @@ fn policy_check_prints_every_format_and_fails_at_the_threshold() {
     args.extend(["--fail-on", "critical"]);
     assert_eq!(run(&args, &[]).0, Some(1));
     let (code, stdout, _) = run(
-        &[&CHECK[..], &["--fail-on", "critical", "support"]].concat(),
+        &[CHECK, &["--fail-on", "critical", "support"]].concat(),
         &[],
     );
     assert_eq!(code, Some(1), "{stdout}");
