@@ -314,6 +314,7 @@ mod tests {
             scope: Scope::default(),
             usage: None,
             redactions: Vec::new(),
+            decisions: Vec::new(),
         }
     }
 

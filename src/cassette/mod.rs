@@ -93,6 +93,30 @@ pub struct Interaction {
     /// part of the redaction audit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redactions: Vec<Redaction>,
+    /// What the policies decided about this interaction (DESIGN.md §13).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+}
+
+/// One policy decision about an interaction: which rule matched where, and what became of the
+/// traffic. Never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub policy: String,
+    pub version: String,
+    pub rule: String,
+    /// `block`, `redact` or `warn`.
+    pub action: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// `request.body.messages[0].content`, `response.stream.choices[0].delta.content`, …
+    pub path: String,
+    /// What matched: `email`, `term`, `pattern 0`, `model`, …
+    pub entity: String,
+    /// `applied` (the traffic was blocked or rewritten, or a warning given), `evaluated` (the
+    /// policy is not enforced at the proxy) or `disabled` (the emergency switch was on).
+    pub outcome: String,
 }
 
 /// One value masked or pseudonymised before an interaction was stored: where it was, what

@@ -405,6 +405,7 @@ mod tests {
             scope: Default::default(),
             usage: None,
             redactions: Vec::new(),
+            decisions: Vec::new(),
         }
     }
 

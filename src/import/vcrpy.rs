@@ -141,6 +141,7 @@ fn convert(raw: &Value, id: u64) -> Result<Interaction, String> {
         scope: Default::default(),
         usage,
         redactions: Vec::new(),
+        decisions: Vec::new(),
     })
 }
 

@@ -6,10 +6,12 @@
 //! call it.
 
 pub mod check;
+pub mod enforce;
 mod evaluate;
 pub mod file;
 mod load;
 mod rules;
+pub mod stream;
 pub mod testing;
 
 use std::path::PathBuf;

@@ -33,6 +33,9 @@ impl std::fmt::Debug for Rule {
     }
 }
 
+/// The most a live stream holds back for one channel, in bytes.
+pub const MAX_HOLDBACK: usize = 256;
+
 /// One match in a text: `text[start..end]` and what it is (never the value itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
@@ -182,6 +185,28 @@ impl Matcher {
         };
         spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
         spans
+    }
+
+    /// What a `redact` action writes in place of a span this rule matched.
+    pub fn replacement(&self, span: &Span) -> String {
+        match self {
+            Matcher::Pii(_) => format!("<{}>", span.entity.to_ascii_uppercase()),
+            Matcher::Secrets(_) => crate::sensitive::protect::SECRET_PLACEHOLDER.to_string(),
+            _ => "<REDACTED>".to_string(),
+        }
+    }
+
+    /// The longest text a match can be, as far as a stream needs to hold back to see it whole:
+    /// a term list's longest term; for patterns, PII and secrets, a bound
+    /// ([`MAX_HOLDBACK`]) past which a match split across events is found only afterwards,
+    /// by `policy check`.
+    pub fn holdback(&self) -> usize {
+        match self {
+            Matcher::Terms(detectors) => detectors.longest_term().min(MAX_HOLDBACK),
+            Matcher::Pii(_) => 128,
+            Matcher::Secrets(_) | Matcher::Regex(_) => MAX_HOLDBACK,
+            _ => 0,
+        }
     }
 
     /// Whether `model` is allowed (for `allowed-models`; anything else allows every model).

@@ -53,7 +53,7 @@ rules:
     max: 500
 "#;
 
-const SERVICE: &str = r#"{"id": "support-relax", "version": "1.1.0",
+const SERVICE: &str = r#"{"id": "support-relax", "version": "1.1.0", "enforce_at_proxy": true,
  "rules": [
   {"id": "competitors", "type": "blocked-terms", "severity": "low", "applies_to": "response",
    "action": "warn", "terms": ["Globex"]},
@@ -241,4 +241,224 @@ fn relaxing_a_rule_that_is_not_overridable_names_both_files() {
     assert!(load(dir.path()).is_ok());
     // A missing directory is no policies.
     assert!(load(&dir.path().join("nope")).unwrap().is_empty());
+}
+
+mod streams {
+    use super::*;
+    use crate::cassette::{Body, StreamEvent};
+    use crate::policy::enforce::{Enforcement, Enforcer};
+    use crate::policy::stream::StreamGuard;
+
+    fn guard() -> (Enforcer, StreamGuard) {
+        guard_for(Some("support-bot"))
+    }
+
+    fn guard_for(service: Option<&str>) -> (Enforcer, StreamGuard) {
+        let dir = tree();
+        let enforcer = Enforcer::new(load(dir.path()).unwrap(), Enforcement::On);
+        let scope = crate::cassette::Scope {
+            organization: Some("org-acme".into()),
+            service: service.map(str::to_string),
+            ..Default::default()
+        };
+        let rules = enforcer.stream_rules(&scope);
+        (enforcer, StreamGuard::new(rules))
+    }
+
+    fn chunk(text: &str) -> StreamEvent {
+        StreamEvent {
+            at_ms: 0,
+            event: None,
+            id: None,
+            retry: None,
+            data: Body::Json(
+                json!({"id": "c1", "model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": text}}]}),
+            ),
+        }
+    }
+
+    fn done() -> StreamEvent {
+        StreamEvent {
+            at_ms: 0,
+            event: None,
+            id: None,
+            retry: None,
+            data: Body::Text("[DONE]".into()),
+        }
+    }
+
+    fn text_of(events: &[StreamEvent]) -> String {
+        events
+            .iter()
+            .filter_map(|e| e.data.as_json())
+            .map(|v| {
+                v["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// What applying the rules to the whole text gives: rewritten, or cut before the first
+    /// block match.
+    fn whole(rules: &[crate::policy::Rule], text: &str) -> (String, bool) {
+        let mut g = StreamGuard::new(rules.to_vec());
+        let mut out = g.events(vec![chunk(text), done()]);
+        out.extend(g.finish());
+        (text_of(&out), g.stopped().is_some())
+    }
+
+    #[test]
+    fn any_split_gives_what_the_whole_text_gives_and_nothing_of_a_blocked_match() {
+        let fragments = [
+            "Hello",
+            " there",
+            ", ",
+            "Globex",
+            " and ",
+            "Initech",
+            " are rivals",
+            ". ",
+            "You get a ",
+            "full refund",
+            " today",
+            "\n",
+            "é",
+            "Umbrella Corp",
+            " ok",
+        ];
+        let mut rng = Rng(0x9e37_79b9);
+        let (enforcer, _) = guard();
+        let rules = enforcer.stream_rules(&crate::cassette::Scope {
+            organization: Some("org-acme".into()),
+            service: Some("support-bot".into()),
+            ..Default::default()
+        });
+        for _ in 0..500 {
+            let mut text = String::new();
+            for _ in 0..1 + rng.below(10) {
+                text.push_str(fragments[rng.below(fragments.len())]);
+            }
+            let (expected, blocked) = whole(&rules, &text);
+            // Split into 1..6 pieces at char boundaries.
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            let mut cuts: Vec<usize> = (0..rng.below(6))
+                .map(|_| bounds[rng.below(bounds.len())])
+                .collect();
+            cuts.extend([0, text.len()]);
+            cuts.sort_unstable();
+            let mut g = StreamGuard::new(rules.clone());
+            let mut out = Vec::new();
+            for w in cuts.windows(2) {
+                out.extend(g.events(vec![chunk(&text[w[0]..w[1]])]));
+                let sent = text_of(&out);
+                // The service relaxed the competitors rule to a warning; refunds are blocked.
+                assert!(!sent.to_lowercase().contains("full refund"), "{sent:?}");
+            }
+            out.extend(g.events(vec![done()]));
+            out.extend(g.finish());
+            assert_eq!(text_of(&out), expected, "{text:?} split at {cuts:?}");
+            assert_eq!(g.stopped().is_some(), blocked);
+            if blocked {
+                // Ended as OpenAI's filter ends a stream.
+                let last_json = out.iter().rev().find_map(|e| e.data.as_json()).unwrap();
+                assert_eq!(last_json["choices"][0]["finish_reason"], "content_filter");
+                assert_eq!(last_json["id"], "c1");
+                assert_eq!(out.last().unwrap().data, Body::Text("[DONE]".into()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_redacted_term_split_across_events_is_rewritten_before_it_is_sent() {
+        // Without the service, the global rule that redacts competitors is in force.
+        let (_, mut g) = guard_for(None);
+        let mut out = g.events(vec![
+            chunk("We beat Glo"),
+            chunk("bex and Initech "),
+            chunk("Corp."),
+        ]);
+        out.extend(g.events(vec![done()]));
+        assert_eq!(text_of(&out), "We beat <REDACTED> and <REDACTED>.");
+        assert!(g.stopped().is_none());
+    }
+
+    #[test]
+    fn anthropic_and_responses_streams_end_as_their_filters_do() {
+        let (_, mut g) = guard();
+        let delta = |t: &str| StreamEvent {
+            at_ms: 0,
+            event: Some("content_block_delta".into()),
+            id: None,
+            retry: None,
+            data: Body::Json(
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}}),
+            ),
+        };
+        let out = g.events(vec![delta("A full "), delta("refund it is")]);
+        let names: Vec<String> = out.iter().filter_map(|e| e.event.clone()).collect();
+        assert_eq!(
+            names,
+            [
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop"
+            ]
+        );
+        assert_eq!(
+            out[3].data.as_json().unwrap()["delta"]["stop_reason"],
+            "refusal"
+        );
+        let sent: String = out[..2]
+            .iter()
+            .map(|e| {
+                e.data.as_json().unwrap()["delta"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(sent, "A ");
+
+        let (_, mut g) = guard();
+        let created = StreamEvent {
+            at_ms: 0,
+            event: Some("response.created".into()),
+            id: None,
+            retry: None,
+            data: Body::Json(
+                json!({"type": "response.created", "response": {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}}),
+            ),
+        };
+        let delta = StreamEvent {
+            at_ms: 0,
+            event: Some("response.output_text.delta".into()),
+            id: None,
+            retry: None,
+            data: Body::Json(
+                json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "a full refund"}),
+            ),
+        };
+        let out = g.events(vec![created, delta]);
+        let last = out.last().unwrap();
+        assert_eq!(last.event.as_deref(), Some("response.incomplete"));
+        let response = &last.data.as_json().unwrap()["response"];
+        assert_eq!(response["id"], "resp_1");
+        assert_eq!(response["incomplete_details"]["reason"], "content_filter");
+    }
 }

@@ -286,6 +286,7 @@ pub(super) async fn forward(
             }),
             scope,
             redactions: audit,
+            decisions: Vec::new(),
         };
         if interaction.response.incomplete {
             eprintln!(

@@ -234,6 +234,7 @@ pub struct Detectors {
     custom: Vec<(Kind, Matcher)>,
     allow_values: std::collections::HashSet<String>,
     allow_patterns: Option<RegexSet>,
+    longest_term: usize,
 }
 
 impl Detectors {
@@ -317,8 +318,16 @@ impl Detectors {
                 })?,
             )
         };
+        let longest_term = config
+            .custom
+            .iter()
+            .flat_map(|c| c.terms.iter().flatten())
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
         Ok(Detectors {
             enabled,
+            longest_term,
             custom,
             allow_values: config.allow.values.iter().cloned().collect(),
             allow_patterns,
@@ -365,6 +374,11 @@ impl Detectors {
         });
         found.retain(|f| !text.get(f.start..f.end).is_some_and(|v| self.allowed(v)));
         found
+    }
+
+    /// The length in bytes of the longest custom term (0 without term lists).
+    pub fn longest_term(&self) -> usize {
+        self.longest_term
     }
 
     fn allowed(&self, value: &str) -> bool {
