@@ -43,6 +43,9 @@ _traceforge() {
             traceforge,pending)
                 cmd="traceforge__subcmd__pending"
                 ;;
+            traceforge,pii)
+                cmd="traceforge__subcmd__pii"
+                ;;
             traceforge,reject)
                 cmd="traceforge__subcmd__reject"
                 ;;
@@ -121,6 +124,9 @@ _traceforge() {
             traceforge__subcmd__help,pending)
                 cmd="traceforge__subcmd__help__subcmd__pending"
                 ;;
+            traceforge__subcmd__help,pii)
+                cmd="traceforge__subcmd__help__subcmd__pii"
+                ;;
             traceforge__subcmd__help,reject)
                 cmd="traceforge__subcmd__help__subcmd__reject"
                 ;;
@@ -150,6 +156,9 @@ _traceforge() {
                 ;;
             traceforge__subcmd__help__subcmd__db,vacuum)
                 cmd="traceforge__subcmd__help__subcmd__db__subcmd__vacuum"
+                ;;
+            traceforge__subcmd__help__subcmd__pii,audit)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__audit"
                 ;;
             traceforge__subcmd__help__subcmd__sessions,list)
                 cmd="traceforge__subcmd__help__subcmd__sessions__subcmd__list"
@@ -189,6 +198,18 @@ _traceforge() {
                 ;;
             traceforge__subcmd__help__subcmd__vcr,verify)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__verify"
+                ;;
+            traceforge__subcmd__pii,audit)
+                cmd="traceforge__subcmd__pii__subcmd__audit"
+                ;;
+            traceforge__subcmd__pii,help)
+                cmd="traceforge__subcmd__pii__subcmd__help"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,audit)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__audit"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,help)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__help"
                 ;;
             traceforge__subcmd__sessions,help)
                 cmd="traceforge__subcmd__sessions__subcmd__help"
@@ -293,7 +314,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load completions help"
+            opts="-q -h -V --config --db --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,7 +738,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help)
-            opts="vcr mock-llm demo diff review accept reject pending traces sessions db load completions help"
+            opts="vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -915,6 +936,34 @@ _traceforge() {
         traceforge__subcmd__help__subcmd__pending)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii)
+            opts="audit"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1313,6 +1362,112 @@ _traceforge() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii)
+            opts="-q -h -V --config --db --quiet --color --help --version audit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__audit)
+            opts="-q -h -V --cassette --trace --format --config --db --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassette)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help)
+            opts="audit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

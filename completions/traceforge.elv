@@ -38,6 +38,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
+            cand pii 'Sensitive data: the audit of every masked or pseudonymised value'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -515,6 +516,41 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;db;help;help'= {
         }
+        &'traceforge;pii'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;pii;audit'= {
+            cand --cassette 'Only this cassette (a glob such as ''checkout/*'' works too)'
+            cand --trace 'Only the values of this trace (an id from `traces list`)'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;help'= {
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;pii;help;audit'= {
+        }
+        &'traceforge;pii;help;help'= {
+        }
         &'traceforge;load'= {
             cand --target 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}'
             cand --replay 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`'
@@ -559,6 +595,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
+            cand pii 'Sensitive data: the audit of every masked or pseudonymised value'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -638,6 +675,11 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;db;vacuum'= {
         }
         &'traceforge;help;db;prune'= {
+        }
+        &'traceforge;help;pii'= {
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
+        }
+        &'traceforge;help;pii;audit'= {
         }
         &'traceforge;help;load'= {
         }

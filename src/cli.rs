@@ -94,6 +94,9 @@ pub enum Command {
     /// Maintain the trace database: check, stats, backup, vacuum, prune
     #[command(subcommand)]
     Db(DbCommand),
+    /// Sensitive data: the audit of every masked or pseudonymised value
+    #[command(subcommand)]
+    Pii(PiiCommand),
     /// Run k6-style load scenarios (YAML) against a URL or an in-process replay server
     ///
     /// Executors, checks and thresholds use k6's names and grammar; latencies go into HDR
@@ -334,6 +337,31 @@ pub enum DbCommand {
     Vacuum,
     /// Delete traces older than a duration
     Prune(DbPruneArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiiCommand {
+    /// List the redaction audit: every value masked or pseudonymised, oldest first
+    ///
+    /// One entry per value: when, the cassette and interaction, the JSON path and byte span it
+    /// stood at, the detector that found it, what was done (mask or pseudonymize) and a keyed
+    /// hash of the value (never the value). Read from the trace database, where the audit is
+    /// append-only and outlives re-recorded traces; `vcr rebuild-from-cassettes` restores it
+    /// from the cassettes and `db check` reports an edited or deleted entry.
+    Audit(PiiAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PiiAuditArgs {
+    /// Only this cassette (a glob such as 'checkout/*' works too)
+    #[arg(long, value_name = "NAME")]
+    pub cassette: Option<String>,
+    /// Only the values of this trace (an id from `traces list`)
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<i64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod import;
 mod inspect;
 mod load;
 mod mock_llm;
+mod pii;
 mod review;
 mod traces;
 mod vcr;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Traces(command) => traces::run(&globals, command),
         Command::Sessions(command) => traces::sessions(&globals, command),
         Command::Db(command) => db::run(&globals, command),
+        Command::Pii(command) => pii::run(&globals, command),
         Command::MockLlm(args) => mock_llm::run(&globals.printer, args),
         Command::Demo(args) => demo::run(&globals, args),
         Command::Diff(args) => diff::run(&globals, args),
