@@ -588,19 +588,49 @@ mod tests {
         assert_eq!(base.len(), 64);
     }
 
+    /// A database as the previous release (schema 1) created it.
+    fn schema_1(path: &std::path::Path) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; BEGIN; {} {} PRAGMA user_version = 1; COMMIT;",
+            schema::V1,
+            schema::FTS_INSERT_TRIGGER
+        ))
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn processes_opening_an_old_database_at_once_upgrade_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        drop(schema_1(&path));
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        TraceDb::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().unwrap();
+            }
+        });
+        let db = TraceDb::open_existing(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), schema::SCHEMA_VERSION);
+        assert_eq!(Head::read(&db.conn).unwrap(), Head::default());
+        assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
+    }
+
     #[test]
     fn a_schema_1_database_is_upgraded_in_place_keeping_its_traces() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         {
-            // Version 1 as the previous release created it.
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch(&format!(
-                "BEGIN; {} {} PRAGMA user_version = 1; COMMIT;",
-                schema::V1,
-                schema::FTS_INSERT_TRIGGER
-            ))
-            .unwrap();
+            let conn = schema_1(&path);
             conn.execute_batch(
                 "INSERT INTO runs (id, kind, started_at) VALUES (1, 'record', '2026-01-01T00:00:00Z');
                  INSERT INTO traces (run_id, cassette, interaction_id, recorded_at, upstream,

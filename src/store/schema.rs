@@ -173,7 +173,27 @@ ON CONFLICT (run_id, trace_id, seen_at) DO UPDATE SET count = count + excluded.c
 /// Creates the schema in a new database, upgrades an older one in place; refuses a database
 /// from a newer traceforge.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Several processes may open an old (or new, empty) file at once — parallel test workers
+    // recording into one database: the write lock first, then the version again, so exactly
+    // one of them upgrades it and the others find it done.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = upgrade(conn);
+    let end = conn.execute_batch(match upgraded {
+        Ok(()) => "COMMIT",
+        Err(_) => "ROLLBACK",
+    });
+    upgraded.and(end)
+}
+
+fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    let version = version(conn)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
@@ -190,6 +210,6 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         _ => V2.to_string(),
     };
     conn.execute_batch(&format!(
-        "BEGIN; {missing} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "{missing} PRAGMA user_version = {SCHEMA_VERSION};"
     ))
 }
