@@ -232,13 +232,19 @@ pub(crate) fn exists(conn: &Connection) -> rusqlite::Result<bool> {
     )
 }
 
-/// Every audit row, oldest first, optionally only those of one trace row.
+/// Every audit row, oldest first, optionally only those of one trace row. A trace row's id can
+/// be taken again after the row is deleted (re-recording, pruning), so an entry counts as the
+/// trace's only while the trace still is its interaction.
 pub(crate) fn list(conn: &Connection, trace_id: Option<i64>) -> rusqlite::Result<Vec<AuditEntry>> {
     if !exists(conn)? {
         return Ok(Vec::new());
     }
     let mut statement = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM redactions WHERE ?1 IS NULL OR trace_id = ?1 ORDER BY id"
+        "SELECT {COLUMNS} FROM redactions r
+         WHERE ?1 IS NULL OR r.trace_id = ?1 AND EXISTS (
+             SELECT 1 FROM traces t WHERE t.id = ?1
+             AND t.cassette = r.cassette AND t.interaction_id = r.interaction_id)
+         ORDER BY r.id"
     ))?;
     let rows = statement.query_map([trace_id], entry)?;
     rows.collect()
@@ -325,6 +331,13 @@ mod tests {
     fn trace_row(interaction_id: u64, redactions: Vec<Redaction>) -> TraceRow {
         TraceRow {
             cassette: "support".into(),
+            ..other_row("support", interaction_id, redactions)
+        }
+    }
+
+    fn other_row(cassette: &str, interaction_id: u64, redactions: Vec<Redaction>) -> TraceRow {
+        TraceRow {
+            cassette: cassette.into(),
             interaction_id,
             recorded_at: "2026-11-30T01:00:00Z".into(),
             upstream: "openai".into(),
@@ -442,6 +455,33 @@ mod tests {
         assert_eq!(traces, 1);
         assert_eq!(db.audit(None).unwrap().len(), 5);
         assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
+    }
+
+    #[test]
+    fn a_trace_id_taken_again_does_not_claim_the_old_rows_audit() {
+        let (_dir, mut db) = audited();
+        let run = db.begin_run("record", "2026-11-30T02:00:00Z").unwrap();
+        // Every row of `support` goes, and the next row takes id 1 again.
+        db.write_pausing(
+            run,
+            &["support"],
+            &[other_row("billing", 1, vec![redaction(7)])],
+            &[],
+            || {},
+        )
+        .unwrap();
+        let reused = db.list(&Default::default()).unwrap();
+        assert_eq!(reused.iter().map(|t| t.id).collect::<Vec<_>>(), [1]);
+        let audit = db.audit(Some(1)).unwrap();
+        assert_eq!(
+            audit
+                .iter()
+                .map(|e| (e.id, e.cassette.as_str()))
+                .collect::<Vec<_>>(),
+            [(5, "billing")]
+        );
+        assert!(db.audit(Some(3)).unwrap().is_empty());
+        assert_eq!(db.audit(None).unwrap().len(), 5);
     }
 
     #[test]
