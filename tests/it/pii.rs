@@ -3,26 +3,9 @@
 //! listing and its filters, and `db check` naming the row an attacker edited or deleted.
 
 use std::path::Path;
-use std::process::Output;
 
 use crate::common::*;
 use serde_json::{json, Value};
-
-fn tf(cwd: &Path, args: &[&str]) -> Output {
-    traceforge_command()
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn interaction(id: u64, redactions: &str) -> String {
     format!(
