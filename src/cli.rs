@@ -324,10 +324,13 @@ pub struct SessionsShowArgs {
 pub enum DbCommand {
     /// Integrity check and schema version (exit 1 on damage, with the fix)
     ///
+    /// Also recomputes the redaction audit's hash chain: an edited or deleted audit entry is
+    /// damage, named by its id.
+    ///
     /// With --cassettes, also checks that the rows say what the cassettes say: rows naming
     /// interactions no cassette holds, interactions without a row, rows of interactions
-    /// recorded again since. Any of them is drift (exit 1); `vcr rebuild-from-cassettes` cures
-    /// it.
+    /// recorded again since, redactions a cassette records that the audit lacks. Any of them
+    /// is drift (exit 1); `vcr rebuild-from-cassettes` cures it.
     Check(DbCheckArgs),
     /// Size, rows, time span and per-model counts
     Stats(DbStatsArgs),

@@ -140,6 +140,10 @@ fn check(
                 &drift.stale,
                 "row(s) are older than their interaction's latest recording",
             ),
+            (
+                &drift.unaudited,
+                "redaction(s) in the cassettes are missing from the audit",
+            ),
         ];
         for (entries, what) in groups {
             if !entries.is_empty() {

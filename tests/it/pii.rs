@@ -1,6 +1,7 @@
 //! `pii audit` and the redaction audit's tamper evidence, end to end: hand-made cassettes with
 //! `redactions:` entries, `vcr rebuild-from-cassettes` restoring the audit from them, the
-//! listing and its filters, and `db check` naming the row an attacker edited or deleted.
+//! listing and its filters, and `db check` naming the row an attacker edited or deleted, and
+//! `db check --cassettes` the redaction missing from a consistently rewritten audit.
 
 use std::path::Path;
 
@@ -285,6 +286,32 @@ fn db_check_names_an_edited_or_deleted_audit_row() {
         out.contains("t.db: redaction audit: row 3 was deleted"),
         "{out}"
     );
+
+    // Someone who rewrites the chain's end to match gets past the chain, not past the
+    // cassettes, which record every redaction too.
+    audited(work);
+    tamper(
+        work,
+        "DELETE FROM redactions WHERE id = 3;
+         UPDATE redactions_head SET rows = 2, chain = (SELECT chain FROM redactions WHERE id = 2);
+         CREATE TRIGGER redactions_no_update BEFORE UPDATE ON redactions BEGIN
+             SELECT RAISE(ABORT, 'the redaction audit is append-only'); END;
+         CREATE TRIGGER redactions_no_delete BEFORE DELETE ON redactions BEGIN
+             SELECT RAISE(ABORT, 'the redaction audit is append-only'); END",
+    );
+    let check = tf(work, &["db", "check", "--db", "t.db"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let out = stdout(&check);
+    assert!(
+        out.contains(
+            "t.db: 1 redaction(s) in the cassettes are missing from the audit: \
+             support#1 request.body.messages[0].content 31..46 phone"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("out of step with c; rebuild it"), "{out}");
 
     // The cure is the same as for any damage: the cassettes hold the audit too.
     audited(work);
