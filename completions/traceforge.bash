@@ -160,6 +160,18 @@ _traceforge() {
             traceforge__subcmd__help__subcmd__pii,audit)
                 cmd="traceforge__subcmd__help__subcmd__pii__subcmd__audit"
                 ;;
+            traceforge__subcmd__help__subcmd__pii,keygen)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__keygen"
+                ;;
+            traceforge__subcmd__help__subcmd__pii,redact)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__redact"
+                ;;
+            traceforge__subcmd__help__subcmd__pii,reveal)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__reveal"
+                ;;
+            traceforge__subcmd__help__subcmd__pii,scan)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__scan"
+                ;;
             traceforge__subcmd__help__subcmd__sessions,list)
                 cmd="traceforge__subcmd__help__subcmd__sessions__subcmd__list"
                 ;;
@@ -205,11 +217,35 @@ _traceforge() {
             traceforge__subcmd__pii,help)
                 cmd="traceforge__subcmd__pii__subcmd__help"
                 ;;
+            traceforge__subcmd__pii,keygen)
+                cmd="traceforge__subcmd__pii__subcmd__keygen"
+                ;;
+            traceforge__subcmd__pii,redact)
+                cmd="traceforge__subcmd__pii__subcmd__redact"
+                ;;
+            traceforge__subcmd__pii,reveal)
+                cmd="traceforge__subcmd__pii__subcmd__reveal"
+                ;;
+            traceforge__subcmd__pii,scan)
+                cmd="traceforge__subcmd__pii__subcmd__scan"
+                ;;
             traceforge__subcmd__pii__subcmd__help,audit)
                 cmd="traceforge__subcmd__pii__subcmd__help__subcmd__audit"
                 ;;
             traceforge__subcmd__pii__subcmd__help,help)
                 cmd="traceforge__subcmd__pii__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,keygen)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__keygen"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,redact)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__redact"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,reveal)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__reveal"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,scan)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__scan"
                 ;;
             traceforge__subcmd__sessions,help)
                 cmd="traceforge__subcmd__sessions__subcmd__help"
@@ -314,7 +350,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,6 +361,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -340,7 +380,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__accept)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +395,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -370,7 +414,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__completions)
-            opts="-q -h -V --config --db --quiet --color --help --version bash elvish fish powershell zsh"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +425,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -396,7 +444,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db)
-            opts="-q -h -V --config --db --quiet --color --help --version check stats backup vacuum prune help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check stats backup vacuum prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +455,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -422,7 +474,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__backup)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +485,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -448,7 +504,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__check)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +519,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -576,7 +636,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__prune)
-            opts="-q -h -V --older-than --config --db --quiet --color --help --version"
+            opts="-q -h -V --older-than --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,6 +654,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -606,7 +670,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__stats)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,6 +688,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -636,7 +704,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__vacuum)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -647,6 +715,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -662,7 +734,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__demo)
-            opts="-q -h -V --keep --config --db --quiet --color --help --version"
+            opts="-q -h -V --keep --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,6 +752,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -692,7 +768,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__diff)
-            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,6 +802,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -738,7 +818,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help)
-            opts="vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help"
+            opts="vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -948,7 +1028,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__pii)
-            opts="audit"
+            opts="keygen scan redact reveal audit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -962,6 +1042,62 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__pii__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__redact)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__reveal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1228,7 +1364,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load)
-            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --quiet --color --help --version"
+            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1282,6 +1418,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1294,7 +1434,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --quiet --color --help --version"
+            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1324,6 +1464,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1336,7 +1480,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pending)
-            opts="-q -h -V --cassettes --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1358,6 +1502,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1370,7 +1518,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii)
-            opts="-q -h -V --config --db --quiet --color --help --version audit help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version keygen scan redact reveal audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1381,6 +1529,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1396,7 +1548,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__audit)
-            opts="-q -h -V --cassette --trace --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassette --trace --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1422,6 +1574,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1434,7 +1590,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__help)
-            opts="audit help"
+            opts="keygen scan redact reveal audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1475,8 +1631,200 @@ _traceforge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__redact)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__reveal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__keygen)
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__redact)
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__reveal)
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__scan)
+            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         traceforge__subcmd__reject)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1491,6 +1839,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1506,7 +1858,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__review)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,6 +1876,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1536,7 +1892,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions)
-            opts="-q -h -V --config --db --quiet --color --help --version list show help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1547,6 +1903,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1618,7 +1978,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__list)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1636,6 +1996,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1648,7 +2012,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__show)
-            opts="-q -h -V --config --db --quiet --color --help --version"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1659,6 +2023,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1674,7 +2042,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces)
-            opts="-q -h -V --config --db --quiet --color --help --version list show search export help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show search export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1685,6 +2053,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1700,7 +2072,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1715,6 +2087,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1814,7 +2190,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__list)
-            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1856,6 +2232,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1868,7 +2248,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__search)
-            opts="-q -h -V --limit --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --limit --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1890,6 +2270,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1902,7 +2286,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__show)
-            opts="-q -h -V --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1920,6 +2304,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1932,7 +2320,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr)
-            opts="-q -h -V --config --db --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1943,6 +2331,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2084,7 +2476,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__import)
-            opts="-q -h -V --from --cassettes --cassette --force --config --db --quiet --color --help --version"
+            opts="-q -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2110,6 +2502,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2122,7 +2518,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__list)
-            opts="-q -h -V --cassettes --format --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2144,6 +2540,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2156,7 +2556,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
-            opts="-q -h -V --cassettes --strict --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --strict --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2174,6 +2574,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2186,7 +2590,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2232,6 +2636,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2244,7 +2652,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2278,6 +2686,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2290,7 +2702,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__show)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2305,6 +2717,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2320,7 +2736,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__verify)
-            opts="-q -h -V --cassettes --config --db --quiet --color --help --version"
+            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2335,6 +2751,10 @@ _traceforge() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

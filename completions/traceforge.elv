@@ -20,6 +20,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -38,14 +39,15 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
-            cand pii 'Sensitive data: the audit of every masked or pseudonymised value'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+            cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;vcr'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -73,6 +75,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --upstream-timeout 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand --no-traces 'Do not write traces to the trace database'
             cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
@@ -92,6 +95,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --match 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand --no-traces 'Do not write traces to the trace database'
             cand --allow-repeats 'Replay the last matching interaction again when a request repeats more often than recorded'
@@ -108,6 +112,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassette 'Cassette name to use (only with a single FILE)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand --force 'Overwrite cassettes that already exist'
             cand -q 'Print only errors'
@@ -122,6 +127,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -134,6 +140,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -146,6 +153,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -158,6 +166,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand --strict 'Fail on the first unreadable cassette instead of skipping it'
             cand -q 'Print only errors'
@@ -200,6 +209,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --event-delay 'Delay between streamed events (e.g. 20ms)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -212,6 +222,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --keep 'Keep the demo''s cassettes in this directory instead of a temporary one'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -228,6 +239,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --max-bytes 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -240,6 +252,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -252,6 +265,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -264,6 +278,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Directory holding the cassettes [default: cassettes]'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -277,6 +292,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -288,6 +304,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;traces'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -311,6 +328,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -323,6 +341,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -336,6 +355,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -348,6 +368,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -376,6 +397,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;sessions'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -391,6 +413,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -402,6 +425,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;sessions;show'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -424,6 +448,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;db'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -442,6 +467,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --cassettes 'Also compare the rows with the cassettes in this directory'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -454,6 +480,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -465,6 +492,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;db;backup'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -476,6 +504,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;db;vacuum'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -488,6 +517,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --older-than 'Delete traces seen longer ago than this (e.g. 90d)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -516,41 +546,6 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;db;help;help'= {
         }
-        &'traceforge;pii'= {
-            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
-            cand --db 'Trace database [default: .traceforge/traces.db]'
-            cand --color 'When to use colour'
-            cand -q 'Print only errors'
-            cand --quiet 'Print only errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'traceforge;pii;audit'= {
-            cand --cassette 'Only this cassette (a glob such as ''checkout/*'' works too)'
-            cand --trace 'Only the values of this trace (an id from `traces list`)'
-            cand --format 'Output format'
-            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
-            cand --db 'Trace database [default: .traceforge/traces.db]'
-            cand --color 'When to use colour'
-            cand -q 'Print only errors'
-            cand --quiet 'Print only errors'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'traceforge;pii;help'= {
-            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'traceforge;pii;help;audit'= {
-        }
-        &'traceforge;pii;help;help'= {
-        }
         &'traceforge;load'= {
             cand --target 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}'
             cand --replay 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`'
@@ -564,6 +559,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --out 'Write every metric sample as one JSON object per line (k6''s JSON output format)'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -572,9 +568,115 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'traceforge;pii'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand keygen 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+            cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+            cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+            cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;pii;keygen'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;scan'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;redact'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;reveal'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;audit'= {
+            cand --cassette 'Only this cassette (a glob such as ''checkout/*'' works too)'
+            cand --trace 'Only the values of this trace (an id from `traces list`)'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;pii;help'= {
+            cand keygen 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+            cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+            cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+            cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;pii;help;keygen'= {
+        }
+        &'traceforge;pii;help;scan'= {
+        }
+        &'traceforge;pii;help;redact'= {
+        }
+        &'traceforge;pii;help;reveal'= {
+        }
+        &'traceforge;pii;help;audit'= {
+        }
+        &'traceforge;pii;help;help'= {
+        }
         &'traceforge;completions'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
             cand --color 'When to use colour'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -595,8 +697,8 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand traces 'Query the trace database: list, show, search, export'
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
-            cand pii 'Sensitive data: the audit of every masked or pseudonymised value'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+            cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -676,12 +778,24 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;help;db;prune'= {
         }
+        &'traceforge;help;load'= {
+        }
         &'traceforge;help;pii'= {
+            cand keygen 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+            cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+            cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+            cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
             cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
         }
-        &'traceforge;help;pii;audit'= {
+        &'traceforge;help;pii;keygen'= {
         }
-        &'traceforge;help;load'= {
+        &'traceforge;help;pii;scan'= {
+        }
+        &'traceforge;help;pii;redact'= {
+        }
+        &'traceforge;help;pii;reveal'= {
+        }
+        &'traceforge;help;pii;audit'= {
         }
         &'traceforge;help;completions'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_traceforge_global_optspecs
-    string join \n config= db= q/quiet color= h/help V/version
+    string join \n config= db= pii-key-file= q/quiet color= h/help V/version
 end
 
 function __fish_traceforge_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c traceforge -n "__fish_traceforge_needs_command" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_needs_command" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -43,12 +44,13 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pending" -d '
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "traces" -d 'Query the trace database: list, show, search, export'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
-complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pii" -d 'Sensitive data: the audit of every masked or pseudonymised value'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,6 +78,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l upstream-timeout -d 'Give up on an upstream that sends nothing for this long (e.g. 30s, 500ms) [default: 600s]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -92,6 +95,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l match -d 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -105,6 +109,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l cassette -d 'Cassette name to use (only with a single FILE)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -117,6 +122,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -126,6 +132,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -135,6 +142,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -144,6 +152,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -165,6 +174,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l first
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l event-delay -d 'Delay between streamed events (e.g. 20ms)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -174,6 +184,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s V -l 
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l keep -d 'Keep the demo\'s cassettes in this directory instead of a temporary one' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -190,6 +201,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l ignore -d
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l max-bytes -d 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -199,6 +211,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s V -l vers
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -208,6 +221,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s V -l ve
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -217,6 +231,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s V -l ve
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -228,6 +243,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l format
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -236,6 +252,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s h -l h
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -257,6 +274,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -267,6 +285,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -278,6 +297,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -287,6 +307,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -300,6 +321,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -313,6 +335,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -321,6 +344,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -332,6 +356,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -347,6 +372,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l cassettes -d 'Also compare the rows with the cassettes in this directory' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -357,6 +383,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -365,6 +392,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -373,6 +401,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -382,6 +411,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete traces seen longer ago than this (e.g. 90d)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -394,30 +424,6 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete traces older than a duration'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -l color -d 'When to use colour' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -s h -l help -d 'Print help'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l cassette -d 'Only this cassette (a glob such as \'checkout/*\' works too)' -r
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l trace -d 'Only the values of this trace (an id from `traces list`)' -r
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l format -d 'Output format' -r -f -a "text\t''
-json\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l color -d 'When to use colour' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l target -d 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l replay -d 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l latency -d 'With --replay: answer at once, or with the recorded time to first byte and event timing' -r -f -a "none\t'Answer every request as fast as possible'
@@ -430,35 +436,112 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l max-regre
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l out -d 'Write every metric sample as one JSON object per line (k6\'s JSON output format)' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l cassette -d 'Only this cassette (a glob such as \'checkout/*\' works too)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l trace -d 'Only the values of this trace (an id from `traces list`)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "pii" -d 'Sensitive data: the audit of every masked or pseudonymised value'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db pii load completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
@@ -477,4 +560,8 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "backup" -d 'Copy the database with SQLite\'s online backup (safe while the proxy writes)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "prune" -d 'Delete traces older than a duration'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'

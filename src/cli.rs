@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "TRACEFORGE_DB")]
     pub db: Option<PathBuf>,
 
+    /// File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub pii_key_file: Option<PathBuf>,
+
     /// Print only errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -94,9 +98,6 @@ pub enum Command {
     /// Maintain the trace database: check, stats, backup, vacuum, prune
     #[command(subcommand)]
     Db(DbCommand),
-    /// Sensitive data: the audit of every masked or pseudonymised value
-    #[command(subcommand)]
-    Pii(PiiCommand),
     /// Run k6-style load scenarios (YAML) against a URL or an in-process replay server
     ///
     /// Executors, checks and thresholds use k6's names and grammar; latencies go into HDR
@@ -109,8 +110,90 @@ pub enum Command {
     /// certificates of the PEM file SSL_CERT_FILE names; `insecureSkipTLSVerify: true` in the
     /// scenario skips verification.
     Load(LoadArgs),
+    /// Find, protect and reveal PII and secrets in cassettes; list the redaction audit
+    ///
+    /// What is protected is configured under `pii:` in traceforge.yaml (mode off | mask |
+    /// pseudonymize; detectors; custom patterns and term lists; allowed values). Pseudonymised
+    /// values are reversible only with the key: TRACEFORGE_PII_KEY or --pii-key-file.
+    #[command(subcommand)]
+    Pii(PiiCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiiCommand {
+    /// Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file
+    Keygen,
+    /// Report unprotected PII and secrets in cassettes, never their values; exit 1 if any
+    ///
+    /// Each finding names the cassette, the interaction, the JSON path and the detector.
+    /// `vcr verify` runs the same checks.
+    Scan(PiiScanArgs),
+    /// Rewrite cassettes with their PII and secrets protected in the configured mode
+    ///
+    /// Atomic per file and idempotent: a protected cassette is left as it is. The trace
+    /// database keeps what it held; rebuild it with `traceforge vcr rebuild-from-cassettes`.
+    Redact(PiiCassettesArgs),
+    /// Print a cassette with the originals of its pseudonyms restored (needs the key)
+    ///
+    /// Every reveal is entered in the trace database's audit.
+    Reveal(PiiRevealArgs),
+    /// List the redaction audit: every value masked or pseudonymised, oldest first
+    ///
+    /// One entry per value: when, the cassette and interaction, the JSON path and byte span it
+    /// stood at, the detector that found it, what was done (mask or pseudonymize) and a keyed
+    /// hash of the value (never the value). Read from the trace database, where the audit is
+    /// append-only and outlives re-recorded traces; `vcr rebuild-from-cassettes` restores it
+    /// from the cassettes and `db check` reports an edited or deleted entry.
+    Audit(PiiAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PiiAuditArgs {
+    /// Only this cassette (a glob such as 'checkout/*' works too)
+    #[arg(long, value_name = "NAME")]
+    pub cassette: Option<String>,
+    /// Only the values of this trace (an id from `traces list`)
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<i64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PiiScanArgs {
+    /// Cassettes to scan [default: all]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PiiCassettesArgs {
+    /// Cassettes to rewrite [default: all]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PiiRevealArgs {
+    /// The cassette to print
+    pub name: String,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -340,31 +423,6 @@ pub enum DbCommand {
     Vacuum,
     /// Delete traces older than a duration
     Prune(DbPruneArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PiiCommand {
-    /// List the redaction audit: every value masked or pseudonymised, oldest first
-    ///
-    /// One entry per value: when, the cassette and interaction, the JSON path and byte span it
-    /// stood at, the detector that found it, what was done (mask or pseudonymize) and a keyed
-    /// hash of the value (never the value). Read from the trace database, where the audit is
-    /// append-only and outlives re-recorded traces; `vcr rebuild-from-cassettes` restores it
-    /// from the cassettes and `db check` reports an edited or deleted entry.
-    Audit(PiiAuditArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct PiiAuditArgs {
-    /// Only this cassette (a glob such as 'checkout/*' works too)
-    #[arg(long, value_name = "NAME")]
-    pub cassette: Option<String>,
-    /// Only the values of this trace (an id from `traces list`)
-    #[arg(long, value_name = "ID")]
-    pub trace: Option<i64>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -12,10 +13,33 @@ use crate::cassette::matcher::{Field, JsonPath, MatchRules};
 use crate::cassette::redact::Redactor;
 use crate::cassette::CassetteName;
 use crate::proxy::{Mode, ProxyConfig};
+use crate::sensitive::{self, DetectorConfig, Detectors, Mode as PiiMode, PiiKey, Protector};
 use crate::yaml;
 
 /// The configuration file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "traceforge.yaml";
+
+/// Where policies are read from unless `--policies` or `policies:` say otherwise.
+pub const DEFAULT_POLICIES: &str = ".traceforge/policies";
+
+/// The emergency switch's variable (the enterprise design's name).
+pub const DISABLE_POLICY_ENFORCEMENT: &str = "TRACEFORGE_DISABLE_POLICY_ENFORCEMENT";
+
+/// `TRACEFORGE_DISABLE_POLICY_ENFORCEMENT`: `true`/`1`/`yes` on, `false`/`0`/`no`/unset off,
+/// anything else an error (a typo must not silently keep enforcement on or off).
+fn enforcement_disabled() -> Result<bool, SettingsError> {
+    match std::env::var(DISABLE_POLICY_ENFORCEMENT) {
+        Err(_) => Ok(false),
+        Ok(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" | "" => Ok(false),
+            _ => Err(SettingsError::Flag {
+                flag: DISABLE_POLICY_ENFORCEMENT.into(),
+                message: format!("expected true or false, found {value:?}"),
+            }),
+        },
+    }
+}
 
 /// The upstreams every run knows, before `--upstream` and `upstreams:` add or override.
 pub const BUILTIN_UPSTREAMS: &[(&str, &str)] = &[
@@ -50,6 +74,7 @@ pub enum SettingsError {
 struct FileConfig {
     cassettes: Option<PathBuf>,
     db: Option<PathBuf>,
+    policies: Option<PathBuf>,
     #[serde(default)]
     upstreams: BTreeMap<String, String>,
     #[serde(default, rename = "match")]
@@ -57,7 +82,36 @@ struct FileConfig {
     #[serde(default)]
     redact: RedactConfig,
     #[serde(default)]
+    pii: PiiConfig,
+    #[serde(default)]
     diff: DiffConfig,
+}
+
+/// `pii:` — what happens to personal data and secrets (DESIGN.md §12). The shape is pinned by
+/// the issue that specified it, so scripts can rely on it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PiiConfig {
+    #[serde(default)]
+    mode: PiiMode,
+    detectors: Option<Vec<sensitive::BuiltIn>>,
+    #[serde(default)]
+    upstream: sensitive::Upstream,
+    #[serde(default)]
+    custom: Vec<CustomConfig>,
+    #[serde(default)]
+    allow: sensitive::Allow,
+}
+
+/// A custom detector as written: `pattern`, `terms` or `terms_file` (one term per line, blank
+/// lines and `#` comments skipped, relative to the configuration file).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomConfig {
+    name: String,
+    pattern: Option<String>,
+    terms: Option<Vec<String>>,
+    terms_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +160,13 @@ pub struct Settings {
     /// Upstream name → base URL (no trailing slash).
     pub upstreams: BTreeMap<String, String>,
     pub match_rules: MatchRules,
-    pub redactor: Redactor,
+    /// Header names `redact.headers` adds to the built-in credential headers.
+    pub redact_headers: Vec<String>,
+    pub pii: PiiSettings,
+    /// The policy directory (`--policies`, `TRACEFORGE_POLICIES`, `policies:`).
+    pub policies: PathBuf,
+    /// `TRACEFORGE_DISABLE_POLICY_ENFORCEMENT=true`: the emergency switch, read once here.
+    pub policy_enforcement_disabled: bool,
     /// What `diff` and `review` count as a behaviour change (`diff:`).
     pub diff: crate::diff::DiffRules,
 }
@@ -116,6 +176,8 @@ pub struct Settings {
 pub struct Overrides<'a> {
     pub config: Option<&'a Path>,
     pub cassettes: Option<&'a Path>,
+    /// `--policies`.
+    pub policies: Option<&'a Path>,
     pub db: Option<&'a Path>,
     pub upstreams: &'a [String],
     pub match_fields: &'a [String],
@@ -125,6 +187,20 @@ pub struct Overrides<'a> {
     pub diff_tolerances: &'a [String],
     /// `diff --ignore PATH`, each (added to `diff.ignore`).
     pub diff_ignore: &'a [String],
+    /// `--pii-key-file`: the PII key, read from a file (else `TRACEFORGE_PII_KEY`).
+    pub pii_key_file: Option<&'a Path>,
+}
+
+/// `pii:` resolved: the mode, what goes upstream, the detectors' configuration (compiled only
+/// by commands that protect or scan traffic) and the key, if one was given.
+#[derive(Debug, Clone, Default)]
+pub struct PiiSettings {
+    pub mode: PiiMode,
+    pub upstream: sensitive::Upstream,
+    pub detectors: DetectorConfig,
+    pub key: Option<Arc<PiiKey>>,
+    /// Where `pii:` was written (file and text), to place errors found when compiling.
+    origin: Option<(PathBuf, Arc<str>)>,
 }
 
 /// What one proxy run decides for itself on top of the [`Settings`]: the command's own flags.
@@ -150,7 +226,10 @@ impl Settings {
             db,
             upstreams: builtin_upstreams(),
             match_rules: MatchRules::default(),
-            redactor: Redactor::default(),
+            redact_headers: Vec::new(),
+            pii: PiiSettings::default(),
+            policies: PathBuf::from(DEFAULT_POLICIES),
+            policy_enforcement_disabled: false,
             diff: crate::diff::DiffRules::default(),
         }
     }
@@ -170,13 +249,32 @@ impl Settings {
             })?,
             None => DEFAULT_UPSTREAM_TIMEOUT,
         };
+        // Replay of pseudonymised cassettes without the key still starts: requests without PII
+        // match, and a miss says why the others cannot.
+        let keyless_replay = run.mode == Mode::None
+            && self.pii.mode == PiiMode::Pseudonymize
+            && self.pii.key.is_none();
+        let (redactor, pii_note) = if keyless_replay {
+            (
+                self.build_redactor(PiiMode::Mask, sensitive::Upstream::Original)?,
+                Some(
+                    "pii.mode is pseudonymize and no key was given (TRACEFORGE_PII_KEY or \
+                     --pii-key-file), so a request holding PII cannot match its recording"
+                        .to_string(),
+                ),
+            )
+        } else {
+            (self.redactor()?, None)
+        };
         Ok(ProxyConfig {
             mode: run.mode,
             cassettes_dir: self.cassettes.clone(),
             default_cassette,
             upstreams: self.upstreams.clone(),
             match_rules: self.match_rules.clone(),
-            redactor: self.redactor.clone(),
+            redactor,
+            pii_upstream: self.pii.upstream == sensitive::Upstream::Pseudonymize,
+            pii_note,
             allow_repeats: run.allow_repeats,
             upstream_timeout,
             traces_db: run.traces.then(|| self.db.clone()),
@@ -185,7 +283,7 @@ impl Settings {
     }
 
     pub fn resolve(overrides: Overrides<'_>) -> Result<Settings, SettingsError> {
-        let (file, path, text) = read_file(overrides.config)?;
+        let (mut file, path, text) = read_file(overrides.config)?;
         // A value serde accepted but traceforge does not: reported at its key's line.
         let invalid = |keys: &[&str], message: String| {
             let path = path
@@ -240,6 +338,13 @@ impl Settings {
             .map_err(|m| invalid(&["match", "ignore_body_fields"], m))?;
         match_rules.ignore_query = file.matching.ignore_query.clone();
 
+        let pii = pii_settings(
+            std::mem::take(&mut file.pii),
+            path.as_deref(),
+            &text,
+            overrides.pii_key_file,
+        )?;
+
         let cassettes = overrides
             .cassettes
             .map(Path::to_path_buf)
@@ -287,10 +392,182 @@ impl Settings {
             db,
             upstreams,
             match_rules,
-            redactor: Redactor::new(&file.redact.headers),
+            redact_headers: file.redact.headers,
+            pii,
+            policies: overrides
+                .policies
+                .map(Path::to_path_buf)
+                .or(file.policies)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICIES)),
+            policy_enforcement_disabled: enforcement_disabled()?,
             diff,
         })
     }
+
+    /// The policies of the policy directory, loaded and compiled.
+    pub fn policy_set(&self) -> Result<crate::policy::PolicySet, crate::policy::PolicyError> {
+        crate::policy::load(&self.policies)
+    }
+
+    /// The run's redactor: the detectors compiled, the key checked against the mode.
+    pub fn redactor(&self) -> Result<Redactor, SettingsError> {
+        self.build_redactor(self.pii.mode, self.pii.upstream)
+    }
+
+    /// A redactor that finds what the run's would protect, without needing the key (it masks
+    /// instead of pseudonymising): for `vcr verify` and `pii scan`.
+    pub fn scanning_redactor(&self) -> Result<Redactor, SettingsError> {
+        let mode = match self.pii.mode {
+            PiiMode::Off => PiiMode::Off,
+            _ => PiiMode::Mask,
+        };
+        self.build_redactor(mode, sensitive::Upstream::Original)
+    }
+
+    fn build_redactor(
+        &self,
+        mode: PiiMode,
+        upstream: sensitive::Upstream,
+    ) -> Result<Redactor, SettingsError> {
+        let pii = &self.pii;
+        let place = |keys: &[&str], message: String| match &pii.origin {
+            Some((path, text)) => located(path, text, keys, message),
+            None => SettingsError::Invalid {
+                path: PathBuf::from(DEFAULT_CONFIG),
+                message,
+            },
+        };
+        let detectors = Detectors::new(&pii.detectors).map_err(|e| {
+            let key = match e {
+                sensitive::DetectorError::AllowPattern { .. } => "allow",
+                _ => "custom",
+            };
+            // A regex error draws a caret under the pattern over several lines: one line here.
+            let message = crate::error_chain(&e)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '^'))
+                .collect::<Vec<_>>()
+                .join(" ");
+            place(&["pii", key], message)
+        })?;
+        let needs_key = upstream == sensitive::Upstream::Pseudonymize;
+        let protector = match Protector::new(mode, detectors, pii.key.clone()) {
+            Ok(_) if needs_key && pii.key.is_none() => Err(sensitive::protect::NoKey),
+            other => other,
+        }
+        .map_err(|e| match mode {
+            PiiMode::Pseudonymize => place(&["pii", "mode"], e.to_string()),
+            _ => place(&["pii", "upstream"], e.to_string()),
+        })?;
+        Ok(Redactor::new(&self.redact_headers, Arc::new(protector)))
+    }
+}
+
+/// `message` about `keys` in the file at `path`, at the key's line and column when found.
+fn located(path: &Path, text: &str, keys: &[&str], message: String) -> SettingsError {
+    let message = format!("{}: {message}", keys.join("."));
+    match yaml::locate::locate_key(text, keys) {
+        Some((line, column)) => SettingsError::Parse(yaml::FileError {
+            path: path.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            message,
+        }),
+        None => SettingsError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+/// `pii:` resolved against the file it came from and the key's sources.
+fn pii_settings(
+    file: PiiConfig,
+    path: Option<&Path>,
+    text: &str,
+    key_file: Option<&Path>,
+) -> Result<PiiSettings, SettingsError> {
+    let config_path = path.map_or_else(|| PathBuf::from(DEFAULT_CONFIG), Path::to_path_buf);
+    let mut custom = Vec::with_capacity(file.custom.len());
+    for (index, entry) in file.custom.into_iter().enumerate() {
+        let terms = match (&entry.terms, &entry.terms_file) {
+            (Some(_), Some(_)) => {
+                return Err(located(
+                    &config_path,
+                    text,
+                    &["pii", "custom"],
+                    format!(
+                    "custom detector {index} `{}`: `terms` and `terms_file` cannot both be given",
+                    entry.name
+                ),
+                ))
+            }
+            (_, Some(terms_file)) => {
+                let base = config_path.parent().unwrap_or(Path::new("."));
+                let full = base.join(terms_file);
+                let list = std::fs::read_to_string(&full).map_err(|e| {
+                    located(
+                        &config_path,
+                        text,
+                        &["pii", "custom"],
+                        format!(
+                            "custom detector {index} `{}`: cannot read terms file {}: {e}",
+                            entry.name,
+                            full.display()
+                        ),
+                    )
+                })?;
+                Some(
+                    list.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_string)
+                        .collect(),
+                )
+            }
+            (terms, None) => terms.clone(),
+        };
+        custom.push(sensitive::Custom {
+            name: entry.name,
+            pattern: entry.pattern,
+            terms,
+        });
+    }
+    let key = match key_file {
+        Some(key_file) => {
+            let text = std::fs::read_to_string(key_file).map_err(|e| SettingsError::Flag {
+                flag: format!("--pii-key-file {}", key_file.display()),
+                message: format!("cannot read it: {e}"),
+            })?;
+            Some(PiiKey::parse(&text).map_err(|e| SettingsError::Flag {
+                flag: format!("--pii-key-file {}", key_file.display()),
+                message: e.to_string(),
+            })?)
+        }
+        None => match std::env::var("TRACEFORGE_PII_KEY") {
+            Ok(text) if !text.trim().is_empty() => {
+                Some(PiiKey::parse(&text).map_err(|e| SettingsError::Flag {
+                    flag: "TRACEFORGE_PII_KEY".into(),
+                    message: e.to_string(),
+                })?)
+            }
+            _ => None,
+        },
+    };
+    Ok(PiiSettings {
+        mode: file.mode,
+        upstream: file.upstream,
+        detectors: DetectorConfig {
+            detectors: file
+                .detectors
+                .unwrap_or_else(|| sensitive::BuiltIn::ALL.to_vec()),
+            allow: file.allow,
+            custom,
+        },
+        key: key.map(Arc::new),
+        origin: path.map(|p| (p.to_path_buf(), Arc::from(text))),
+    })
 }
 
 /// The configuration file (defaults when there is none), its path and its text.
@@ -390,6 +667,8 @@ mod tests {
             diff_text: Some("exact"),
             diff_tolerances: &["output_tokens=5".to_string()],
             diff_ignore: &["$.b".to_string()],
+            pii_key_file: None,
+            policies: None,
         })
         .unwrap();
         assert_eq!(settings.diff.text, crate::diff::TextRule::Exact);

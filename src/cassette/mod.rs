@@ -9,7 +9,9 @@ pub mod journal;
 pub mod matcher;
 pub mod name;
 pub mod redact;
+pub mod reveal;
 pub(crate) mod scratch;
+pub mod vault;
 
 use std::collections::BTreeMap;
 

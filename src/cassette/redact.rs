@@ -1,52 +1,120 @@
-//! Keeping secrets off disk: credential headers are written as `REDACTED`, and API-key-shaped
-//! strings anywhere in bodies, stream events and other header values are masked. The same
-//! [`Redactor::scan`] powers `vcr verify`, so what redaction misses, verify reports.
+//! Keeping secrets and PII off disk (DESIGN.md §12): everything in an interaction that is
+//! written — path and query, headers, bodies (compressed and binary ones decoded first), stream
+//! events and the text a stream assembles — goes through the run's [`Protector`], and every
+//! value replaced is entered in the interaction's redaction audit. Credential headers and
+//! credential-named query parameters are written as `REDACTED` whatever they hold.
+//!
+//! A stream's text arrives split across events (`choices[0].delta.content`, Anthropic's
+//! `delta.text`, the Responses API's `delta`); a value split across events is only seen in the
+//! assembled text. So each such channel is protected whole and the result handed back to the
+//! events: a replaced value's replacement goes to the event where the value began and its other
+//! pieces are dropped. What the events hold, joined, equals protecting the whole text, however
+//! the provider split it, and no event holds a piece of a detected value.
+//!
+//! [`Redactor::scan`] finds what redaction would replace without changing anything: it powers
+//! `vcr verify` and `pii scan`, so what redaction misses, they report.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::sync::Arc;
 
-use regex::Regex;
+use base64::Engine as _;
 use serde_json::Value;
 
-use super::{Body, Interaction};
+use super::{Body, Interaction, Redaction, RedactionAction, Request, Response, StreamEvent};
+use crate::sensitive::protect::{Action, Hit, SECRET_PLACEHOLDER};
+use crate::sensitive::{DetectorConfig, Detectors, Mode, Protector};
 
 /// The placeholder written in place of a secret.
-pub const REDACTED: &str = "REDACTED";
+pub const REDACTED: &str = SECRET_PLACEHOLDER;
 
-/// Headers whose values are always secrets.
-pub const SECRET_HEADERS: &[&str] = &[
+/// The detector an audit entry names for a credential header or query parameter.
+const CREDENTIAL_DETECTOR: &str = "credential";
+
+/// Headers that always carry credentials, whatever their value looks like.
+const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",
-    "x-api-key",
-    "api-key",
+    "proxy-authorization",
     "cookie",
     "set-cookie",
-    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "ocp-apim-subscription-key",
+    "x-functions-key",
+    "private-token",
+    "x-amz-security-token",
 ];
 
-/// Query parameters whose values are secrets (Gemini-style `?key=`).
-const SECRET_QUERY_PARAMS: &[&str] = &["key", "api_key", "api-key", "apikey", "access_token"];
+/// Query parameters that carry credentials (Gemini's `?key=`, presigned URLs' signatures,
+/// OAuth codes).
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "key",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "session_token",
+    "token",
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "client_secret",
+    "code",
+    "auth",
+];
 
-fn secret_pattern() -> &'static Regex {
-    static PATTERN: OnceLock<Regex> = OnceLock::new();
-    PATTERN.get_or_init(|| {
-        Regex::new(concat!(
-            r"sk-ant-[A-Za-z0-9_\-]{16,}",
-            r"|sk-[A-Za-z0-9_\-]{16,}",
-            r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{16,}=*",
-            r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-            r"|\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-        ))
-        .expect("the secret pattern is a valid regex")
-    })
+/// Name segments (split at `-`, `_` and `.`) that say a header or parameter holds a credential.
+/// `tokens` (plural) is not one: `x-ratelimit-remaining-tokens` counts tokens.
+const CREDENTIAL_SEGMENTS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "credential",
+    "credentials",
+    "apikey",
+    "auth",
+    "signature",
+];
+
+/// Whether a name (`x-my-api-key`, `X-Amz-Signature`) says its value is a credential.
+fn credential_name(name: &str, exact: &[&str]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if exact.contains(&lower.as_str()) {
+        return true;
+    }
+    let segments: Vec<&str> = lower.split(['-', '_', '.']).collect();
+    segments.iter().any(|s| CREDENTIAL_SEGMENTS.contains(s))
+        || segments.windows(2).any(|pair| {
+            matches!(
+                (pair[0], pair[1]),
+                (
+                    "api" | "subscription" | "access" | "secret" | "private",
+                    "key"
+                )
+            )
+        })
 }
 
-/// Masks secret-shaped substrings of `text`, returning `None` when there were none.
-pub fn mask(text: &str) -> Option<String> {
-    let pattern = secret_pattern();
-    if !pattern.is_match(text) {
-        return None;
-    }
-    Some(pattern.replace_all(text, REDACTED).into_owned())
+/// Whether a header named `name` carries a credential (`*-api-key`, `*-token`, `*-secret`,
+/// `authorization`, `x-goog-api-key`, …).
+pub fn is_credential_header(name: &str) -> bool {
+    credential_name(name, CREDENTIAL_HEADERS)
+}
+
+/// Whether a query parameter named `name` carries a credential.
+pub fn is_credential_param(name: &str) -> bool {
+    credential_name(name, CREDENTIAL_PARAMS)
 }
 
 /// `url` fit to show: a password in its user info becomes `***` (`http://user:***@host`), and
@@ -72,217 +140,718 @@ pub fn url(url: &str) -> String {
     )
 }
 
-/// What must be removed before an interaction is written.
-#[derive(Debug, Clone)]
+/// One place a scan found something: where, and what found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: String,
+    pub detector: String,
+}
+
+/// A request body for the provider under `pii.upstream: pseudonymize`.
+#[derive(Debug)]
+pub struct Pseudonymized {
+    /// The body to send: decoded, PII replaced by surrogates.
+    pub body: Vec<u8>,
+    /// (surrogate, original) of every replacement, to restore the answer with.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// What must be removed before an interaction is written, and how.
+#[derive(Clone)]
 pub struct Redactor {
     headers: Vec<String>,
+    protector: Arc<Protector>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor")
+            .field("headers", &self.headers)
+            .field("mode", &self.protector.mode())
+            .finish()
+    }
 }
 
 impl Default for Redactor {
+    /// The defaults of `pii:`: every built-in detector, PII masked.
     fn default() -> Self {
-        Redactor::new(&[])
+        let detectors =
+            Detectors::new(&DetectorConfig::default()).expect("the default detectors compile");
+        let protector =
+            Protector::new(Mode::Mask, detectors, None).expect("mask mode needs no key");
+        Redactor::new(&[], Arc::new(protector))
+    }
+}
+
+/// Collects audit entries, all stamped with one time.
+struct Audit<'a> {
+    at: &'a str,
+    out: &'a mut Vec<Redaction>,
+}
+
+impl Audit<'_> {
+    fn hits(&mut self, path: &str, hits: &[Hit]) {
+        for hit in hits {
+            self.out.push(Redaction {
+                path: path.to_string(),
+                span: [hit.start, hit.end],
+                detector: hit.detector.clone(),
+                action: match hit.action {
+                    Action::Mask => RedactionAction::Mask,
+                    Action::Pseudonymize => RedactionAction::Pseudonymize,
+                },
+                at: self.at.to_string(),
+                hmac: hit.hash.clone(),
+            });
+        }
     }
 }
 
 impl Redactor {
-    /// A redactor for the built-in secret headers plus `extra_headers` (case-insensitive).
-    pub fn new(extra_headers: &[String]) -> Self {
-        let mut headers: Vec<String> = SECRET_HEADERS.iter().map(|h| h.to_string()).collect();
-        headers.extend(extra_headers.iter().map(|h| h.to_ascii_lowercase()));
-        Redactor { headers }
+    /// A redactor for `protector` that also treats `extra_headers` (case-insensitive) as
+    /// credential headers.
+    pub fn new(extra_headers: &[String], protector: Arc<Protector>) -> Self {
+        Redactor {
+            headers: extra_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            protector,
+        }
+    }
+
+    pub fn protector(&self) -> &Arc<Protector> {
+        &self.protector
     }
 
     pub fn is_secret_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+        is_credential_header(name) || self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 
-    pub fn headers(&self, headers: &mut BTreeMap<String, String>) {
-        for (name, value) in headers.iter_mut() {
-            if self.is_secret_header(name) {
-                *value = REDACTED.to_string();
-            } else if let Some(masked) = mask(value) {
-                *value = masked;
+    /// Protects one string in place, auditing what it replaced.
+    fn text(&self, path: &str, text: &mut String, audit: &mut Audit<'_>) {
+        if let Some(protected) = self.protector.protect(text) {
+            audit.hits(path, &protected.hits);
+            *text = protected.text;
+        }
+    }
+
+    /// Redacts a request in place: its path and query, headers and body. The audit entries
+    /// are appended to `audit`.
+    pub fn request(&self, request: &mut Request, audit: &mut Vec<Redaction>) {
+        let at = super::now();
+        let mut audit = Audit {
+            at: &at,
+            out: audit,
+        };
+        request.path = self.path_and_query(&request.path, &mut audit);
+        self.headers("request", &mut request.headers, &mut audit);
+        if let Some(body) = &mut request.body {
+            let encoding = request.headers.get("content-encoding").cloned();
+            if self.body("request.body", body, encoding.as_deref(), &mut audit) {
+                request.headers.remove("content-encoding");
             }
         }
     }
 
-    /// Masks secret query parameters and secret-shaped strings in a path with query.
-    pub fn path(&self, path: &str) -> String {
-        let Some((base, query)) = path.split_once('?') else {
-            return mask(path).unwrap_or_else(|| path.to_string());
+    /// The stored form of a request's path and body as they arrived: what is written, and
+    /// what matching compares.
+    pub fn stored_request(
+        &self,
+        path: &str,
+        body: Option<Body>,
+        encoding: Option<&str>,
+        audit: &mut Vec<Redaction>,
+    ) -> (String, Option<Body>) {
+        let at = super::now();
+        let mut audit = Audit {
+            at: &at,
+            out: audit,
         };
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _))
-                    if SECRET_QUERY_PARAMS
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case(k)) =>
-                {
-                    format!("{k}={REDACTED}")
-                }
-                _ => mask(pair).unwrap_or_else(|| pair.to_string()),
+        let path = self.path_and_query(path, &mut audit);
+        let body = body.map(|mut body| {
+            self.body("request.body", &mut body, encoding, &mut audit);
+            body
+        });
+        (path, body)
+    }
+
+    /// Protects one value stored at `path` (a scope header's, say) in place.
+    pub fn value(&self, path: &str, text: &mut String, audit: &mut Vec<Redaction>) {
+        let at = super::now();
+        self.text(
+            path,
+            text,
+            &mut Audit {
+                at: &at,
+                out: audit,
+            },
+        );
+    }
+
+    /// Redacts header values in place (`side` is `request` or `response`).
+    pub fn headers_of(
+        &self,
+        side: &str,
+        headers: &mut BTreeMap<String, String>,
+        audit: &mut Vec<Redaction>,
+    ) {
+        let at = super::now();
+        self.headers(
+            side,
+            headers,
+            &mut Audit {
+                at: &at,
+                out: audit,
+            },
+        );
+    }
+
+    /// Redacts a response in place: headers, body and stream.
+    pub fn response(&self, response: &mut Response, audit: &mut Vec<Redaction>) {
+        let at = super::now();
+        let mut audit = Audit {
+            at: &at,
+            out: audit,
+        };
+        self.headers("response", &mut response.headers, &mut audit);
+        if let Some(body) = &mut response.body {
+            self.body("response.body", body, None, &mut audit);
+        }
+        if let Some(events) = &mut response.stream {
+            self.stream(events, &mut audit);
+        }
+    }
+
+    /// Redacts everything in an interaction that could hold a secret or PII, adding to its
+    /// audit.
+    pub fn interaction(&self, interaction: &mut Interaction) {
+        let mut audit = std::mem::take(&mut interaction.redactions);
+        self.request(&mut interaction.request, &mut audit);
+        self.response(&mut interaction.response, &mut audit);
+        interaction.redactions = audit;
+    }
+
+    /// Where an interaction still holds a secret or PII that redaction would replace.
+    pub fn scan(&self, interaction: &Interaction) -> Vec<Found> {
+        let scanner = Redactor {
+            headers: self.headers.clone(),
+            protector: Arc::new(self.protector.scanner()),
+        };
+        let mut copy = interaction.clone();
+        copy.redactions.clear();
+        scanner.interaction(&mut copy);
+        let mut found: Vec<Found> = copy
+            .redactions
+            .into_iter()
+            .map(|r| Found {
+                path: r.path,
+                detector: r.detector,
             })
             .collect();
-        format!("{base}?{}", query.join("&"))
-    }
-
-    pub fn body(&self, body: &mut Body) {
-        match body {
-            Body::Json(value) => json(value),
-            Body::Text(text) => {
-                if let Some(masked) = mask(text) {
-                    *text = masked;
-                }
-            }
-            Body::Base64(_) => {}
-        }
-    }
-
-    /// Redacts everything in an interaction that could hold a secret.
-    pub fn interaction(&self, interaction: &mut Interaction) {
-        let request = &mut interaction.request;
-        request.path = self.path(&request.path);
-        self.headers(&mut request.headers);
-        if let Some(body) = &mut request.body {
-            self.body(body);
-        }
-        let response = &mut interaction.response;
-        self.headers(&mut response.headers);
-        if let Some(body) = &mut response.body {
-            self.body(body);
-        }
-        for event in response.stream.iter_mut().flatten() {
-            self.body(&mut event.data);
-        }
-    }
-
-    /// Where an interaction still holds a secret: a list of human-readable locations.
-    pub fn scan(&self, interaction: &Interaction) -> Vec<String> {
-        let mut found = Vec::new();
-        let request = &interaction.request;
-        if request.path.contains('?') && self.path(&request.path) != request.path {
-            found.push("request.path".to_string());
-        }
-        for (side, headers) in [
-            ("request", &request.headers),
-            ("response", &interaction.response.headers),
-        ] {
-            for (name, value) in headers {
-                if (self.is_secret_header(name) && value != REDACTED) || mask(value).is_some() {
-                    found.push(format!("{side}.headers.{name}"));
-                }
-            }
-        }
-        if let Some(body) = &request.body {
-            scan_body(body, "request.body", &mut found);
-        }
-        if let Some(body) = &interaction.response.body {
-            scan_body(body, "response.body", &mut found);
-        }
-        for (i, event) in interaction.response.stream.iter().flatten().enumerate() {
-            scan_body(&event.data, &format!("response.stream[{i}]"), &mut found);
-        }
+        found.dedup();
         found
+    }
+
+    fn headers(&self, side: &str, headers: &mut BTreeMap<String, String>, audit: &mut Audit<'_>) {
+        for (name, value) in headers.iter_mut() {
+            let path = format!("{side}.headers.{name}");
+            if self.is_secret_header(name) {
+                if value != REDACTED {
+                    audit.hits(&path, &[self.credential_hit(value)]);
+                    *value = REDACTED.to_string();
+                }
+            } else {
+                self.text(&path, value, audit);
+            }
+        }
+    }
+
+    fn credential_hit(&self, value: &str) -> Hit {
+        Hit {
+            start: 0,
+            end: value.len(),
+            detector: CREDENTIAL_DETECTOR.to_string(),
+            action: Action::Mask,
+            replacement: REDACTED.to_string(),
+            hash: self.protector.audit_hash(value),
+        }
+    }
+
+    /// The path with every segment and query value protected (compared decoded, written
+    /// encoded), credential-named parameters `REDACTED`.
+    fn path_and_query(&self, path: &str, audit: &mut Audit<'_>) -> String {
+        let (base, query) = match path.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (path, None),
+        };
+        let mut out = String::with_capacity(path.len());
+        for (i, segment) in base.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            match self.protector.protect(&decoded) {
+                Some(protected) => {
+                    audit.hits("request.path", &protected.hits);
+                    out.extend(percent_encoding::utf8_percent_encode(
+                        &protected.text,
+                        SEGMENT,
+                    ));
+                }
+                None => out.push_str(segment),
+            }
+        }
+        let Some(query) = query else {
+            return out;
+        };
+        out.push('?');
+        for (i, pair) in query.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            let (name, value) = match pair.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (pair, None),
+            };
+            let shown_name = form_decode(name);
+            let path = format!("request.query.{shown_name}");
+            out.push_str(name);
+            let Some(value) = value else { continue };
+            out.push('=');
+            if is_credential_param(&shown_name) || self.headers.contains(&shown_name) {
+                if value != REDACTED {
+                    audit.hits(&path, &[self.credential_hit(&form_decode(value))]);
+                }
+                out.push_str(REDACTED);
+                continue;
+            }
+            match self.protector.protect(&form_decode(value)) {
+                Some(protected) => {
+                    audit.hits(&path, &protected.hits);
+                    out.extend(url::form_urlencoded::byte_serialize(
+                        protected.text.as_bytes(),
+                    ));
+                }
+                None => out.push_str(value),
+            }
+        }
+        out
+    }
+
+    /// Protects a body in place. A compressed body is stored decoded (returns `true`: the
+    /// `content-encoding` no longer applies); a binary one has its text runs protected.
+    fn body(
+        &self,
+        path: &str,
+        body: &mut Body,
+        encoding: Option<&str>,
+        audit: &mut Audit<'_>,
+    ) -> bool {
+        match body {
+            Body::Json(value) => {
+                self.json(value, &mut path.to_string(), audit);
+                false
+            }
+            Body::Text(text) => {
+                self.text(path, text, audit);
+                false
+            }
+            Body::Base64(data) => {
+                let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data.as_bytes())
+                else {
+                    return false;
+                };
+                if let Some(plain) = decompress(&bytes, encoding) {
+                    *body = Body::from_bytes(&plain);
+                    self.body(path, body, None, audit);
+                    return true;
+                }
+                if let Some(protected) = self.binary(path, &bytes, audit) {
+                    *data = base64::engine::general_purpose::STANDARD.encode(protected);
+                }
+                false
+            }
+        }
+    }
+
+    /// Protects the UTF-8 runs of binary data; `None` when nothing changed.
+    fn binary(&self, path: &str, bytes: &[u8], audit: &mut Audit<'_>) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut changed = false;
+        for chunk in bytes.utf8_chunks() {
+            let mut text = chunk.valid().to_string();
+            let before = audit.out.len();
+            self.text(path, &mut text, audit);
+            changed |= audit.out.len() > before;
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(chunk.invalid());
+        }
+        changed.then_some(out)
+    }
+
+    /// Protects every string of a JSON value, keys included.
+    fn json(&self, value: &mut Value, path: &mut String, audit: &mut Audit<'_>) {
+        match value {
+            Value::String(text) => self.text(path, text, audit),
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let len = path.len();
+                    let _ = write!(path, "[{i}]");
+                    self.json(item, path, audit);
+                    path.truncate(len);
+                }
+            }
+            Value::Object(map) => {
+                if map.keys().any(|k| self.protector.protect(k).is_some()) {
+                    let entries = std::mem::take(map);
+                    for (mut k, v) in entries {
+                        self.text(&format!("{path}(key)"), &mut k, audit);
+                        map.insert(k, v);
+                    }
+                }
+                for (key, item) in map.iter_mut() {
+                    let len = path.len();
+                    push_key(path, key);
+                    self.json(item, path, audit);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Protects a stream: the text channels whole, every other string of every event on its
+    /// own.
+    fn stream(&self, events: &mut [StreamEvent], audit: &mut Audit<'_>) {
+        let layout = StreamLayout::of(events);
+        for (i, event) in events.iter_mut().enumerate() {
+            let path = format!("response.stream[{i}]");
+            match &mut event.data {
+                Body::Json(value) => {
+                    for (pointer, shown) in &layout.others[i] {
+                        if let Some(Value::String(text)) = value.pointer_mut(pointer) {
+                            self.text(&format!("{path}.{shown}"), text, audit);
+                        }
+                    }
+                }
+                other => {
+                    self.body(&path, other, None, audit);
+                }
+            }
+        }
+        for channel in &layout.channels {
+            let texts = channel.texts(events);
+            let whole = texts.concat();
+            let Some(protected) = self.protector.protect(&whole) else {
+                continue;
+            };
+            audit.hits(&channel.path, &protected.hits);
+            channel.put(events, distribute(&whole, &texts, &protected.hits));
+        }
+    }
+
+    /// A request body as the provider receives it under `pii.upstream: pseudonymize`: PII
+    /// replaced by surrogates, secrets left alone, and the (surrogate, original) pairs used,
+    /// to restore the answer. `None` when nothing changed. A compressed body is sent decoded.
+    pub fn pseudonymize_upstream(
+        &self,
+        bytes: &[u8],
+        encoding: Option<&str>,
+    ) -> Option<Pseudonymized> {
+        let decoded = decompress(bytes, encoding);
+        let plain = decoded.as_deref().unwrap_or(bytes);
+        let mut pairs = Vec::new();
+        let mut swap = |text: &mut String| {
+            if let Some(p) = self.protector.pseudonymize_only(text) {
+                for hit in &p.hits {
+                    pairs.push((
+                        hit.replacement.clone(),
+                        text[hit.start..hit.end].to_string(),
+                    ));
+                }
+                *text = p.text;
+            }
+        };
+        let changed = match Body::from_bytes(plain) {
+            Body::Json(mut value) => {
+                for_each_string(&mut value, &mut swap);
+                (!pairs.is_empty()).then(|| serde_json::to_vec(&value).unwrap_or_default())
+            }
+            Body::Text(mut text) => {
+                swap(&mut text);
+                (!pairs.is_empty()).then(|| text.into_bytes())
+            }
+            Body::Base64(_) => None,
+        };
+        match (changed, decoded) {
+            (Some(body), _) => Some(Pseudonymized { body, pairs }),
+            (None, Some(body)) => Some(Pseudonymized { body, pairs }),
+            (None, None) => None,
+        }
     }
 }
 
-/// Masks secret-shaped strings everywhere in a JSON value, keys included.
-pub fn json(value: &mut Value) {
+/// Percent-encodes what a path segment cannot hold as is.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// A query component decoded as forms encode it (`+` is a space).
+fn form_decode(text: &str) -> String {
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+pub(crate) fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        let _ = write!(path, "[{}]", Value::String(key.to_string()));
+    }
+}
+
+/// Calls `f` on every string value of a JSON value (not keys).
+pub(crate) fn for_each_string(value: &mut Value, f: &mut dyn FnMut(&mut String)) {
     match value {
-        Value::String(text) => {
-            if let Some(masked) = mask(text) {
-                *text = masked;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(json),
-        Value::Object(map) => {
-            if map.keys().any(|k| mask(k).is_some()) {
-                let entries = std::mem::take(map);
-                for (k, v) in entries {
-                    map.insert(mask(&k).unwrap_or(k), v);
+        Value::String(text) => f(text),
+        Value::Array(items) => items.iter_mut().for_each(|v| for_each_string(v, f)),
+        Value::Object(map) => map.values_mut().for_each(|v| for_each_string(v, f)),
+        _ => {}
+    }
+}
+
+/// String fields under a `delta` that carry streamed text, piece by piece.
+const DELTA_FIELDS: &[&str] = &[
+    "content",
+    "text",
+    "arguments",
+    "partial_json",
+    "thinking",
+    "refusal",
+    "reasoning",
+    "reasoning_content",
+];
+
+/// A stream's text channels and the other strings of its events.
+pub(crate) struct StreamLayout {
+    pub channels: Vec<Channel>,
+    /// Per event: (JSON pointer, shown path) of every string that is not a channel piece.
+    pub others: Vec<Vec<(String, String)>>,
+}
+
+/// One text the provider streamed piece by piece: `choices[0].delta.content`, Anthropic's
+/// `delta.text` of one content block, the Responses API's `delta` of one output item.
+pub(crate) struct Channel {
+    /// What tells it from other channels: the event's `type`, top-level indices, the pointer.
+    key: String,
+    /// The audit path: `response.stream.choices[0].delta.content`.
+    pub path: String,
+    /// (event, JSON pointer) of each piece, in order.
+    pub pieces: Vec<(usize, String)>,
+}
+
+impl Channel {
+    /// The pieces' texts, in order.
+    pub fn texts(&self, events: &[StreamEvent]) -> Vec<String> {
+        self.pieces
+            .iter()
+            .map(|(i, pointer)| match &events[*i].data {
+                Body::Json(value) => value
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    /// Writes `parts` back into the pieces, one each.
+    pub fn put(&self, events: &mut [StreamEvent], parts: Vec<String>) {
+        for ((i, pointer), part) in self.pieces.iter().zip(parts) {
+            if let Body::Json(value) = &mut events[*i].data {
+                if let Some(slot) = value.pointer_mut(pointer) {
+                    *slot = Value::String(part);
                 }
             }
-            map.values_mut().for_each(json);
+        }
+    }
+}
+
+impl StreamLayout {
+    pub fn of(events: &[StreamEvent]) -> StreamLayout {
+        let mut channels: Vec<Channel> = Vec::new();
+        let mut others = Vec::with_capacity(events.len());
+        for (i, event) in events.iter().enumerate() {
+            let mut rest = Vec::new();
+            if let Body::Json(value) = &event.data {
+                let context = channel_context(value);
+                let mut strings = Vec::new();
+                collect_strings(value, &mut String::new(), &mut String::new(), &mut strings);
+                for (pointer, shown, is_delta) in strings {
+                    if !is_delta {
+                        rest.push((pointer, shown));
+                        continue;
+                    }
+                    let key = format!("{context}{pointer}");
+                    match channels.iter_mut().find(|c| c.key == key) {
+                        Some(channel) => channel.pieces.push((i, pointer)),
+                        None => channels.push(Channel {
+                            key,
+                            path: format!("response.stream.{shown}"),
+                            pieces: vec![(i, pointer)],
+                        }),
+                    }
+                }
+            }
+            others.push(rest);
+        }
+        StreamLayout { channels, others }
+    }
+}
+
+/// What tells one stream channel from another besides its path: the event's `type` and the
+/// indices Anthropic and the Responses API give at the top level.
+pub(crate) fn channel_context(value: &Value) -> String {
+    let mut context = String::new();
+    for field in ["type", "index", "output_index", "content_index", "item_id"] {
+        if let Some(v) = value.get(field) {
+            let _ = write!(context, "{field}={v};");
+        }
+    }
+    context
+}
+
+/// Every string of an event: (JSON pointer, shown path, whether it is a streamed text piece).
+pub(crate) fn collect_strings(
+    value: &Value,
+    pointer: &mut String,
+    shown: &mut String,
+    out: &mut Vec<(String, String, bool)>,
+) {
+    match value {
+        Value::String(_) => {
+            let last = pointer.rsplit('/').next().unwrap_or("");
+            let in_delta = pointer.split('/').any(|s| s == "delta");
+            let is_delta = last == "delta" || (in_delta && DELTA_FIELDS.contains(&last));
+            let shown = shown.strip_prefix('.').unwrap_or(shown).to_string();
+            out.push((pointer.clone(), shown, is_delta));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let (p, s) = (pointer.len(), shown.len());
+                let _ = write!(pointer, "/{i}");
+                let _ = write!(shown, "[{i}]");
+                collect_strings(item, pointer, shown, out);
+                pointer.truncate(p);
+                shown.truncate(s);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let (p, s) = (pointer.len(), shown.len());
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                push_key(shown, key);
+                collect_strings(item, pointer, shown, out);
+                pointer.truncate(p);
+                shown.truncate(s);
+            }
         }
         _ => {}
     }
 }
 
-fn scan_body(body: &Body, location: &str, found: &mut Vec<String>) {
-    let hit = match body {
-        Body::Json(value) => {
-            let mut copy = value.clone();
-            json(&mut copy);
-            &copy != value
+/// Hands a protected whole back to the pieces it was joined from: text outside a hit stays in
+/// its piece, a hit's replacement goes to the piece where the hit began, and the hit's other
+/// characters are dropped. The parts, joined, are the protected whole.
+fn distribute(whole: &str, pieces: &[String], hits: &[Hit]) -> Vec<String> {
+    let mut parts = Vec::with_capacity(pieces.len());
+    let mut offset = 0;
+    let mut first = 0;
+    for piece in pieces {
+        let end = offset + piece.len();
+        while first < hits.len() && hits[first].end <= offset {
+            first += 1;
         }
-        Body::Text(text) => mask(text).is_some(),
-        Body::Base64(_) => false,
-    };
-    if hit {
-        found.push(location.to_string());
+        let mut part = String::with_capacity(piece.len());
+        let mut at = offset;
+        for hit in hits[first..].iter().take_while(|h| h.start < end) {
+            if hit.start >= at {
+                part.push_str(&whole[at..hit.start]);
+            }
+            if hit.start >= offset {
+                part.push_str(&hit.replacement);
+            }
+            at = at.max(hit.end.min(end));
+        }
+        part.push_str(&whole[at..end]);
+        parts.push(part);
+        offset = end;
     }
+    parts
+}
+
+/// The decoded bytes of a compressed body: by its `content-encoding`, or by the magic bytes of
+/// gzip and zstd when the encoding is not known. `None` when it is not compressed or does not
+/// decode. Decoding stops at 256 MiB.
+fn decompress(bytes: &[u8], encoding: Option<&str>) -> Option<Vec<u8>> {
+    const LIMIT: u64 = 256 << 20;
+    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
+    let encoding = match encoding.as_deref() {
+        Some(e) if !e.is_empty() && e != "identity" => e.to_string(),
+        _ if bytes.starts_with(&[0x1f, 0x8b]) => "gzip".to_string(),
+        _ if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) => "zstd".to_string(),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    let read = match encoding.as_str() {
+        "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(bytes)
+            .take(LIMIT)
+            .read_to_end(&mut out),
+        "deflate" => {
+            let zlib = flate2::read::ZlibDecoder::new(bytes)
+                .take(LIMIT)
+                .read_to_end(&mut out);
+            if zlib.is_err() {
+                out.clear();
+                flate2::read::DeflateDecoder::new(bytes)
+                    .take(LIMIT)
+                    .read_to_end(&mut out)
+            } else {
+                zlib
+            }
+        }
+        "br" => brotli::Decompressor::new(bytes, 4096)
+            .take(LIMIT)
+            .read_to_end(&mut out),
+        "zstd" => match zstd::stream::read::Decoder::new(bytes) {
+            Ok(decoder) => decoder.take(LIMIT).read_to_end(&mut out),
+            Err(e) => Err(e),
+        },
+        _ => return None,
+    };
+    read.ok().map(|_| out)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_their_passwords_and_keep_the_rest() {
-        for (given, shown) in [
-            ("http://u:p@h:1/base", "http://u:***@h:1/base"),
-            ("https://u:p%40ss@h", "https://u:***@h"),
-            ("https://token@h/x?y=1", "https://***@h/x?y=1"),
-            ("http://u:@h", "http://u:***@h"),
-            ("http://h:1/base/a@b", "http://h:1/base/a@b"),
-            ("http://h?x=a:b@c", "http://h?x=a:b@c"),
-            ("https://api.openai.com", "https://api.openai.com"),
-            ("not a url", "not a url"),
-        ] {
-            assert_eq!(url(given), shown, "{given}");
-        }
-    }
-
-    #[test]
-    fn masks_every_key_shape() {
-        let cases = [
-            "key sk-proj-abcdefghijklmnop1234 here",
-            "sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
-            "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123",
-            "aws AKIAIOSFODNN7EXAMPLE",
-            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-        ];
-        for case in cases {
-            let masked = mask(case).unwrap_or_else(|| panic!("{case} not masked"));
-            assert!(masked.contains(REDACTED), "{masked}");
-            assert!(mask(&masked).is_none(), "{masked} still matches");
-        }
-        assert!(mask("a normal sentence about skiing and desks").is_none());
-        assert!(mask("sk-short").is_none());
-    }
-
-    #[test]
-    fn redacts_headers_query_and_nested_json() {
-        let redactor = Redactor::new(&["x-custom-token".to_string()]);
-        let mut headers = BTreeMap::from([
-            ("Authorization".to_string(), "Bearer sk-123".to_string()),
-            ("x-custom-token".to_string(), "abc".to_string()),
-            ("user-agent".to_string(), "OpenAI/Python".to_string()),
-        ]);
-        redactor.headers(&mut headers);
-        assert_eq!(headers["Authorization"], REDACTED);
-        assert_eq!(headers["x-custom-token"], REDACTED);
-        assert_eq!(headers["user-agent"], "OpenAI/Python");
-
-        assert_eq!(
-            redactor.path("/v1/models?key=AIzaXYZ&alt=sse"),
-            "/v1/models?key=REDACTED&alt=sse"
-        );
-
-        let mut value =
-            serde_json::json!({"messages": [{"content": "my key is sk-abcdefghijklmnopqrstu"}]});
-        json(&mut value);
-        assert_eq!(value["messages"][0]["content"], "my key is REDACTED");
-    }
-}
+mod properties;
+#[cfg(test)]
+mod tests;

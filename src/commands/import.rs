@@ -12,6 +12,7 @@ use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
+    let redactor = settings.redactor()?;
     if args.cassette.is_some() && args.files.len() > 1 {
         anyhow::bail!(
             "--cassette names one cassette, but {} files were given",
@@ -47,7 +48,7 @@ pub(crate) fn run(globals: &Globals, args: ImportArgs) -> anyhow::Result<Exit> {
     let mut converted = Vec::new();
     for (file, name, target) in &plan {
         let cassette = match args.from {
-            ImportFormat::Vcrpy => vcrpy::import_file(file, name.as_str(), &settings.redactor)?,
+            ImportFormat::Vcrpy => vcrpy::import_file(file, name.as_str(), &redactor)?,
         };
         converted.push((cassette, target, file));
     }

@@ -217,18 +217,28 @@ fn last_user_message(body: &serde_json::Value) -> Option<String> {
     })
 }
 
+/// The cassettes a command names, or every cassette in `dir` when it names none.
+pub(crate) fn targets(
+    dir: &std::path::Path,
+    names: &[String],
+) -> anyhow::Result<Vec<(CassetteName, std::path::PathBuf)>> {
+    if names.is_empty() {
+        return Ok(files::list(dir)?);
+    }
+    names
+        .iter()
+        .map(|name| {
+            let name = CassetteName::parse(name)?;
+            let path = name.path_in(dir);
+            Ok((name, path))
+        })
+        .collect()
+}
+
 pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
-    let mut targets = Vec::new();
-    if args.names.is_empty() {
-        targets = files::list(&settings.cassettes)?;
-    } else {
-        for name in &args.names {
-            let name = CassetteName::parse(name)?;
-            let path = name.path_in(&settings.cassettes);
-            targets.push((name, path));
-        }
-    }
+    let redactor = settings.scanning_redactor()?;
+    let targets = targets(&settings.cassettes, &args.names)?;
     let printer = &globals.printer;
     let mut out = printer.stdout();
     let mut problems = 0usize;
@@ -249,12 +259,14 @@ pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit
             }
         };
         for interaction in &cassette.interactions {
-            for place in settings.redactor.scan(interaction) {
+            for found in redactor.scan(interaction) {
                 writeln!(
                     out,
-                    "{}: interaction {}: secret-shaped value in {place}",
+                    "{}: interaction {}: unprotected {} in {}",
                     path.display(),
-                    interaction.id
+                    interaction.id,
+                    found.detector,
+                    found.path
                 )?;
                 problems += 1;
             }

@@ -24,6 +24,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     let globals = Globals {
         config: cli.config.clone(),
         db: cli.db.clone(),
+        pii_key_file: cli.pii_key_file.clone(),
         printer: crate::output::Printer::new(cli.quiet, cli.color),
     };
     match cli.command {
@@ -37,7 +38,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Traces(command) => traces::run(&globals, command),
         Command::Sessions(command) => traces::sessions(&globals, command),
         Command::Db(command) => db::run(&globals, command),
-        Command::Pii(command) => pii::run(&globals, command),
         Command::MockLlm(args) => mock_llm::run(&globals.printer, args),
         Command::Demo(args) => demo::run(&globals, args),
         Command::Diff(args) => diff::run(&globals, args),
@@ -46,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Reject(args) => review::reject(&globals, args),
         Command::Pending(args) => review::pending(&globals, args),
         Command::Load(args) => load::run(&globals, args),
+        Command::Pii(command) => pii::run(&globals, command),
         Command::Completions(args) => completions::run(&globals.printer, args),
     }
 }
@@ -54,6 +55,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
 pub(crate) struct Globals {
     pub config: Option<PathBuf>,
     pub db: Option<PathBuf>,
+    pub pii_key_file: Option<PathBuf>,
     pub printer: crate::output::Printer,
 }
 
@@ -63,6 +65,7 @@ impl Globals {
         Ok(Settings::resolve(Overrides {
             config: self.config.as_deref(),
             db: self.db.as_deref(),
+            pii_key_file: self.pii_key_file.as_deref(),
             ..overrides
         })?)
     }

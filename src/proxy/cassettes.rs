@@ -12,6 +12,7 @@ use crate::cassette::files::{self, CassetteError};
 use crate::cassette::journal::{self, Journal};
 use crate::cassette::matcher::{MatchKey, MatchRules, RequestView};
 use crate::cassette::{Cassette, CassetteName, Interaction};
+use crate::sensitive::Revealer;
 
 /// Per-cassette counts for the end-of-run summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -49,6 +50,9 @@ pub struct Recorded {
     /// Replays not yet handed to the trace writer: a replay only counts here, and the first one
     /// since the writer last took the count sends it a message (see `store::writer::Pending`).
     pub unsent_replays: Arc<std::sync::atomic::AtomicU64>,
+    /// The interaction with its surrogates' originals restored, made at its first replay with
+    /// a key (`None`: it holds no known surrogate).
+    revealed: std::sync::OnceLock<Option<Arc<Recorded>>>,
 }
 
 /// The recorded interactions sharing one match key, in recorded order, and how many of them
@@ -60,9 +64,30 @@ struct Replays {
 }
 
 impl Recorded {
+    fn new(interaction: Arc<Interaction>) -> Recorded {
+        Recorded {
+            interaction,
+            rendered: std::sync::OnceLock::new(),
+            unsent_replays: Arc::default(),
+            revealed: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn rendered(&self) -> &Rendered {
         self.rendered
             .get_or_init(|| Rendered::new(&self.interaction.response))
+    }
+
+    /// This interaction as the client received it while recording: surrogates replaced by
+    /// their originals. `None` when it holds no surrogate `revealer` knows.
+    pub fn revealed(&self, revealer: &Revealer) -> Option<&Arc<Recorded>> {
+        self.revealed
+            .get_or_init(|| {
+                let mut interaction = (*self.interaction).clone();
+                crate::cassette::reveal::response(revealer, &mut interaction.response)
+                    .then(|| Arc::new(Recorded::new(Arc::new(interaction))))
+            })
+            .as_ref()
     }
 }
 
@@ -95,6 +120,9 @@ struct State {
     fresh: Vec<Arc<Interaction>>,
     counts: Counts,
     dirty: bool,
+    /// Recorded requests that protection changes, by their protected key (see
+    /// [`OpenCassette::lookup_protected`]).
+    protected: Option<HashMap<MatchKey, Replays>>,
 }
 
 impl OpenCassette {
@@ -110,11 +138,7 @@ impl OpenCassette {
         for interaction in cassette.map(|c| c.interactions).unwrap_or_default() {
             let key = rules.key(RequestView::from(&interaction.request));
             index.entry(key).or_default().positions.push(recorded.len());
-            recorded.push(Arc::new(Recorded {
-                interaction: Arc::new(interaction),
-                rendered: std::sync::OnceLock::new(),
-                unsent_replays: Arc::default(),
-            }));
+            recorded.push(Arc::new(Recorded::new(Arc::new(interaction))));
         }
         OpenCassette {
             label: Arc::from(name.as_str()),
@@ -127,6 +151,7 @@ impl OpenCassette {
                 fresh: Vec::new(),
                 counts: Counts::default(),
                 dirty: false,
+                protected: None,
             }),
             writer: Mutex::new(RenderedYaml::default()),
             flush_scheduled: AtomicBool::new(false),
@@ -169,22 +194,35 @@ impl OpenCassette {
         let State {
             recorded, index, ..
         } = &mut *state;
-        let Some(replays) = index.get_mut(key) else {
-            return Lookup::Miss(Miss { exhausted: None });
-        };
-        let count = replays.positions.len();
-        let position = if replays.next < count {
-            replays.next += 1;
-            replays.positions[replays.next - 1]
-        } else if allow_repeats {
-            replays.positions[count - 1]
-        } else {
-            let last = &recorded[replays.positions[count - 1]];
-            return Lookup::Miss(Miss {
-                exhausted: Some((last.interaction.id, count)),
-            });
-        };
-        Lookup::Hit(recorded[position].clone())
+        next(index, recorded, key, allow_repeats)
+    }
+
+    /// [`OpenCassette::lookup`] among the recorded requests that protection changes (`protect`
+    /// gives the protected request's key, `None` when protection changes nothing): a live
+    /// request is protected before matching, so this is how it finds a request recorded
+    /// before `pii:` was on. The index is made at the first call.
+    pub fn lookup_protected(
+        &self,
+        key: &MatchKey,
+        allow_repeats: bool,
+        protect: impl Fn(&Interaction) -> Option<MatchKey>,
+    ) -> Lookup {
+        let mut state = self.lock();
+        let State {
+            recorded,
+            protected,
+            ..
+        } = &mut *state;
+        let protected = protected.get_or_insert_with(|| {
+            let mut index: HashMap<MatchKey, Replays> = HashMap::new();
+            for (i, r) in recorded.iter().enumerate() {
+                if let Some(key) = protect(&r.interaction) {
+                    index.entry(key).or_default().positions.push(i);
+                }
+            }
+            index
+        });
+        next(protected, recorded, key, allow_repeats)
     }
 
     /// Every recorded interaction, for nearest-match reports.
@@ -475,4 +513,29 @@ impl CassetteSet {
     pub fn loaded_interactions(&self) -> usize {
         self.all().iter().map(|c| c.lock().recorded.len()).sum()
     }
+}
+
+/// The next recorded answer for `key` in `index`, advancing its cursor.
+fn next(
+    index: &mut HashMap<MatchKey, Replays>,
+    recorded: &[Arc<Recorded>],
+    key: &MatchKey,
+    allow_repeats: bool,
+) -> Lookup {
+    let Some(replays) = index.get_mut(key) else {
+        return Lookup::Miss(Miss { exhausted: None });
+    };
+    let count = replays.positions.len();
+    let position = if replays.next < count {
+        replays.next += 1;
+        replays.positions[replays.next - 1]
+    } else if allow_repeats {
+        replays.positions[count - 1]
+    } else {
+        let last = &recorded[replays.positions[count - 1]];
+        return Lookup::Miss(Miss {
+            exhausted: Some((last.interaction.id, count)),
+        });
+    };
+    Lookup::Hit(recorded[position].clone())
 }

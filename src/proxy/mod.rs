@@ -9,6 +9,7 @@ mod keys;
 mod record;
 mod rendered;
 mod replay;
+mod restore;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -22,11 +23,11 @@ use hyper::body::Incoming;
 
 use crate::cassette::matcher::RequestView;
 use crate::cassette::redact::Redactor;
-use crate::cassette::{Body, CassetteName};
+use crate::cassette::{vault, Body, CassetteName};
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
-use cassettes::{CassetteSet, Counts, Lookup, OpenCassette};
+use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette};
 
 pub use replay::MISS_STATUS;
 
@@ -77,6 +78,11 @@ pub struct ProxyConfig {
     pub upstreams: BTreeMap<String, String>,
     pub match_rules: crate::cassette::matcher::MatchRules,
     pub redactor: Redactor,
+    /// `pii.upstream: pseudonymize`: the provider receives surrogates.
+    pub pii_upstream: bool,
+    /// Why requests with PII cannot match (pseudonymised cassettes replayed without the key),
+    /// for miss reports.
+    pub pii_note: Option<String>,
     pub allow_repeats: bool,
     /// How long an upstream may stay silent (before headers, or between body chunks).
     pub upstream_timeout: Duration,
@@ -100,6 +106,10 @@ pub struct Proxy {
     recorded_latency: std::sync::atomic::AtomicBool,
     /// A journal write failed and was reported (once per run).
     journal_failed: std::sync::atomic::AtomicBool,
+    /// The vault's originals, to serve replays as the client received them (with the key).
+    revealer: Option<Arc<crate::sensitive::Revealer>>,
+    /// A vault write failed and was reported (once per run).
+    vault_failed: std::sync::atomic::AtomicBool,
 }
 
 /// Per-cassette results of a run, for the summary and the exit code.
@@ -159,6 +169,17 @@ impl Proxy {
             Some(db) => Some(TraceWriter::spawn(db.clone(), kind)?),
             None => None,
         };
+        let protector = config.redactor.protector();
+        let revealer = match protector.key() {
+            Some(key) => {
+                let pairs = vault::open(&config.cassettes_dir, key)?;
+                for (surrogate, original) in &pairs {
+                    protector.learn(surrogate.clone(), original.clone());
+                }
+                Some(Arc::new(crate::sensitive::Revealer::new(pairs)))
+            }
+            None => None,
+        };
         Ok(Arc::new(Proxy {
             config,
             cassettes,
@@ -168,6 +189,8 @@ impl Proxy {
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
+            revealer,
+            vault_failed: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -307,13 +330,29 @@ impl Proxy {
         };
         if replay_first {
             let key = self.keys.key(&parts.method, &upstream, &path, &bytes, || {
-                let stored = self.stored(&path, &bytes);
+                let stored = self.stored(&path, &bytes, &parts.headers);
                 self.cassettes
                     .rules()
                     .key(stored_view(&parts.method, &upstream, &stored))
             });
-            match cassette.lookup(&key, self.config.allow_repeats) {
+            let mut lookup = cassette.lookup(&key, self.config.allow_repeats);
+            if let Lookup::Miss(Miss {
+                exhausted: None, ..
+            }) = lookup
+            {
+                lookup = cassette.lookup_protected(&key, self.config.allow_repeats, |recorded| {
+                    let mut request = recorded.request.clone();
+                    self.config.redactor.request(&mut request, &mut Vec::new());
+                    (request != recorded.request)
+                        .then(|| self.cassettes.rules().key(RequestView::from(&request)))
+                });
+            }
+            match lookup {
                 Lookup::Hit(recorded) => {
+                    let recorded = match &self.revealer {
+                        Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
+                        None => recorded,
+                    };
                     cassette.count(|c| c.replayed += 1);
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
@@ -340,37 +379,79 @@ impl Proxy {
                         }
                         _ => "replay mode never forwards requests",
                     };
-                    let stored = self.stored(&path, &bytes);
+                    let stored = self.stored(&path, &bytes, &parts.headers);
                     let view = stored_view(&parts.method, &upstream, &stored);
-                    let (response, report) =
-                        replay::miss(self.cassettes.rules(), &cassette, view, &miss, reason);
+                    let (response, report) = replay::miss(
+                        self.cassettes.rules(),
+                        &cassette,
+                        view,
+                        &miss,
+                        reason,
+                        &self.config.redactor,
+                        self.config.pii_note.as_deref(),
+                    );
                     eprint!("{report}");
                     return response;
                 }
                 Lookup::Miss(_) => {}
             }
         }
-        let (stored_path, stored_body) = self.stored(&path, &bytes);
+        let stored = self.stored(&path, &bytes, &parts.headers);
+        let upstream_body = if self.config.pii_upstream {
+            let encoding = header_text(&parts.headers, "content-encoding");
+            self.config
+                .redactor
+                .pseudonymize_upstream(&bytes, encoding.as_deref())
+        } else {
+            None
+        };
         let forward = record::Forward {
             upstream,
             path,
-            stored_path,
-            stored_body,
+            stored_path: stored.0,
+            stored_body: stored.1,
+            audit: stored.2,
             body: bytes,
+            upstream_body,
             parts,
         };
         record::forward(self.clone(), cassette, forward).await
     }
 
-    /// The request's path and body as a cassette stores them, secrets masked. Matching compares
-    /// these forms, so a recorded secret never has to be known to replay.
-    fn stored(&self, path: &str, bytes: &Bytes) -> (String, Option<Body>) {
-        let stored_path = self.config.redactor.path(path);
-        let mut stored_body = (!bytes.is_empty()).then(|| Body::from_bytes(bytes));
-        if let Some(body) = &mut stored_body {
-            self.config.redactor.body(body);
+    /// The request's path and body as a cassette stores them, secrets and PII protected, and
+    /// the audit of what was replaced. Matching compares these forms, so a recorded secret or
+    /// value never has to be known to replay.
+    fn stored(
+        &self,
+        path: &str,
+        bytes: &Bytes,
+        headers: &http::HeaderMap,
+    ) -> (String, Option<Body>, Vec<crate::cassette::Redaction>) {
+        let body = (!bytes.is_empty()).then(|| Body::from_bytes(bytes));
+        let encoding = header_text(headers, "content-encoding");
+        let mut audit = Vec::new();
+        let (path, body) =
+            self.config
+                .redactor
+                .stored_request(path, body, encoding.as_deref(), &mut audit);
+        (path, body, audit)
+    }
+
+    /// Writes the surrogates made since the last call to the vault: appended at once (so a
+    /// kill keeps them), sorted into place when the run ends ([`Proxy::flush_all`]).
+    fn save_vault(&self) {
+        let fresh = self.config.redactor.protector().take_fresh();
+        if fresh.is_empty() {
+            return;
         }
-        (stored_path, stored_body)
+        if let Err(error) = vault::append(&self.config.cassettes_dir, &fresh) {
+            if !self.vault_failed.swap(true, Ordering::AcqRel) {
+                eprintln!(
+                    "traceforge: error: {}; pseudonymised values recorded now cannot be revealed",
+                    crate::error_chain(&error)
+                );
+            }
+        }
     }
 
     fn unknown_upstream(&self, path: &str) -> HttpResponse {
@@ -393,6 +474,7 @@ impl Proxy {
     /// coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share one atomic
     /// rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
+        self.save_vault();
         let keep_old = self.config.mode.keeps_old();
         let pending = self.config.pending;
         let recording = cassette.record(interaction, keep_old, pending);
@@ -438,7 +520,8 @@ impl Proxy {
     /// Writes every cassette with unwritten interactions; returns the errors.
     pub fn flush_all(&self) -> Vec<String> {
         let keep_old = self.config.mode.keeps_old();
-        self.cassettes
+        let mut errors: Vec<String> = self
+            .cassettes
             .all()
             .iter()
             .filter_map(|c| {
@@ -447,7 +530,14 @@ impl Proxy {
                     .err()
                     .map(|e| crate::error_chain(&e))
             })
-            .collect()
+            .collect();
+        if self.config.mode != Mode::None {
+            self.save_vault();
+            if let Err(e) = vault::add(&self.config.cassettes_dir, Vec::new()) {
+                errors.push(crate::error_chain(&e));
+            }
+        }
+        errors
     }
 
     /// Writes the traces still queued and stops the trace writer.
@@ -551,11 +641,19 @@ where
     }
 }
 
+/// A header's value as text, if it is there and is text.
+fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// A request in its stored form ([`Proxy::stored`]), as the matcher sees it.
 fn stored_view<'a>(
     method: &'a http::Method,
     upstream: &'a str,
-    (path, body): &'a (String, Option<Body>),
+    (path, body, _): &'a (String, Option<Body>, Vec<crate::cassette::Redaction>),
 ) -> RequestView<'a> {
     RequestView {
         method: method.as_str(),

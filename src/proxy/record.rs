@@ -15,11 +15,15 @@ use http::header::{HeaderMap, HeaderValue};
 use tokio::sync::mpsc;
 
 use super::cassettes::OpenCassette;
+use super::restore::LiveRestore;
 use super::Proxy;
-use crate::cassette::redact;
-use crate::cassette::{Body, Interaction, Request, Response, Scope, Timing};
+use crate::cassette::redact::{self, Pseudonymized};
+use crate::cassette::{
+    Body, Interaction, Redaction, Request, Response, Scope, StreamEvent, Timing,
+};
 use crate::cassette::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
 use crate::provider::{self, sse::SseParser, Provider};
+use crate::sensitive::Revealer;
 use crate::server::{json_response, HttpResponse, ResponseBody};
 
 /// Scope headers: recorded into the interaction, never forwarded.
@@ -36,10 +40,15 @@ pub(super) struct Forward {
     pub upstream: String,
     /// Path and query as the client sent them, below the upstream prefix.
     pub path: String,
-    /// The redacted path and body, as they will be stored.
+    /// The protected path and body, as they will be stored, and the audit of what protection
+    /// replaced in them.
     pub stored_path: String,
     pub stored_body: Option<Body>,
+    pub audit: Vec<Redaction>,
     pub body: Bytes,
+    /// `pii.upstream: pseudonymize`: the body the provider receives instead (decoded, PII
+    /// replaced by surrogates) and the (surrogate, original) pairs to restore its answer with.
+    pub upstream_body: Option<Pseudonymized>,
     pub parts: http::request::Parts,
 }
 
@@ -55,10 +64,21 @@ pub(super) async fn forward(
     // What messages show: no password from the base URL, no key from the query.
     let shown_url = format!("{}{}", redact::url(base), request.stored_path);
 
+    let (upstream_body, mut restore) = match request.upstream_body {
+        Some(p) => (
+            Bytes::from(p.body),
+            Some(LiveRestore::new(Revealer::new(p.pairs))),
+        ),
+        None => (request.body.clone(), None),
+    };
     let mut upstream_headers = HeaderMap::new();
     for (name, value) in &request.parts.headers {
         let lower = name.as_str();
-        if UNRECORDED_REQUEST_HEADERS.contains(&lower) || lower.starts_with("x-traceforge-") {
+        if UNRECORDED_REQUEST_HEADERS.contains(&lower)
+            || lower.starts_with("x-traceforge-")
+            // The pseudonymised body is sent decoded.
+            || (restore.is_some() && lower == "content-encoding")
+        {
             continue;
         }
         upstream_headers.append(name.clone(), value.clone());
@@ -69,7 +89,7 @@ pub(super) async fn forward(
         .client
         .request(request.parts.method.clone(), &url)
         .headers(upstream_headers)
-        .body(request.body.clone())
+        .body(upstream_body)
         .send()
         .await;
     let upstream_response = match sent {
@@ -134,6 +154,29 @@ pub(super) async fn forward(
             append(&mut stored_request.headers, lower, value);
         }
     }
+    let mut audit = request.audit;
+    let redactor = &proxy.config().redactor;
+    // A compressed body is stored decoded (a compressed one is never text), so its encoding
+    // no longer applies.
+    if stored_request
+        .body
+        .as_ref()
+        .is_some_and(|b| !matches!(b, Body::Base64(_)))
+    {
+        stored_request.headers.remove("content-encoding");
+    }
+    redactor.headers_of("request", &mut stored_request.headers, &mut audit);
+    for (name, value) in [
+        ("organization", &mut scope.organization),
+        ("service", &mut scope.service),
+        ("session", &mut scope.session),
+        ("step", &mut scope.step),
+        ("parent_step", &mut scope.parent_step),
+    ] {
+        if let Some(value) = value {
+            redactor.value(&format!("scope.{name}"), value, &mut audit);
+        }
+    }
 
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
     let recorded_at = crate::cassette::now();
@@ -150,18 +193,30 @@ pub(super) async fn forward(
                 Ok(chunk) => {
                     let at = started.elapsed();
                     ttfb.get_or_insert(at);
+                    let mut to_client = Some(chunk.clone());
                     if is_stream {
                         let at_ms = at.as_millis() as u64;
-                        events.extend(
-                            parser
-                                .feed(&chunk)
-                                .into_iter()
-                                .map(|e| e.into_stream_event(at_ms)),
-                        );
+                        let fresh: Vec<StreamEvent> = parser
+                            .feed(&chunk)
+                            .into_iter()
+                            .map(|e| e.into_stream_event(at_ms))
+                            .collect();
+                        if let Some(restore) = &mut restore {
+                            to_client = Some(Bytes::from(restore.events(&fresh)));
+                        }
+                        events.extend(fresh);
                     } else {
                         collected.extend_from_slice(&chunk);
+                        if restore.is_some() {
+                            // Restored whole once it has all arrived.
+                            to_client = None;
+                        }
                     }
-                    if tx.send(Ok(chunk)).await.is_err() {
+                    let sent = match to_client {
+                        Some(bytes) if !bytes.is_empty() => tx.send(Ok(bytes)).await,
+                        _ => Ok(()),
+                    };
+                    if sent.is_err() {
                         cassette.count(|c| c.aborted += 1);
                         eprintln!(
                             "traceforge: client disconnected before the response from {upstream_name} ended; \
@@ -197,10 +252,27 @@ pub(super) async fn forward(
         };
         if is_stream {
             let at_ms = total.as_millis() as u64;
-            events.extend(parser.finish().map(|e| e.into_stream_event(at_ms)));
+            let last: Vec<StreamEvent> = parser
+                .finish()
+                .map(|e| e.into_stream_event(at_ms))
+                .into_iter()
+                .collect();
+            if let Some(restore) = &mut restore {
+                let mut rest = restore.events(&last);
+                rest.extend(restore.finish());
+                if !rest.is_empty() {
+                    let _ = tx.send(Ok(Bytes::from(rest))).await;
+                }
+            }
+            events.extend(last);
             provider::finish_stream(&mut response, events);
-        } else if !collected.is_empty() {
-            response.body = Some(Body::from_bytes(&collected));
+        } else {
+            if let Some(restore) = &restore {
+                let _ = tx.send(Ok(Bytes::from(restore.body(&collected)))).await;
+            }
+            if !collected.is_empty() {
+                response.body = Some(Body::from_bytes(&collected));
+            }
         }
         let mut interaction = Interaction {
             id: 0,
@@ -213,7 +285,7 @@ pub(super) async fn forward(
                 total_ms: total.as_millis() as u64,
             }),
             scope,
-            redactions: Vec::new(),
+            redactions: audit,
         };
         if interaction.response.incomplete {
             eprintln!(
@@ -222,7 +294,10 @@ pub(super) async fn forward(
                 cassette.name
             );
         }
-        proxy.config().redactor.interaction(&mut interaction);
+        proxy
+            .config()
+            .redactor
+            .response(&mut interaction.response, &mut interaction.redactions);
         // The client's response ends (the channel closes) only once the interaction is in the
         // journal: a client that has its whole answer never loses the recording to a kill.
         // Inline, not on a blocking thread: one small write to the page cache, where the hop to

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use super::cassettes::{Miss, OpenCassette};
 use crate::cassette::matcher::{MatchRules, RequestView};
+use crate::cassette::redact::Redactor;
+use crate::cassette::Request;
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 
@@ -19,14 +21,31 @@ pub fn miss(
     requested: RequestView<'_>,
     miss: &Miss,
     reason: &str,
+    redactor: &Redactor,
+    pii_note: Option<&str>,
 ) -> (HttpResponse, String) {
-    let recorded = cassette.recorded();
+    // Shown protected, as the request is: a cassette recorded before `pii:` was on may hold
+    // values a report must not print.
+    let recorded: Vec<Request> = cassette
+        .recorded()
+        .iter()
+        .map(|r| {
+            let mut request = r.interaction.request.clone();
+            redactor.request(&mut request, &mut Vec::new());
+            request
+        })
+        .collect();
+    let ids: Vec<u64> = cassette
+        .recorded()
+        .iter()
+        .map(|r| r.interaction.id)
+        .collect();
     let nearest = rules.nearest(
         requested,
         recorded
             .iter()
             .enumerate()
-            .map(|(i, r)| (i, RequestView::from(&r.interaction.request))),
+            .map(|(i, r)| (i, RequestView::from(r))),
     );
     let shown = format!(
         "{} {} {}",
@@ -38,6 +57,9 @@ pub fn miss(
         cassette.path.display()
     );
     let _ = writeln!(report, "  why: {reason}");
+    if let Some(note) = pii_note {
+        let _ = writeln!(report, "  note: {note}");
+    }
     let mut message = format!(
         "traceforge: no recorded interaction in cassette \"{}\" matches {shown} ({reason})",
         cassette.name
@@ -53,17 +75,17 @@ pub fn miss(
             "; it matches interaction {id}, already replayed {times} time(s) (use --allow-repeats)"
         );
     } else if let Some((index, differences)) = &nearest {
-        let near = &recorded[*index].interaction;
-        let view = RequestView::from(&near.request);
+        let view = RequestView::from(&recorded[*index]);
+        let near_id = ids[*index];
         let _ = writeln!(
             report,
             "  nearest recorded: interaction {} ({} {} {})",
-            near.id, view.method, view.upstream, view.path
+            near_id, view.method, view.upstream, view.path
         );
         let _ = write!(
             message,
             "; nearest recorded is interaction {} ({} {} {})",
-            near.id, view.method, view.upstream, view.path
+            near_id, view.method, view.upstream, view.path
         );
         if !differences.is_empty() {
             let _ = writeln!(report, "  differs at:");
@@ -98,6 +120,9 @@ pub fn miss(
     } else {
         let _ = writeln!(report, "  the cassette has no recorded interactions");
         message.push_str("; the cassette has no recorded interactions");
+    }
+    if let Some(note) = pii_note {
+        let _ = write!(message, "; {note}");
     }
     let provider = Provider::detect(requested.upstream, requested.path);
     let body = provider.error_body(MISS_STATUS, "traceforge_replay_miss", &message);

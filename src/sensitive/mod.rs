@@ -1,15 +1,25 @@
-//! PII detectors: e-mail addresses, payment card numbers, IBANs, US SSNs, IP addresses and phone
-//! numbers, plus the custom patterns and term lists a configuration adds, compiled once into
-//! [`Detectors`] and run over text with [`Detectors::find`]. Every built-in detector validates its
-//! candidates (Luhn, mod-97, ranges, context words), and documentation values (example.com,
-//! RFC 5737/3849 addresses, 555-01xx numbers, published test cards) are allowed out of the box.
-//! This module only finds: it never masks, pseudonymises, logs or stores a value, and it depends
-//! on nothing else in traceforge (sync, no tokio), so every layer above can call it.
+//! Sensitive data (DESIGN.md §12): PII detectors (e-mail addresses, payment card numbers,
+//! IBANs, US SSNs, IP addresses, phone numbers, plus the custom patterns and term lists a
+//! configuration adds), compiled once into [`Detectors`]; the secret rules ([`Secrets`]); the
+//! PII key and what derives from it ([`key`]); surrogates ([`surrogate`]); the [`Protector`]
+//! that decides what a detected value becomes (masked, pseudonymised) and reports it with a
+//! keyed hash; and the [`Revealer`] that puts originals back. Every built-in detector
+//! validates its candidates (Luhn, mod-97, ranges, context words), and documentation values
+//! (example.com, RFC 5737/3849 addresses, 555-01xx numbers, published test cards) are allowed
+//! out of the box. Text in, text out: this module never stores, logs or prints a value, and it
+//! depends on nothing else in traceforge (sync, no tokio), so every layer above can call it.
 
+pub mod key;
+pub mod protect;
+pub mod reveal;
 mod scan;
 mod secrets;
+pub mod surrogate;
 mod validate;
 
+pub use key::{KeyError, PiiKey};
+pub use protect::{Mode, Protected, Protector, Upstream};
+pub use reveal::{Revealer, StreamReveal};
 pub use secrets::{SecretFinding, Secrets};
 
 use aho_corasick::AhoCorasick;
@@ -202,6 +212,7 @@ pub enum DetectorError {
     },
 }
 
+#[derive(Clone)]
 enum Matcher {
     Pattern(Regex),
     Terms(AhoCorasick),
@@ -217,6 +228,7 @@ enum Matcher {
 /// let kinds: Vec<Kind> = detectors.find(text).into_iter().map(|f| f.kind).collect();
 /// assert_eq!(kinds, [Kind::Email, Kind::CreditCard]);
 /// ```
+#[derive(Clone)]
 pub struct Detectors {
     enabled: scan::Enabled,
     custom: Vec<(Kind, Matcher)>,

@@ -492,7 +492,8 @@ fn phone(bytes: &[u8], groups: &[(usize, usize)], out: &mut Vec<Finding>) {
     let start = groups[0].0;
     let mut digits = Vec::with_capacity(16);
     if after_plus(bytes, start) {
-        if bytes[start] == b'0' {
+        // No country code starts with 0, and +999 is unassigned: pseudonymised phones use it.
+        if bytes[start] == b'0' || bytes[start..].starts_with(b"999") {
             return;
         }
         let mut best = None;

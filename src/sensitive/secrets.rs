@@ -151,6 +151,7 @@ pub struct SecretFinding {
 /// but doubled the compile time (8 against 4 ms), past the 5 ms start-up budget; both are far
 /// above the 50 MB/s target. Patterns use ASCII `\b` and `\s`: Unicode word boundaries tripled
 /// the compile time and keys are ASCII.
+#[derive(Clone)]
 pub struct Secrets {
     rules: Vec<(Regex, &'static Rule)>,
 }

@@ -146,7 +146,7 @@ fn verify_names_file_and_interaction_for_secrets_and_malformed_files() {
     assert_eq!(code, Some(1));
     assert!(
         stdout.contains(
-            "leaky.yaml: interaction 4: secret-shaped value in request.headers.authorization"
+            "leaky.yaml: interaction 4: unprotected credential in request.headers.authorization"
         ),
         "{stdout}"
     );

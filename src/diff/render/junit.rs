@@ -75,32 +75,5 @@ pub fn junit(report: &Report) -> String {
     out
 }
 
-/// Escapes text for an XML attribute value; drops characters XML 1.0 cannot hold.
-pub(super) fn xml(text: &str) -> String {
-    escape_xml(text, true)
-}
-
-/// Escapes text for XML element content (quotes stay readable there).
-pub(super) fn xml_text(text: &str) -> String {
-    escape_xml(text, false)
-}
-
-pub(super) fn escape_xml(text: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // markdown

@@ -265,25 +265,3 @@ pub(super) fn capitalised(text: &str) -> String {
         None => String::new(),
     }
 }
-
-/// Inline code that survives backticks in the text.
-pub(super) fn code(text: &str) -> String {
-    let text = text.replace('\n', " ");
-    let longest = longest_backtick_run(&text);
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {text} {fence}")
-    } else {
-        format!("{fence}{text}{fence}")
-    }
-}
-
-/// A fenced code block that survives fences in the text.
-pub(super) fn fenced(language: &str, body: &str) -> String {
-    let fence = "`".repeat((longest_backtick_run(body) + 1).max(3));
-    format!("{fence}{language}\n{body}\n{fence}\n\n")
-}
-
-pub(super) fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}

@@ -16,6 +16,7 @@ use crate::cassette::matcher::canonical;
 use crate::diff::compare::{shorten, Change, Entry, Outcome, Totals};
 use crate::diff::normalise::Call;
 use crate::diff::rules::Metric;
+pub(super) use crate::markup::{code, fenced, xml, xml_text};
 
 pub use json::{json, JSON_VERSION};
 pub use junit::junit;

@@ -1,9 +1,9 @@
-use super::junit::{xml, xml_text};
-use super::markdown::{code, fenced};
 use super::text::{entry_text, NO_REVERSE, REVERSE};
 use super::*;
 use crate::diff::compare::{CassetteReport, PairedBy, Report};
 use crate::diff::text as words;
+use crate::markup::{code, fenced};
+use crate::markup::{xml, xml_text};
 use std::path::PathBuf;
 
 fn entry(outcome: Outcome, text_before: &str, text_after: &str) -> Entry {

@@ -1,0 +1,202 @@
+//! Compiled rules: what each rule type looks for. Text rules (`no-pii`, `no-secrets`,
+//! `blocked-terms`, `regex`) find spans in a string; the others read one field of the request
+//! or the recorded usage.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use super::file::{Action, AppliesTo, RuleFile, RuleType, Severity};
+use crate::sensitive::{self, BuiltIn, DetectorConfig, Detectors, Secrets};
+
+/// A compiled rule of a policy.
+#[derive(Clone)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleType,
+    pub severity: Severity,
+    pub description: Option<String>,
+    pub applies_to: AppliesTo,
+    pub action: Action,
+    pub overridable: bool,
+    pub(super) matcher: Matcher,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+/// One match in a text: `text[start..end]` and what it is (never the value itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    /// `email`, `openai-api-key`, `term`, `pattern 2`.
+    pub entity: String,
+}
+
+#[derive(Clone)]
+pub(super) enum Matcher {
+    Pii(Detectors),
+    Secrets(Arc<Secrets>),
+    /// A term list, as a custom detector named `term`.
+    Terms(Detectors),
+    Regex(Vec<Regex>),
+    Models(globset::GlobSet),
+    MaxTokens(u64),
+    RequiredScope,
+}
+
+impl Matcher {
+    pub(super) fn compile(
+        rule: &RuleFile,
+        policy_file: &Path,
+        secrets: &Arc<Secrets>,
+    ) -> Result<Matcher, String> {
+        let missing = |name: &str| format!("rule type {} needs `{name}`", rule.kind.name());
+        Ok(match rule.kind {
+            RuleType::NoPii => {
+                let detectors = rule
+                    .entities
+                    .clone()
+                    .unwrap_or_else(|| BuiltIn::ALL.to_vec());
+                let config = DetectorConfig {
+                    detectors,
+                    ..DetectorConfig::default()
+                };
+                Matcher::Pii(Detectors::new(&config).map_err(|e| e.to_string())?)
+            }
+            RuleType::NoSecrets => Matcher::Secrets(secrets.clone()),
+            RuleType::BlockedTerms => {
+                let terms = match (&rule.terms, &rule.terms_file) {
+                    (Some(_), Some(_)) => {
+                        return Err("give `terms` or `terms_file`, not both".into())
+                    }
+                    (Some(terms), None) => terms.clone(),
+                    (None, Some(file)) => {
+                        let full = policy_file.parent().unwrap_or(Path::new(".")).join(file);
+                        let text = std::fs::read_to_string(&full).map_err(|e| {
+                            format!("cannot read terms file {}: {e}", full.display())
+                        })?;
+                        text.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                            .map(str::to_string)
+                            .collect()
+                    }
+                    (None, None) => return Err(missing("terms` or `terms_file")),
+                };
+                if let Some(i) = terms.iter().position(|t| t.trim().is_empty()) {
+                    return Err(format!("term {i} is empty"));
+                }
+                let config = DetectorConfig {
+                    detectors: Vec::new(),
+                    custom: vec![sensitive::Custom::terms("term", terms)],
+                    ..DetectorConfig::default()
+                };
+                Matcher::Terms(Detectors::new(&config).map_err(|e| e.to_string())?)
+            }
+            RuleType::Regex => {
+                let patterns = rule.patterns.as_ref().ok_or_else(|| missing("patterns"))?;
+                let compiled = patterns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        Regex::new(p).map_err(|e| {
+                            let detail = e.to_string();
+                            let last = detail.lines().last().unwrap_or("").trim();
+                            let last = last.strip_prefix("error: ").unwrap_or(last);
+                            format!("pattern {i} `{p}` is not a valid regex: {last}")
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Matcher::Regex(compiled)
+            }
+            RuleType::AllowedModels => {
+                let models = rule.models.as_ref().ok_or_else(|| missing("models"))?;
+                let mut set = globset::GlobSetBuilder::new();
+                for model in models {
+                    set.add(
+                        globset::Glob::new(model)
+                            .map_err(|e| format!("model glob `{model}`: {}", e.kind()))?,
+                    );
+                }
+                Matcher::Models(set.build().map_err(|e| e.to_string())?)
+            }
+            RuleType::MaxTokens => Matcher::MaxTokens(rule.max.ok_or_else(|| missing("max"))?),
+            RuleType::RequiredScope => Matcher::RequiredScope,
+        })
+    }
+
+    /// The spans of `text` this rule matches, sorted by start.
+    pub fn find(&self, text: &str) -> Vec<Span> {
+        let mut spans: Vec<Span> = match self {
+            Matcher::Pii(detectors) => detectors
+                .find(text)
+                .into_iter()
+                .map(|f| Span {
+                    start: f.start,
+                    end: f.end,
+                    entity: f.kind.name().to_string(),
+                })
+                .collect(),
+            Matcher::Secrets(secrets) => secrets
+                .find(text)
+                .into_iter()
+                .map(|f| Span {
+                    start: f.start,
+                    end: f.end,
+                    entity: f.rule.to_string(),
+                })
+                .collect(),
+            Matcher::Terms(detectors) => detectors
+                .find(text)
+                .into_iter()
+                .map(|f| Span {
+                    start: f.start,
+                    end: f.end,
+                    entity: "term".to_string(),
+                })
+                .collect(),
+            Matcher::Regex(patterns) => patterns
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| {
+                    p.find_iter(text)
+                        .filter(|m| !m.is_empty())
+                        .map(move |m| Span {
+                            start: m.start(),
+                            end: m.end(),
+                            entity: format!("pattern {i}"),
+                        })
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        spans
+    }
+
+    /// Whether `model` is allowed (for `allowed-models`; anything else allows every model).
+    pub fn allows_model(&self, model: &str) -> bool {
+        match self {
+            Matcher::Models(set) => set.is_match(model),
+            _ => true,
+        }
+    }
+
+    /// The cap of a `max-tokens` rule.
+    pub fn max_tokens(&self) -> Option<u64> {
+        match self {
+            Matcher::MaxTokens(max) => Some(*max),
+            _ => None,
+        }
+    }
+}
