@@ -1,7 +1,8 @@
 //! `pii audit` and the redaction audit's tamper evidence, end to end: hand-made cassettes with
 //! `redactions:` entries, `vcr rebuild-from-cassettes` restoring the audit from them, the
 //! listing and its filters, and `db check` naming the row an attacker edited or deleted, and
-//! `db check --cassettes` the redaction missing from a consistently rewritten audit.
+//! `db check --cassettes` the redaction missing from a consistently rewritten audit; and a real
+//! recording through the proxy, whose audit outlives a re-recording of its cassette.
 
 use std::path::Path;
 
@@ -317,4 +318,88 @@ fn db_check_names_an_edited_or_deleted_audit_row() {
     audited(work);
     let check = tf(work, &["db", "check", "--db", "t.db"]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+#[test]
+fn recording_audits_what_it_protects_and_the_audit_outlives_a_re_recording() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(traceforge::mock::MockConfig::default()));
+    let upstream = format!("openai=http://{}", mock.addr);
+    let record = |content: &str| {
+        let recorder = ProxyProcess::start(
+            work,
+            &[
+                "vcr",
+                "record",
+                "--mode",
+                "all",
+                "--cassettes",
+                "c",
+                "--db",
+                "t.db",
+                "--upstream",
+                &upstream,
+            ],
+        );
+        let body = json!({"model": "gpt-4o-mini",
+                          "messages": [{"role": "user", "content": content}]});
+        let received = rt.block_on(post(
+            &recorder.url("/openai/v1/chat/completions"),
+            &body,
+            &[],
+        ));
+        assert_eq!(received.status, 200);
+        let stopped = recorder.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+    };
+    let emails = |doc: &Value| -> Vec<(i64, String)> {
+        doc["redactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detector"] == "email")
+            .map(|e| {
+                (
+                    e["trace_id"].as_i64().unwrap(),
+                    e["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    record("write to jane.doe@acme.io about the refund");
+    let first = audit_json(work, &[]);
+    let trace = {
+        let list = tf(
+            work,
+            &["traces", "list", "--db", "t.db", "--format", "json"],
+        );
+        let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
+        doc["traces"][0]["id"].as_i64().unwrap()
+    };
+    let recorded = emails(&first);
+    assert!(
+        recorded.contains(&(trace, "request.body.messages[0].content".to_string())),
+        "{first}"
+    );
+    // The audit never holds the value, and agrees with the cassette it came from.
+    assert!(!first.to_string().contains("jane.doe"), "{first}");
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+
+    // Recorded again from scratch: the trace row is replaced, the audit keeps the first entry
+    // and adds the new one; the chain still verifies.
+    record("and now to john.roe@acme.io");
+    let second = audit_json(work, &[]);
+    let (before, after) = (
+        first["redactions"].as_array().unwrap(),
+        second["redactions"].as_array().unwrap(),
+    );
+    assert_eq!(&after[..before.len()], &before[..], "{second}");
+    assert_eq!(emails(&second).len(), recorded.len() * 2, "{second}");
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    rt.block_on(mock.stop());
 }
