@@ -46,6 +46,9 @@ _traceforge() {
             traceforge,pii)
                 cmd="traceforge__subcmd__pii"
                 ;;
+            traceforge,policy)
+                cmd="traceforge__subcmd__policy"
+                ;;
             traceforge,reject)
                 cmd="traceforge__subcmd__reject"
                 ;;
@@ -127,6 +130,9 @@ _traceforge() {
             traceforge__subcmd__help,pii)
                 cmd="traceforge__subcmd__help__subcmd__pii"
                 ;;
+            traceforge__subcmd__help,policy)
+                cmd="traceforge__subcmd__help__subcmd__policy"
+                ;;
             traceforge__subcmd__help,reject)
                 cmd="traceforge__subcmd__help__subcmd__reject"
                 ;;
@@ -171,6 +177,15 @@ _traceforge() {
                 ;;
             traceforge__subcmd__help__subcmd__pii,scan)
                 cmd="traceforge__subcmd__help__subcmd__pii__subcmd__scan"
+                ;;
+            traceforge__subcmd__help__subcmd__policy,check)
+                cmd="traceforge__subcmd__help__subcmd__policy__subcmd__check"
+                ;;
+            traceforge__subcmd__help__subcmd__policy,list)
+                cmd="traceforge__subcmd__help__subcmd__policy__subcmd__list"
+                ;;
+            traceforge__subcmd__help__subcmd__policy,test)
+                cmd="traceforge__subcmd__help__subcmd__policy__subcmd__test"
                 ;;
             traceforge__subcmd__help__subcmd__sessions,list)
                 cmd="traceforge__subcmd__help__subcmd__sessions__subcmd__list"
@@ -246,6 +261,30 @@ _traceforge() {
                 ;;
             traceforge__subcmd__pii__subcmd__help,scan)
                 cmd="traceforge__subcmd__pii__subcmd__help__subcmd__scan"
+                ;;
+            traceforge__subcmd__policy,check)
+                cmd="traceforge__subcmd__policy__subcmd__check"
+                ;;
+            traceforge__subcmd__policy,help)
+                cmd="traceforge__subcmd__policy__subcmd__help"
+                ;;
+            traceforge__subcmd__policy,list)
+                cmd="traceforge__subcmd__policy__subcmd__list"
+                ;;
+            traceforge__subcmd__policy,test)
+                cmd="traceforge__subcmd__policy__subcmd__test"
+                ;;
+            traceforge__subcmd__policy__subcmd__help,check)
+                cmd="traceforge__subcmd__policy__subcmd__help__subcmd__check"
+                ;;
+            traceforge__subcmd__policy__subcmd__help,help)
+                cmd="traceforge__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__policy__subcmd__help,list)
+                cmd="traceforge__subcmd__policy__subcmd__help__subcmd__list"
+                ;;
+            traceforge__subcmd__policy__subcmd__help,test)
+                cmd="traceforge__subcmd__policy__subcmd__help__subcmd__test"
                 ;;
             traceforge__subcmd__sessions,help)
                 cmd="traceforge__subcmd__sessions__subcmd__help"
@@ -350,7 +389,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -818,7 +857,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help)
-            opts="vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help"
+            opts="vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1098,6 +1137,62 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__pii__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__policy)
+            opts="check list test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__policy__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__policy__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__policy__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1798,6 +1893,236 @@ _traceforge() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy)
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__check)
+            opts="-q -h -V --cassettes --policies --format --fail-on --allow-disabled --max-bytes --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassettes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json junit markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "low medium high critical" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__help)
+            opts="check list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__list)
+            opts="-q -h -V --org --service --policies --format --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__policy__subcmd__test)
+            opts="-q -h -V --policies --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

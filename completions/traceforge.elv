@@ -41,6 +41,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
+            cand policy 'Check, list and test policies (policy-as-code)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -673,6 +674,83 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         }
         &'traceforge;pii;help;help'= {
         }
+        &'traceforge;policy'= {
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
+            cand list 'Show the rules in force for a scope and the file each comes from'
+            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;policy;check'= {
+            cand --cassettes 'Directory holding the cassettes [default: cassettes]'
+            cand --policies 'Directory holding the policies [default: .traceforge/policies]'
+            cand --format 'Output format'
+            cand --fail-on 'Fail (exit 1) on findings of this severity or above'
+            cand --max-bytes 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand --allow-disabled 'Check even when TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set under CI'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;policy;list'= {
+            cand --org 'The organization (as X-TraceForge-Organization-ID would say)'
+            cand --service 'The service (as X-TraceForge-Service-ID would say)'
+            cand --policies 'Directory holding the policies [default: .traceforge/policies]'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;policy;test'= {
+            cand --policies 'Directory holding the policies [default: .traceforge/policies]'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'traceforge;policy;help'= {
+            cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
+            cand list 'Show the rules in force for a scope and the file each comes from'
+            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;policy;help;check'= {
+        }
+        &'traceforge;policy;help;list'= {
+        }
+        &'traceforge;policy;help;test'= {
+        }
+        &'traceforge;policy;help;help'= {
+        }
         &'traceforge;completions'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
@@ -699,6 +777,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
             cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
+            cand policy 'Check, list and test policies (policy-as-code)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -796,6 +875,17 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;pii;reveal'= {
         }
         &'traceforge;help;pii;audit'= {
+        }
+        &'traceforge;help;policy'= {
+            cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
+            cand list 'Show the rules in force for a scope and the file each comes from'
+            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+        }
+        &'traceforge;help;policy;check'= {
+        }
+        &'traceforge;help;policy;list'= {
+        }
+        &'traceforge;help;policy;test'= {
         }
         &'traceforge;help;completions'= {
         }

@@ -46,6 +46,7 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "sessions" -d 
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "policy" -d 'Check, list and test policies (policy-as-code)'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
@@ -518,6 +519,68 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l policies -d 'Directory holding the policies [default: .traceforge/policies]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l format -d 'Output format' -r -f -a "text\t'One line per finding'
+json\t'A versioned JSON document'
+junit\t'JUnit XML: one test case per interaction with findings'
+markdown\t'GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l fail-on -d 'Fail (exit 1) on findings of this severity or above' -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l max-bytes -d 'Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l allow-disabled -d 'Check even when TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set under CI'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l org -d 'The organization (as X-TraceForge-Organization-ID would say)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l service -d 'The service (as X-TraceForge-Service-ID would say)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l policies -d 'Directory holding the policies [default: .traceforge/policies]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l policies -d 'Directory holding the policies [default: .traceforge/policies]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -527,21 +590,22 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "mock-llm" -d 'Run the built-in deterministic LLM server (OpenAI Chat, OpenAI Responses, Anthropic Messages; plain and streaming), the upstream the demo and the tests record against'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "demo" -d 'Record a short session against the mock LLM, replay it offline, and show what happened'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "diff" -d 'Show how the model\'s behaviour changed between two recordings, and fail on it'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "review" -d 'Walk the pending cassettes (from `vcr record --pending`): accept, reject or skip each'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "accept" -d 'Accept pending cassettes: NAME.yaml.pending replaces NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "reject" -d 'Reject pending cassettes: delete NAME.yaml.pending, keep NAME.yaml [default: all pending]'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "pending" -d 'List the pending cassettes and how each differs from its original'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "traces" -d 'Query the trace database: list, show, search, export'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "policy" -d 'Check, list and test policies (policy-as-code)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "replay" -d 'Answer every request from cassettes, offline; a request never recorded is a miss'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from vcr" -f -a "import" -d 'Convert cassettes from another tool into traceforge cassettes'
@@ -565,3 +629,6 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'

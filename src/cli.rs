@@ -117,8 +117,106 @@ pub enum Command {
     /// values are reversible only with the key: TRACEFORGE_PII_KEY or --pii-key-file.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Check, list and test policies (policy-as-code)
+    ///
+    /// Policies live under .traceforge/policies/ (--policies, TRACEFORGE_POLICIES, `policies:`):
+    /// global/*.json, organizations/<org>/*.json, organizations/<org>/services/<service>/*.json
+    /// (or YAML). TRACEFORGE_DISABLE_POLICY_ENFORCEMENT=true is the proxy's emergency switch.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Evaluate every policy, enforced or not, against every recorded interaction
+    ///
+    /// Reports each finding by cassette, interaction, JSON path, policy, rule and severity,
+    /// never the value. Exit 0 clean, 1 findings at or above --fail-on, 2 a bad policy. Under
+    /// CI with the emergency switch set it refuses (exit 2) unless --allow-disabled.
+    Check(PolicyCheckArgs),
+    /// Show the rules in force for a scope and the file each comes from
+    List(PolicyListArgs),
+    /// Run the policy unit tests under <policies>/tests/ (an input and the expected decisions
+    /// each), like `opa test`
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// Cassettes to check [default: all]
+    pub names: Vec<String>,
+
+    /// Directory holding the cassettes [default: cassettes]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_CASSETTES")]
+    pub cassettes: Option<PathBuf>,
+
+    /// Directory holding the policies [default: .traceforge/policies]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_POLICIES")]
+    pub policies: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Text)]
+    pub format: PolicyFormat,
+
+    /// Fail (exit 1) on findings of this severity or above
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+
+    /// Check even when TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set under CI
+    #[arg(long)]
+    pub allow_disabled: bool,
+
+    /// Markdown: cut the report to at most this many bytes (GitHub comments hold 65,536)
+    #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// One line per finding
+    Text,
+    /// A versioned JSON document
+    Json,
+    /// JUnit XML: one test case per interaction with findings
+    Junit,
+    /// GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyListArgs {
+    /// The organization (as X-TraceForge-Organization-ID would say)
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+
+    /// The service (as X-TraceForge-Service-ID would say)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Directory holding the policies [default: .traceforge/policies]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_POLICIES")]
+    pub policies: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Directory holding the policies [default: .traceforge/policies]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_POLICIES")]
+    pub policies: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

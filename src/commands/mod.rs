@@ -10,6 +10,7 @@ mod inspect;
 mod load;
 mod mock_llm;
 mod pii;
+mod policy;
 mod review;
 mod traces;
 mod vcr;
@@ -47,6 +48,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Pending(args) => review::pending(&globals, args),
         Command::Load(args) => load::run(&globals, args),
         Command::Pii(command) => pii::run(&globals, command),
+        Command::Policy(command) => policy::run(&globals, command),
         Command::Completions(args) => completions::run(&globals.printer, args),
     }
 }

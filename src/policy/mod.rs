@@ -5,10 +5,12 @@
 //! (an entity: `email`, `term`, `model`), never the value. Sync; the proxy and `policy check`
 //! call it.
 
+pub mod check;
 mod evaluate;
 pub mod file;
 mod load;
 mod rules;
+pub mod testing;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,7 @@ mod load;
 mod mock_llm;
 mod pii_audit;
 mod pii_cli;
+mod policy;
 mod python_sdk;
 mod review;
 mod traces;

@@ -1,0 +1,290 @@
+//! `policy check`: every policy, enforced or not, against every recorded interaction, as a
+//! report that four renderers print (text, JSON, JUnit, Markdown). Findings name cassette,
+//! interaction, path, policy, rule and severity, never the value.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{Finding, PolicySet, Severity};
+use crate::cassette::files;
+use crate::cassette::CassetteName;
+use crate::markup::{code, xml, xml_text};
+
+/// The JSON report's schema version.
+pub const JSON_VERSION: u32 = 1;
+
+/// One finding in one recorded interaction.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub cassette: String,
+    pub file: PathBuf,
+    pub interaction: u64,
+    pub finding: Finding,
+}
+
+/// What a check found.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    pub cassettes: usize,
+    /// Every interaction checked: (cassette, interaction id), in order.
+    pub checked: Vec<(String, u64)>,
+    pub policies: usize,
+    pub findings: Vec<Located>,
+    /// Cassettes that could not be read, each as a one-line error.
+    pub unreadable: Vec<String>,
+    pub fail_on: Severity,
+}
+
+impl CheckReport {
+    /// Findings at or above `fail_on`.
+    pub fn failing(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.finding.severity >= self.fail_on)
+            .count()
+    }
+}
+
+/// Evaluates `policies` against every interaction of `cassettes`.
+pub fn check(
+    policies: &PolicySet,
+    cassettes: &[(CassetteName, PathBuf)],
+    fail_on: Severity,
+) -> CheckReport {
+    let mut report = CheckReport {
+        cassettes: cassettes.len(),
+        checked: Vec::new(),
+        policies: policies.policies().len(),
+        findings: Vec::new(),
+        unreadable: Vec::new(),
+        fail_on,
+    };
+    for (name, path) in cassettes {
+        let cassette = match files::load(path) {
+            Ok(cassette) => cassette,
+            Err(e) => {
+                report.unreadable.push(crate::error_chain(&e));
+                continue;
+            }
+        };
+        for interaction in &cassette.interactions {
+            report
+                .checked
+                .push((name.as_str().to_string(), interaction.id));
+            for finding in policies.evaluate(interaction) {
+                report.findings.push(Located {
+                    cassette: name.as_str().to_string(),
+                    file: path.clone(),
+                    interaction: interaction.id,
+                    finding,
+                });
+            }
+        }
+    }
+    report
+}
+
+fn one_line(l: &Located) -> String {
+    let f = &l.finding;
+    format!(
+        "{}: interaction {}: [{}] {}/{} ({}, {}) {} in {}",
+        l.file.display(),
+        l.interaction,
+        f.severity.name(),
+        f.policy,
+        f.rule,
+        f.rule_type.name(),
+        f.action.name(),
+        f.entity,
+        f.path
+    )
+}
+
+/// The headline: `2 finding(s) at or above high (3 in all) in 5 interaction(s) of 2 cassette(s)`.
+pub fn headline(report: &CheckReport) -> String {
+    format!(
+        "{} finding(s) at or above {} ({} in all) in {} interaction(s) of {} cassette(s), {} polic{}",
+        report.failing(),
+        report.fail_on.name(),
+        report.findings.len(),
+        report.checked.len(),
+        report.cassettes,
+        report.policies,
+        if report.policies == 1 { "y" } else { "ies" }
+    )
+}
+
+/// One line per finding.
+pub fn text(report: &CheckReport) -> String {
+    let mut out = String::new();
+    for located in &report.findings {
+        let _ = writeln!(out, "{}", one_line(located));
+    }
+    out
+}
+
+pub fn json(report: &CheckReport) -> serde_json::Value {
+    json!({
+        "version": JSON_VERSION,
+        "cassettes": report.cassettes,
+        "interactions": report.checked.len(),
+        "policies": report.policies,
+        "fail_on": report.fail_on.name(),
+        "failing": report.failing(),
+        "unreadable": report.unreadable,
+        "findings": report.findings.iter().map(|l| {
+            let f = &l.finding;
+            json!({
+                "cassette": l.cassette,
+                "file": l.file.display().to_string(),
+                "interaction": l.interaction,
+                "policy": f.policy,
+                "policy_version": f.version,
+                "rule": f.rule,
+                "type": f.rule_type.name(),
+                "action": f.action.name(),
+                "severity": f.severity.name(),
+                "path": f.path,
+                "entity": f.entity,
+                "enforced": f.enforced,
+            })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// JUnit XML: a test suite per cassette, a test case per interaction; one with a finding at
+/// or above `fail_on` is a failure, other findings are shown as its output.
+pub fn junit(report: &CheckReport) -> String {
+    let findings_of = |cassette: &str, id: u64| -> Vec<&Located> {
+        report
+            .findings
+            .iter()
+            .filter(|l| l.cassette == cassette && l.interaction == id)
+            .collect()
+    };
+    let fails = |findings: &[&Located]| {
+        findings
+            .iter()
+            .any(|l| l.finding.severity >= report.fail_on)
+    };
+    let failing_cases = report
+        .checked
+        .iter()
+        .filter(|(c, id)| fails(&findings_of(c, *id)))
+        .count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"traceforge policy check\" tests=\"{}\" failures=\"{failing_cases}\">",
+        report.checked.len()
+    );
+    let mut suites: Vec<&str> = report.checked.iter().map(|c| c.0.as_str()).collect();
+    suites.dedup();
+    for suite in suites {
+        let cases: Vec<u64> = report
+            .checked
+            .iter()
+            .filter(|c| c.0 == suite)
+            .map(|c| c.1)
+            .collect();
+        let failures = cases
+            .iter()
+            .filter(|id| fails(&findings_of(suite, **id)))
+            .count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+            xml(suite),
+            cases.len()
+        );
+        for id in cases {
+            let findings = findings_of(suite, id);
+            let open = format!(
+                "    <testcase classname=\"{}\" name=\"interaction {id}\"",
+                xml(suite)
+            );
+            if findings.is_empty() {
+                let _ = writeln!(out, "{open}/>");
+                continue;
+            }
+            let _ = writeln!(out, "{open}>");
+            let details: String = findings.iter().map(|l| one_line(l) + "\n").collect();
+            match findings
+                .iter()
+                .find(|l| l.finding.severity >= report.fail_on)
+            {
+                Some(first) => {
+                    let f = &first.finding;
+                    let _ = writeln!(
+                        out,
+                        "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                        xml(&format!(
+                            "{}/{}: {} in {}",
+                            f.policy, f.rule, f.entity, f.path
+                        )),
+                        f.severity.name(),
+                        xml_text(&details)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "      <system-out>{}</system-out>", xml_text(&details));
+                }
+            }
+            let _ = writeln!(out, "    </testcase>");
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// GitHub-flavoured Markdown, at most `budget` bytes: the headline, then a table row per
+/// finding while it fits, and a note saying how many were left out.
+pub fn markdown(report: &CheckReport, budget: usize) -> String {
+    let mut out = format!(
+        "## traceforge policy check: {}\n\n{}\n\n",
+        if report.failing() > 0 {
+            "failed"
+        } else {
+            "passed"
+        },
+        headline(report)
+    );
+    if report.findings.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "| severity | cassette | interaction | policy / rule | action | entity | path |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    const NOTE_ROOM: usize = 200;
+    let mut shown = 0;
+    for l in &report.findings {
+        let f = &l.finding;
+        let row = format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            f.severity.name(),
+            code(&l.cassette),
+            l.interaction,
+            code(&format!("{}/{}", f.policy, f.rule)),
+            f.action.name(),
+            f.entity,
+            code(&f.path)
+        );
+        if out.len() + row.len() > budget.saturating_sub(NOTE_ROOM) {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    if shown < report.findings.len() {
+        let _ = write!(
+            out,
+            "\n… and {} more finding(s): run `traceforge policy check` to see them all.\n",
+            report.findings.len() - shown
+        );
+    }
+    out
+}
