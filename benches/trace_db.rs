@@ -185,6 +185,7 @@ fn row(rng: &mut Rng, vocabulary: &Vocabulary, i: u64) -> TraceRow {
         response_json: format!("{{\"status\":200,\"body\":{{\"json\":{{\"content\":\"{response}\"}}}}}}"),
         prompt,
         response,
+        redactions: Vec::new(),
     }
 }
 

@@ -163,6 +163,9 @@ _traceforge() {
             traceforge__subcmd__help__subcmd__db,vacuum)
                 cmd="traceforge__subcmd__help__subcmd__db__subcmd__vacuum"
                 ;;
+            traceforge__subcmd__help__subcmd__pii,audit)
+                cmd="traceforge__subcmd__help__subcmd__pii__subcmd__audit"
+                ;;
             traceforge__subcmd__help__subcmd__pii,keygen)
                 cmd="traceforge__subcmd__help__subcmd__pii__subcmd__keygen"
                 ;;
@@ -223,6 +226,9 @@ _traceforge() {
             traceforge__subcmd__help__subcmd__vcr,verify)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__verify"
                 ;;
+            traceforge__subcmd__pii,audit)
+                cmd="traceforge__subcmd__pii__subcmd__audit"
+                ;;
             traceforge__subcmd__pii,help)
                 cmd="traceforge__subcmd__pii__subcmd__help"
                 ;;
@@ -237,6 +243,9 @@ _traceforge() {
                 ;;
             traceforge__subcmd__pii,scan)
                 cmd="traceforge__subcmd__pii__subcmd__scan"
+                ;;
+            traceforge__subcmd__pii__subcmd__help,audit)
+                cmd="traceforge__subcmd__pii__subcmd__help__subcmd__audit"
                 ;;
             traceforge__subcmd__pii__subcmd__help,help)
                 cmd="traceforge__subcmd__pii__subcmd__help__subcmd__help"
@@ -1058,8 +1067,22 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__pii)
-            opts="keygen scan redact reveal"
+            opts="keygen scan redact reveal audit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__pii__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1590,7 +1613,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version keygen scan redact reveal help"
+            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version keygen scan redact reveal audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1619,9 +1642,65 @@ _traceforge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        traceforge__subcmd__pii__subcmd__help)
-            opts="keygen scan redact reveal help"
+        traceforge__subcmd__pii__subcmd__audit)
+            opts="-q -h -V --cassette --trace --format --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cassette)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help)
+            opts="keygen scan redact reveal audit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__pii__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

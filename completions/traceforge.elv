@@ -40,7 +40,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-            cand pii 'Find, protect and reveal PII and secrets in cassettes'
+            cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
             cand policy 'Check, list and test policies (policy-as-code)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -584,6 +584,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
             cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
             cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;pii;keygen'= {
@@ -638,11 +639,27 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'traceforge;pii;audit'= {
+            cand --cassette 'Only this cassette (a glob such as ''checkout/*'' works too)'
+            cand --trace 'Only the values of this trace (an id from `traces list`)'
+            cand --format 'Output format'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'traceforge;pii;help'= {
             cand keygen 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
             cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
             cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
             cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;pii;help;keygen'= {
@@ -652,6 +669,8 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;pii;help;redact'= {
         }
         &'traceforge;pii;help;reveal'= {
+        }
+        &'traceforge;pii;help;audit'= {
         }
         &'traceforge;pii;help;help'= {
         }
@@ -757,7 +776,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand sessions 'Sessions (X-TraceForge-Session-ID) and their step trees'
             cand db 'Maintain the trace database: check, stats, backup, vacuum, prune'
             cand load 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-            cand pii 'Find, protect and reveal PII and secrets in cassettes'
+            cand pii 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
             cand policy 'Check, list and test policies (policy-as-code)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -845,6 +864,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand scan 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
             cand redact 'Rewrite cassettes with their PII and secrets protected in the configured mode'
             cand reveal 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+            cand audit 'List the redaction audit: every value masked or pseudonymised, oldest first'
         }
         &'traceforge;help;pii;keygen'= {
         }
@@ -853,6 +873,8 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;pii;redact'= {
         }
         &'traceforge;help;pii;reveal'= {
+        }
+        &'traceforge;help;pii;audit'= {
         }
         &'traceforge;help;policy'= {
             cand check 'Evaluate every policy, enforced or not, against every recorded interaction'

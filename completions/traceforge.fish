@@ -45,7 +45,7 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "traces" -d 'Q
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes'
+complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "policy" -d 'Check, list and test policies (policy-as-code)'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -444,20 +444,21 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -l color -d 'When to use colour' -r -f -a "auto\t''
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -499,10 +500,24 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l cassette -d 'Only this cassette (a glob such as \'checkout/*\' works too)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l trace -d 'Only the values of this trace (an id from `traces list`)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
@@ -587,7 +602,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "sessions" -d 'Sessions (X-TraceForge-Session-ID) and their step trees'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "db" -d 'Maintain the trace database: check, stats, backup, vacuum, prune'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "load" -d 'Run k6-style load scenarios (YAML) against a URL or an in-process replay server'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "pii" -d 'Find, protect and reveal PII and secrets in cassettes; list the redaction audit'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "policy" -d 'Check, list and test policies (policy-as-code)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -613,6 +628,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "reveal" -d 'Print a cassette with the originals of its pseudonyms restored (needs the key)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'

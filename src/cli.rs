@@ -110,7 +110,7 @@ pub enum Command {
     /// certificates of the PEM file SSL_CERT_FILE names; `insecureSkipTLSVerify: true` in the
     /// scenario skips verification.
     Load(LoadArgs),
-    /// Find, protect and reveal PII and secrets in cassettes
+    /// Find, protect and reveal PII and secrets in cassettes; list the redaction audit
     ///
     /// What is protected is configured under `pii:` in traceforge.yaml (mode off | mask |
     /// pseudonymize; detectors; custom patterns and term lists; allowed values). Pseudonymised
@@ -237,6 +237,27 @@ pub enum PiiCommand {
     ///
     /// Every reveal is entered in the trace database's audit.
     Reveal(PiiRevealArgs),
+    /// List the redaction audit: every value masked or pseudonymised, oldest first
+    ///
+    /// One entry per value: when, the cassette and interaction, the JSON path and byte span it
+    /// stood at, the detector that found it, what was done (mask or pseudonymize) and a keyed
+    /// hash of the value (never the value). Read from the trace database, where the audit is
+    /// append-only and outlives re-recorded traces; `vcr rebuild-from-cassettes` restores it
+    /// from the cassettes and `db check` reports an edited or deleted entry.
+    Audit(PiiAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PiiAuditArgs {
+    /// Only this cassette (a glob such as 'checkout/*' works too)
+    #[arg(long, value_name = "NAME")]
+    pub cassette: Option<String>,
+    /// Only the values of this trace (an id from `traces list`)
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<i64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -484,10 +505,13 @@ pub struct SessionsShowArgs {
 pub enum DbCommand {
     /// Integrity check and schema version (exit 1 on damage, with the fix)
     ///
+    /// Also recomputes the redaction audit's hash chain: an edited or deleted audit entry is
+    /// damage, named by its id.
+    ///
     /// With --cassettes, also checks that the rows say what the cassettes say: rows naming
     /// interactions no cassette holds, interactions without a row, rows of interactions
-    /// recorded again since. Any of them is drift (exit 1); `vcr rebuild-from-cassettes` cures
-    /// it.
+    /// recorded again since, redactions a cassette records that the audit lacks. Any of them
+    /// is drift (exit 1); `vcr rebuild-from-cassettes` cures it.
     Check(DbCheckArgs),
     /// Size, rows, time span and per-model counts
     Stats(DbStatsArgs),

@@ -115,6 +115,7 @@ fn check(
         writeln!(printer.stdout(), "{}: missing; {FIX}", path.display())?;
         return Ok(Exit::CheckFailed);
     }
+    let mut version = crate::store::schema::SCHEMA_VERSION;
     let (problems, drift) = match TraceDb::open_existing(path) {
         Ok(db) => {
             let problems = db.check().unwrap_or_else(|e| vec![crate::error_chain(&e)]);
@@ -122,6 +123,7 @@ fn check(
                 Some(dir) if problems.is_empty() => Some(drift::check(&db, dir)?),
                 _ => None,
             };
+            version = db.schema_version().unwrap_or(version);
             (problems, drift)
         }
         Err(error) => (vec![crate::error_chain(&error)], None),
@@ -137,6 +139,10 @@ fn check(
             (
                 &drift.stale,
                 "row(s) are older than their interaction's latest recording",
+            ),
+            (
+                &drift.unaudited,
+                "redaction(s) in the cassettes are missing from the audit",
             ),
         ];
         for (entries, what) in groups {
@@ -169,9 +175,8 @@ fn check(
     if problems.is_empty() {
         writeln!(
             printer.summary(),
-            "{}: ok (schema version {})",
+            "{}: ok (schema version {version})",
             path.display(),
-            crate::store::schema::SCHEMA_VERSION
         )?;
         return Ok(Exit::Success);
     }

@@ -1,5 +1,7 @@
 //! `traceforge pii`: keygen, scan, redact and reveal over cassettes on disk, with the same
-//! Redactor the proxy uses, so what these commands see is what recording does.
+//! Redactor the proxy uses, so what these commands see is what recording does; and audit, the
+//! redaction audit of the trace database as a table or JSON (read only: the audit is written
+//! with the traces by `store::audit` and verified by `db check`).
 
 use std::io::Write as _;
 
@@ -9,8 +11,13 @@ use super::inspect::targets;
 use super::Globals;
 use crate::cassette::files::{self, CassetteError};
 use crate::cassette::{reveal, vault, CassetteName};
-use crate::cli::{OutputFormat, PiiCassettesArgs, PiiCommand, PiiRevealArgs, PiiScanArgs};
+use crate::cli::{
+    OutputFormat, PiiAuditArgs, PiiCassettesArgs, PiiCommand, PiiRevealArgs, PiiScanArgs,
+};
+use crate::output::JSON_VERSION;
 use crate::sensitive::{PiiKey, Revealer};
+use crate::store::audit::AuditEntry;
+use crate::store::TraceDb;
 use crate::Exit;
 
 pub(crate) fn run(globals: &Globals, command: PiiCommand) -> anyhow::Result<Exit> {
@@ -22,6 +29,7 @@ pub(crate) fn run(globals: &Globals, command: PiiCommand) -> anyhow::Result<Exit
         PiiCommand::Scan(args) => scan(globals, args),
         PiiCommand::Redact(args) => redact(globals, args),
         PiiCommand::Reveal(args) => reveal(globals, args),
+        PiiCommand::Audit(args) => audit(globals, args),
     }
 }
 
@@ -214,5 +222,60 @@ fn reveal(globals: &Globals, args: PiiRevealArgs) -> anyhow::Result<Exit> {
         cassette.interactions.len(),
         key.id()
     )?;
+    Ok(Exit::Success)
+}
+
+fn audit(globals: &Globals, args: PiiAuditArgs) -> anyhow::Result<Exit> {
+    let cassette = super::traces::cassette_glob(args.cassette.as_deref())?;
+    let settings = globals.settings_with_cassettes(None)?;
+    let db = TraceDb::open_existing(&settings.db)?;
+    let entries: Vec<AuditEntry> = db
+        .audit(args.trace)?
+        .into_iter()
+        .filter(|entry| {
+            cassette
+                .as_ref()
+                .is_none_or(|m| m.is_match(&entry.cassette))
+        })
+        .collect();
+    let printer = &globals.printer;
+    match args.format {
+        OutputFormat::Json => {
+            printer.json(&json!({"version": JSON_VERSION, "redactions": entries}))?
+        }
+        // Nothing matched: nothing to show, and nothing wrong either.
+        OutputFormat::Text if entries.is_empty() => {}
+        OutputFormat::Text => {
+            let rows = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.at.clone(),
+                        e.cassette.clone(),
+                        e.interaction_id.to_string(),
+                        e.path.clone(),
+                        format!("{}..{}", e.span[0], e.span[1]),
+                        e.detector.clone(),
+                        e.action.clone(),
+                        e.hmac.clone(),
+                    ]
+                })
+                .collect();
+            let table = printer.table(
+                &[
+                    "time",
+                    "cassette",
+                    "interaction",
+                    "path",
+                    "span",
+                    "detector",
+                    "action",
+                    "hmac",
+                ],
+                rows,
+            );
+            printer.stdout().write_all(table.as_bytes())?;
+        }
+    }
     Ok(Exit::Success)
 }

@@ -30,14 +30,7 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
                 }
                 None => None,
             };
-            let cassette = match &args.cassette {
-                Some(glob) => Some(
-                    globset::Glob::new(glob)
-                        .map_err(|e| anyhow::anyhow!("--cassette {glob}: {e}"))?
-                        .compile_matcher(),
-                ),
-                None => None,
-            };
+            let cassette = cassette_glob(args.cassette.as_deref())?;
             let traces = db.list(&Filter {
                 cassette,
                 model: args.model,
@@ -119,6 +112,18 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
         }
     }
     Ok(Exit::Success)
+}
+
+/// The matcher of a `--cassette GLOB` flag.
+pub(crate) fn cassette_glob(glob: Option<&str>) -> anyhow::Result<Option<globset::GlobMatcher>> {
+    let Some(glob) = glob else {
+        return Ok(None);
+    };
+    Ok(Some(
+        globset::Glob::new(glob)
+            .map_err(|e| anyhow::anyhow!("--cassette {glob}: {e}"))?
+            .compile_matcher(),
+    ))
 }
 
 /// The RFC 3339 time `age` ago.

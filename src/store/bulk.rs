@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, params_from_iter, Connection, ToSql};
 
-use super::{schema, StoreError, TraceDb, TraceRow};
+use super::{audit, schema, StoreError, TraceDb, TraceRow};
 
 /// A database being filled. Nothing else may use the file until [`BulkLoad::finish`].
 pub struct BulkLoad {
@@ -82,13 +82,18 @@ impl BulkLoad {
             let mut insert = tx
                 .prepare_cached(schema::INSERT_TRACE)
                 .map_err(StoreError::sqlite(&path))?;
+            let mut audit = audit::Appender::default();
             for (row, id) in rows.iter().zip(first_id..) {
                 row.with_columns(|columns| {
                     let values = [&id as &dyn ToSql, &self.run].into_iter();
                     insert.execute(params_from_iter(values.chain(columns.iter().copied())))
                 })
                 .map_err(StoreError::sqlite(&path))?;
+                audit
+                    .add(&tx, id, &row.cassette, row.interaction_id, &row.redactions)
+                    .map_err(StoreError::sqlite(&path))?;
             }
+            audit.finish(&tx).map_err(StoreError::sqlite(&path))?;
         }
         tx.commit().map_err(StoreError::sqlite(&path))?;
         self.flusher.nudge();
@@ -306,6 +311,7 @@ mod tests {
             response: text(i + 1, 5 + i % 11),
             request_json: "{}".into(),
             response_json: "{}".into(),
+            redactions: Vec::new(),
         }
     }
 

@@ -1,8 +1,9 @@
 //! Whether the trace database still says what the cassettes say. Rows are derived from
 //! cassettes, so a row naming an interaction no cassette holds, an interaction without a row,
-//! or a row recorded at another time than its interaction is drift; `db check --cassettes`
-//! reports it and `vcr rebuild-from-cassettes` cures it. Reads cassettes and the database
-//! synchronously; nothing is changed.
+//! or a row recorded at another time than its interaction is drift; so is a redaction a
+//! cassette records that the audit lacks (the audit may hold more: it outlives re-recordings).
+//! `db check --cassettes` reports it and `vcr rebuild-from-cassettes` cures it. Reads cassettes
+//! and the database synchronously; nothing is changed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +20,9 @@ pub struct Drift {
     pub missing: Vec<String>,
     /// Rows whose interaction was recorded again since (another `recorded_at`).
     pub stale: Vec<String>,
+    /// Redactions a cassette records that the audit table lacks, as
+    /// `CASSETTE#ID PATH START..END DETECTOR`.
+    pub unaudited: Vec<String>,
     /// Cassettes that could not be read, so were not compared.
     pub unreadable: Vec<String>,
 }
@@ -28,9 +32,13 @@ impl Drift {
         self.orphaned.is_empty()
             && self.missing.is_empty()
             && self.stale.is_empty()
+            && self.unaudited.is_empty()
             && self.unreadable.is_empty()
     }
 }
+
+/// A redaction as the audit's uniqueness knows it: interaction, place, and detector, time, hash.
+type AuditKey = ((String, i64), (String, [i64; 2]), (String, String, String));
 
 /// Why drift could not be measured.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +52,31 @@ pub enum DriftError {
 /// Compares every recorded row of `db` with the cassettes under `dir`.
 pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
     let mut cassettes: BTreeMap<(String, u64), String> = BTreeMap::new();
+    // What the audit must hold for each redaction, and how to name it.
+    let mut redactions: BTreeMap<AuditKey, String> = BTreeMap::new();
     let mut drift = Drift::default();
     let mut unread = std::collections::BTreeSet::new();
     for (name, path) in files::list(dir)? {
         match files::load(&path) {
             Ok(cassette) => {
                 for interaction in cassette.interactions {
+                    for r in &interaction.redactions {
+                        let key = (
+                            (name.as_str().to_string(), interaction.id as i64),
+                            (r.path.clone(), r.span.map(|n| n as i64)),
+                            (r.detector.clone(), r.at.clone(), r.hmac.clone()),
+                        );
+                        let label = format!(
+                            "{}#{} {} {}..{} {}",
+                            name.as_str(),
+                            interaction.id,
+                            r.path,
+                            r.span[0],
+                            r.span[1],
+                            r.detector
+                        );
+                        redactions.insert(key, label);
+                    }
                     cassettes.insert(
                         (name.as_str().to_string(), interaction.id),
                         interaction.recorded_at,
@@ -80,6 +107,16 @@ pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
         if !rows.contains_key(key) {
             drift.missing.push(label(key));
         }
+    }
+    if !redactions.is_empty() {
+        for entry in db.audit(None)? {
+            redactions.remove(&(
+                (entry.cassette, entry.interaction_id),
+                (entry.path, entry.span),
+                (entry.detector, entry.at, entry.hmac),
+            ));
+        }
+        drift.unaudited = redactions.into_values().collect();
     }
     Ok(drift)
 }

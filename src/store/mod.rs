@@ -3,6 +3,7 @@
 //! cassette-backed rows from them. This module is synchronous and never runs on async worker
 //! threads: the proxy hands finished interactions to the [`writer`] thread.
 
+pub mod audit;
 pub mod bulk;
 pub mod drift;
 pub mod query;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, ToSql};
 use serde_json::Value;
 
-use crate::cassette::{scratch, Body, Interaction};
+use crate::cassette::{scratch, Body, Interaction, Redaction};
 use crate::provider::{self, Provider};
 
 /// Where the database lives when neither `--db` nor `TRACEFORGE_DB` says otherwise.
@@ -99,6 +100,9 @@ pub struct TraceRow {
     pub response: String,
     pub request_json: String,
     pub response_json: String,
+    /// The interaction's redaction audit, appended to the `redactions` table with the row
+    /// (usually empty, and then free).
+    pub redactions: Vec<Redaction>,
 }
 
 impl TraceRow {
@@ -189,6 +193,7 @@ impl TraceRow {
             response: answer,
             request_json: serde_json::to_string(request).unwrap_or_default(),
             response_json: serde_json::to_string(response).unwrap_or_default(),
+            redactions: interaction.redactions.clone(),
         }
     }
 }
@@ -338,6 +343,8 @@ impl TraceDb {
     /// [`TraceDb::write`], first deleting every row of the `replaced` cassettes (a recording
     /// that rewrites a cassette from scratch), and calling `pause` after each row (the proxy's
     /// writer yields the CPU there, so a batch never holds a core that a request waits for).
+    /// Each row's redactions join the audit in the same transaction, never twice (a row
+    /// written again brings its redactions again), and never deleted with the old rows.
     pub fn write_pausing(
         &mut self,
         run: i64,
@@ -349,6 +356,7 @@ impl TraceDb {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
         let mut ids = Vec::with_capacity(rows.len());
+        let mut audit = audit::Appender::default();
         for cassette in replaced {
             tx.execute("DELETE FROM traces WHERE cassette = ?1", [cassette])
                 .map_err(StoreError::sqlite(&path))?;
@@ -366,6 +374,9 @@ impl TraceDb {
                     })
                     .map_err(StoreError::sqlite(&path))?;
                 ids.push(id);
+                audit
+                    .add(&tx, id, &row.cassette, row.interaction_id, &row.redactions)
+                    .map_err(StoreError::sqlite(&path))?;
                 pause();
             }
             let mut add = tx
@@ -376,7 +387,13 @@ impl TraceDb {
                     .map_err(StoreError::sqlite(&path))?;
             }
         }
+        audit.finish(&tx).map_err(StoreError::sqlite(&path))?;
         tx.commit().map_err(StoreError::sqlite(&path))?;
         Ok(ids)
+    }
+
+    /// The redaction audit, oldest first: every row, or those written with one trace row.
+    pub fn audit(&self, trace_id: Option<i64>) -> Result<Vec<audit::AuditEntry>, StoreError> {
+        audit::list(&self.conn, trace_id).map_err(StoreError::sqlite(&self.path))
     }
 }

@@ -290,14 +290,20 @@ impl TraceDb {
             .map_err(StoreError::sqlite(&self.path))
     }
 
-    /// SQLite's integrity check plus the schema version: the problems found, if any.
+    /// The schema version the file is at (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(StoreError::sqlite(&self.path))
+    }
+
+    /// SQLite's integrity check, the schema version, the full-text index and the redaction
+    /// audit's chain: the problems found, if any.
     pub fn check(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(StoreError::sqlite(&self.path))?;
-        if version != schema::SCHEMA_VERSION {
+        let version = self.schema_version()?;
+        // An older schema is no damage: the next `vcr record`/`vcr replay` upgrades it in place.
+        if !(1..=schema::SCHEMA_VERSION).contains(&version) {
             problems.push(format!(
                 "schema version is {version}, expected {}",
                 schema::SCHEMA_VERSION
@@ -324,6 +330,9 @@ impl TraceDb {
             ) {
                 problems.push(format!("full-text index: {e}"));
             }
+            // The redaction audit is not derived data: an edit or a deletion is reported by row.
+            problems
+                .extend(super::audit::verify(&self.conn).map_err(StoreError::sqlite(&self.path))?);
         }
         Ok(problems)
     }

@@ -1,12 +1,14 @@
 //! The trace database schema and its version. `PRAGMA user_version` holds the schema version;
-//! [`migrate`] brings a new or older database up to [`SCHEMA_VERSION`].
+//! [`migrate`] brings a new or older database up to [`SCHEMA_VERSION`]: a new one gets every
+//! version's statements in one transaction, an older one the statements of the versions it
+//! lacks, in place.
 
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
-const V1: &str = "
+pub(crate) const V1: &str = "
 CREATE TABLE runs (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,            -- record | replay | rebuild
@@ -75,6 +77,46 @@ CREATE TRIGGER traces_fts_update AFTER UPDATE OF prompt, response ON traces BEGI
 END;
 ";
 
+/// Version 2: the redaction audit (DESIGN.md §12, [`super::audit`]). No foreign key to
+/// `traces`: re-recording a cassette deletes its old trace rows, the audit of what was taken out
+/// of them must stay, so `trace_id` names the row written with the redaction and may outlive
+/// it. The triggers keep the table append-only against accidents (a stray `DELETE`, a prune);
+/// tampering by someone who drops them is caught by the chain, which `db check` recomputes.
+const V2: &str = "
+CREATE TABLE redactions (
+    id             INTEGER PRIMARY KEY,
+    trace_id       INTEGER,
+    cassette       TEXT NOT NULL,
+    interaction_id INTEGER NOT NULL,
+    path           TEXT NOT NULL,
+    span_start     INTEGER NOT NULL,
+    span_end       INTEGER NOT NULL,
+    detector       TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    hmac           TEXT NOT NULL,
+    chain          TEXT NOT NULL,
+    UNIQUE (cassette, interaction_id, path, span_start, span_end, detector, at, hmac)
+);
+CREATE INDEX redactions_trace ON redactions (trace_id);
+CREATE TRIGGER redactions_no_update BEFORE UPDATE ON redactions BEGIN
+    SELECT RAISE(ABORT, 'the redaction audit is append-only');
+END;
+CREATE TRIGGER redactions_no_delete BEFORE DELETE ON redactions BEGIN
+    SELECT RAISE(ABORT, 'the redaction audit is append-only');
+END;
+-- The chain's head, so deleting the last rows shows too: updated with every append.
+CREATE TABLE redactions_head (
+    only  INTEGER PRIMARY KEY CHECK (only = 1),
+    rows  INTEGER NOT NULL,
+    chain TEXT NOT NULL
+);
+INSERT INTO redactions_head (only, rows, chain) VALUES (1, 0, '');
+CREATE TRIGGER redactions_head_no_delete BEFORE DELETE ON redactions_head BEGIN
+    SELECT RAISE(ABORT, 'the redaction audit is append-only');
+END;
+";
+
 /// Keeps the full-text index in step with inserted traces (dropped while a rebuild fills a new
 /// database, which indexes everything in one pass instead).
 pub const FTS_INSERT_TRIGGER: &str = "
@@ -128,9 +170,30 @@ pub const ADD_REPLAYS: &str = "
 INSERT INTO replays (run_id, trace_id, seen_at, count) VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (run_id, trace_id, seen_at) DO UPDATE SET count = count + excluded.count";
 
-/// Creates the schema in a new database; refuses a database from a newer traceforge.
+/// Creates the schema in a new database, upgrades an older one in place; refuses a database
+/// from a newer traceforge.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Several processes may open an old (or new, empty) file at once — parallel test workers
+    // recording into one database: the write lock first, then the version again, so exactly
+    // one of them upgrades it and the others find it done.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = upgrade(conn);
+    let end = conn.execute_batch(match upgraded {
+        Ok(()) => "COMMIT",
+        Err(_) => "ROLLBACK",
+    });
+    upgraded.and(end)
+}
+
+fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    let version = version(conn)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
@@ -142,7 +205,11 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             )),
         ));
     }
+    let missing = match version {
+        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2}"),
+        _ => V2.to_string(),
+    };
     conn.execute_batch(&format!(
-        "BEGIN; {V1} {FTS_INSERT_TRIGGER} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "{missing} PRAGMA user_version = {SCHEMA_VERSION};"
     ))
 }

@@ -244,3 +244,82 @@ fn write_batch(
     }
     Ok(recordings + replayed)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::cassette::{Body, Redaction, RedactionAction, Request, Response, Scope};
+
+    fn recorded(id: u64, redactions: usize) -> Arc<Interaction> {
+        Arc::new(Interaction {
+            id,
+            recorded_at: "2026-11-30T01:00:00Z".into(),
+            request: Request {
+                method: "POST".into(),
+                upstream: "openai".into(),
+                path: "/v1/chat/completions".into(),
+                headers: BTreeMap::new(),
+                body: Some(Body::Json(serde_json::json!({"prompt": "mail <EMAIL>"}))),
+            },
+            response: Response {
+                status: 200,
+                headers: BTreeMap::new(),
+                body: Some(Body::Text("noted".into())),
+                stream: None,
+                incomplete: false,
+            },
+            timing: None,
+            scope: Scope::default(),
+            usage: None,
+            redactions: (0..redactions)
+                .map(|n| Redaction {
+                    path: "request.body.prompt".into(),
+                    span: [5, 12],
+                    detector: "email".into(),
+                    action: RedactionAction::Mask,
+                    at: "2026-11-30T01:00:00Z".into(),
+                    hmac: format!("{id:016x}{n:016x}"),
+                })
+                .collect(),
+        })
+    }
+
+    fn pending(interaction: Arc<Interaction>, replayed: bool) -> Pending {
+        Pending {
+            cassette: Arc::from("support"),
+            interaction,
+            replayed_at: replayed.then(|| "2026-11-30T01:00:05Z".into()),
+            replays: replayed.then(|| Arc::new(AtomicU64::new(1))),
+            replaces_cassette: false,
+        }
+    }
+
+    #[test]
+    fn recordings_bring_their_audit_once_however_often_they_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = TraceWriter::spawn(path.clone(), "record").unwrap();
+        writer.send(pending(recorded(1, 2), false));
+        writer.send(pending(recorded(2, 0), false));
+        let report = writer.finish();
+        assert_eq!((report.written, report.failures.len()), (2, 0));
+
+        // A second run writes interaction 1 again (as after a failed batch), and a replay
+        // server writes the row of interaction 3, which it finds in its cassette.
+        let writer = TraceWriter::spawn(path.clone(), "replay").unwrap();
+        writer.send(pending(recorded(1, 2), false));
+        writer.send(pending(recorded(3, 1), true));
+        assert!(writer.finish().failures.is_empty());
+
+        let db = TraceDb::open_existing(&path).unwrap();
+        let audit = db.audit(None).unwrap();
+        let seen: Vec<(i64, i64, Option<i64>)> = audit
+            .iter()
+            .map(|e| (e.id, e.interaction_id, e.trace_id))
+            .collect();
+        assert_eq!(seen, [(1, 1, Some(1)), (2, 1, Some(1)), (3, 3, Some(3))]);
+        assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
+    }
+}

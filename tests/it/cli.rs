@@ -291,6 +291,7 @@ fn a_closed_stdout_ends_every_printing_command_quietly() {
         &["sessions", "list", "--db", db],
         &["db", "stats", "--db", db],
         &["db", "check", "--db", db],
+        &["pii", "audit", "--db", db, "--format", "json"],
         &["vcr", "list", "--cassettes", cassettes],
         &["vcr", "show", "demo", "--cassettes", cassettes],
         &["completions", "bash"],

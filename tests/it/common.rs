@@ -54,6 +54,25 @@ pub fn traceforge_command() -> Command {
     command
 }
 
+/// Runs `traceforge ARGS…` (see [`traceforge_command`]) in `cwd` to the end.
+pub fn tf(cwd: &Path, args: &[&str]) -> std::process::Output {
+    traceforge_command()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// What a finished command printed on stdout, as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// A multi-threaded runtime for a test's in-process servers and clients.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -3,28 +3,11 @@
 //! truncated, overwritten with garbage, or loses its WAL.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
 use traceforge::mock::MockConfig;
-
-fn tf(cwd: &Path, args: &[&str]) -> Output {
-    traceforge_command()
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn chat(content: &str, stream: bool) -> Value {
     json!({"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": content}]})
