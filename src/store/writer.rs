@@ -283,6 +283,7 @@ mod tests {
                     hmac: format!("{id:016x}{n:016x}"),
                 })
                 .collect(),
+            decisions: Vec::new(),
         })
     }
 
