@@ -1,0 +1,798 @@
+//! Sensitive data end to end (issue 11's proof): personal data and secrets recorded through the
+//! real binary never reach the cassettes, the trace database's bytes or `traces export`; replay
+//! matches requests that carry the real values; pseudonymised values are consistent across
+//! processes and come back only with the key; `pii.upstream: pseudonymize` sends the provider
+//! surrogates and gives the client its originals, streams included; `vcr verify` names every
+//! secret family it finds; bad `pii:` input is one clear error.
+//!
+//! The SDK tests need `pip install openai anthropic`; without them they say so and pass, unless
+//! `TRACEFORGE_REQUIRE_SDKS` is set, when their absence fails them (as in `python_sdk.rs`).
+//! Chunk-boundary invariance is a property test of the redactor (src/cassette/redact/tests.rs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::*;
+use serde_json::{json, Value};
+use traceforge::mock::MockConfig;
+
+/// Personal data that validates (Luhn, IBAN mod-97, no documentation range), first in its
+/// prompt so the mock, which quotes the first eight words, echoes it.
+const EMAIL: &str = "zorblax.quintana@northwind-mail.com";
+const CARD: &str = "4294 1996 8255 0949";
+const IBAN: &str = "DE44500105175407324931";
+const PHONE: &str = "+44 7911 384562";
+
+/// A 64-hex-digit PII key (what `traceforge pii keygen` prints).
+const KEY: &str = "3f1c9a7e5b2d4f6081a3c5e7092b4d6f8a1c3e5f7092b4d6f8a1c3e5f7092b4d";
+
+fn prompts() -> Vec<String> {
+    vec![
+        format!("Email {EMAIL} card {CARD} please"),
+        format!("IBAN {IBAN} phone {PHONE} ok"),
+    ]
+}
+
+/// Every form in which a value could leak, including the tokens a full-text index would keep.
+fn pii_needles() -> Vec<String> {
+    vec![
+        EMAIL.into(),
+        "zorblax".into(),
+        CARD.into(),
+        CARD.replace(' ', ""),
+        "8255 0949".into(),
+        IBAN.into(),
+        "5407324931".into(),
+        PHONE.into(),
+        "384562".into(),
+    ]
+}
+
+fn sdks_installed() -> bool {
+    let installed = Command::new("python3")
+        .args(["-c", "import openai, anthropic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("TRACEFORGE_REQUIRE_SDKS").is_none(),
+            "TRACEFORGE_REQUIRE_SDKS is set but `python3 -c 'import openai, anthropic'` fails"
+        );
+        eprintln!("SKIPPED: python SDKs not installed (pip install openai anthropic)");
+    }
+    installed
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/sdk/pii_clients.py")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `traceforge ARGS -- python3 pii_clients.py RESULTS` in `cwd`, sending `prompts`; returns the
+/// command's output and, when the script finished, the answers it saw by call name.
+fn run_sdk(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    prompts: &[String],
+    results: &Path,
+) -> (Output, Option<BTreeMap<String, String>>) {
+    let _ = std::fs::remove_file(results);
+    let output = traceforge_command()
+        .current_dir(cwd)
+        .env("OPENAI_API_KEY", "sk-test-recording-key-0123456789")
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-recording-key-0123456789")
+        .env("PII_PROMPTS", serde_json::to_string(prompts).unwrap())
+        .envs(env.iter().copied())
+        .args(args)
+        .arg("--")
+        .args([
+            "python3",
+            script().to_str().unwrap(),
+            results.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let answers = std::fs::read(results)
+        .ok()
+        .map(|bytes| serde_json::from_slice(&bytes).unwrap());
+    (output, answers)
+}
+
+fn upstream_args(url: &str) -> Vec<String> {
+    vec![
+        "--upstream".into(),
+        format!("openai={url}"),
+        "--upstream".into(),
+        format!("anthropic={url}"),
+    ]
+}
+
+/// Every file under `dir` (recursively) with its bytes: cassettes, journals, the vault, the
+/// database with its `-wal` and `-shm` files.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+/// Fails naming every (file, value) where a value leaked.
+fn assert_absent(files: &[(PathBuf, Vec<u8>)], needles: &[String]) {
+    let leaks: Vec<String> = files
+        .iter()
+        .flat_map(|(path, bytes)| {
+            needles
+                .iter()
+                .filter(|needle| contains(bytes, needle))
+                .map(move |needle| format!("{} holds {needle:?}", path.display()))
+        })
+        .collect();
+    assert!(leaks.is_empty(), "leaked:\n{}", leaks.join("\n"));
+}
+
+fn names(files: &[(PathBuf, Vec<u8>)]) -> Vec<String> {
+    files.iter().map(|(p, _)| p.display().to_string()).collect()
+}
+
+/// `(surrogate, detector)` of every line of the vault in `dir`.
+fn vault_entries(dir: &Path) -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("pii.vault")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let fields: Vec<&str> = l.split('\t').collect();
+            assert_eq!(fields.len(), 4, "vault line {l:?}");
+            (fields[0].to_string(), fields[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn sdk_prompts_with_pii_are_masked_everywhere_and_replay_with_the_real_values() {
+    if !sdks_installed() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let recorded_path = results.path().join("recorded.json");
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--cassette", "pii"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let (record, recorded) = run_sdk(work.path(), &args, &[], &prompts(), &recorded_path);
+    assert!(record.status.success(), "record: {}", text(&record.stderr));
+    assert!(
+        text(&record.stderr).contains("8 recorded"),
+        "{}",
+        text(&record.stderr)
+    );
+    rt.block_on(mock.stop());
+
+    // By default the real request goes upstream: the client saw its own values echoed.
+    let recorded = recorded.unwrap();
+    assert!(recorded["openai_stream_0"].contains(EMAIL), "{recorded:?}");
+    assert!(
+        recorded["anthropic_stream_0"].contains(CARD),
+        "{recorded:?}"
+    );
+    assert!(recorded["openai_chat_1"].contains(IBAN), "{recorded:?}");
+
+    let files = files_under(work.path());
+    let all = names(&files);
+    assert!(all.iter().any(|n| n.ends_with("c/pii.yaml")), "{all:?}");
+    // A clean stop checkpoints the WAL into the database file (the secrets test below reads
+    // the `-wal` file of a running proxy).
+    let db = files
+        .iter()
+        .find(|(n, _)| n.ends_with("traces.db"))
+        .unwrap_or_else(|| panic!("no traces.db in {all:?}"));
+    assert!(
+        contains(&db.1, "<EMAIL>"),
+        "the prompts are in the database"
+    );
+    assert_absent(&files, &pii_needles());
+    let cassette = std::fs::read_to_string(work.path().join("c/pii.yaml")).unwrap();
+    for placeholder in ["<EMAIL>", "<CREDIT_CARD>", "<IBAN>", "<PHONE>"] {
+        assert!(
+            cassette.contains(placeholder),
+            "{placeholder} in\n{cassette}"
+        );
+    }
+
+    // Replay, mock stopped, the same prompts with the real values: every call matches.
+    let replayed_path = results.path().join("replayed.json");
+    let (replay, replayed) = run_sdk(
+        work.path(),
+        &["vcr", "replay", "--cassettes", "c", "--cassette", "pii"],
+        &[],
+        &prompts(),
+        &replayed_path,
+    );
+    let stderr = text(&replay.stderr);
+    assert!(replay.status.success(), "replay: {stderr}");
+    assert!(stderr.contains("8 replayed, 0 missed"), "{stderr}");
+    // `mask` keeps no originals: the client gets the placeholders back.
+    let replayed = replayed.unwrap();
+    assert_eq!(replayed.len(), 8);
+    assert!(
+        replayed["openai_stream_0"].contains("<EMAIL>"),
+        "{replayed:?}"
+    );
+    assert!(
+        !replayed.values().any(|t| t.contains(EMAIL)),
+        "{replayed:?}"
+    );
+}
+
+#[test]
+fn pseudonyms_are_consistent_across_processes_and_revealed_only_with_the_key() {
+    if !sdks_installed() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n",
+    )
+    .unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = upstream_args(&mock_url);
+    let keyed = [("TRACEFORGE_PII_KEY", KEY)];
+    let mut recorded = Vec::new();
+    for (dir, name) in [("c1", "first"), ("c2", "second")] {
+        let mut args = vec!["vcr", "record", "--cassettes", dir, "--cassette", name];
+        args.extend(upstreams.iter().map(String::as_str));
+        let path = results.path().join(format!("{name}.json"));
+        let (record, answers) = run_sdk(work.path(), &args, &keyed, &prompts(), &path);
+        assert!(record.status.success(), "record: {}", text(&record.stderr));
+        recorded.push(answers.unwrap());
+    }
+    rt.block_on(mock.stop());
+    assert!(recorded[0]["openai_chat_0"].contains(EMAIL), "{recorded:?}");
+
+    // Two processes, two cassettes, one key: the same surrogates.
+    let first = vault_entries(&work.path().join("c1"));
+    let second = vault_entries(&work.path().join("c2"));
+    assert_eq!(first, second);
+    let detectors: BTreeSet<&str> = first.iter().map(|(_, d)| d.as_str()).collect();
+    for detector in ["email", "credit_card", "iban", "phone"] {
+        assert!(detectors.contains(detector), "{detector} in {first:?}");
+    }
+    for (dir, name) in [("c1", "first"), ("c2", "second")] {
+        let cassette =
+            std::fs::read_to_string(work.path().join(dir).join(format!("{name}.yaml"))).unwrap();
+        for (surrogate, _) in &first {
+            assert!(
+                cassette.contains(surrogate.as_str()),
+                "{surrogate} in {name}"
+            );
+        }
+    }
+    // Nothing but ciphertext of the originals anywhere, the vault included.
+    assert_absent(&files_under(work.path()), &pii_needles());
+
+    // With the key, replay serves what the client saw while recording.
+    let path = results.path().join("replayed.json");
+    let replay_args = ["vcr", "replay", "--cassettes", "c1", "--cassette", "first"];
+    let (replay, replayed) = run_sdk(work.path(), &replay_args, &keyed, &prompts(), &path);
+    let stderr = text(&replay.stderr);
+    assert!(replay.status.success(), "replay: {stderr}");
+    assert!(stderr.contains("8 replayed, 0 missed"), "{stderr}");
+    assert_eq!(replayed.unwrap(), recorded[0]);
+
+    // Without it, a request holding PII cannot match, and the miss says why.
+    let (replay, _) = run_sdk(work.path(), &replay_args, &[], &prompts(), &path);
+    let stderr = text(&replay.stderr);
+    assert!(!replay.status.success(), "{stderr}");
+    assert!(stderr.contains("replay miss"), "{stderr}");
+    assert!(
+        stderr.contains("pii.mode is pseudonymize and no key was given"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn upstream_pseudonymize_sends_surrogates_and_restores_streamed_answers() {
+    if !sdks_installed() {
+        return;
+    }
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    // What the provider receives: a second recording proxy in front of the mock, PII off.
+    let inner = tempfile::tempdir().unwrap();
+    std::fs::write(inner.path().join("traceforge.yaml"), "pii:\n  mode: off\n").unwrap();
+    let mut inner_args = vec!["vcr", "record", "--cassettes", "seen", "--no-traces"];
+    let upstreams = upstream_args(&mock_url);
+    inner_args.extend(upstreams.iter().map(String::as_str));
+    let provider = ProxyProcess::start(inner.path(), &inner_args);
+
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n  upstream: pseudonymize\n",
+    )
+    .unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let path = results.path().join("answers.json");
+    let outer_args: Vec<String> = [
+        "vcr",
+        "record",
+        "--cassettes",
+        "c",
+        "--cassette",
+        "up",
+        "--upstream",
+        &format!("openai={}", provider.url("/openai")),
+        "--upstream",
+        &format!("anthropic={}", provider.url("/anthropic")),
+    ]
+    .map(String::from)
+    .to_vec();
+    let outer_args: Vec<&str> = outer_args.iter().map(String::as_str).collect();
+    let prompt = vec![prompts()[0].clone()];
+    let (record, answers) = run_sdk(
+        work.path(),
+        &outer_args,
+        &[("TRACEFORGE_PII_KEY", KEY)],
+        &prompt,
+        &path,
+    );
+    assert!(record.status.success(), "record: {}", text(&record.stderr));
+    let stopped = provider.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+
+    // The client, plain and streaming, gets the originals back.
+    let answers = answers.unwrap();
+    assert_eq!(answers.len(), 4);
+    for (call, answer) in &answers {
+        assert!(answer.contains(EMAIL), "{call}: {answer}");
+        assert!(answer.contains(CARD), "{call}: {answer}");
+    }
+    // The provider saw only surrogates, and the streamed echo of them, split across events.
+    let surrogates = vault_entries(&work.path().join("c"));
+    let email = surrogates
+        .iter()
+        .find(|(_, d)| d == "email")
+        .map(|(s, _)| s.clone())
+        .unwrap();
+    let seen = files_under(&inner.path().join("seen"));
+    assert!(!seen.is_empty());
+    assert_absent(&seen, &pii_needles());
+    let seen_text: String = seen.iter().map(|(_, b)| text(b)).collect();
+    for (surrogate, _) in &surrogates {
+        assert!(
+            seen_text.contains(surrogate.as_str()),
+            "{surrogate} sent upstream"
+        );
+    }
+    assert!(email.len() > 16, "the mock splits {email} across events");
+    assert_absent(&files_under(work.path()), &pii_needles());
+}
+
+/// A fake credential of one family, made at run time from pieces so that no secret scanner
+/// flags this file, with the random part that must never appear anywhere.
+struct Fake {
+    family: &'static str,
+    /// The detector `vcr verify` names.
+    detector: &'static str,
+    value: String,
+    random: String,
+}
+
+/// Deterministic characters from `alphabet` (a small LCG: distinct per seed, never real keys).
+fn noise(seed: u64, len: usize, alphabet: &str) -> String {
+    let alphabet: Vec<char> = alphabet.chars().collect();
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            alphabet[(state >> 33) as usize % alphabet.len()]
+        })
+        .collect()
+}
+
+const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+fn fakes() -> Vec<Fake> {
+    let fake = |family, detector, prefix: String, random: String, suffix: &str| Fake {
+        family,
+        detector,
+        value: format!("{prefix}{random}{suffix}"),
+        random,
+    };
+    let jwt_head = ["eyJhbGciOi", "JIUzI1NiJ9"].concat();
+    let jwt_body = format!("eyJ{}", noise(9, 24, ALNUM));
+    let pem = |edge: &str| format!("-----{edge} {} KEY-----", ["PRIV", "ATE"].concat());
+    let base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let slack = format!("{}-{}", noise(5, 12, "0123456789"), noise(55, 24, ALNUM));
+    vec![
+        fake(
+            "openai",
+            "openai-api-key",
+            ["sk", "-proj-"].concat(),
+            noise(1, 48, ALNUM),
+            "",
+        ),
+        fake(
+            "anthropic",
+            "anthropic-api-key",
+            ["sk", "-ant-", "api03-"].concat(),
+            noise(2, 40, ALNUM),
+            "",
+        ),
+        fake(
+            "aws",
+            "aws-access-key-id",
+            ["AK", "IA"].concat(),
+            noise(3, 16, base32),
+            "",
+        ),
+        fake(
+            "github",
+            "github-token",
+            ["gh", "p_"].concat(),
+            noise(4, 36, ALNUM),
+            "",
+        ),
+        fake("slack", "slack-token", ["xo", "xb-"].concat(), slack, ""),
+        fake(
+            "stripe",
+            "stripe-key",
+            ["sk", "_live_"].concat(),
+            noise(6, 24, ALNUM),
+            "",
+        ),
+        fake(
+            "jwt",
+            "jwt",
+            format!("{jwt_head}.{jwt_body}."),
+            noise(7, 32, ALNUM),
+            "",
+        ),
+        fake(
+            "pem",
+            "private-key",
+            format!("{}\n", pem("BEGIN")),
+            noise(8, 64, ALNUM),
+            &format!("\n{}", pem("END")),
+        ),
+        fake(
+            "gcp",
+            "gcp-api-key",
+            ["AI", "za"].concat(),
+            noise(10, 35, ALNUM),
+            "",
+        ),
+    ]
+}
+
+/// The value and every 12-character piece of its random part: a key written a few characters
+/// per stream event leaks as pieces, never whole.
+fn secret_needles(fakes: &[Fake]) -> Vec<String> {
+    let mut needles = Vec::new();
+    for fake in fakes {
+        needles.push(fake.value.clone());
+        let chars: Vec<char> = fake.random.chars().collect();
+        for window in chars.windows(12) {
+            needles.push(window.iter().collect());
+        }
+    }
+    needles
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn chat(content: &str, stream: bool) -> Value {
+    json!({"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": content}]})
+}
+
+#[test]
+fn secrets_in_bodies_streams_headers_and_queries_are_never_written() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let url = recorder.url("/openai/v1/chat/completions");
+    let fakes = fakes();
+    let mut needles = secret_needles(&fakes);
+
+    rt.block_on(async {
+        // Each key first in its prompt: the mock echoes it streamed, 16 characters per event.
+        for fake in &fakes {
+            let received = post(&url, &chat(&format!("{} is it", fake.value), true), &[]).await;
+            assert_eq!(received.status, 200, "{}", fake.family);
+            let events = received.events();
+            assert!(events.len() > 3, "{}", fake.family);
+        }
+        // All of them in one gzip-compressed body.
+        let all: Vec<&str> = fakes.iter().map(|f| f.value.as_str()).collect();
+        let body = chat(&all.join(" and "), false).to_string();
+        let received = post_raw(&url, gzip(body.as_bytes()), &[("content-encoding", "gzip")]).await;
+        assert!(received.status >= 200, "{received:?}");
+        // Credential headers and query parameters, whatever their values look like.
+        let header_values: Vec<String> = (20..25).map(|seed| noise(seed, 24, ALNUM)).collect();
+        needles.extend(header_values.iter().cloned());
+        let query_url = format!("{url}?token={}&sig={}", header_values[3], header_values[4]);
+        let received = post(
+            &query_url,
+            &chat("Headers carry the keys here", false),
+            &[
+                ("x-api-key", header_values[0].as_str()),
+                ("x-goog-api-key", header_values[1].as_str()),
+                ("x-acme-token", header_values[2].as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(received.status, 200, "{received:?}");
+    });
+    // While the proxy runs, the database's new pages are in its write-ahead log.
+    let requests = fakes.len() as i64 + 2;
+    wait_for("every trace written", || {
+        db_stats(&work.path().join("t.db")).is_some_and(|s| s.traces >= requests)
+    });
+    let running = files_under(work.path());
+    let all = names(&running);
+    assert!(all.iter().any(|n| n.ends_with("t.db-wal")), "{all:?}");
+    assert_absent(&running, &needles);
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_absent(
+        &[(PathBuf::from("stderr"), stopped.stderr.into_bytes())],
+        &needles,
+    );
+    rt.block_on(mock.stop());
+
+    let files = files_under(work.path());
+    let all = names(&files);
+    assert!(all.iter().any(|n| n.ends_with("c/default.yaml")), "{all:?}");
+    assert!(all.iter().any(|n| n.ends_with("t.db")), "{all:?}");
+    assert_absent(&files, &needles);
+    let cassette = cassette(&work.path().join("c/default.yaml"));
+    assert_eq!(cassette.interactions.len(), fakes.len() + 2);
+
+    let export = traceforge_command()
+        .current_dir(work.path())
+        .args(["traces", "export", "--db", "t.db"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let exported = export.stdout;
+    assert_eq!(
+        text(&exported).lines().count(),
+        fakes.len() + 2,
+        "one trace per request"
+    );
+    assert_absent(&[(PathBuf::from("traces export"), exported)], &needles);
+}
+
+#[test]
+fn verify_names_each_secret_family_in_a_hand_written_cassette() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir(&dir).unwrap();
+    let fakes = fakes();
+    let mut yaml = String::from("version: 1\ncassette: handmade\ninteractions:\n");
+    for (i, fake) in fakes.iter().enumerate() {
+        let content = serde_json::to_string(&format!("my key is {}", fake.value)).unwrap();
+        yaml.push_str(&format!(
+            "- id: {id}\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    \
+             upstream: openai\n    path: /v1/chat/completions\n    body:\n      json:\n        \
+             model: gpt-4o-mini\n        messages:\n        - role: user\n          content: \
+             {content}\n  response:\n    status: 200\n    body:\n      json:\n        ok: true\n",
+            id = i + 1
+        ));
+    }
+    std::fs::write(dir.join("handmade.yaml"), &yaml).unwrap();
+    let verify = traceforge_command()
+        .current_dir(work.path())
+        .args(["vcr", "verify", "--cassettes", "c"])
+        .output()
+        .unwrap();
+    let stdout = text(&verify.stdout);
+    assert_eq!(
+        verify.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&verify.stderr)
+    );
+    for (i, fake) in fakes.iter().enumerate() {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("interaction {}:", i + 1)))
+            .unwrap_or_else(|| panic!("{} not flagged:\n{stdout}", fake.family));
+        assert!(
+            line.contains(&format!(
+                "unprotected {} in request.body.messages[0].content",
+                fake.detector
+            )),
+            "{line}"
+        );
+    }
+    assert_absent(
+        &[(PathBuf::from("verify output"), verify.stdout.clone())],
+        &secret_needles(&fakes),
+    );
+}
+
+/// `traceforge vcr record -- true` in `cwd` with `env`: starts, or refuses to.
+fn start_record(cwd: &Path, env: &[(&str, &str)]) -> Output {
+    traceforge_command()
+        .current_dir(cwd)
+        .envs(env.iter().copied())
+        .args(["vcr", "record", "--cassettes", "c", "--", "true"])
+        .output()
+        .unwrap()
+}
+
+fn assert_refused(output: &Output, expected: &[&str]) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for part in expected {
+        assert!(stderr.contains(part), "{part:?} in {stderr}");
+    }
+}
+
+#[test]
+fn a_malformed_custom_pattern_names_the_file_and_line() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "# detectors\npii:\n  mode: mask\n  custom:\n    - {name: employee_id, pattern: 'EMP-([0-9]{6}'}\n",
+    )
+    .unwrap();
+    let output = start_record(work.path(), &[]);
+    assert_refused(&output, &["traceforge.yaml:", "employee_id"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("traceforge.yaml:4") || stderr.contains("traceforge.yaml:5"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_terms_file_is_named() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  custom:\n    - {name: customer, terms_file: customers.txt}\n",
+    )
+    .unwrap();
+    let output = start_record(work.path(), &[]);
+    assert_refused(&output, &["traceforge.yaml:2", "customers.txt"]);
+}
+
+#[test]
+fn a_key_of_the_wrong_length_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let output = start_record(work.path(), &[("TRACEFORGE_PII_KEY", &KEY[..40])]);
+    assert_refused(&output, &["TRACEFORGE_PII_KEY", "40"]);
+    assert!(
+        !text(&output.stderr).contains(&KEY[..40]),
+        "the key is never printed"
+    );
+}
+
+#[test]
+fn pseudonymize_without_a_key_says_how_to_make_one() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n",
+    )
+    .unwrap();
+    let output = start_record(work.path(), &[]);
+    assert_refused(&output, &["TRACEFORGE_PII_KEY", "pii keygen"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// The no-key error above tells the user to run `traceforge pii keygen`, which does not exist
+/// yet (src/sensitive/protect.rs `NoKey`; src/cli.rs has no `pii` command).
+#[test]
+#[ignore = "bug: `traceforge pii keygen`, named by the no-key error, is not a command yet"]
+fn pii_keygen_prints_a_key_that_pseudonymize_accepts() {
+    let keygen = traceforge_command()
+        .args(["pii", "keygen"])
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{}", text(&keygen.stderr));
+    let printed = text(&keygen.stdout);
+    assert_eq!(printed.trim().len(), 64, "{printed}");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n",
+    )
+    .unwrap();
+    let output = start_record(work.path(), &[("TRACEFORGE_PII_KEY", printed.trim())]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_truncated_vault_stops_a_keyed_replay_naming_file_and_line() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n",
+    )
+    .unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let key = Path::new(KEY);
+    let recorder = ProxyProcess::start_with_env(work.path(), &args, &[("TRACEFORGE_PII_KEY", key)]);
+    let url = recorder.url("/openai/v1/chat/completions");
+    let received = rt.block_on(post(&url, &chat(&prompts()[0], false), &[]));
+    assert_eq!(received.status, 200);
+    assert!(received.json().to_string().contains(EMAIL));
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+
+    let vault = work.path().join("c/pii.vault");
+    let whole = std::fs::read_to_string(&vault).unwrap();
+    let lines = whole.lines().count();
+    assert!(
+        lines >= 3,
+        "a header and at least the e-mail and the card:\n{whole}"
+    );
+    // Cut the last line in the middle of its sealed original.
+    let cut = whole.trim_end().len() - 10;
+    std::fs::write(&vault, &whole[..cut]).unwrap();
+
+    let replay = |env: &[(&str, &str)]| {
+        traceforge_command()
+            .current_dir(work.path())
+            .envs(env.iter().copied())
+            .args(["vcr", "replay", "--cassettes", "c", "--", "true"])
+            .output()
+            .unwrap()
+    };
+    let output = replay(&[("TRACEFORGE_PII_KEY", KEY)]);
+    assert_refused(&output, &[&format!("pii.vault:{lines}")]);
+}
