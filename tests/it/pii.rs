@@ -37,17 +37,27 @@ fn prompts() -> Vec<String> {
 
 /// Every form in which a value could leak, including the tokens a full-text index would keep.
 fn pii_needles() -> Vec<String> {
-    vec![
-        EMAIL.into(),
-        "zorblax".into(),
-        CARD.into(),
-        CARD.replace(' ', ""),
-        "8255 0949".into(),
-        IBAN.into(),
-        "5407324931".into(),
-        PHONE.into(),
-        "384562".into(),
-    ]
+    // A long value streamed a few characters per event would leak as pieces.
+    let pieces = [EMAIL, IBAN].into_iter().flat_map(|value| {
+        let chars: Vec<char> = value.chars().collect();
+        chars
+            .windows(8)
+            .map(|w| w.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    pieces
+        .chain([
+            EMAIL.into(),
+            "zorblax".into(),
+            CARD.into(),
+            CARD.replace(' ', ""),
+            "8255 0949".into(),
+            IBAN.into(),
+            "5407324931".into(),
+            PHONE.into(),
+            "384562".into(),
+        ])
+        .collect()
 }
 
 fn sdks_installed() -> bool {
@@ -795,4 +805,281 @@ fn a_truncated_vault_stops_a_keyed_replay_naming_file_and_line() {
     };
     let output = replay(&[("TRACEFORGE_PII_KEY", KEY)]);
     assert_refused(&output, &[&format!("pii.vault:{lines}")]);
+}
+
+#[test]
+fn every_dialect_streamed_and_a_replay_miss_keep_values_out() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let fakes = fakes();
+    let mut needles = secret_needles(&fakes);
+    needles.extend(pii_needles());
+    let openai_key = &fakes[0].value;
+    let prompt = format!("{openai_key} {EMAIL} {IBAN} {CARD}");
+    let requests = [
+        (
+            "/anthropic/v1/messages",
+            json!({"model": "claude-haiku-4-5", "max_tokens": 200, "stream": true,
+                   "messages": [{"role": "user", "content": prompt}]}),
+        ),
+        (
+            "/openai/v1/responses",
+            json!({"model": "gpt-4o-mini", "stream": true, "input": prompt}),
+        ),
+        (
+            "/openai/v1/chat/completions",
+            json!({"model": "gpt-4o-mini", "stream": true,
+                   "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}]}),
+        ),
+    ];
+    rt.block_on(async {
+        for (path, body) in &requests {
+            let received = post(&recorder.url(path), body, &[]).await;
+            assert_eq!(received.status, 200, "{path}");
+            let echoed: String = received
+                .events()
+                .iter()
+                .map(|e| serde_json::to_string(&e.data).unwrap())
+                .collect();
+            assert!(
+                echoed.contains("zorblax"),
+                "the client gets the real echo: {path}"
+            );
+        }
+        // PII in a query string too.
+        let url = recorder.url(&format!(
+            "/openai/v1/chat/completions?user={}",
+            EMAIL.replace('@', "%40")
+        ));
+        let received = post(&url, &chat("plain words", false), &[]).await;
+        assert_eq!(received.status, 200);
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    needles.push(EMAIL.replace('@', "%40"));
+    assert_absent(&files_under(work.path()), &needles);
+    rt.block_on(mock.stop());
+
+    // A miss: the report on stderr and the error body the client gets hold no value.
+    let replayer = ProxyProcess::start(work.path(), &["vcr", "replay", "--cassettes", "c"]);
+    let other = format!("{openai_key} {EMAIL} {IBAN} {CARD} and something new");
+    let missed = rt.block_on(post(
+        &replayer.url("/openai/v1/chat/completions"),
+        &chat(&other, false),
+        &[],
+    ));
+    assert_ne!(missed.status, 200);
+    let stopped = replayer.stop();
+    assert_absent(
+        &[
+            (
+                PathBuf::from("miss report"),
+                stopped.stderr.clone().into_bytes(),
+            ),
+            (
+                PathBuf::from("miss body"),
+                missed.json().to_string().into_bytes(),
+            ),
+        ],
+        &needles,
+    );
+    assert!(stopped.stderr.contains("replay miss"), "{}", stopped.stderr);
+}
+
+/// A provider behind a recording proxy with PII off, so its cassette shows what it received.
+struct Provider {
+    _dir: tempfile::TempDir,
+    seen: PathBuf,
+    proxy: ProxyProcess,
+}
+
+fn start_provider(mock_url: &str) -> Provider {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("traceforge.yaml"), "pii:\n  mode: off\n").unwrap();
+    let mut args = vec!["vcr", "record", "--cassettes", "seen", "--no-traces"];
+    let upstreams = upstream_args(mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let proxy = ProxyProcess::start(dir.path(), &args);
+    Provider {
+        seen: dir.path().join("seen"),
+        _dir: dir,
+        proxy,
+    }
+}
+
+fn start_pseudonymizing(work: &Path, openai: &str, anthropic: &str) -> ProxyProcess {
+    std::fs::write(
+        work.join("traceforge.yaml"),
+        "pii:\n  mode: pseudonymize\n  upstream: pseudonymize\n",
+    )
+    .unwrap();
+    let openai = format!("openai={openai}");
+    let anthropic = format!("anthropic={anthropic}");
+    let args = [
+        "vcr",
+        "record",
+        "--cassettes",
+        "c",
+        "--upstream",
+        &openai,
+        "--upstream",
+        &anthropic,
+    ];
+    ProxyProcess::start_with_env(work, &args, &[("TRACEFORGE_PII_KEY", Path::new(KEY))])
+}
+
+#[test]
+fn upstream_pseudonymize_covers_gzip_requests_and_the_responses_stream() {
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let provider = start_provider(&mock_url);
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_pseudonymizing(
+        work.path(),
+        &provider.proxy.url("/openai"),
+        &provider.proxy.url("/anthropic"),
+    );
+    let prompt = format!("{EMAIL} {CARD} {IBAN}");
+    rt.block_on(async {
+        let url = proxy.url("/openai/v1/responses");
+        let received = post(
+            &url,
+            &json!({"model": "gpt-4o-mini", "stream": true, "input": prompt}),
+            &[],
+        )
+        .await;
+        assert_eq!(received.status, 200);
+        let answer = traceforge::provider::assemble(&received.as_response());
+        let text = format!("{answer:?}");
+        assert!(text.contains(EMAIL) && text.contains(IBAN), "{text}");
+        for event in received.events() {
+            let data = serde_json::to_string(&event.data).unwrap();
+            assert!(
+                !data.contains("pii.invalid"),
+                "a surrogate reached the client: {data}"
+            );
+        }
+        let body = chat(&prompt, false).to_string();
+        let url = proxy.url("/openai/v1/chat/completions");
+        let received = post_raw(&url, gzip(body.as_bytes()), &[("content-encoding", "gzip")]).await;
+        assert_eq!(received.status, 200, "{received:?}");
+        let text = received.json().to_string();
+        assert!(text.contains(EMAIL), "{text}");
+    });
+    proxy.stop();
+    provider.proxy.stop();
+    let seen = files_under(&provider.seen);
+    assert!(!seen.is_empty());
+    assert_absent(&seen, &pii_needles());
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn upstream_pseudonymize_restores_a_compressed_answer() {
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_pseudonymizing(work.path(), &mock_url, &mock_url);
+    let prompt = format!("{EMAIL} {CARD} {IBAN}");
+    rt.block_on(async {
+        let url = proxy.url("/openai/v1/chat/completions");
+        let received = post(&url, &chat(&prompt, false), &[("x-mock-gzip", "1")]).await;
+        assert_eq!(received.status, 200, "{received:?}");
+        let text = received.json().to_string();
+        assert!(
+            text.contains(EMAIL),
+            "the client gets its originals back: {text}"
+        );
+    });
+    proxy.stop();
+    rt.block_on(mock.stop());
+}
+
+/// Issue 11 item 1 and 4: query strings are scanned in what is forwarded, and with
+/// `pii.upstream: pseudonymize` the provider receives surrogates.
+#[test]
+#[ignore = "bug: pii.upstream pseudonymize forwards the query string unchanged (src/proxy/mod.rs \
+            passes `path` to record::forward; only the body goes through pseudonymize_upstream)"]
+fn upstream_pseudonymize_sends_surrogates_in_the_query_string() {
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let provider = start_provider(&mock_url);
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_pseudonymizing(
+        work.path(),
+        &provider.proxy.url("/openai"),
+        &provider.proxy.url("/anthropic"),
+    );
+    let encoded = EMAIL.replace('@', "%40");
+    let url = proxy.url(&format!("/openai/v1/chat/completions?user={encoded}"));
+    let received = rt.block_on(post(&url, &chat("no personal data here", false), &[]));
+    assert_eq!(received.status, 200, "{received:?}");
+    proxy.stop();
+    provider.proxy.stop();
+    let mut needles = pii_needles();
+    needles.push(encoded);
+    assert_absent(&files_under(&provider.seen), &needles);
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn values_in_streamed_tool_call_arguments_are_protected() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let fakes = fakes();
+    let mut needles = secret_needles(&fakes[..1]);
+    needles.extend(pii_needles());
+    let prompt = format!("{} {EMAIL} {IBAN}", fakes[0].value);
+    let schema =
+        json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]});
+    let requests = [
+        (
+            "/openai/v1/chat/completions",
+            json!({"model": "gpt-4o-mini", "stream": true,
+                   "tools": [{"type": "function", "function": {"name": "save", "parameters": schema}}],
+                   "messages": [{"role": "user", "content": prompt}]}),
+        ),
+        (
+            "/anthropic/v1/messages",
+            json!({"model": "claude-haiku-4-5", "max_tokens": 200, "stream": true,
+                   "tools": [{"name": "save", "input_schema": schema}],
+                   "messages": [{"role": "user", "content": prompt}]}),
+        ),
+    ];
+    rt.block_on(async {
+        for (path, body) in &requests {
+            let received = post(&recorder.url(path), body, &[]).await;
+            assert_eq!(received.status, 200, "{path}");
+            let all: String = received
+                .events()
+                .iter()
+                .map(|e| serde_json::to_string(&e.data).unwrap())
+                .collect();
+            assert!(all.contains("save"), "{path} calls the tool: {all}");
+            // The mock streams arguments 8 characters per event: the IBAN arrives in pieces.
+            assert!(
+                all.contains("DE44500"),
+                "{path}: the arguments carry the IBAN: {all}"
+            );
+        }
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+    assert_absent(&files_under(work.path()), &needles);
 }
