@@ -1083,3 +1083,174 @@ fn values_in_streamed_tool_call_arguments_are_protected() {
     rt.block_on(mock.stop());
     assert_absent(&files_under(work.path()), &needles);
 }
+
+/// Records `prompts` (non-streamed chat) through a server-mode proxy in `work` with `config`.
+fn record_chat(work: &Path, config: &str, env: &[(&str, &Path)], prompts: &[String]) {
+    std::fs::write(work.join("traceforge.yaml"), config).unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--no-traces"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start_with_env(work, &args, env);
+    for prompt in prompts {
+        let url = recorder.url("/openai/v1/chat/completions");
+        let received = rt.block_on(post(&url, &chat(prompt, false), &[]));
+        assert_eq!(received.status, 200, "{received:?}");
+    }
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+}
+
+/// Replays `prompts` against the cassettes in `work` with `config`: the statuses.
+fn replay_chat(
+    work: &Path,
+    config: &str,
+    env: &[(&str, &Path)],
+    prompts: &[String],
+) -> (Vec<u16>, String) {
+    std::fs::write(work.join("traceforge.yaml"), config).unwrap();
+    let rt = runtime();
+    let replayer = ProxyProcess::start_with_env(work, &["vcr", "replay", "--cassettes", "c"], env);
+    let statuses = prompts
+        .iter()
+        .map(|prompt| {
+            let url = replayer.url("/openai/v1/chat/completions");
+            rt.block_on(post(&url, &chat(prompt, false), &[])).status
+        })
+        .collect();
+    (statuses, replayer.stop().stderr)
+}
+
+#[test]
+fn a_cassette_recorded_without_protection_still_replays() {
+    let work = tempfile::tempdir().unwrap();
+    let prompts = prompts();
+    record_chat(work.path(), "pii:\n  mode: off\n", &[], &prompts);
+    let (statuses, stderr) = replay_chat(work.path(), "pii:\n  mode: mask\n", &[], &prompts);
+    assert_eq!(statuses, [200, 200], "{stderr}");
+    let key = [("TRACEFORGE_PII_KEY", Path::new(KEY))];
+    let config = "pii:\n  mode: pseudonymize\n";
+    let (statuses, stderr) = replay_chat(work.path(), config, &key, &prompts);
+    assert_eq!(statuses, [200, 200], "{stderr}");
+}
+
+#[test]
+fn a_pseudonymised_cassette_without_the_key_replays_what_holds_no_pii() {
+    let work = tempfile::tempdir().unwrap();
+    let config = "pii:\n  mode: pseudonymize\n";
+    let key = [("TRACEFORGE_PII_KEY", Path::new(KEY))];
+    let mut prompts = prompts();
+    prompts.push("Nothing personal in this one".into());
+    record_chat(work.path(), config, &key, &prompts);
+    let (statuses, stderr) = replay_chat(work.path(), config, &[], &prompts);
+    assert_eq!(statuses[2], 200, "{stderr}");
+    assert_ne!(statuses[0], 200, "{stderr}");
+    assert!(stderr.contains("no key was given"), "{stderr}");
+    // With the key, all of them; in mask mode (no key needed), none with PII.
+    let (statuses, stderr) = replay_chat(work.path(), config, &key, &prompts);
+    assert_eq!(statuses, [200, 200, 200], "{stderr}");
+}
+
+#[test]
+fn custom_patterns_terms_headers_and_upstream_errors_are_protected() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("customers.txt"),
+        "# customers\nBlorvic Tannheuser\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("traceforge.yaml"),
+        "pii:\n  custom:\n    - {name: employee_id, pattern: 'EMP-[0-9]{6}'}\n    - {name: customer, terms_file: customers.txt}\n  allow: {values: [help@acme-desk.com]}\n",
+    )
+    .unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    args.extend(["--upstream", "gone=http://127.0.0.1:9"]);
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let fakes = fakes();
+    rt.block_on(async {
+        let url = recorder.url("/openai/v1/chat/completions");
+        let prompt = "EMP-314159 Blorvic Tannheuser wrote to help@acme-desk.com";
+        let received = post(&url, &chat(prompt, true), &[("x-user-email", EMAIL)]).await;
+        assert_eq!(received.status, 200);
+        let encoded = EMAIL.replace('@', "%40");
+        let url = recorder.url(&format!(
+            "/gone/v1/chat/completions?token={}&user={encoded}",
+            fakes[3].value
+        ));
+        let received = post(
+            &url,
+            &chat(&format!("{EMAIL} {}", fakes[0].value), false),
+            &[],
+        )
+        .await;
+        assert_eq!(received.status, 502, "{received:?}");
+        let body = received.json().to_string();
+        assert!(
+            !body.contains("zorblax") && !body.contains(&fakes[3].value),
+            "{body}"
+        );
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+    let mut needles = pii_needles();
+    needles.extend(secret_needles(&fakes[..4]));
+    needles.extend([
+        "EMP-314159".into(),
+        "314159".into(),
+        "Blorvic".into(),
+        "Tannheuser".into(),
+    ]);
+    needles.push(EMAIL.replace('@', "%40"));
+    let mut files = files_under(work.path());
+    files.push((PathBuf::from("stderr"), stopped.stderr.into_bytes()));
+    files.retain(|(path, _)| !path.ends_with("customers.txt"));
+    assert_absent(&files, &needles);
+    let cassette = std::fs::read_to_string(work.path().join("c/default.yaml")).unwrap();
+    assert!(
+        cassette.contains("help@acme-desk.com"),
+        "allowed values stay"
+    );
+    assert!(cassette.contains("<EMPLOYEE_ID>"), "{cassette}");
+}
+
+/// A provider's 404 quotes the path it was asked for, percent-encoded: the value the proxy
+/// found (and masked) in the path comes back in the response body, where the e-mail detector
+/// does not see `%40` as `@`.
+#[test]
+#[ignore = "bug: a percent-encoded e-mail in a response body (an error echoing the request \
+            path) is written to the cassette and the database"]
+fn a_value_found_in_the_path_is_not_written_back_from_an_error_body() {
+    let work = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let mock_url = format!("http://{}", mock.addr);
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(&mock_url);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let encoded = EMAIL.replace('@', "%40");
+    let url = recorder.url(&format!("/openai/v1/users/{encoded}/chat/completions"));
+    let received = rt.block_on(post(&url, &chat("path", false), &[]));
+    assert_eq!(received.status, 404);
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+    let cassette = std::fs::read_to_string(work.path().join("c/default.yaml")).unwrap();
+    assert!(
+        cassette.contains("/v1/users/%3CEMAIL%3E/"),
+        "the path is masked: {cassette}"
+    );
+    let mut needles = pii_needles();
+    needles.push(encoded);
+    assert_absent(&files_under(work.path()), &needles);
+}
