@@ -430,15 +430,17 @@ fn pii_settings(
     let mut custom = Vec::with_capacity(file.custom.len());
     for (index, entry) in file.custom.into_iter().enumerate() {
         let terms = match (&entry.terms, &entry.terms_file) {
-            (Some(_), Some(_)) => return Err(located(
-                &config_path,
-                text,
-                &["pii", "custom"],
-                format!(
+            (Some(_), Some(_)) => {
+                return Err(located(
+                    &config_path,
+                    text,
+                    &["pii", "custom"],
+                    format!(
                     "custom detector {index} `{}`: `terms` and `terms_file` cannot both be given",
                     entry.name
                 ),
-            )),
+                ))
+            }
             (_, Some(terms_file)) => {
                 let base = config_path.parent().unwrap_or(Path::new("."));
                 let full = base.join(terms_file);

@@ -1006,8 +1006,6 @@ fn upstream_pseudonymize_restores_a_compressed_answer() {
 /// Issue 11 item 1 and 4: query strings are scanned in what is forwarded, and with
 /// `pii.upstream: pseudonymize` the provider receives surrogates.
 #[test]
-#[ignore = "bug: pii.upstream pseudonymize forwards the query string unchanged (src/proxy/mod.rs \
-            passes `path` to record::forward; only the body goes through pseudonymize_upstream)"]
 fn upstream_pseudonymize_sends_surrogates_in_the_query_string() {
     let rt = runtime();
     let mock = rt.block_on(start_mock(MockConfig::default()));
