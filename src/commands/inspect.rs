@@ -219,7 +219,7 @@ fn last_user_message(body: &serde_json::Value) -> Option<String> {
 
 pub(crate) fn verify(globals: &Globals, args: VerifyArgs) -> anyhow::Result<Exit> {
     let settings = globals.settings_with_cassettes(args.cassettes.as_deref())?;
-    let redactor = settings.redactor()?;
+    let redactor = settings.scanner()?;
     let mut targets = Vec::new();
     if args.names.is_empty() {
         targets = files::list(&settings.cassettes)?;
