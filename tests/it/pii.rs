@@ -236,6 +236,24 @@ fn sdk_prompts_with_pii_are_masked_everywhere_and_replay_with_the_real_values() 
         );
     }
 
+    let verify = traceforge_command()
+        .current_dir(work.path())
+        .args(["vcr", "verify", "--cassettes", "c"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    let export = traceforge_command()
+        .current_dir(work.path())
+        .args(["traces", "export"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert!(text(&export.stdout).contains("<EMAIL>"));
+    assert_absent(
+        &[(PathBuf::from("traces export"), export.stdout)],
+        &pii_needles(),
+    );
+
     // Replay, mock stopped, the same prompts with the real values: every call matches.
     let replayed_path = results.path().join("replayed.json");
     let (replay, replayed) = run_sdk(
@@ -310,6 +328,33 @@ fn pseudonyms_are_consistent_across_processes_and_revealed_only_with_the_key() {
     }
     // Nothing but ciphertext of the originals anywhere, the vault included.
     assert_absent(&files_under(work.path()), &pii_needles());
+    // A surrogate never validates as PII: scanning the cassettes finds nothing. And the
+    // database's export holds surrogates even when the key is at hand.
+    for dir in ["c1", "c2"] {
+        let verify = traceforge_command()
+            .current_dir(work.path())
+            .args(["vcr", "verify", "--cassettes", dir])
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}{}",
+            text(&verify.stdout),
+            text(&verify.stderr)
+        );
+    }
+    let export = traceforge_command()
+        .current_dir(work.path())
+        .env("TRACEFORGE_PII_KEY", KEY)
+        .args(["traces", "export"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert!(text(&export.stdout).contains(&first.iter().next().unwrap().0));
+    assert_absent(
+        &[(PathBuf::from("traces export"), export.stdout)],
+        &pii_needles(),
+    );
 
     // With the key, replay serves what the client saw while recording.
     let path = results.path().join("replayed.json");
@@ -1251,4 +1296,74 @@ fn a_value_found_in_the_path_is_not_written_back_from_an_error_body() {
     let mut needles = pii_needles();
     needles.push(encoded);
     assert_absent(&files_under(work.path()), &needles);
+}
+
+#[test]
+fn verify_finds_keys_in_headers_queries_binary_bodies_and_split_stream_events() {
+    use base64::Engine as _;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("c");
+    std::fs::create_dir(&dir).unwrap();
+    let fakes = fakes();
+    let github = &fakes[3].value;
+    let stripe = &fakes[5].value;
+    let mut binary = vec![0xff, 0xfe, 0x00, b' '];
+    binary.extend(format!("key {stripe} end").as_bytes());
+    let binary = base64::engine::general_purpose::STANDARD.encode(&binary);
+    let gzipped = base64::engine::general_purpose::STANDARD
+        .encode(gzip(chat(&fakes[0].value, false).to_string().as_bytes()));
+    let header_value = noise(30, 24, ALNUM);
+    let query_value = noise(31, 24, ALNUM);
+    // The GitHub token written a few characters per event, as a stream recorded before
+    // protection held it.
+    let pieces: Vec<String> = github
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(6)
+        .map(|c| c.iter().collect())
+        .collect();
+    let events: String = pieces
+        .iter()
+        .map(|piece| {
+            let data = json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
+            format!("    - at_ms: 1\n      data:\n        json: {data}\n")
+        })
+        .collect();
+    let yaml = format!(
+        "version: 1\ncassette: shapes\ninteractions:\n\
+         - id: 1\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/chat/completions?token={query_value}\n    headers:\n      x-acme-token: {header_value}\n  response:\n    status: 200\n\
+         - id: 2\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/chat/completions\n    body:\n      base64: {binary}\n  response:\n    status: 200\n\
+         - id: 3\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/chat/completions\n    headers:\n      content-encoding: gzip\n    body:\n      base64: {gzipped}\n  response:\n    status: 200\n\
+         - id: 4\n  recorded_at: 2026-01-01T00:00:00Z\n  request:\n    method: POST\n    upstream: openai\n    path: /v1/chat/completions\n  response:\n    status: 200\n    stream:\n{events}"
+    );
+    std::fs::write(dir.join("shapes.yaml"), &yaml).unwrap();
+    let verify = traceforge_command()
+        .current_dir(work.path())
+        .args(["vcr", "verify", "--cassettes", "c"])
+        .output()
+        .unwrap();
+    let stdout = text(&verify.stdout);
+    assert_eq!(
+        verify.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&verify.stderr)
+    );
+    for (id, what) in [
+        (1, "request.query.token"),
+        (1, "request.headers.x-acme-token"),
+        (2, "request.body"),
+        (3, "request.body"),
+        (4, "response.stream"),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(&format!("interaction {id}:")) && l.contains(what)),
+            "interaction {id}, {what}:\n{stdout}"
+        );
+    }
+    let mut needles = secret_needles(&fakes);
+    needles.extend([header_value, query_value]);
+    assert_absent(&[(PathBuf::from("verify output"), verify.stdout)], &needles);
 }
