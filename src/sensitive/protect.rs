@@ -86,7 +86,7 @@ pub struct Sealed {
 /// `pseudonymize` without a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "pii.mode pseudonymize needs a key: set TRACEFORGE_PII_KEY or pass --pii-key-file FILE \
+    "pseudonymize needs a key: set TRACEFORGE_PII_KEY or pass --pii-key-file FILE \
      (make one with `traceforge pii keygen`)"
 )]
 pub struct NoKey;

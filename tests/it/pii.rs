@@ -781,6 +781,10 @@ fn pseudonymize_without_a_key_says_how_to_make_one() {
     assert_refused(&output, &["TRACEFORGE_PII_KEY", "pii keygen"]);
     let stderr = text(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("traceforge.yaml:2:3: pii.mode: pseudonymize needs a key"),
+        "placed at the key, said once: {stderr}"
+    );
 }
 
 /// The no-key error above tells the user to run `traceforge pii keygen`, which does not exist
