@@ -854,6 +854,16 @@ fn a_truncated_vault_stops_a_keyed_replay_naming_file_and_line() {
     };
     let output = replay(&[("TRACEFORGE_PII_KEY", KEY)]);
     assert_refused(&output, &[&format!("pii.vault:{lines}")]);
+
+    // Hand-edited: one character of the second line's sealed original changed.
+    let mut edited: Vec<String> = whole.lines().map(str::to_string).collect();
+    let line = &mut edited[1];
+    let at = line.len() - 5;
+    let replacement = if &line[at..=at] == "A" { "B" } else { "A" };
+    line.replace_range(at..=at, replacement);
+    std::fs::write(&vault, edited.join("\n") + "\n").unwrap();
+    let output = replay(&[("TRACEFORGE_PII_KEY", KEY)]);
+    assert_refused(&output, &["pii.vault:2"]);
 }
 
 #[test]
@@ -1370,4 +1380,26 @@ fn verify_finds_keys_in_headers_queries_binary_bodies_and_split_stream_events() 
     let mut needles = secret_needles(&fakes);
     needles.extend([header_value, query_value]);
     assert_absent(&[(PathBuf::from("verify output"), verify.stdout)], &needles);
+}
+
+#[test]
+fn a_wrong_key_on_replay_is_named() {
+    let work = tempfile::tempdir().unwrap();
+    let config = "pii:\n  mode: pseudonymize\n";
+    let key = [("TRACEFORGE_PII_KEY", Path::new(KEY))];
+    record_chat(work.path(), config, &key, &prompts());
+    let other = "0123456789abcdef".repeat(4);
+    let output = traceforge_command()
+        .current_dir(work.path())
+        .env("TRACEFORGE_PII_KEY", &other)
+        .args(["vcr", "replay", "--cassettes", "c", "--", "true"])
+        .output()
+        .unwrap();
+    assert_refused(&output, &["pii.vault:2", "wrong key", "TRACEFORGE_PII_KEY"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains(&other) && !stderr.contains(KEY),
+        "{stderr}"
+    );
 }
