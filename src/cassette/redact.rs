@@ -524,6 +524,8 @@ impl Redactor {
                         }
                     }
                 }
+                // Protected whole with the other pieces of its channel, below.
+                data if is_text_piece(data) => {}
                 other => {
                     self.body(&path, other, None, audit);
                 }
@@ -720,6 +722,7 @@ impl Channel {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
+                Body::Text(text) if pointer.is_empty() => text.clone(),
                 _ => String::new(),
             })
             .collect()
@@ -728,10 +731,14 @@ impl Channel {
     /// Writes `parts` back into the pieces, one each.
     pub fn put(&self, events: &mut [StreamEvent], parts: Vec<String>) {
         for ((i, pointer), part) in self.pieces.iter().zip(parts) {
-            if let Body::Json(value) = &mut events[*i].data {
-                if let Some(slot) = value.pointer_mut(pointer) {
-                    *slot = Value::String(part);
+            match &mut events[*i].data {
+                Body::Json(value) => {
+                    if let Some(slot) = value.pointer_mut(pointer) {
+                        *slot = Value::String(part);
+                    }
                 }
+                Body::Text(text) if pointer.is_empty() => *text = part,
+                _ => {}
             }
         }
     }
@@ -743,6 +750,17 @@ impl StreamLayout {
         let mut others = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
             let mut rest = Vec::new();
+            if is_text_piece(&event.data) {
+                // Plain-text events (`data: some words`) are one channel, the whole text.
+                match channels.iter_mut().find(|c| c.key == TEXT_CHANNEL) {
+                    Some(channel) => channel.pieces.push((i, String::new())),
+                    None => channels.push(Channel {
+                        key: TEXT_CHANNEL.to_string(),
+                        path: "response.stream".to_string(),
+                        pieces: vec![(i, String::new())],
+                    }),
+                }
+            }
             if let Body::Json(value) = &event.data {
                 let context = channel_context(value);
                 let mut strings = Vec::new();
@@ -767,6 +785,15 @@ impl StreamLayout {
         }
         StreamLayout { channels, others }
     }
+}
+
+/// The key of the channel of plain-text events (no JSON key can take this form).
+const TEXT_CHANNEL: &str = "text events";
+
+/// Whether an event's data is a piece of plain text streamed as it is (`data: some words`),
+/// as opposed to JSON or the `[DONE]` sentinel.
+pub(crate) fn is_text_piece(data: &Body) -> bool {
+    matches!(data, Body::Text(text) if text != "[DONE]")
 }
 
 /// What tells one stream channel from another besides its path: the event's `type` and the
