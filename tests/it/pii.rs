@@ -1403,3 +1403,126 @@ fn a_wrong_key_on_replay_is_named() {
         "{stderr}"
     );
 }
+
+/// An upstream that answers every request with `headers` and `body` (an SSE stream when the
+/// content type says so): shapes the mock never sends.
+async fn start_fixed_upstream(
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+) -> traceforge::server::Running {
+    let listener = traceforge::server::bind("127.0.0.1:0").await.unwrap();
+    let headers = std::sync::Arc::new(headers);
+    let body = std::sync::Arc::new(body);
+    traceforge::server::Running::spawn(listener, move |_request| {
+        let headers = headers.clone();
+        let body = body.clone();
+        async move {
+            let mut response = http::Response::builder()
+                .status(200)
+                .header("content-type", content_type);
+            for (name, value) in headers.iter() {
+                response = response.header(*name, value.as_str());
+            }
+            response
+                .body(traceforge::server::ResponseBody::full(
+                    body.as_bytes().to_vec(),
+                ))
+                .unwrap()
+        }
+    })
+    .unwrap()
+}
+
+/// Records one chat request through a proxy to `upstream` and returns every file written and
+/// the client's view of the answer.
+fn record_from(
+    upstream: &str,
+    stream: bool,
+) -> (tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String) {
+    let work = tempfile::tempdir().unwrap();
+    let mut args = vec!["vcr", "record", "--cassettes", "c", "--db", "t.db"];
+    let upstreams = upstream_args(upstream);
+    args.extend(upstreams.iter().map(String::as_str));
+    let recorder = ProxyProcess::start(work.path(), &args);
+    let url = recorder.url("/openai/v1/chat/completions");
+    let rt = runtime();
+    let received = rt.block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(chat("hello", stream).to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let mut files = files_under(work.path());
+    files.push((PathBuf::from("stderr"), stopped.stderr.into_bytes()));
+    (work, files, received)
+}
+
+#[test]
+fn keys_in_response_headers_text_bodies_and_plain_text_events_are_never_written() {
+    let fakes = fakes();
+    let rt = runtime();
+    let key = &fakes[0];
+    let cookie = noise(40, 24, ALNUM);
+    let headers = vec![
+        ("x-debug-token", noise(41, 24, ALNUM)),
+        ("set-cookie", format!("session={cookie}; HttpOnly")),
+    ];
+    let mut needles = secret_needles(&fakes[..1]);
+    needles.extend([headers[0].1.clone(), cookie]);
+    needles.extend(pii_needles());
+
+    // A plain-text body.
+    let text_body = format!("your key is {} and mail {EMAIL}", key.value);
+    let upstream = rt.block_on(start_fixed_upstream(
+        "text/plain",
+        headers.clone(),
+        text_body,
+    ));
+    let (_work, files, received) = record_from(&format!("http://{}", upstream.addr), false);
+    assert!(
+        received.contains(&key.value),
+        "the client gets the real answer"
+    );
+    assert_absent(&files, &needles);
+    rt.block_on(upstream.stop());
+
+    // A stream whose events are plain text, the key a few characters per event.
+    let mut events = String::new();
+    for piece in format!("{} {EMAIL}", key.value)
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(5)
+    {
+        events.push_str(&format!("data: {}\n\n", piece.iter().collect::<String>()));
+    }
+    events.push_str("data: [DONE]\n\n");
+    let upstream = rt.block_on(start_fixed_upstream("text/event-stream", headers, events));
+    let (_work, files, received) = record_from(&format!("http://{}", upstream.addr), true);
+    assert!(received.contains("data: "), "{received}");
+    assert_absent(&files, &needles);
+    // Pieces of 5 characters: the events joined must not hold the key either.
+    let (path, _) = files
+        .iter()
+        .find(|(p, _)| p.ends_with("c/default.yaml"))
+        .unwrap();
+    let recorded = cassette(path);
+    let stream = recorded.interactions[0].response.stream.as_ref().unwrap();
+    let joined: String = stream
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.data.to_bytes()).into_owned())
+        .collect();
+    assert_absent(
+        &[(PathBuf::from("the events joined"), joined.into_bytes())],
+        &needles,
+    );
+    rt.block_on(upstream.stop());
+}
