@@ -788,7 +788,7 @@ impl StreamLayout {
 }
 
 /// The key of the channel of plain-text events (no JSON key can take this form).
-const TEXT_CHANNEL: &str = "text events";
+pub(crate) const TEXT_CHANNEL: &str = "text events";
 
 /// Whether an event's data is a piece of plain text streamed as it is (`data: some words`),
 /// as opposed to JSON or the `[DONE]` sentinel.
