@@ -1526,3 +1526,57 @@ fn keys_in_response_headers_text_bodies_and_plain_text_events_are_never_written(
     );
     rt.block_on(upstream.stop());
 }
+
+/// An upstream that streams back the request's first message as plain-text events of five
+/// characters each.
+async fn start_text_echo() -> traceforge::server::Running {
+    use http_body_util::BodyExt as _;
+    let listener = traceforge::server::bind("127.0.0.1:0").await.unwrap();
+    traceforge::server::Running::spawn(
+        listener,
+        |request: http::Request<hyper::body::Incoming>| async move {
+            let bytes = request.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let prompt = body["messages"][0]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let mut events = String::new();
+            for piece in prompt.chars().collect::<Vec<_>>().chunks(5) {
+                events.push_str(&format!("data: {}\n\n", piece.iter().collect::<String>()));
+            }
+            events.push_str("data: [DONE]\n\n");
+            http::Response::builder()
+                .status(200)
+                .header("content-type", "text/event-stream")
+                .body(traceforge::server::ResponseBody::full(events.into_bytes()))
+                .unwrap()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn upstream_pseudonymize_restores_a_surrogate_split_across_plain_text_events() {
+    let rt = runtime();
+    let upstream = rt.block_on(start_text_echo());
+    let url = format!("http://{}", upstream.addr);
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_pseudonymizing(work.path(), &url, &url);
+    let received = rt.block_on(post(
+        &proxy.url("/openai/v1/chat/completions"),
+        &chat(&format!("mail {EMAIL} now"), true),
+        &[],
+    ));
+    proxy.stop();
+    rt.block_on(upstream.stop());
+    let joined: String = received
+        .events()
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.data.to_bytes()).into_owned())
+        .collect();
+    assert!(
+        joined.contains(EMAIL),
+        "the client gets the original back: {joined}"
+    );
+}
