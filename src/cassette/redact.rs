@@ -150,6 +150,8 @@ pub struct Found {
 /// A request body for the provider under `pii.upstream: pseudonymize`.
 #[derive(Debug)]
 pub struct Pseudonymized {
+    /// The path and query to send, when PII in them was replaced by surrogates.
+    pub path: Option<String>,
     /// The body to send: decoded, PII replaced by surrogates.
     pub body: Vec<u8>,
     /// (surrogate, original) of every replacement, to restore the answer with.
@@ -535,6 +537,8 @@ impl Redactor {
                         }
                     }
                 }
+                // Protected whole with the other pieces of its channel, below.
+                data if is_text_piece(data) => {}
                 other => {
                     self.body(&path, other, None, audit);
                 }
@@ -551,18 +555,20 @@ impl Redactor {
         }
     }
 
-    /// A request body as the provider receives it under `pii.upstream: pseudonymize`: PII
-    /// replaced by surrogates, secrets left alone, and the (surrogate, original) pairs used,
-    /// to restore the answer. `None` when nothing changed. A compressed body is sent decoded.
+    /// A request as the provider receives it under `pii.upstream: pseudonymize`: PII in the
+    /// path, query values and body replaced by surrogates, secrets and credential parameters
+    /// left alone, and the (surrogate, original) pairs used, to restore the answer. `None`
+    /// when nothing changed. A compressed body is sent decoded.
     pub fn pseudonymize_upstream(
         &self,
+        path: &str,
         bytes: &[u8],
         encoding: Option<&str>,
     ) -> Option<Pseudonymized> {
         let decoded = decompress(bytes, encoding);
         let plain = decoded.as_deref().unwrap_or(bytes);
         let mut pairs = Vec::new();
-        let mut swap = |text: &mut String| {
+        let swap = |text: &mut String, pairs: &mut Vec<(String, String)>| {
             if let Some(p) = self.protector.pseudonymize_only(text) {
                 for hit in &p.hits {
                     pairs.push((
@@ -573,23 +579,74 @@ impl Redactor {
                 *text = p.text;
             }
         };
+        let path = pseudonymize_path(path, &mut |text| swap(text, &mut pairs));
+        let before = pairs.len();
         let changed = match Body::from_bytes(plain) {
             Body::Json(mut value) => {
-                for_each_string(&mut value, &mut swap);
-                (!pairs.is_empty()).then(|| serde_json::to_vec(&value).unwrap_or_default())
+                for_each_string(&mut value, &mut |text| swap(text, &mut pairs));
+                (pairs.len() > before).then(|| serde_json::to_vec(&value).unwrap_or_default())
             }
             Body::Text(mut text) => {
-                swap(&mut text);
-                (!pairs.is_empty()).then(|| text.into_bytes())
+                swap(&mut text, &mut pairs);
+                (pairs.len() > before).then(|| text.into_bytes())
             }
             Body::Base64(_) => None,
         };
-        match (changed, decoded) {
-            (Some(body), _) => Some(Pseudonymized { body, pairs }),
-            (None, Some(body)) => Some(Pseudonymized { body, pairs }),
-            (None, None) => None,
+        let body = match (changed, decoded) {
+            (Some(body), _) | (None, Some(body)) => body,
+            // Sent without its `content-encoding`, so only a body that had none.
+            (None, None) if path.is_some() && encoding.is_none() => bytes.to_vec(),
+            (None, None) => return None,
+        };
+        Some(Pseudonymized { path, body, pairs })
+    }
+}
+
+/// `path` with PII in its segments and query values replaced by `swap`, or `None` when
+/// nothing changed. Credential parameters go upstream as they are: the provider needs them.
+fn pseudonymize_path(path: &str, swap: &mut impl FnMut(&mut String)) -> Option<String> {
+    let (base, query) = match path.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (path, None),
+    };
+    let mut changed = false;
+    let mut replace = |text: String| {
+        let mut swapped = text.clone();
+        swap(&mut swapped);
+        (swapped != text).then_some(swapped)
+    };
+    let mut segments = Vec::new();
+    for segment in base.split('/') {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        match replace(decoded.into_owned()) {
+            Some(swapped) => {
+                changed = true;
+                segments.push(percent_encoding::utf8_percent_encode(&swapped, SEGMENT).to_string());
+            }
+            None => segments.push(segment.to_string()),
         }
     }
+    let mut out = segments.join("/");
+    if let Some(query) = query {
+        let mut pairs = Vec::new();
+        for pair in query.split('&') {
+            let swapped = match pair.split_once('=') {
+                Some((name, value)) if !is_credential_param(&form_decode(name)) => {
+                    replace(form_decode(value)).map(|swapped| {
+                        let encoded: String =
+                            url::form_urlencoded::byte_serialize(swapped.as_bytes()).collect();
+                        format!("{name}={encoded}")
+                    })
+                }
+                _ => None,
+            };
+            changed |= swapped.is_some();
+            pairs.push(swapped.unwrap_or_else(|| pair.to_string()));
+        }
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    changed.then_some(out)
 }
 
 /// Percent-encodes what a path segment cannot hold as is.
@@ -678,6 +735,7 @@ impl Channel {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
+                Body::Text(text) if pointer.is_empty() => text.clone(),
                 _ => String::new(),
             })
             .collect()
@@ -686,10 +744,14 @@ impl Channel {
     /// Writes `parts` back into the pieces, one each.
     pub fn put(&self, events: &mut [StreamEvent], parts: Vec<String>) {
         for ((i, pointer), part) in self.pieces.iter().zip(parts) {
-            if let Body::Json(value) = &mut events[*i].data {
-                if let Some(slot) = value.pointer_mut(pointer) {
-                    *slot = Value::String(part);
+            match &mut events[*i].data {
+                Body::Json(value) => {
+                    if let Some(slot) = value.pointer_mut(pointer) {
+                        *slot = Value::String(part);
+                    }
                 }
+                Body::Text(text) if pointer.is_empty() => *text = part,
+                _ => {}
             }
         }
     }
@@ -701,6 +763,17 @@ impl StreamLayout {
         let mut others = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
             let mut rest = Vec::new();
+            if is_text_piece(&event.data) {
+                // Plain-text events (`data: some words`) are one channel, the whole text.
+                match channels.iter_mut().find(|c| c.key == TEXT_CHANNEL) {
+                    Some(channel) => channel.pieces.push((i, String::new())),
+                    None => channels.push(Channel {
+                        key: TEXT_CHANNEL.to_string(),
+                        path: "response.stream".to_string(),
+                        pieces: vec![(i, String::new())],
+                    }),
+                }
+            }
             if let Body::Json(value) = &event.data {
                 let context = channel_context(value);
                 let mut strings = Vec::new();
@@ -725,6 +798,15 @@ impl StreamLayout {
         }
         StreamLayout { channels, others }
     }
+}
+
+/// The key of the channel of plain-text events (no JSON key can take this form).
+pub(crate) const TEXT_CHANNEL: &str = "text events";
+
+/// Whether an event's data is a piece of plain text streamed as it is (`data: some words`),
+/// as opposed to JSON or the `[DONE]` sentinel.
+pub(crate) fn is_text_piece(data: &Body) -> bool {
+    matches!(data, Body::Text(text) if text != "[DONE]")
 }
 
 /// What tells one stream channel from another besides its path: the event's `type` and the

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::redact::{for_each_string, StreamLayout};
+use super::redact::{for_each_string, is_text_piece, StreamLayout};
 use super::{Body, Interaction, Request, Response};
 use crate::sensitive::{Revealer, StreamReveal};
 
@@ -69,6 +69,8 @@ pub fn response(revealer: &Revealer, response: &mut Response) -> bool {
                     }
                 }
             }
+            // Revealed whole with the other pieces of its channel, below.
+            data if is_text_piece(data) => {}
             other => changed |= body(revealer, other),
         }
     }

@@ -401,7 +401,7 @@ impl Proxy {
             let encoding = header_text(&parts.headers, "content-encoding");
             self.config
                 .redactor
-                .pseudonymize_upstream(&bytes, encoding.as_deref())
+                .pseudonymize_upstream(&path, &bytes, encoding.as_deref())
         } else {
             None
         };

@@ -60,16 +60,20 @@ pub(super) async fn forward(
     let config = proxy.config();
     let provider = Provider::detect(&request.upstream, &request.path);
     let base = &config.upstreams[&request.upstream];
-    let url = format!("{base}{}", request.path);
     // What messages show: no password from the base URL, no key from the query.
     let shown_url = format!("{}{}", redact::url(base), request.stored_path);
 
-    let (upstream_body, mut restore) = match request.upstream_body {
+    let (url, upstream_body, mut restore) = match request.upstream_body {
         Some(p) => (
+            format!("{base}{}", p.path.as_deref().unwrap_or(&request.path)),
             Bytes::from(p.body),
             Some(LiveRestore::new(Revealer::new(p.pairs))),
         ),
-        None => (request.body.clone(), None),
+        None => (
+            format!("{base}{}", request.path),
+            request.body.clone(),
+            None,
+        ),
     };
     let mut upstream_headers = HeaderMap::new();
     for (name, value) in &request.parts.headers {

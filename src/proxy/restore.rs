@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::cassette::redact::{channel_context, collect_strings};
+use crate::cassette::redact::{channel_context, collect_strings, is_text_piece, TEXT_CHANNEL};
 use crate::cassette::{Body, StreamEvent};
 use crate::provider::sse;
 use crate::sensitive::{Revealer, StreamReveal};
@@ -65,6 +65,17 @@ impl LiveRestore {
         let mut out = Vec::new();
         for event in events {
             let mut event = event.clone();
+            if is_text_piece(&event.data) {
+                // Plain-text events are one channel, as in the cassette (redact.rs).
+                self.flush(|key| key != TEXT_CHANNEL, &mut out);
+                let at = self.channel(TEXT_CHANNEL.to_string(), String::new());
+                if let Body::Text(text) = &mut event.data {
+                    *text = self.channels[at].reveal.push(&self.revealer, text);
+                }
+                self.channels[at].template = event.clone();
+                sse::write_event(&event, &mut out);
+                continue;
+            }
             let Body::Json(value) = &mut event.data else {
                 self.flush(|_| true, &mut out);
                 sse::write_event(&event, &mut out);
@@ -89,25 +100,7 @@ impl LiveRestore {
                     }
                     continue;
                 }
-                let key = format!("{context}{pointer}");
-                let at = match self.channels.iter().position(|c| c.key == key) {
-                    Some(at) => at,
-                    None => {
-                        self.channels.push(LiveChannel {
-                            key,
-                            pointer: pointer.clone(),
-                            template: StreamEvent {
-                                at_ms: 0,
-                                event: None,
-                                id: None,
-                                retry: None,
-                                data: Body::Text(String::new()),
-                            },
-                            reveal: StreamReveal::default(),
-                        });
-                        self.channels.len() - 1
-                    }
-                };
+                let at = self.channel(format!("{context}{pointer}"), pointer.clone());
                 *text = self.channels[at].reveal.push(&self.revealer, text);
             }
             for channel in &mut self.channels {
@@ -118,6 +111,26 @@ impl LiveRestore {
             sse::write_event(&event, &mut out);
         }
         out
+    }
+
+    /// The index of the channel `key`, added (at `pointer`) when new.
+    fn channel(&mut self, key: String, pointer: String) -> usize {
+        if let Some(at) = self.channels.iter().position(|c| c.key == key) {
+            return at;
+        }
+        self.channels.push(LiveChannel {
+            key,
+            pointer,
+            template: StreamEvent {
+                at_ms: 0,
+                event: None,
+                id: None,
+                retry: None,
+                data: Body::Text(String::new()),
+            },
+            reveal: StreamReveal::default(),
+        });
+        self.channels.len() - 1
     }
 
     /// Whatever is still held back: call when the stream ends.
@@ -149,6 +162,8 @@ impl LiveRestore {
                 if let Some(slot) = value.pointer_mut(&channel.pointer) {
                     *slot = Value::String(rest);
                 }
+            } else if let Body::Text(text) = &mut event.data {
+                *text = rest;
             }
             sse::write_event(&event, out);
         }

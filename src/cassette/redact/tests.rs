@@ -247,6 +247,53 @@ fn a_value_split_across_events_is_protected_whole_and_no_event_holds_a_piece() {
 }
 
 #[test]
+fn plain_text_events_are_one_channel_protected_whole() {
+    let key = openai_key();
+    let text = format!("Reach jane@acme.io or use {key} now.");
+    let redactor = Redactor::default();
+    let whole = redactor.protector().protect(&text).unwrap().text;
+    let mut events: Vec<StreamEvent> = text
+        .as_bytes()
+        .chunks(5)
+        .map(|piece| String::from_utf8(piece.to_vec()).unwrap())
+        .chain(["[DONE]".to_string()])
+        .enumerate()
+        .map(|(i, piece)| StreamEvent {
+            at_ms: i as u64,
+            event: None,
+            id: None,
+            retry: None,
+            data: Body::Text(piece),
+        })
+        .collect();
+    let mut response = Response {
+        status: 200,
+        headers: BTreeMap::new(),
+        body: None,
+        stream: Some(std::mem::take(&mut events)),
+        incomplete: false,
+    };
+    let mut audit = Vec::new();
+    redactor.response(&mut response, &mut audit);
+    let texts: Vec<String> = response
+        .stream
+        .unwrap()
+        .into_iter()
+        .map(|e| match e.data {
+            Body::Text(text) => text,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts.last().map(String::as_str), Some("[DONE]"));
+    assert_eq!(texts[..texts.len() - 1].concat(), whole);
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(
+        audit.iter().all(|r| r.path == "response.stream"),
+        "{audit:?}"
+    );
+}
+
+#[test]
 fn pseudonyms_are_consistent_and_never_found_again() {
     let a = pseudonymizing();
     let b = pseudonymizing();
