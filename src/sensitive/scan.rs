@@ -175,8 +175,30 @@ fn valid_domain(domain: &str) -> bool {
 const MAX_LOCAL: usize = 64;
 
 fn emails(text: &str, out: &mut Vec<Finding>) {
+    let bytes = text.as_bytes();
+    emails_around(
+        text,
+        memchr::memchr_iter(b'@', bytes).map(|at| (at, 1)),
+        out,
+    );
+    // Percent-encoded, as a URL or an error quoting one writes it: `jane%40acme.io`.
+    if memchr::memmem::find(bytes, b"%40").is_some() {
+        emails_around(
+            text,
+            memchr::memmem::find_iter(bytes, b"%40").map(|at| (at, 3)),
+            out,
+        );
+    }
+}
+
+/// Emails around each separator (`@`, or `%40`: its position and length).
+fn emails_around(
+    text: &str,
+    separators: impl Iterator<Item = (usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     let mut resume = 0;
-    for at in memchr::memchr_iter(b'@', text.as_bytes()) {
+    for (at, sep) in separators {
         if at < resume {
             continue;
         }
@@ -194,14 +216,14 @@ fn emails(text: &str, out: &mut Vec<Finding>) {
         while text[start..at].starts_with('.') {
             start += 1;
         }
-        let mut end = at + 1;
+        let mut end = at + sep;
         while let Some(c) = text[end..].chars().next().filter(|&c| is_domain(c)) {
             end += c.len_utf8();
         }
-        while text[at + 1..end].ends_with(['.', '-']) {
+        while text[at + sep..end].ends_with(['.', '-']) {
             end -= 1;
         }
-        let domain = &text[at + 1..end];
+        let domain = &text[at + sep..end];
         if start == at || text[end..].starts_with('_') || !valid_domain(domain) {
             continue;
         }

@@ -493,3 +493,17 @@ fn real_cassettes_have_no_findings() {
     }
     assert!(files >= 15, "only {files} cassette files");
 }
+
+#[test]
+fn percent_encoded_emails_are_found() {
+    let d = Detectors::new(&DetectorConfig::default()).unwrap();
+    let text = "no route /v1/users/zorblax.quintana%40northwind-mail.com/files";
+    let found = d.find(text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        &text[found[0].start..found[0].end],
+        "zorblax.quintana%40northwind-mail.com"
+    );
+    assert!(d.find("100%40 of them").is_empty());
+    assert!(d.find("a%40example.com").is_empty());
+}

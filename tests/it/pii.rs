@@ -1280,11 +1280,9 @@ fn custom_patterns_terms_headers_and_upstream_errors_are_protected() {
 }
 
 /// A provider's 404 quotes the path it was asked for, percent-encoded: the value the proxy
-/// found (and masked) in the path comes back in the response body, where the e-mail detector
-/// does not see `%40` as `@`.
+/// found (and masked) in the path comes back in the response body as `name%40domain`, which
+/// the e-mail detector must see too.
 #[test]
-#[ignore = "bug: a percent-encoded e-mail in a response body (an error echoing the request \
-            path) is written to the cassette and the database"]
 fn a_value_found_in_the_path_is_not_written_back_from_an_error_body() {
     let work = tempfile::tempdir().unwrap();
     let rt = runtime();
