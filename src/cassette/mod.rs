@@ -148,6 +148,9 @@ pub enum RedactionAction {
     Mask,
     /// A consistent surrogate of the same kind, reversible with the key.
     Pseudonymize,
+    /// Not a redaction: originals were shown to someone holding the key (`pii reveal`). Only
+    /// the trace database's audit holds these.
+    Reveal,
 }
 
 impl RedactionAction {
@@ -155,6 +158,7 @@ impl RedactionAction {
         match self {
             RedactionAction::Mask => "mask",
             RedactionAction::Pseudonymize => "pseudonymize",
+            RedactionAction::Reveal => "reveal",
         }
     }
 }

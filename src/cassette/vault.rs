@@ -144,9 +144,31 @@ fn line_of(path: &Path, surrogate: &str) -> usize {
         .map_or(0, |i| i + 1)
 }
 
+/// Runs `f` holding an exclusive lock on the cassette directory, so two processes recording
+/// into it never lose each other's vault lines (an append landing between another's read and
+/// rename). The lock goes with the directory's handle.
+fn locked<T>(dir: &Path, f: impl FnOnce() -> Result<T, VaultError>) -> Result<T, VaultError> {
+    use std::os::fd::AsRawFd as _;
+    let write_error = |source| VaultError::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_error)?;
+    let handle = std::fs::File::open(dir).map_err(write_error)?;
+    // SAFETY: flock on a descriptor this function owns for the whole call.
+    if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(write_error(std::io::Error::last_os_error()));
+    }
+    f()
+}
+
 /// Appends `fresh` to the vault in `dir` (creating it): one small write, so surrogates made
 /// during a run survive a kill. [`add`] sorts them into place.
 pub fn append(dir: &Path, fresh: &[Sealed]) -> Result<(), VaultError> {
+    locked(dir, || append_unlocked(dir, fresh))
+}
+
+fn append_unlocked(dir: &Path, fresh: &[Sealed]) -> Result<(), VaultError> {
     use std::io::Write as _;
     let path = path(dir);
     let write = |path: &Path| -> std::io::Result<()> {
@@ -176,10 +198,14 @@ fn line(e: &Sealed) -> String {
 /// replaced), and makes sure the directory's `.gitattributes` merges it by union. With
 /// nothing fresh, an existing vault is only sorted (after [`append`]); none is created.
 pub fn add(dir: &Path, fresh: Vec<Sealed>) -> Result<(), VaultError> {
-    let path = path(dir);
-    if fresh.is_empty() && !path.exists() {
+    if fresh.is_empty() && !path(dir).exists() {
         return Ok(());
     }
+    locked(dir, || add_unlocked(dir, fresh))
+}
+
+fn add_unlocked(dir: &Path, fresh: Vec<Sealed>) -> Result<(), VaultError> {
+    let path = path(dir);
     let mut all: BTreeMap<String, Sealed> = load(dir)?
         .into_iter()
         .map(|e| (e.surrogate.clone(), e))
@@ -227,6 +253,34 @@ mod tests {
             key_id: key.id().into(),
             sealed: key.seal(surrogate, value),
         }
+    }
+
+    #[test]
+    fn appends_are_not_lost_to_a_concurrent_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = PiiKey::parse(KEY).unwrap();
+        let entries: Vec<Sealed> = (0..200)
+            .map(|i| {
+                sealed(
+                    &key,
+                    &format!("s{i:03}@pii.invalid"),
+                    &format!("v{i}@acme.io"),
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for entry in &entries {
+                    append(dir.path(), std::slice::from_ref(entry)).unwrap();
+                }
+            });
+            scope.spawn(|| {
+                for _ in 0..200 {
+                    add(dir.path(), Vec::new()).unwrap();
+                }
+            });
+        });
+        assert_eq!(load(dir.path()).unwrap().len(), 200);
     }
 
     #[test]

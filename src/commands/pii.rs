@@ -209,12 +209,17 @@ fn reveal(globals: &Globals, args: PiiRevealArgs) -> anyhow::Result<Exit> {
         Err(e) => return Err(e.into()),
     };
     let revealer = Revealer::new(vault::open(&settings.cassettes, &key)?);
-    let mut revealed = 0usize;
+    let mut revealed = Vec::new();
     for interaction in &mut cassette.interactions {
         if reveal::interaction(&revealer, interaction) {
-            revealed += 1;
+            revealed.push(interaction.id);
         }
     }
+    // Audited before anything is shown: a reveal that cannot be recorded does not happen.
+    if !revealed.is_empty() {
+        TraceDb::open(&settings.db)?.audit_reveal(name.as_str(), &revealed, key.id())?;
+    }
+    let revealed = revealed.len();
     write!(globals.printer.stdout(), "{}", files::render(&cassette)?)?;
     writeln!(
         globals.printer.stderr(),

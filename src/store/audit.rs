@@ -100,6 +100,21 @@ impl Appender {
         )
     }
 
+    /// Appends entries that belong to no trace row (a reveal).
+    pub(crate) fn add_untraced(
+        &mut self,
+        conn: &Connection,
+        cassette: &str,
+        interaction_id: u64,
+        entries: &[Redaction],
+    ) -> rusqlite::Result<usize> {
+        let head = match &mut self.head {
+            Some(head) => head,
+            None => self.head.insert(Head::read(conn)?),
+        };
+        append(conn, head, None, cassette, interaction_id, entries)
+    }
+
     /// Writes the advanced head, if anything was appended.
     pub(crate) fn finish(self, conn: &Connection) -> rusqlite::Result<()> {
         match self.head {

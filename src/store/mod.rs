@@ -392,6 +392,36 @@ impl TraceDb {
         Ok(ids)
     }
 
+    /// Enters a reveal in the audit: one row per interaction of `cassette` whose originals
+    /// were shown, naming the key (by its id) and the time. In the same chain as the
+    /// redactions, so a reveal cannot be taken out of the record unnoticed either.
+    pub fn audit_reveal(
+        &mut self,
+        cassette: &str,
+        interactions: &[u64],
+        key_id: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(StoreError::sqlite(&path))?;
+        let mut audit = audit::Appender::default();
+        let at = crate::cassette::now();
+        for id in interactions {
+            let entry = crate::cassette::Redaction {
+                path: "(revealed)".into(),
+                span: [0, 0],
+                detector: format!("key {key_id}"),
+                action: crate::cassette::RedactionAction::Reveal,
+                at: at.clone(),
+                hmac: String::new(),
+            };
+            audit
+                .add_untraced(&tx, cassette, *id, std::slice::from_ref(&entry))
+                .map_err(StoreError::sqlite(&path))?;
+        }
+        audit.finish(&tx).map_err(StoreError::sqlite(&path))?;
+        tx.commit().map_err(StoreError::sqlite(&path))
+    }
+
     /// The redaction audit, oldest first: every row, or those written with one trace row.
     pub fn audit(&self, trace_id: Option<i64>) -> Result<Vec<audit::AuditEntry>, StoreError> {
         audit::list(&self.conn, trace_id).map_err(StoreError::sqlite(&self.path))

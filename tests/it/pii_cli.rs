@@ -194,6 +194,21 @@ fn pseudonyms_reveal_with_the_key_only() {
         stdout.contains(EMAIL) && !stdout.contains("pii.invalid"),
         "{stdout}"
     );
+    // The reveal is in the audit, naming the key by its id.
+    let (code, audit, _) = run(work.path(), &["pii", "audit", "--format", "json"], &[]);
+    assert_eq!(code, Some(0), "{audit}");
+    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let reveals: Vec<&serde_json::Value> = audit["redactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "reveal")
+        .collect();
+    assert_eq!(reveals.len(), 1, "{audit}");
+    assert_eq!(reveals[0]["cassette"], "leaky");
+    assert!(reveals[0]["detector"].as_str().unwrap().starts_with("key "));
+    let (code, _, stderr) = run(work.path(), &["db", "check"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
 
     // Missing, wrong and malformed keys: one line, exit 2.
     let other = run(work.path(), &["pii", "keygen"], &[]).1;
