@@ -2915,7 +2915,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2938,6 +2938,10 @@ _traceforge() {
                     return 0
                     ;;
                 --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policies)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2977,7 +2981,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3000,6 +3004,10 @@ _traceforge() {
                     return 0
                     ;;
                 --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policies)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

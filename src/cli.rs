@@ -578,6 +578,10 @@ pub struct ProxyArgs {
     )]
     pub match_fields: Vec<String>,
 
+    /// Directory holding the policies enforced at the proxy [default: .traceforge/policies]
+    #[arg(long, value_name = "DIR", env = "TRACEFORGE_POLICIES")]
+    pub policies: Option<PathBuf>,
+
     /// Do not write traces to the trace database
     #[arg(long)]
     pub no_traces: bool,

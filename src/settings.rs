@@ -66,6 +66,8 @@ pub enum SettingsError {
     Invalid { path: PathBuf, message: String },
     #[error("{flag}: {message}")]
     Flag { flag: String, message: String },
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
 }
 
 /// The file's shape. Unknown keys are errors, so a typo never silently does nothing.
@@ -163,8 +165,9 @@ pub struct Settings {
     /// Header names `redact.headers` adds to the built-in credential headers.
     pub redact_headers: Vec<String>,
     pub pii: PiiSettings,
-    /// The policy directory (`--policies`, `TRACEFORGE_POLICIES`, `policies:`).
-    pub policies: PathBuf,
+    /// The policy directory (`--policies`, `TRACEFORGE_POLICIES`, `policies:`); `None` for
+    /// runs that must not depend on where they start ([`Settings::defaults`]).
+    pub policies: Option<PathBuf>,
     /// `TRACEFORGE_DISABLE_POLICY_ENFORCEMENT=true`: the emergency switch, read once here.
     pub policy_enforcement_disabled: bool,
     /// What `diff` and `review` count as a behaviour change (`diff:`).
@@ -228,7 +231,7 @@ impl Settings {
             match_rules: MatchRules::default(),
             redact_headers: Vec::new(),
             pii: PiiSettings::default(),
-            policies: PathBuf::from(DEFAULT_POLICIES),
+            policies: None,
             policy_enforcement_disabled: false,
             diff: crate::diff::DiffRules::default(),
         }
@@ -266,6 +269,16 @@ impl Settings {
         } else {
             (self.redactor()?, None)
         };
+        // A broken policy stops the start, emergency switch or not.
+        let set = self.policy_set().map_err(SettingsError::Policy)?;
+        let policies = (!set.is_empty()).then(|| {
+            let enforcement = if self.policy_enforcement_disabled {
+                crate::policy::enforce::Enforcement::Disabled
+            } else {
+                crate::policy::enforce::Enforcement::On
+            };
+            crate::policy::enforce::Enforcer::new(set, enforcement)
+        });
         Ok(ProxyConfig {
             mode: run.mode,
             cassettes_dir: self.cassettes.clone(),
@@ -275,6 +288,7 @@ impl Settings {
             redactor,
             pii_upstream: self.pii.upstream == sensitive::Upstream::Pseudonymize,
             pii_note,
+            policies,
             allow_repeats: run.allow_repeats,
             upstream_timeout,
             traces_db: run.traces.then(|| self.db.clone()),
@@ -394,19 +408,31 @@ impl Settings {
             match_rules,
             redact_headers: file.redact.headers,
             pii,
-            policies: overrides
-                .policies
-                .map(Path::to_path_buf)
-                .or(file.policies)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICIES)),
+            policies: Some(
+                overrides
+                    .policies
+                    .map(Path::to_path_buf)
+                    .or(file.policies)
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICIES)),
+            ),
             policy_enforcement_disabled: enforcement_disabled()?,
             diff,
         })
     }
 
+    /// The policy directory (the default one when this run has none).
+    pub fn policy_dir(&self) -> PathBuf {
+        self.policies
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICIES))
+    }
+
     /// The policies of the policy directory, loaded and compiled.
     pub fn policy_set(&self) -> Result<crate::policy::PolicySet, crate::policy::PolicyError> {
-        crate::policy::load(&self.policies)
+        match &self.policies {
+            Some(dir) => crate::policy::load(dir),
+            None => Ok(crate::policy::PolicySet::default()),
+        }
     }
 
     /// The run's redactor: the detectors compiled, the key checked against the mode.

@@ -894,7 +894,7 @@ fn distribute(whole: &str, pieces: &[String], hits: &[Hit]) -> Vec<String> {
 /// The decoded bytes of a compressed body: by its `content-encoding`, or by the magic bytes of
 /// gzip and zstd when the encoding is not known. `None` when it is not compressed or does not
 /// decode. Decoding stops at 256 MiB.
-fn decompress(bytes: &[u8], encoding: Option<&str>) -> Option<Vec<u8>> {
+pub(crate) fn decompress(bytes: &[u8], encoding: Option<&str>) -> Option<Vec<u8>> {
     const LIMIT: u64 = 256 << 20;
     let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
     let encoding = match encoding.as_deref() {

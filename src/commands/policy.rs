@@ -117,7 +117,7 @@ pub(crate) fn run(globals: &Globals, command: PolicyCommand) -> anyhow::Result<E
                         writeln!(
                             globals.printer.stderr(),
                             "no policies apply (policy directory {})",
-                            settings.policies.display()
+                            settings.policy_dir().display()
                         )?;
                     } else {
                         let table = globals.printer.table(
@@ -144,7 +144,7 @@ pub(crate) fn run(globals: &Globals, command: PolicyCommand) -> anyhow::Result<E
                 ..Overrides::default()
             })?;
             let policies = settings.policy_set()?;
-            let results = testing::run(&policies, &settings.policies.join("tests"))?;
+            let results = testing::run(&policies, &settings.policy_dir().join("tests"))?;
             let mut out = globals.printer.stdout();
             let mut failed = 0;
             for result in &results {

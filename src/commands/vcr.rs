@@ -67,6 +67,7 @@ fn proxy_settings(
         cassettes: args.cassettes.as_deref(),
         upstreams,
         match_fields: &args.match_fields,
+        policies: args.policies.as_deref(),
         ..Overrides::default()
     })
 }
@@ -80,6 +81,22 @@ fn run(
 ) -> anyhow::Result<Exit> {
     let mode = config.mode;
     let pending = config.pending;
+    if let Some(enforcer) = &config.policies {
+        if enforcer.enforcement() == crate::policy::enforce::Enforcement::Disabled {
+            writeln!(
+                printer.important(),
+                "traceforge: warning: {} is set: {} polic{} evaluated and recorded, but nothing \
+                 is blocked or rewritten",
+                crate::settings::DISABLE_POLICY_ENFORCEMENT,
+                enforcer.set().policies().len(),
+                if enforcer.set().policies().len() == 1 {
+                    "y is"
+                } else {
+                    "ies are"
+                }
+            )?;
+        }
+    }
     let runtime = super::runtime()?;
     let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;

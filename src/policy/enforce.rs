@@ -153,6 +153,20 @@ impl Enforcer {
         verdict
     }
 
+    /// The decisions about a response as it came from the upstream (recorded with it).
+    pub fn response_decisions(
+        &self,
+        response: &Response,
+        usage: Option<&Usage>,
+        scope: &Scope,
+    ) -> Vec<Decision> {
+        self.set
+            .evaluate_response(response, usage, scope)
+            .iter()
+            .map(|f| self.decision(f))
+            .collect()
+    }
+
     /// The text rules a stream must be checked against live, for `scope`: enforced `block` and
     /// `redact` rules on responses. Empty when nothing could change a stream.
     pub fn stream_rules(&self, scope: &Scope) -> Vec<Rule> {

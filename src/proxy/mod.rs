@@ -6,6 +6,7 @@
 pub mod cassettes;
 pub mod child;
 mod keys;
+mod policy;
 mod record;
 mod rendered;
 mod replay;
@@ -83,6 +84,8 @@ pub struct ProxyConfig {
     /// Why requests with PII cannot match (pseudonymised cassettes replayed without the key),
     /// for miss reports.
     pub pii_note: Option<String>,
+    /// The policies enforced and recorded at this proxy (`None`: there are none).
+    pub policies: Option<crate::policy::enforce::Enforcer>,
     pub allow_repeats: bool,
     /// How long an upstream may stay silent (before headers, or between body chunks).
     pub upstream_timeout: Duration,
@@ -219,7 +222,23 @@ impl Proxy {
 
     /// Handles one client request.
     pub async fn handle(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
-        let (parts, body) = request.into_parts();
+        let disabled = self
+            .config
+            .policies
+            .as_ref()
+            .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
+        let mut response = self.answer(request).await;
+        if disabled {
+            response.headers_mut().insert(
+                policy::POLICY_HEADER,
+                http::HeaderValue::from_static("disabled"),
+            );
+        }
+        response
+    }
+
+    async fn answer(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
+        let (mut parts, body) = request.into_parts();
         let Some((upstream, rest)) = route(parts.uri.path()) else {
             return self.unknown_upstream(parts.uri.path());
         };
@@ -263,7 +282,7 @@ impl Proxy {
             }
         };
 
-        let bytes = match read_body(body, BODY_READ_TIMEOUT).await {
+        let mut bytes = match read_body(body, BODY_READ_TIMEOUT).await {
             Ok(bytes) => bytes,
             Err(status) => {
                 let message = match status {
@@ -283,6 +302,28 @@ impl Proxy {
                 );
             }
         };
+
+        // Policies read the request as the client sent it; a blocked one goes nowhere.
+        let mut decisions = Vec::new();
+        if let Some(enforcer) = &self.config.policies {
+            match policy::check_request(
+                enforcer,
+                &parts.method,
+                &upstream,
+                &path,
+                &bytes,
+                &parts.headers,
+            ) {
+                Err(block) => return policy::blocked(provider, &block),
+                Ok(checked) => {
+                    decisions = checked.decisions;
+                    if let Some(body) = checked.body {
+                        bytes = body;
+                        parts.headers.remove(http::header::CONTENT_ENCODING);
+                    }
+                }
+            }
+        }
 
         let cassette = match self.cassettes.open(&name).await {
             Ok(cassette) => cassette,
@@ -353,6 +394,27 @@ impl Proxy {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
                         None => recorded,
                     };
+                    // Replays meet the same policies as live answers.
+                    if let Some(enforcer) = &self.config.policies {
+                        let scope = policy::scope_of(&parts.headers);
+                        match policy::check_replayed(
+                            enforcer,
+                            &recorded.interaction.response,
+                            &scope,
+                        ) {
+                            Err(block) => return policy::blocked(provider, &block),
+                            Ok(Some(response)) => {
+                                let mut interaction = (*recorded.interaction).clone();
+                                interaction.response = response;
+                                let rendered = rendered::Rendered::new(&interaction.response);
+                                if self.recorded_latency.load(Ordering::Relaxed) {
+                                    return rendered.paced(&interaction).await;
+                                }
+                                return rendered.response();
+                            }
+                            Ok(None) => {}
+                        }
+                    }
                     cassette.count(|c| c.replayed += 1);
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
@@ -413,6 +475,7 @@ impl Proxy {
             audit: stored.2,
             body: bytes,
             upstream_body,
+            decisions,
             parts,
         };
         record::forward(self.clone(), cassette, forward).await

@@ -15,25 +15,18 @@ use http::header::{HeaderMap, HeaderValue};
 use tokio::sync::mpsc;
 
 use super::cassettes::OpenCassette;
+use super::policy;
 use super::restore::LiveRestore;
 use super::Proxy;
 use crate::cassette::redact::{self, Pseudonymized};
 use crate::cassette::{
-    Body, Interaction, Redaction, Request, Response, Scope, StreamEvent, Timing,
+    Body, Decision, Interaction, Redaction, Request, Response, Scope, StreamEvent, Timing,
 };
 use crate::cassette::{UNRECORDED_REQUEST_HEADERS, UNRECORDED_RESPONSE_HEADERS};
-use crate::provider::{self, sse::SseParser, Provider};
+use crate::policy::stream::StreamGuard;
+use crate::provider::{self, sse, sse::SseParser, Provider};
 use crate::sensitive::Revealer;
 use crate::server::{json_response, HttpResponse, ResponseBody};
-
-/// Scope headers: recorded into the interaction, never forwarded.
-const SCOPE_HEADERS: [&str; 5] = [
-    "x-traceforge-organization-id",
-    "x-traceforge-service-id",
-    "x-traceforge-session-id",
-    "x-traceforge-step-id",
-    "x-traceforge-parent-step-id",
-];
 
 /// A request on its way upstream.
 pub(super) struct Forward {
@@ -49,6 +42,8 @@ pub(super) struct Forward {
     /// `pii.upstream: pseudonymize`: the body the provider receives instead (decoded, PII
     /// replaced by surrogates) and the (surrogate, original) pairs to restore its answer with.
     pub upstream_body: Option<Pseudonymized>,
+    /// What the policies decided about the request.
+    pub decisions: Vec<Decision>,
     pub parts: http::request::Parts,
 }
 
@@ -140,21 +135,12 @@ pub(super) async fn forward(
         headers: BTreeMap::new(),
         body: request.stored_body,
     };
-    let mut scope = Scope::default();
+    let mut scope = policy::scope_of(&request.parts.headers);
+    // The scope as the policies read it, before its values are protected for storage.
+    let policy_scope = scope.clone();
     for (name, value) in &request.parts.headers {
         let lower = name.as_str();
-        if let Some(at) = SCOPE_HEADERS.iter().position(|h| *h == lower) {
-            let value = Some(String::from_utf8_lossy(value.as_bytes()).into_owned());
-            match at {
-                0 => scope.organization = value,
-                1 => scope.service = value,
-                2 => scope.session = value,
-                3 => scope.step = value,
-                _ => scope.parent_step = value,
-            }
-        } else if !UNRECORDED_REQUEST_HEADERS.contains(&lower)
-            && !lower.starts_with("x-traceforge-")
-        {
+        if !UNRECORDED_REQUEST_HEADERS.contains(&lower) && !lower.starts_with("x-traceforge-") {
             append(&mut stored_request.headers, lower, value);
         }
     }
@@ -182,9 +168,83 @@ pub(super) async fn forward(
         }
     }
 
-    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
     let recorded_at = crate::cassette::now();
     let upstream_name = request.upstream;
+    let enforcer = config.policies.clone();
+    let mut guard = enforcer
+        .as_ref()
+        .map(|e| e.stream_rules(&policy_scope))
+        .filter(|rules| !rules.is_empty())
+        .map(StreamGuard::new);
+    let recording = Recording {
+        proxy: proxy.clone(),
+        cassette: cassette.clone(),
+        request: stored_request,
+        recorded_at,
+        scope,
+        policy_scope,
+        audit,
+        decisions: request.decisions,
+    };
+
+    // A body the client must get changed (originals restored, policies applied) is taken
+    // whole before its status is sent: a blocked one becomes an error.
+    if !is_stream && (restore.is_some() || guard.is_some()) {
+        let body = match upstream_response.bytes().await {
+            Ok(body) => body,
+            Err(error) => {
+                cassette.count(|c| c.upstream_errors += 1);
+                let message = format!(
+                    "traceforge: upstream {upstream_name} ({shown_url}) broke off its response: {}",
+                    crate::error_chain(&error.without_url())
+                );
+                eprintln!("{message}");
+                return json_response(
+                    502,
+                    &provider.error_body(502, "traceforge_upstream_error", &message),
+                );
+            }
+        };
+        let total = started.elapsed();
+        let response = Response {
+            status: status.as_u16(),
+            headers: recorded_headers,
+            body: (!body.is_empty()).then(|| Body::from_bytes(&body)),
+            stream: None,
+            incomplete: false,
+        };
+        let mut client = response.clone();
+        if let Some(restore) = &restore {
+            client.body = (!body.is_empty()).then(|| Body::from_bytes(&restore.body(&body)));
+        }
+        let mut blocked = None;
+        if let Some(enforcer) = &enforcer {
+            let verdict = enforcer.response(
+                &mut client,
+                provider::usage(&response).as_ref(),
+                &recording.policy_scope,
+            );
+            blocked = verdict.block;
+        }
+        recording.store(
+            response,
+            Timing {
+                ttfb_ms: total.as_millis() as u64,
+                total_ms: total.as_millis() as u64,
+            },
+        );
+        if let Some(block) = &blocked {
+            return policy::blocked(provider, block);
+        }
+        let mut answer = http::Response::new(ResponseBody::full(
+            client.body.map(|b| b.to_bytes()).unwrap_or_default(),
+        ));
+        *answer.status_mut() = status;
+        *answer.headers_mut() = client_headers;
+        return answer;
+    }
+
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
     tokio::spawn(async move {
         let mut body = upstream_response.bytes_stream();
         let mut parser = SseParser::new();
@@ -205,16 +265,13 @@ pub(super) async fn forward(
                             .into_iter()
                             .map(|e| e.into_stream_event(at_ms))
                             .collect();
-                        if let Some(restore) = &mut restore {
-                            to_client = Some(Bytes::from(restore.events(&fresh)));
+                        if restore.is_some() || guard.is_some() {
+                            let shaped = shape(&mut restore, &mut guard, &fresh, false);
+                            to_client = Some(Bytes::from(shaped));
                         }
                         events.extend(fresh);
                     } else {
                         collected.extend_from_slice(&chunk);
-                        if restore.is_some() {
-                            // Restored whole once it has all arrived.
-                            to_client = None;
-                        }
                     }
                     let sent = match to_client {
                         Some(bytes) if !bytes.is_empty() => tx.send(Ok(bytes)).await,
@@ -261,54 +318,33 @@ pub(super) async fn forward(
                 .map(|e| e.into_stream_event(at_ms))
                 .into_iter()
                 .collect();
-            if let Some(restore) = &mut restore {
-                let mut rest = restore.events(&last);
-                rest.extend(restore.finish());
+            if restore.is_some() || guard.is_some() {
+                let rest = shape(&mut restore, &mut guard, &last, true);
                 if !rest.is_empty() {
                     let _ = tx.send(Ok(Bytes::from(rest))).await;
                 }
             }
             events.extend(last);
             provider::finish_stream(&mut response, events);
-        } else {
-            if let Some(restore) = &restore {
-                let _ = tx.send(Ok(Bytes::from(restore.body(&collected)))).await;
+            if response.incomplete {
+                eprintln!(
+                    "traceforge: warning: stream from {upstream_name} ended without its terminal event; \
+                     recorded as incomplete in cassette \"{}\"",
+                    cassette.name
+                );
             }
-            if !collected.is_empty() {
-                response.body = Some(Body::from_bytes(&collected));
-            }
+        } else if !collected.is_empty() {
+            response.body = Some(Body::from_bytes(&collected));
         }
-        let mut interaction = Interaction {
-            id: 0,
-            recorded_at,
-            request: stored_request,
-            usage: provider::usage(&response),
-            response,
-            timing: Some(Timing {
-                ttfb_ms: ttfb.unwrap_or(total).as_millis() as u64,
-                total_ms: total.as_millis() as u64,
-            }),
-            scope,
-            redactions: audit,
-            decisions: Vec::new(),
-        };
-        if interaction.response.incomplete {
-            eprintln!(
-                "traceforge: warning: stream from {upstream_name} ended without its terminal event; \
-                 recorded as incomplete in cassette \"{}\"",
-                cassette.name
-            );
-        }
-        proxy
-            .config()
-            .redactor
-            .response(&mut interaction.response, &mut interaction.redactions);
         // The client's response ends (the channel closes) only once the interaction is in the
         // journal: a client that has its whole answer never loses the recording to a kill.
-        // Inline, not on a blocking thread: one small write to the page cache, where the hop to
-        // the blocking pool measured at an added p99 of 2.4 ms (`benches/replay.sh record`,
-        // against 0.6-0.9 ms inline).
-        proxy.store(cassette, interaction);
+        recording.store(
+            response,
+            Timing {
+                ttfb_ms: ttfb.unwrap_or(total).as_millis() as u64,
+                total_ms: total.as_millis() as u64,
+            },
+        );
         drop(tx);
     });
 
@@ -316,6 +352,87 @@ pub(super) async fn forward(
     *response.status_mut() = status;
     *response.headers_mut() = client_headers;
     response
+}
+
+/// What a stream's events become on their way to the client: originals restored
+/// (`pii.upstream: pseudonymize`), then the policies applied. `last` flushes what both hold
+/// back, at the stream's end.
+fn shape(
+    restore: &mut Option<LiveRestore>,
+    guard: &mut Option<StreamGuard>,
+    events: &[StreamEvent],
+    last: bool,
+) -> Vec<u8> {
+    let mut events = match restore {
+        Some(restore) => {
+            let mut out = restore.events(events);
+            if last {
+                out.extend(restore.finish());
+            }
+            out
+        }
+        None => events.to_vec(),
+    };
+    if let Some(guard) = guard {
+        let mut out = guard.events(events);
+        if last {
+            out.extend(guard.finish());
+        }
+        events = out;
+    }
+    let mut bytes = Vec::new();
+    for event in &events {
+        sse::write_event(event, &mut bytes);
+    }
+    bytes
+}
+
+/// Everything needed to store an interaction once its response is complete.
+struct Recording {
+    proxy: Arc<Proxy>,
+    cassette: Arc<OpenCassette>,
+    request: Request,
+    recorded_at: String,
+    /// The scope as stored (protected).
+    scope: Scope,
+    /// The scope as the client sent it, for the policies.
+    policy_scope: Scope,
+    audit: Vec<Redaction>,
+    decisions: Vec<Decision>,
+}
+
+impl Recording {
+    /// Stores the interaction: the policies' decisions about the response as it came, then
+    /// the response protected for storage. Inline, not on a blocking thread: one small write
+    /// to the page cache, where the hop to the blocking pool measured at an added p99 of
+    /// 2.4 ms (`benches/replay.sh record`, against 0.6-0.9 ms inline).
+    fn store(self, response: Response, timing: Timing) {
+        let usage = provider::usage(&response);
+        let mut decisions = self.decisions;
+        if let Some(enforcer) = &self.proxy.config().policies {
+            decisions.extend(enforcer.response_decisions(
+                &response,
+                usage.as_ref(),
+                &self.policy_scope,
+            ));
+        }
+        let mut interaction = Interaction {
+            id: 0,
+            recorded_at: self.recorded_at,
+            request: self.request,
+            usage,
+            response,
+            timing: Some(timing),
+            scope: self.scope,
+            redactions: self.audit,
+            decisions,
+        };
+        self.proxy
+            .config()
+            .redactor
+            .response(&mut interaction.response, &mut interaction.redactions);
+        self.proxy.store(self.cassette, interaction);
+    }
 }
 
 /// Stores a header value, joining repeated headers with ", ".

@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::cassette::redact::{channel_context, collect_strings, is_text_piece, TEXT_CHANNEL};
 use crate::cassette::{Body, StreamEvent};
-use crate::provider::sse;
 use crate::sensitive::{Revealer, StreamReveal};
 
 /// One stream's restoration in progress.
@@ -60,8 +59,8 @@ impl LiveRestore {
         }
     }
 
-    /// The bytes to send the client for these events.
-    pub fn events(&mut self, events: &[StreamEvent]) -> Vec<u8> {
+    /// The events to send the client for these.
+    pub fn events(&mut self, events: &[StreamEvent]) -> Vec<StreamEvent> {
         let mut out = Vec::new();
         for event in events {
             let mut event = event.clone();
@@ -73,12 +72,12 @@ impl LiveRestore {
                     *text = self.channels[at].reveal.push(&self.revealer, text);
                 }
                 self.channels[at].template = event.clone();
-                sse::write_event(&event, &mut out);
+                out.push(event);
                 continue;
             }
             let Body::Json(value) = &mut event.data else {
                 self.flush(|_| true, &mut out);
-                sse::write_event(&event, &mut out);
+                out.push(event);
                 continue;
             };
             let context = channel_context(value);
@@ -108,7 +107,7 @@ impl LiveRestore {
                     channel.template = event.clone();
                 }
             }
-            sse::write_event(&event, &mut out);
+            out.push(event);
         }
         out
     }
@@ -134,7 +133,7 @@ impl LiveRestore {
     }
 
     /// Whatever is still held back: call when the stream ends.
-    pub fn finish(&mut self) -> Vec<u8> {
+    pub fn finish(&mut self) -> Vec<StreamEvent> {
         let mut out = Vec::new();
         self.flush(|_| true, &mut out);
         out
@@ -142,7 +141,7 @@ impl LiveRestore {
 
     /// Sends the held-back text of every channel `which` selects, each in a copy of its last
     /// event with every other text emptied.
-    fn flush(&mut self, which: impl Fn(&str) -> bool, out: &mut Vec<u8>) {
+    fn flush(&mut self, which: impl Fn(&str) -> bool, out: &mut Vec<StreamEvent>) {
         for channel in &mut self.channels {
             if !which(&channel.key) || channel.reveal.held() == 0 {
                 continue;
@@ -165,7 +164,7 @@ impl LiveRestore {
             } else if let Body::Text(text) = &mut event.data {
                 *text = rest;
             }
-            sse::write_event(&event, out);
+            out.push(event);
         }
     }
 }
@@ -173,6 +172,7 @@ impl LiveRestore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::sse;
     use serde_json::json;
 
     fn chunk(content: &str) -> StreamEvent {
@@ -193,6 +193,14 @@ mod tests {
             retry: None,
             data: Body::Text("[DONE]".into()),
         }
+    }
+
+    fn wire(events: &[StreamEvent]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for event in events {
+            sse::write_event(event, &mut out);
+        }
+        out
     }
 
     /// The text the client assembles from SSE bytes.
@@ -224,13 +232,12 @@ mod tests {
                 .map(|c| std::str::from_utf8(c).unwrap())
                 .collect();
             for piece in &pieces {
-                let sent = live.events(&[chunk(piece)]);
-                out.extend_from_slice(&sent);
+                out.extend(wire(&live.events(&[chunk(piece)])));
                 // Nothing sent so far holds a piece of the surrogate.
                 assert!(!assembled(&out).contains("pii.invalid"), "{size}");
             }
-            out.extend(live.events(&[done()]));
-            out.extend(live.finish());
+            out.extend(wire(&live.events(&[done()])));
+            out.extend(wire(&live.finish()));
             assert_eq!(assembled(&out), expected, "pieces of {size}");
             assert!(String::from_utf8_lossy(&out).ends_with("data: [DONE]\n\n"));
         }
