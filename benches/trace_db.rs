@@ -186,6 +186,7 @@ fn row(rng: &mut Rng, vocabulary: &Vocabulary, i: u64) -> TraceRow {
         prompt,
         response,
         redactions: Vec::new(),
+        decisions: Vec::new(),
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) fn run(globals: &Globals, command: DbCommand) -> anyhow::Result<Exit>
                         vec!["runs".into(), stats.runs.to_string()],
                         vec!["cassettes".into(), stats.cassettes.to_string()],
                         vec!["sessions".into(), stats.sessions.to_string()],
+                        vec!["decisions".into(), stats.decisions.to_string()],
+                        vec!["audit rows".into(), stats.redactions.to_string()],
                         vec![
                             "oldest".into(),
                             stats.oldest.clone().unwrap_or_else(|| "-".into()),
@@ -143,6 +145,10 @@ fn check(
             (
                 &drift.unaudited,
                 "redaction(s) in the cassettes are missing from the audit",
+            ),
+            (
+                &drift.decisions,
+                "row(s) differ from their interaction's policy decisions",
             ),
         ];
         for (entries, what) in groups {

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::Globals;
+use crate::cassette::Decision;
 use crate::cli::{OutputFormat, SessionsCommand, TracesCommand};
 use crate::output::{cell, one_line, JSON_VERSION};
 use crate::store::query::{self, Filter, Trace};
@@ -58,11 +59,20 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
             };
             let request: serde_json::Value = serde_json::from_str(&request).unwrap_or_default();
             let response: serde_json::Value = serde_json::from_str(&response).unwrap_or_default();
+            let decisions = db.decisions(trace.id)?;
+            let redactions = db.audit(Some(trace.id))?.len();
             match args.format {
                 OutputFormat::Json => printer.json(&json!({
-                    "version": JSON_VERSION, "trace": trace, "request": request, "response": response
+                    "version": JSON_VERSION, "trace": trace, "request": request,
+                    "response": response, "decisions": decisions, "redactions": redactions
                 }))?,
-                OutputFormat::Text => print_trace(&mut printer.stdout(), &trace, &request)?,
+                OutputFormat::Text => print_trace(
+                    &mut printer.stdout(),
+                    &trace,
+                    &request,
+                    &decisions,
+                    redactions,
+                )?,
             }
         }
         TracesCommand::Search(args) => {
@@ -171,6 +181,8 @@ fn print_trace(
     out: &mut impl std::io::Write,
     trace: &Trace,
     request: &serde_json::Value,
+    decisions: &[Decision],
+    redactions: usize,
 ) -> anyhow::Result<()> {
     writeln!(
         out,
@@ -217,6 +229,23 @@ fn print_trace(
     .collect();
     if !scope.is_empty() {
         writeln!(out, "  scope     {}", scope.join(", "))?;
+    }
+    if redactions > 0 {
+        writeln!(
+            out,
+            "  redacted  {redactions} value(s) before it was stored"
+        )?;
+    }
+    if !decisions.is_empty() {
+        // Never a value: the decision names where the match was and what kind it was.
+        writeln!(out, "\ndecisions:")?;
+        for d in decisions {
+            writeln!(
+                out,
+                "  {}@{}/{}: {} ({}), {} at {}, {}",
+                d.policy, d.version, d.rule, d.action, d.severity, d.entity, d.path, d.outcome
+            )?;
+        }
     }
     writeln!(out, "\nprompt:\n{}", indent(&trace.prompt))?;
     writeln!(out, "\nresponse:\n{}", indent(&trace.response))?;

@@ -380,6 +380,7 @@ mod tests {
             request_json: "{}".into(),
             response_json: "{}".into(),
             redactions,
+            decisions: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, params_from_iter, Connection, ToSql};
 
-use super::{audit, schema, StoreError, TraceDb, TraceRow};
+use super::{audit, decisions, schema, StoreError, TraceDb, TraceRow};
 
 /// A database being filled. Nothing else may use the file until [`BulkLoad::finish`].
 pub struct BulkLoad {
@@ -89,6 +89,7 @@ impl BulkLoad {
                     insert.execute(params_from_iter(values.chain(columns.iter().copied())))
                 })
                 .map_err(StoreError::sqlite(&path))?;
+                decisions::add(&tx, id, &row.decisions).map_err(StoreError::sqlite(&path))?;
                 audit
                     .add(&tx, id, &row.cassette, row.interaction_id, &row.redactions)
                     .map_err(StoreError::sqlite(&path))?;
@@ -312,6 +313,7 @@ mod tests {
             request_json: "{}".into(),
             response_json: "{}".into(),
             redactions: Vec::new(),
+            decisions: Vec::new(),
         }
     }
 

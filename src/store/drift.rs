@@ -1,7 +1,9 @@
 //! Whether the trace database still says what the cassettes say. Rows are derived from
 //! cassettes, so a row naming an interaction no cassette holds, an interaction without a row,
 //! or a row recorded at another time than its interaction is drift; so is a redaction a
-//! cassette records that the audit lacks (the audit may hold more: it outlives re-recordings).
+//! cassette records that the audit lacks (the audit may hold more: it outlives re-recordings),
+//! and a row whose policy decisions are not its interaction's (a database upgraded from before
+//! decisions were stored, whose cassettes already held them).
 //! `db check --cassettes` reports it and `vcr rebuild-from-cassettes` cures it. Reads cassettes
 //! and the database synchronously; nothing is changed.
 
@@ -10,6 +12,7 @@ use std::path::Path;
 
 use super::{StoreError, TraceDb};
 use crate::cassette::files::{self, CassetteError};
+use crate::cassette::Decision;
 
 /// How the database differs from the cassettes, each entry as `CASSETTE#ID`, sorted.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub struct Drift {
     /// Redactions a cassette records that the audit table lacks, as
     /// `CASSETTE#ID PATH START..END DETECTOR`.
     pub unaudited: Vec<String>,
+    /// Rows whose policy decisions differ from those their interaction records.
+    pub decisions: Vec<String>,
     /// Cassettes that could not be read, so were not compared.
     pub unreadable: Vec<String>,
 }
@@ -33,6 +38,7 @@ impl Drift {
             && self.missing.is_empty()
             && self.stale.is_empty()
             && self.unaudited.is_empty()
+            && self.decisions.is_empty()
             && self.unreadable.is_empty()
     }
 }
@@ -52,6 +58,8 @@ pub enum DriftError {
 /// Compares every recorded row of `db` with the cassettes under `dir`.
 pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
     let mut cassettes: BTreeMap<(String, u64), String> = BTreeMap::new();
+    // Only interactions with decisions: most have none, and the rows' side is read whole.
+    let mut decided: BTreeMap<(String, u64), Vec<Decision>> = BTreeMap::new();
     // What the audit must hold for each redaction, and how to name it.
     let mut redactions: BTreeMap<AuditKey, String> = BTreeMap::new();
     let mut drift = Drift::default();
@@ -77,6 +85,12 @@ pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
                         );
                         redactions.insert(key, label);
                     }
+                    if !interaction.decisions.is_empty() {
+                        decided.insert(
+                            (name.as_str().to_string(), interaction.id),
+                            interaction.decisions,
+                        );
+                    }
                     cassettes.insert(
                         (name.as_str().to_string(), interaction.id),
                         interaction.recorded_at,
@@ -94,13 +108,19 @@ pub fn check(db: &TraceDb, dir: &Path) -> Result<Drift, DriftError> {
         rows.insert((cassette, id), recorded_at);
     }
     let label = |(cassette, id): &(String, u64)| format!("{cassette}#{id}");
+    let mut stored = db.all_decisions()?;
     for (key, recorded_at) in &rows {
         match cassettes.get(key) {
             // An unreadable cassette's rows cannot be judged.
             None if unread.contains(&key.0) => {}
             None => drift.orphaned.push(label(key)),
             Some(at) if at != recorded_at => drift.stale.push(label(key)),
-            Some(_) => {}
+            Some(_) => {
+                if stored.remove(key).unwrap_or_default() != decided.remove(key).unwrap_or_default()
+                {
+                    drift.decisions.push(label(key));
+                }
+            }
         }
     }
     for key in cassettes.keys() {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod decisions;
 pub mod drift;
 pub mod query;
 pub mod rebuild;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, ToSql};
 use serde_json::Value;
 
-use crate::cassette::{scratch, Body, Interaction, Redaction};
+use crate::cassette::{scratch, Body, Decision, Interaction, Redaction};
 use crate::provider::{self, Provider};
 
 /// Where the database lives when neither `--db` nor `TRACEFORGE_DB` says otherwise.
@@ -103,6 +104,9 @@ pub struct TraceRow {
     /// The interaction's redaction audit, appended to the `redactions` table with the row
     /// (usually empty, and then free).
     pub redactions: Vec<Redaction>,
+    /// What the policies decided about the interaction, stored in the `decisions` table with
+    /// the row (usually empty, and then free).
+    pub decisions: Vec<Decision>,
 }
 
 impl TraceRow {
@@ -194,6 +198,7 @@ impl TraceRow {
             request_json: serde_json::to_string(request).unwrap_or_default(),
             response_json: serde_json::to_string(response).unwrap_or_default(),
             redactions: interaction.redactions.clone(),
+            decisions: interaction.decisions.clone(),
         }
     }
 }
@@ -344,7 +349,8 @@ impl TraceDb {
     /// that rewrites a cassette from scratch), and calling `pause` after each row (the proxy's
     /// writer yields the CPU there, so a batch never holds a core that a request waits for).
     /// Each row's redactions join the audit in the same transaction, never twice (a row
-    /// written again brings its redactions again), and never deleted with the old rows.
+    /// written again brings its redactions again), and never deleted with the old rows. Its
+    /// decisions replace those of the row it overwrites, if any.
     pub fn write_pausing(
         &mut self,
         run: i64,
@@ -374,6 +380,7 @@ impl TraceDb {
                     })
                     .map_err(StoreError::sqlite(&path))?;
                 ids.push(id);
+                decisions::replace(&tx, id, &row.decisions).map_err(StoreError::sqlite(&path))?;
                 audit
                     .add(&tx, id, &row.cassette, row.interaction_id, &row.redactions)
                     .map_err(StoreError::sqlite(&path))?;

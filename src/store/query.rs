@@ -8,6 +8,7 @@ use rusqlite::{params_from_iter, types::Value as SqlValue, OptionalExtension as 
 use serde::Serialize;
 
 use super::{schema, StoreError, TraceDb};
+use crate::cassette::Decision;
 
 /// A trace as the commands show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,6 +160,16 @@ impl TraceDb {
             }
         };
         result.map_err(StoreError::sqlite(&self.path))
+    }
+
+    /// The policy decisions recorded with trace row `trace_id`, in recorded order.
+    pub fn decisions(&self, trace_id: i64) -> Result<Vec<Decision>, StoreError> {
+        super::decisions::list(&self.conn, trace_id).map_err(StoreError::sqlite(&self.path))
+    }
+
+    /// Every recorded row's policy decisions, by interaction (rows without any are absent).
+    pub fn all_decisions(&self) -> Result<BTreeMap<(String, u64), Vec<Decision>>, StoreError> {
+        super::decisions::by_interaction(&self.conn).map_err(StoreError::sqlite(&self.path))
     }
 
     /// Full-text search over prompts and responses, best match first (BM25: FTS5's `rank`,
@@ -373,6 +384,14 @@ impl TraceDb {
             runs: count("SELECT COUNT(*) FROM runs")?,
             cassettes: count("SELECT COUNT(DISTINCT cassette) FROM traces")?,
             sessions: count("SELECT COUNT(DISTINCT session) FROM traces")?,
+            decisions: super::decisions::count(&self.conn)
+                .map_err(StoreError::sqlite(&self.path))?,
+            redactions: match super::audit::exists(&self.conn)
+                .map_err(StoreError::sqlite(&self.path))?
+            {
+                true => count("SELECT COUNT(*) FROM redactions")?,
+                false => 0,
+            },
             oldest: q("SELECT MIN(recorded_at) FROM traces")?,
             newest: q(
                 "SELECT MAX(at) FROM (SELECT MAX(recorded_at) AS at FROM traces \
@@ -462,6 +481,10 @@ pub struct Stats {
     pub runs: i64,
     pub cassettes: i64,
     pub sessions: i64,
+    /// Policy decisions recorded with the traces.
+    pub decisions: i64,
+    /// Rows of the redaction audit (reveals included).
+    pub redactions: i64,
     pub oldest: Option<String>,
     pub newest: Option<String>,
     pub models: BTreeMap<String, i64>,

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub(crate) const V1: &str = "
 CREATE TABLE runs (
@@ -82,7 +82,7 @@ END;
 /// of them must stay, so `trace_id` names the row written with the redaction and may outlive
 /// it. The triggers keep the table append-only against accidents (a stray `DELETE`, a prune);
 /// tampering by someone who drops them is caught by the chain, which `db check` recomputes.
-const V2: &str = "
+pub(crate) const V2: &str = "
 CREATE TABLE redactions (
     id             INTEGER PRIMARY KEY,
     trace_id       INTEGER,
@@ -116,6 +116,31 @@ CREATE TRIGGER redactions_head_no_delete BEFORE DELETE ON redactions_head BEGIN
     SELECT RAISE(ABORT, 'the redaction audit is append-only');
 END;
 ";
+
+/// Version 3: the policy decisions recorded with each interaction (DESIGN.md §13), as the
+/// cassette holds them. Unlike the audit they are part of the recording: a row re-recorded or
+/// deleted takes its decisions with it (the writer deletes and re-inserts them on an upsert).
+pub(crate) const V3: &str = "
+CREATE TABLE decisions (
+    id        INTEGER PRIMARY KEY,
+    trace_id  INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+    policy    TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    rule      TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    severity  TEXT NOT NULL,
+    path      TEXT NOT NULL,
+    entity    TEXT NOT NULL,
+    outcome   TEXT NOT NULL
+);
+CREATE INDEX decisions_trace ON decisions (trace_id);
+CREATE INDEX decisions_rule ON decisions (policy, rule);
+";
+
+/// Adds one decision of a trace row.
+pub const INSERT_DECISION: &str = "
+INSERT INTO decisions (trace_id, policy, version, rule, action, severity, path, entity, outcome)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 /// Keeps the full-text index in step with inserted traces (dropped while a rebuild fills a new
 /// database, which indexes everything in one pass instead).
@@ -206,8 +231,9 @@ fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
         ));
     }
     let missing = match version {
-        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2}"),
-        _ => V2.to_string(),
+        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2} {V3}"),
+        1 => format!("{V2} {V3}"),
+        _ => V3.to_string(),
     };
     conn.execute_batch(&format!(
         "{missing} PRAGMA user_version = {SCHEMA_VERSION};"

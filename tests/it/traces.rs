@@ -141,10 +141,13 @@ fn a_rebuilt_database_answers_like_the_original_whatever_happened_to_it() {
     rebuild(work);
     assert_eq!(recorded_export(work, "t.db"), original);
 
-    // The middle of the file overwritten with garbage: check notices, rebuild repairs.
+    // The middle of the file overwritten with garbage: check notices, rebuild repairs. Two
+    // pages' worth (16 KiB pages), so a whole page is hit, header included: garbage that only
+    // lands in the unused middle of a page is invisible to SQLite's integrity check, and where
+    // the middle falls moves with every table the schema adds.
     let mut bytes = std::fs::read(work.join("t.db")).unwrap();
     let middle = bytes.len() / 2;
-    for (i, b) in bytes[middle - 2048..middle + 2048].iter_mut().enumerate() {
+    for (i, b) in bytes[middle - 16384..middle + 16384].iter_mut().enumerate() {
         *b = (i * 7919 % 251) as u8;
     }
     std::fs::write(work.join("t.db"), &bytes).unwrap();
@@ -751,4 +754,145 @@ fn rows_follow_the_cassette_and_db_check_reports_drift() {
     let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     rt.block_on(mock.stop());
+}
+
+/// A cassette written by hand with the policy decisions the proxy records: a rebuild brings
+/// them into the database, `traces show` lists them (and the JSON carries them), `db stats`
+/// counts them, and the database still checks clean against its cassettes.
+#[test]
+fn decisions_recorded_in_a_cassette_are_rebuilt_and_shown() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    std::fs::create_dir_all(work.join("c")).unwrap();
+    std::fs::write(
+        work.join("c/support.yaml"),
+        r#"version: 1
+cassette: support
+interactions:
+- id: 1
+  recorded_at: 2026-11-30T01:00:00Z
+  request:
+    method: POST
+    upstream: openai
+    path: /v1/chat/completions
+    headers:
+      content-type: application/json
+    body:
+      json:
+        model: gpt-4o-mini
+        messages:
+        - role: user
+          content: Mail <EMAIL> about the refund
+  response:
+    status: 400
+    headers:
+      content-type: application/json
+    body:
+      json:
+        error:
+          message: blocked by policy enterprise-pii-policy
+  decisions:
+  - policy: enterprise-pii-policy
+    version: "2.0.0"
+    rule: no-pii
+    action: block
+    severity: critical
+    path: request.body.messages[0].content
+    entity: email
+    outcome: applied
+  - policy: competitors
+    version: "1.1"
+    rule: blocked-terms
+    action: warn
+    severity: low
+    path: response.body.error.message
+    entity: term
+    outcome: evaluated
+- id: 2
+  recorded_at: 2026-11-30T01:00:01Z
+  request:
+    method: POST
+    upstream: openai
+    path: /v1/chat/completions
+    body:
+      json:
+        model: gpt-4o-mini
+        messages:
+        - role: user
+          content: Where is my parcel?
+  response:
+    status: 200
+    body:
+      text: on its way
+"#,
+    )
+    .unwrap();
+    let rebuild = tf(
+        work,
+        &[
+            "vcr",
+            "rebuild-from-cassettes",
+            "--cassettes",
+            "c",
+            "--db",
+            "t.db",
+        ],
+    );
+    assert!(rebuild.status.success(), "{}", stderr(&rebuild));
+
+    let show = tf(work, &["traces", "show", "support#1", "--db", "t.db"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(text.contains("\ndecisions:\n"), "{text}");
+    assert!(
+        text.contains(
+            "  enterprise-pii-policy@2.0.0/no-pii: block (critical), email at \
+             request.body.messages[0].content, applied"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  competitors@1.1/blocked-terms: warn (low), term at response.body.error.message, \
+             evaluated"
+        ),
+        "{text}"
+    );
+    // The decided policy comes first, as recorded.
+    assert!(text.find("enterprise-pii-policy@").unwrap() < text.find("competitors@").unwrap());
+    let quiet = tf(work, &["traces", "show", "support#2", "--db", "t.db"]);
+    assert!(!stdout(&quiet).contains("decisions:"), "{}", stdout(&quiet));
+
+    let json = tf(
+        work,
+        &[
+            "traces",
+            "show",
+            "support#1",
+            "--db",
+            "t.db",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(json.status.success(), "{}", stderr(&json));
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["redactions"], 0);
+    assert_eq!(
+        json["decisions"][0],
+        json!({"policy": "enterprise-pii-policy", "version": "2.0.0", "rule": "no-pii",
+               "action": "block", "severity": "critical",
+               "path": "request.body.messages[0].content", "entity": "email",
+               "outcome": "applied"})
+    );
+    assert_eq!(json["decisions"].as_array().unwrap().len(), 2);
+
+    let stats = tf(work, &["db", "stats", "--db", "t.db", "--format", "json"]);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["stats"]["decisions"], 2);
+    assert_eq!(stats["stats"]["redactions"], 0);
+
+    let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
