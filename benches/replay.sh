@@ -283,7 +283,7 @@ bench_record_pii() {
   log "non-streamed, pii.mode $mode: $RECORD_N pairs (+$warmup warm-up) direct vs through the proxy"
   python3 "$BENCH/client.py" latency "http://$MOCK/v1/chat/completions" \
     "http://$PROXY/openai/v1/chat/completions" -n "$RECORD_N" --warmup "$warmup" \
-    --body "$fx/pii-plain.json" >"$RAW/record-latency-$mode.json" ||
+    --body "$fx/pii-plain.json" --samples "$RAW/record-latency-$mode.csv" >"$RAW/record-latency-$mode.json" ||
     die "the non-streamed latency run (pii.mode $mode) failed"
   finish_record "$mode-plain" $((RECORD_N + warmup + 1)) "$mode"
 
@@ -291,7 +291,7 @@ bench_record_pii() {
   log "streamed TTFB, pii.mode $mode: $TTFB_N pairs (+$warmup warm-up), first event after 20 ms, then every 2 ms"
   python3 "$BENCH/client.py" ttfb "http://$MOCK/v1/chat/completions" \
     "http://$PROXY/openai/v1/chat/completions" -n "$TTFB_N" --warmup "$warmup" \
-    --body "$fx/pii-stream.json" >"$RAW/record-ttfb-$mode.json" ||
+    --body "$fx/pii-stream.json" --samples "$RAW/record-ttfb-$mode.csv" >"$RAW/record-ttfb-$mode.json" ||
     die "the streamed TTFB run (pii.mode $mode) failed"
   finish_record "$mode-stream" $((TTFB_N + warmup)) "$mode"
   PROXY_ENV=()

@@ -145,6 +145,9 @@ def record_section(directory, suffix, label, checks):
         mode = written["mode"]
         for kind, where in (("cassettes", "cassettes"), ("db", "trace database")):
             w = written[kind]
+            if not w["bytes"]:  # --no-traces in BENCH_RECORD_FLAGS
+                out.append(f"  {where}: none written")
+                continue
             out.append(f"  {where}: {w['bytes']:,} B, {len(w['originals'])} of the request's PII values, "
                        f"{w['surrogates']} @pii.invalid surrogates, {w['placeholders']} placeholders")
             if mode == "off":
