@@ -25,7 +25,7 @@ set -euo pipefail
 SECTION=${1:-all}
 case "$SECTION" in
   throughput | record | startup | redactor | all) ;;
-  -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [throughput|record|startup|redactor|all]" >&2; exit 2 ;;
 esac
 
