@@ -1,7 +1,7 @@
 //! Enforcing policies on a stream as it flows, never buffered whole. Each text channel
 //! (`choices[0].delta.content`, Anthropic's `delta.text`, the Responses API's `delta`) keeps
 //! back only what could still grow into a match — a term list's longest term, at most
-//! [`MAX_HOLDBACK`](super::rules::MAX_HOLDBACK) bytes — and is checked as text arrives:
+//! `MAX_HOLDBACK` (256) bytes — and is checked as text arrives:
 //!
 //! - a `redact` match is rewritten before it is sent;
 //! - a `block` match ends the stream the way the provider's own filter does — OpenAI Chat
