@@ -423,3 +423,402 @@ fn sdk_streams_cut_by_a_policy_end_with_the_providers_filtered_finish() {
     assert_eq!(cut, calls.len() - 1);
     rt.block_on(mock.stop());
 }
+
+#[test]
+fn sdk_redact_rewrites_answers_in_place_streamed_and_not() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[(
+        "global/names.json",
+        global(
+            "names",
+            true,
+            json!([
+                {"id": "competitors", "type": "blocked-terms", "severity": "medium",
+                 "applies_to": "response", "action": "redact",
+                 "terms": ["Globex", "Initech Systems"]}
+            ]),
+        ),
+    )]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let work = tempfile::tempdir().unwrap();
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let prompt = "Compare Globex with initech systems for me";
+    let apis = [
+        "chat",
+        "chat_stream",
+        "responses",
+        "responses_stream",
+        "messages",
+        "messages_stream",
+        "messages_raw_stream",
+    ];
+    let calls: Vec<Value> = apis
+        .iter()
+        .map(|api| call(api, api, model_for(api), prompt))
+        .collect();
+    let results = run_sdk(&proxy, &calls);
+    for api in apis {
+        let text = assert_ok(&results, api);
+        assert!(
+            text.starts_with("Mock answer to: Compare <REDACTED> with <REDACTED> for me"),
+            "{api}: {text}"
+        );
+        let lower = text.to_lowercase();
+        assert!(!lower.contains("globex") && !lower.contains("initech"), "{api}: {text}");
+        let finish = &results[api]["finish"];
+        assert!(
+            ["stop", "end_turn", "completed"].contains(&finish.as_str().unwrap_or("")),
+            "{api}: {finish}"
+        );
+    }
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let recorded = interactions(&work.path().join("c"));
+    assert_eq!(recorded.len(), apis.len());
+    for interaction in &recorded {
+        assert!(
+            interaction
+                .decisions
+                .iter()
+                .any(|d| d.rule == "competitors" && d.action == "redact" && d.outcome == "applied"),
+            "{:?}",
+            interaction.decisions
+        );
+    }
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn sdk_replay_applies_the_policies_to_answers_recorded_without_them() {
+    if !sdks_installed() {
+        return;
+    }
+    let none = policy_dir(&[]);
+    let policies = policy_dir(&[
+        ("global/answers.json", answer_blocks(true)),
+        (
+            "global/names.json",
+            global(
+                "names",
+                true,
+                json!([{"id": "weather", "type": "blocked-terms", "severity": "low",
+                        "applies_to": "response", "action": "redact", "terms": ["weather"]}]),
+            ),
+        ),
+    ]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let work = tempfile::tempdir().unwrap();
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let blocked = "Ask Umbrella Corp about the weather";
+    let mut calls = Vec::new();
+    for api in ALL_STREAMS.iter().chain(&["chat", "messages"]) {
+        calls.push(call(api, api, model_for(api), blocked));
+    }
+    calls.push(call("clean", "chat_stream", "gpt-4o-mini", "Is the weather fine"));
+    let recorder = start_proxy(work.path(), "record", none.path(), &upstreams, &[]);
+    let recorded = run_sdk(&recorder, &calls);
+    for api in ALL_STREAMS {
+        assert!(
+            assert_ok(&recorded, api).contains("Umbrella Corp"),
+            "recorded without policies: {api}"
+        );
+    }
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+
+    // Mock stopped: replay answers from the cassette, through the policies.
+    let replayer = start_proxy(work.path(), "replay", policies.path(), &[], &[]);
+    let replayed = run_sdk(&replayer, &calls);
+    for api in ALL_STREAMS {
+        assert_cut(&replayed, api, filtered_finish(api), "Umbrella Corp");
+    }
+    for api in ["chat", "messages"] {
+        assert_blocked(&replayed, api, "competitor", "response.body", "Umbrella");
+    }
+    let clean = assert_ok(&replayed, "clean");
+    assert!(clean.contains("Is the <REDACTED> fine"), "{clean}");
+    let stopped = replayer.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    // Every request was answered from the cassette, cut or not.
+    assert!(
+        stopped.stderr.contains(&format!("{} replayed, 0 missed", calls.len())),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn sdk_policies_not_enforced_at_the_proxy_change_nothing_but_are_recorded() {
+    if !sdks_installed() {
+        return;
+    }
+    let mut models = global(
+        "models",
+        false,
+        json!([{"id": "approved-models", "type": "allowed-models", "severity": "high",
+                "applies_to": "request", "action": "block", "models": ["gpt-4o*"]}]),
+    );
+    models["id"] = json!("models");
+    let policies = policy_dir(&[
+        ("global/answers.json", answer_blocks(false)),
+        ("global/models.json", models),
+    ]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let observer = Observer::start(&format!("http://{}", mock.addr));
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(
+        work.path(),
+        "record",
+        policies.path(),
+        &observer.upstream_args(),
+        &[],
+    );
+    let prompt = "Ask Umbrella Corp about the weather";
+    let results = run_sdk(
+        &proxy,
+        &[
+            call("chat_stream", "chat_stream", "gpt-3.5-turbo", prompt),
+            call("messages", "messages", "claude-haiku-4-5", prompt),
+        ],
+    );
+    for name in ["chat_stream", "messages"] {
+        assert!(assert_ok(&results, name).contains("Umbrella Corp about the weather"));
+        assert!(results[name]["policy_headers"][0].is_null(), "{}", results[name]);
+    }
+    assert_eq!(results["chat_stream"]["finish"], "stop");
+    assert_eq!(results["messages"]["finish"], "end_turn");
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(observer.received().len(), 2);
+    let recorded = interactions(&work.path().join("c"));
+    assert_eq!(recorded.len(), 2);
+    for interaction in &recorded {
+        let decisions: Vec<(&str, &str)> = interaction
+            .decisions
+            .iter()
+            .map(|d| (d.rule.as_str(), d.outcome.as_str()))
+            .collect();
+        assert!(decisions.contains(&("competitor", "evaluated")), "{decisions:?}");
+        assert!(
+            decisions.iter().all(|(_, outcome)| *outcome == "evaluated"),
+            "{decisions:?}"
+        );
+    }
+    let chat = recorded
+        .iter()
+        .find(|i| i.request.path.contains("chat"))
+        .unwrap();
+    assert!(
+        chat.decisions
+            .iter()
+            .any(|d| d.rule == "approved-models" && d.outcome == "evaluated"),
+        "{:?}",
+        chat.decisions
+    );
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn sdk_emergency_switch_changes_no_traffic_records_decisions_and_marks_every_response() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[
+        ("global/answers.json", answer_blocks(true)),
+        (
+            "global/models.json",
+            global(
+                "models",
+                true,
+                json!([{"id": "approved-models", "type": "allowed-models", "severity": "high",
+                        "applies_to": "request", "action": "block", "models": ["gpt-4o*"]}]),
+            ),
+        ),
+    ]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let observer = Observer::start(&format!("http://{}", mock.addr));
+    let work = tempfile::tempdir().unwrap();
+    let switch = [("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT", Path::new("true"))];
+    let proxy = start_proxy(
+        work.path(),
+        "record",
+        policies.path(),
+        &observer.upstream_args(),
+        &switch,
+    );
+    wait_for("the warning", || {
+        proxy
+            .stderr_so_far()
+            .contains("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set")
+    });
+    let prompt = "Ask Umbrella Corp about the weather";
+    let results = run_sdk(
+        &proxy,
+        &[
+            call("blocked_model", "chat", "gpt-3.5-turbo", "hello there"),
+            call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
+            call("messages_stream", "messages_stream", "claude-haiku-4-5", prompt),
+            call("chat", "chat", "gpt-4o-mini", prompt),
+        ],
+    );
+    assert!(assert_ok(&results, "blocked_model").contains("hello there"));
+    for name in ["chat_stream", "messages_stream", "chat"] {
+        assert!(
+            assert_ok(&results, name).contains("Umbrella Corp about the weather"),
+            "{}",
+            results[name]
+        );
+    }
+    assert_eq!(results["chat_stream"]["finish"], "stop");
+    assert_eq!(results["messages_stream"]["finish"], "end_turn");
+    for (name, r) in &results {
+        assert_eq!(r["policy_headers"], json!(["disabled"]), "{name}: {r}");
+    }
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(observer.received().len(), 4);
+    let recorded = interactions(&work.path().join("c"));
+    assert_eq!(recorded.len(), 4);
+    let outcomes: Vec<(String, String)> = recorded
+        .iter()
+        .flat_map(|i| &i.decisions)
+        .map(|d| (d.rule.clone(), d.outcome.clone()))
+        .collect();
+    assert!(outcomes.contains(&("approved-models".into(), "disabled".into())), "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|(r, _)| r == "competitor").count(),
+        3,
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().all(|(_, o)| o == "disabled"), "{outcomes:?}");
+    rt.block_on(mock.stop());
+
+    // Replay under the switch: answers unchanged, every response marked.
+    let replayer = start_proxy(work.path(), "replay", policies.path(), &[], &switch);
+    let replayed = run_sdk(
+        &replayer,
+        &[
+            call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
+            call("missed", "chat", "gpt-4o-mini", "never recorded"),
+        ],
+    );
+    assert!(assert_ok(&replayed, "chat_stream").contains("Umbrella Corp"));
+    assert_eq!(replayed["missed"]["policy_headers"], json!(["disabled"]));
+    assert_eq!(replayed["chat_stream"]["policy_headers"], json!(["disabled"]));
+    drop(replayer);
+
+    // The switch is no way around a broken policy file.
+    std::fs::write(
+        policies.path().join("global/broken.json"),
+        "{\"id\": \"broken\",\n \"rules\": [}\n",
+    )
+    .unwrap();
+    let failed = traceforge_command()
+        .current_dir(work.path())
+        .env("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT", "true")
+        .args(["vcr", "record", "--cassettes", "c", "--policies"])
+        .arg(policies.path())
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
+    let err = stderr(&failed);
+    let line = err
+        .lines()
+        .find(|l| l.contains("broken.json"))
+        .unwrap_or_else(|| panic!("no line names the file: {err}"));
+    assert!(line.contains(":2"), "the line is named: {err}");
+}
+
+#[test]
+fn sdk_scope_headers_select_organization_and_service_policies() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[
+        (
+            "organizations/org-acme/answers.json",
+            json!({"id": "acme-answers", "version": "2.0.0", "scope": "organization",
+                   "organization_id": "org-acme", "enforce_at_proxy": true, "priority": 200,
+                   "rules": [{"id": "competitor", "type": "blocked-terms", "severity": "high",
+                              "applies_to": "response", "action": "block",
+                              "terms": ["Umbrella Corp"]}]}),
+        ),
+        (
+            "organizations/org-acme/services/support-bot/models.json",
+            json!({"id": "support-models", "version": "1.0.0", "scope": "service",
+                   "organization_id": "org-acme", "service_id": "support-bot",
+                   "enforce_at_proxy": true, "priority": 150,
+                   "rules": [{"id": "haiku-only", "type": "allowed-models", "severity": "high",
+                              "applies_to": "request", "action": "block",
+                              "models": ["claude-haiku-*"]}]}),
+        ),
+    ]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let prompt = "Ask Umbrella Corp about the weather";
+    let acme = [("X-TraceForge-Organization-ID", "org-acme")];
+    let bot = [
+        ("X-TraceForge-Organization-ID", "org-acme"),
+        ("X-TraceForge-Service-ID", "support-bot"),
+    ];
+    let other = [
+        ("X-TraceForge-Organization-ID", "org-other"),
+        ("X-TraceForge-Service-ID", "support-bot"),
+    ];
+    let results = run_sdk(
+        &proxy,
+        &[
+            call("unscoped", "chat_stream", "gpt-4o-mini", prompt),
+            with_headers(call("other", "messages_stream", "claude-sonnet-4-5", prompt), &other),
+            with_headers(call("acme_stream", "chat_stream", "gpt-4o-mini", prompt), &acme),
+            with_headers(
+                call("acme_messages", "messages_stream", "claude-haiku-4-5", prompt),
+                &acme,
+            ),
+            with_headers(call("bot_model", "messages", "claude-sonnet-4-5", "hi"), &bot),
+            with_headers(call("bot_ok", "messages", "claude-haiku-4-5", "hi there"), &bot),
+            with_headers(call("acme_model", "messages", "claude-sonnet-4-5", "hi there"), &acme),
+        ],
+    );
+    for name in ["unscoped", "other"] {
+        assert!(assert_ok(&results, name).contains("Umbrella Corp"), "{name}");
+    }
+    assert_cut(&results, "acme_stream", "content_filter", "Umbrella Corp");
+    assert_cut(&results, "acme_messages", "refusal", "Umbrella Corp");
+    assert_blocked(&results, "bot_model", "haiku-only", "model", "claude-sonnet");
+    assert!(assert_ok(&results, "bot_ok").contains("hi there"));
+    // The service's rule is not the organization's.
+    assert!(assert_ok(&results, "acme_model").contains("hi there"));
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+}
