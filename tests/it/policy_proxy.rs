@@ -822,3 +822,117 @@ fn sdk_scope_headers_select_organization_and_service_policies() {
     assert!(stopped.status.success(), "{}", stopped.stderr);
     rt.block_on(mock.stop());
 }
+
+#[test]
+fn sdk_requests_reach_the_upstream_redacted_and_capped() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[(
+        "global/requests.json",
+        global(
+            "requests",
+            true,
+            json!([
+                {"id": "codenames", "type": "blocked-terms", "severity": "medium",
+                 "applies_to": "request", "action": "redact", "terms": ["Project Bluebird"]},
+                {"id": "token-cap", "type": "max-tokens", "severity": "low",
+                 "applies_to": "request", "action": "redact", "max": 50}
+            ]),
+        ),
+    )]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let observer = Observer::start(&format!("http://{}", mock.addr));
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(
+        work.path(),
+        "record",
+        policies.path(),
+        &observer.upstream_args(),
+        &[],
+    );
+    let prompt = "Status of project bluebird please";
+    let results = run_sdk(
+        &proxy,
+        &[
+            call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
+            call("messages", "messages", "claude-haiku-4-5", prompt),
+        ],
+    );
+    for name in ["chat_stream", "messages"] {
+        let text = assert_ok(&results, name);
+        assert!(text.contains("Status of <REDACTED> please"), "{name}: {text}");
+    }
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let received = observer.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    for body in &received {
+        assert!(!body.to_lowercase().contains("bluebird"), "{body}");
+        assert!(body.contains("<REDACTED>"), "{body}");
+    }
+    // The Anthropic SDK asked for 200 tokens; the upstream was asked for 50.
+    let messages: Value = serde_json::from_str(
+        received
+            .iter()
+            .find(|b| b.contains("claude"))
+            .expect("the anthropic request"),
+    )
+    .unwrap();
+    assert_eq!(messages["max_tokens"], 50, "{messages}");
+    rt.block_on(mock.stop());
+}
+
+#[test]
+fn sdk_an_answer_over_the_output_token_cap_is_blocked_live_and_on_replay() {
+    if !sdks_installed() {
+        return;
+    }
+    let none = policy_dir(&[]);
+    let policies = policy_dir(&[(
+        "global/caps.json",
+        global(
+            "caps",
+            true,
+            json!([{"id": "short-answers", "type": "max-tokens", "severity": "high",
+                    "applies_to": "response", "action": "block", "max": 3}]),
+        ),
+    )]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let calls = [
+        call("chat", "chat", "gpt-4o-mini", "hello there"),
+        call("messages", "messages", "claude-haiku-4-5", "hello there"),
+    ];
+    // Live: the mock's answers run to about ten words.
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let live = run_sdk(&proxy, &calls);
+    for name in ["chat", "messages"] {
+        assert_blocked(&live, name, "short-answers", "output_tokens", "hello there");
+    }
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+
+    // Recorded without the policy, replayed with it.
+    let work = tempfile::tempdir().unwrap();
+    let recorder = start_proxy(work.path(), "record", none.path(), &upstreams, &[]);
+    let recorded = run_sdk(&recorder, &calls);
+    assert!(assert_ok(&recorded, "chat").contains("hello there"));
+    assert!(recorder.stop().status.success());
+    let replayer = start_proxy(work.path(), "replay", policies.path(), &[], &[]);
+    let replayed = run_sdk(&replayer, &calls);
+    for name in ["chat", "messages"] {
+        assert_blocked(&replayed, name, "short-answers", "output_tokens", "hello there");
+    }
+    drop(replayer);
+    rt.block_on(mock.stop());
+}
