@@ -936,3 +936,62 @@ fn sdk_an_answer_over_the_output_token_cap_is_blocked_live_and_on_replay() {
     drop(replayer);
     rt.block_on(mock.stop());
 }
+
+#[test]
+fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[(
+        "global/leaks.json",
+        global(
+            "leaks",
+            true,
+            json!([
+                {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
+                 "applies_to": "response", "action": "block"},
+                {"id": "no-email", "type": "no-pii", "severity": "high", "entities": ["email"],
+                 "applies_to": "response", "action": "redact"}
+            ]),
+        ),
+    )]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let key = fake_key();
+    let email = "zorblax.quintana@northwind-mail.com";
+    let mut calls = Vec::new();
+    for api in ALL_STREAMS {
+        calls.push(call(&format!("{api}_key"), api, model_for(api), &format!("Use {key} now")));
+        calls.push(call(&format!("{api}_email"), api, model_for(api), &format!("Mail {email} today")));
+    }
+    let results = run_sdk(&proxy, &calls);
+    for api in ALL_STREAMS {
+        let name = format!("{api}_key");
+        let r = &results[&name];
+        assert_eq!(r["error"], Value::Null, "{name}: {r}");
+        assert_eq!(r["finish"], filtered_finish(api), "{name}: {r}");
+        let text = r["text"].as_str().unwrap();
+        assert!(text.starts_with("Mock answer to: Use"), "{name}: {r}");
+        // The key arrives in 16-character pieces; none of it is sent.
+        assert!(!text.contains("ghp"), "{name}: {r}");
+        for piece in key.as_bytes().chunks(6) {
+            let piece = std::str::from_utf8(piece).unwrap();
+            assert!(!text.contains(piece), "{name}: {piece} leaked: {r}");
+        }
+        let name = format!("{api}_email");
+        let text = assert_ok(&results, &name);
+        assert!(text.contains("Mail <EMAIL> today"), "{name}: {text}");
+        assert!(!text.contains("zorblax") && !text.contains("northwind"), "{name}: {text}");
+    }
+    assert!(proxy.stop().status.success());
+    rt.block_on(mock.stop());
+}
