@@ -995,3 +995,35 @@ fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
     assert!(proxy.stop().status.success());
     rt.block_on(mock.stop());
 }
+
+#[test]
+#[ignore = "bug: decisions are stored in the cassette only; the trace database has no table for \
+            them (src/store/schema.rs) and `traces show` never prints them (issue 12 §4)"]
+fn decisions_are_in_the_trace_database_and_shown_by_traces_show() {
+    let policies = policy_dir(&[("global/answers.json", answer_blocks(true))]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let body = json!({"model": "gpt-4o-mini", "stream": true,
+                      "messages": [{"role": "user", "content": "Ask Umbrella Corp about it"}]});
+    let received = rt.block_on(post(&proxy.url("/openai/v1/chat/completions"), &body, &[]));
+    assert_eq!(received.status, 200);
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    rt.block_on(mock.stop());
+    let recorded = interactions(&work.path().join("c"));
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0].decisions.iter().any(|d| d.rule == "competitor"));
+    let show = tf(work.path(), &["traces", "show", "p#1"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(text.contains("answers") && text.contains("competitor"), "{text}");
+}
