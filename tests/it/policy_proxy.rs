@@ -1027,3 +1027,66 @@ fn decisions_are_in_the_trace_database_and_shown_by_traces_show() {
     let text = stdout(&show);
     assert!(text.contains("answers") && text.contains("competitor"), "{text}");
 }
+
+#[test]
+fn sdk_required_scope_blocks_unscoped_requests_and_a_cut_at_the_first_word_sends_no_text() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[
+        (
+            "global/scope.json",
+            global(
+                "scope",
+                true,
+                json!([{"id": "scoped", "type": "required-scope", "severity": "high",
+                        "applies_to": "request", "action": "block"}]),
+            ),
+        ),
+        (
+            "organizations/org-start/answers.json",
+            json!({"id": "start", "version": "1.0.0", "scope": "organization",
+                   "organization_id": "org-start", "enforce_at_proxy": true, "priority": 10,
+                   "rules": [{"id": "opening", "type": "blocked-terms", "severity": "high",
+                              "applies_to": "response", "action": "block",
+                              "terms": ["Mock answer"]}]}),
+        ),
+    ]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let observer = Observer::start(&format!("http://{}", mock.addr));
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(
+        work.path(),
+        "record",
+        policies.path(),
+        &observer.upstream_args(),
+        &[],
+    );
+    let scoped = [
+        ("X-TraceForge-Organization-ID", "org-start"),
+        ("X-TraceForge-Service-ID", "svc"),
+    ];
+    let mut calls = vec![
+        call("unscoped_chat", "chat_stream", "gpt-4o-mini", "hello"),
+        call("unscoped_messages", "messages", "claude-haiku-4-5", "hello"),
+        with_headers(call("responses", "responses", "gpt-4o-mini", "hello"), &scoped),
+    ];
+    for api in ALL_STREAMS {
+        calls.push(with_headers(call(api, api, model_for(api), "hello"), &scoped));
+    }
+    let results = run_sdk(&proxy, &calls);
+    for name in ["unscoped_chat", "unscoped_messages"] {
+        assert_blocked(&results, name, "scoped", "required-scope", "hello");
+    }
+    assert_blocked(&results, "responses", "opening", "response.body", "Mock answer");
+    for api in ALL_STREAMS {
+        let r = &results[api];
+        assert_eq!(r["error"], Value::Null, "{api}: {r}");
+        assert_eq!(r["finish"], filtered_finish(api), "{api}: {r}");
+        assert_eq!(r["text"], "", "{api}: {r}");
+    }
+    assert!(proxy.stop().status.success());
+    assert_eq!(observer.received().len(), 5);
+    rt.block_on(mock.stop());
+}
