@@ -206,7 +206,13 @@ fn run_sdk(proxy: &ProxyProcess, calls: &[Value]) -> BTreeMap<String, Value> {
 
 /// Asserts that a call raised `BadRequestError` after one attempt, naming policy, rule and
 /// path, and never `value`.
-fn assert_blocked(results: &BTreeMap<String, Value>, name: &str, rule: &str, path: &str, value: &str) {
+fn assert_blocked(
+    results: &BTreeMap<String, Value>,
+    name: &str,
+    rule: &str,
+    path: &str,
+    value: &str,
+) {
     let r = &results[name];
     assert_eq!(r["error"], "BadRequestError", "{name}: {r}");
     assert_eq!(r["status"], 400, "{name}: {r}");
@@ -215,7 +221,10 @@ fn assert_blocked(results: &BTreeMap<String, Value>, name: &str, rule: &str, pat
     for part in ["policy `", rule, path] {
         assert!(message.contains(part), "{name}: {part:?} in {message}");
     }
-    assert!(!message.contains(value), "{name}: the value leaked: {message}");
+    assert!(
+        !message.contains(value),
+        "{name}: the value leaked: {message}"
+    );
 }
 
 /// Asserts that a call ended cleanly with `finish` and its text holds no piece of `term`.
@@ -302,13 +311,38 @@ fn sdk_blocked_requests_raise_bad_request_after_one_attempt_and_never_reach_the_
         &proxy,
         &[
             call("openai_model", "chat", "gpt-3.5-turbo", "hello there"),
-            call("openai_model_stream", "chat_stream", "gpt-3.5-turbo", "hello"),
-            call("openai_secret_stream", "chat_stream", "gpt-4o-mini", &secret),
+            call(
+                "openai_model_stream",
+                "chat_stream",
+                "gpt-3.5-turbo",
+                "hello",
+            ),
+            call(
+                "openai_secret_stream",
+                "chat_stream",
+                "gpt-4o-mini",
+                &secret,
+            ),
             call("responses_secret", "responses", "gpt-4o-mini", &secret),
-            call("responses_model_stream", "responses_stream", "o1-mini", "hi"),
+            call(
+                "responses_model_stream",
+                "responses_stream",
+                "o1-mini",
+                "hi",
+            ),
             call("anthropic_secret", "messages", "claude-haiku-4-5", &secret),
-            call("anthropic_model_stream", "messages_stream", "gemini-pro", "hi"),
-            call("anthropic_secret_raw", "messages_raw_stream", "claude-haiku-4-5", &secret),
+            call(
+                "anthropic_model_stream",
+                "messages_stream",
+                "gemini-pro",
+                "hi",
+            ),
+            call(
+                "anthropic_secret_raw",
+                "messages_raw_stream",
+                "claude-haiku-4-5",
+                &secret,
+            ),
             call("allowed", "chat", "gpt-4o-mini", "hello there"),
         ],
     );
@@ -328,7 +362,10 @@ fn sdk_blocked_requests_raise_bad_request_after_one_attempt_and_never_reach_the_
     ] {
         assert_blocked(&results, name, "no-secrets", "request.body", &key);
         // Not even a piece of its random part.
-        assert!(!results[name]["message"].as_str().unwrap().contains(&key[4..16]));
+        assert!(!results[name]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&key[4..16]));
     }
     assert!(assert_ok(&results, "allowed").contains("hello there"));
 
@@ -383,9 +420,19 @@ fn sdk_streams_cut_by_a_policy_end_with_the_providers_filtered_finish() {
             calls.push(call(&format!("{api}_{kind}"), api, model_for(api), prompt));
         }
         calls.push(call(&format!("chat_{kind}"), "chat", "gpt-4o-mini", prompt));
-        calls.push(call(&format!("messages_{kind}"), "messages", "claude-haiku-4-5", prompt));
+        calls.push(call(
+            &format!("messages_{kind}"),
+            "messages",
+            "claude-haiku-4-5",
+            prompt,
+        ));
     }
-    calls.push(call("clean", "chat_stream", "gpt-4o-mini", "Ask about the weather"));
+    calls.push(call(
+        "clean",
+        "chat_stream",
+        "gpt-4o-mini",
+        "Ask about the weather",
+    ));
     let results = run_sdk(&proxy, &calls);
     for (kind, prompt) in prompts {
         let term = if kind == "two_words" {
@@ -394,7 +441,12 @@ fn sdk_streams_cut_by_a_policy_end_with_the_providers_filtered_finish() {
             "Xylophonecorporation"
         };
         for api in ALL_STREAMS {
-            assert_cut(&results, &format!("{api}_{kind}"), filtered_finish(api), term);
+            assert_cut(
+                &results,
+                &format!("{api}_{kind}"),
+                filtered_finish(api),
+                term,
+            );
         }
         // A non-streamed answer that breaks a block rule is replaced by the error.
         for api in ["chat", "messages"] {
@@ -474,7 +526,10 @@ fn sdk_redact_rewrites_answers_in_place_streamed_and_not() {
             "{api}: {text}"
         );
         let lower = text.to_lowercase();
-        assert!(!lower.contains("globex") && !lower.contains("initech"), "{api}: {text}");
+        assert!(
+            !lower.contains("globex") && !lower.contains("initech"),
+            "{api}: {text}"
+        );
         let finish = &results[api]["finish"];
         assert!(
             ["stop", "end_turn", "completed"].contains(&finish.as_str().unwrap_or("")),
@@ -531,7 +586,12 @@ fn sdk_replay_applies_the_policies_to_answers_recorded_without_them() {
     for api in ALL_STREAMS.iter().chain(&["chat", "messages"]) {
         calls.push(call(api, api, model_for(api), blocked));
     }
-    calls.push(call("clean", "chat_stream", "gpt-4o-mini", "Is the weather fine"));
+    calls.push(call(
+        "clean",
+        "chat_stream",
+        "gpt-4o-mini",
+        "Is the weather fine",
+    ));
     let recorder = start_proxy(work.path(), "record", none.path(), &upstreams, &[]);
     let recorded = run_sdk(&recorder, &calls);
     for api in ALL_STREAMS {
@@ -559,7 +619,9 @@ fn sdk_replay_applies_the_policies_to_answers_recorded_without_them() {
     assert!(stopped.status.success(), "{}", stopped.stderr);
     // Every request was answered from the cassette, cut or not.
     assert!(
-        stopped.stderr.contains(&format!("{} replayed, 0 missed", calls.len())),
+        stopped
+            .stderr
+            .contains(&format!("{} replayed, 0 missed", calls.len())),
         "{}",
         stopped.stderr
     );
@@ -602,7 +664,11 @@ fn sdk_policies_not_enforced_at_the_proxy_change_nothing_but_are_recorded() {
     );
     for name in ["chat_stream", "messages"] {
         assert!(assert_ok(&results, name).contains("Umbrella Corp about the weather"));
-        assert!(results[name]["policy_headers"][0].is_null(), "{}", results[name]);
+        assert!(
+            results[name]["policy_headers"][0].is_null(),
+            "{}",
+            results[name]
+        );
     }
     assert_eq!(results["chat_stream"]["finish"], "stop");
     assert_eq!(results["messages"]["finish"], "end_turn");
@@ -617,7 +683,10 @@ fn sdk_policies_not_enforced_at_the_proxy_change_nothing_but_are_recorded() {
             .iter()
             .map(|d| (d.rule.as_str(), d.outcome.as_str()))
             .collect();
-        assert!(decisions.contains(&("competitor", "evaluated")), "{decisions:?}");
+        assert!(
+            decisions.contains(&("competitor", "evaluated")),
+            "{decisions:?}"
+        );
         assert!(
             decisions.iter().all(|(_, outcome)| *outcome == "evaluated"),
             "{decisions:?}"
@@ -677,7 +746,12 @@ fn sdk_emergency_switch_changes_no_traffic_records_decisions_and_marks_every_res
         &[
             call("blocked_model", "chat", "gpt-3.5-turbo", "hello there"),
             call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
-            call("messages_stream", "messages_stream", "claude-haiku-4-5", prompt),
+            call(
+                "messages_stream",
+                "messages_stream",
+                "claude-haiku-4-5",
+                prompt,
+            ),
             call("chat", "chat", "gpt-4o-mini", prompt),
         ],
     );
@@ -704,13 +778,19 @@ fn sdk_emergency_switch_changes_no_traffic_records_decisions_and_marks_every_res
         .flat_map(|i| &i.decisions)
         .map(|d| (d.rule.clone(), d.outcome.clone()))
         .collect();
-    assert!(outcomes.contains(&("approved-models".into(), "disabled".into())), "{outcomes:?}");
+    assert!(
+        outcomes.contains(&("approved-models".into(), "disabled".into())),
+        "{outcomes:?}"
+    );
     assert_eq!(
         outcomes.iter().filter(|(r, _)| r == "competitor").count(),
         3,
         "{outcomes:?}"
     );
-    assert!(outcomes.iter().all(|(_, o)| o == "disabled"), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|(_, o)| o == "disabled"),
+        "{outcomes:?}"
+    );
     rt.block_on(mock.stop());
 
     // Replay under the switch: answers unchanged, every response marked.
@@ -724,7 +804,10 @@ fn sdk_emergency_switch_changes_no_traffic_records_decisions_and_marks_every_res
     );
     assert!(assert_ok(&replayed, "chat_stream").contains("Umbrella Corp"));
     assert_eq!(replayed["missed"]["policy_headers"], json!(["disabled"]));
-    assert_eq!(replayed["chat_stream"]["policy_headers"], json!(["disabled"]));
+    assert_eq!(
+        replayed["chat_stream"]["policy_headers"],
+        json!(["disabled"])
+    );
     drop(replayer);
 
     // The switch is no way around a broken policy file.
@@ -798,23 +881,52 @@ fn sdk_scope_headers_select_organization_and_service_policies() {
         &proxy,
         &[
             call("unscoped", "chat_stream", "gpt-4o-mini", prompt),
-            with_headers(call("other", "messages_stream", "claude-sonnet-4-5", prompt), &other),
-            with_headers(call("acme_stream", "chat_stream", "gpt-4o-mini", prompt), &acme),
             with_headers(
-                call("acme_messages", "messages_stream", "claude-haiku-4-5", prompt),
+                call("other", "messages_stream", "claude-sonnet-4-5", prompt),
+                &other,
+            ),
+            with_headers(
+                call("acme_stream", "chat_stream", "gpt-4o-mini", prompt),
                 &acme,
             ),
-            with_headers(call("bot_model", "messages", "claude-sonnet-4-5", "hi"), &bot),
-            with_headers(call("bot_ok", "messages", "claude-haiku-4-5", "hi there"), &bot),
-            with_headers(call("acme_model", "messages", "claude-sonnet-4-5", "hi there"), &acme),
+            with_headers(
+                call(
+                    "acme_messages",
+                    "messages_stream",
+                    "claude-haiku-4-5",
+                    prompt,
+                ),
+                &acme,
+            ),
+            with_headers(
+                call("bot_model", "messages", "claude-sonnet-4-5", "hi"),
+                &bot,
+            ),
+            with_headers(
+                call("bot_ok", "messages", "claude-haiku-4-5", "hi there"),
+                &bot,
+            ),
+            with_headers(
+                call("acme_model", "messages", "claude-sonnet-4-5", "hi there"),
+                &acme,
+            ),
         ],
     );
     for name in ["unscoped", "other"] {
-        assert!(assert_ok(&results, name).contains("Umbrella Corp"), "{name}");
+        assert!(
+            assert_ok(&results, name).contains("Umbrella Corp"),
+            "{name}"
+        );
     }
     assert_cut(&results, "acme_stream", "content_filter", "Umbrella Corp");
     assert_cut(&results, "acme_messages", "refusal", "Umbrella Corp");
-    assert_blocked(&results, "bot_model", "haiku-only", "model", "claude-sonnet");
+    assert_blocked(
+        &results,
+        "bot_model",
+        "haiku-only",
+        "model",
+        "claude-sonnet",
+    );
     assert!(assert_ok(&results, "bot_ok").contains("hi there"));
     // The service's rule is not the organization's.
     assert!(assert_ok(&results, "acme_model").contains("hi there"));
@@ -853,16 +965,17 @@ fn sdk_requests_reach_the_upstream_redacted_and_capped() {
         &[],
     );
     let prompt = "Status of project bluebird please";
-    let results = run_sdk(
-        &proxy,
-        &[
-            call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
-            call("messages", "messages", "claude-haiku-4-5", prompt),
-        ],
-    );
+    let calls = [
+        call("chat_stream", "chat_stream", "gpt-4o-mini", prompt),
+        call("messages", "messages", "claude-haiku-4-5", prompt),
+    ];
+    let results = run_sdk(&proxy, &calls);
     for name in ["chat_stream", "messages"] {
         let text = assert_ok(&results, name);
-        assert!(text.contains("Status of <REDACTED> please"), "{name}: {text}");
+        assert!(
+            text.contains("Status of <REDACTED> please"),
+            "{name}: {text}"
+        );
     }
     let stopped = proxy.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
@@ -882,6 +995,19 @@ fn sdk_requests_reach_the_upstream_redacted_and_capped() {
     .unwrap();
     assert_eq!(messages["max_tokens"], 50, "{messages}");
     rt.block_on(mock.stop());
+
+    // Replay rewrites the requests the same way before matching them.
+    let replayer = start_proxy(work.path(), "replay", policies.path(), &[], &[]);
+    let replayed = run_sdk(&replayer, &calls);
+    for name in ["chat_stream", "messages"] {
+        assert_eq!(assert_ok(&replayed, name), assert_ok(&results, name));
+    }
+    let stopped = replayer.stop();
+    assert!(
+        stopped.stderr.contains("2 replayed, 0 missed"),
+        "{}",
+        stopped.stderr
+    );
 }
 
 #[test]
@@ -931,7 +1057,13 @@ fn sdk_an_answer_over_the_output_token_cap_is_blocked_live_and_on_replay() {
     let replayer = start_proxy(work.path(), "replay", policies.path(), &[], &[]);
     let replayed = run_sdk(&replayer, &calls);
     for name in ["chat", "messages"] {
-        assert_blocked(&replayed, name, "short-answers", "output_tokens", "hello there");
+        assert_blocked(
+            &replayed,
+            name,
+            "short-answers",
+            "output_tokens",
+            "hello there",
+        );
     }
     drop(replayer);
     rt.block_on(mock.stop());
@@ -970,8 +1102,18 @@ fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
     let email = "zorblax.quintana@northwind-mail.com";
     let mut calls = Vec::new();
     for api in ALL_STREAMS {
-        calls.push(call(&format!("{api}_key"), api, model_for(api), &format!("Use {key} now")));
-        calls.push(call(&format!("{api}_email"), api, model_for(api), &format!("Mail {email} today")));
+        calls.push(call(
+            &format!("{api}_key"),
+            api,
+            model_for(api),
+            &format!("Use {key} now"),
+        ));
+        calls.push(call(
+            &format!("{api}_email"),
+            api,
+            model_for(api),
+            &format!("Mail {email} today"),
+        ));
     }
     let results = run_sdk(&proxy, &calls);
     for api in ALL_STREAMS {
@@ -990,7 +1132,10 @@ fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
         let name = format!("{api}_email");
         let text = assert_ok(&results, &name);
         assert!(text.contains("Mail <EMAIL> today"), "{name}: {text}");
-        assert!(!text.contains("zorblax") && !text.contains("northwind"), "{name}: {text}");
+        assert!(
+            !text.contains("zorblax") && !text.contains("northwind"),
+            "{name}: {text}"
+        );
     }
     assert!(proxy.stop().status.success());
     rt.block_on(mock.stop());
@@ -1025,7 +1170,10 @@ fn decisions_are_in_the_trace_database_and_shown_by_traces_show() {
     let show = tf(work.path(), &["traces", "show", "p#1"]);
     assert!(show.status.success(), "{}", stderr(&show));
     let text = stdout(&show);
-    assert!(text.contains("answers") && text.contains("competitor"), "{text}");
+    assert!(
+        text.contains("answers") && text.contains("competitor"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1070,16 +1218,28 @@ fn sdk_required_scope_blocks_unscoped_requests_and_a_cut_at_the_first_word_sends
     let mut calls = vec![
         call("unscoped_chat", "chat_stream", "gpt-4o-mini", "hello"),
         call("unscoped_messages", "messages", "claude-haiku-4-5", "hello"),
-        with_headers(call("responses", "responses", "gpt-4o-mini", "hello"), &scoped),
+        with_headers(
+            call("responses", "responses", "gpt-4o-mini", "hello"),
+            &scoped,
+        ),
     ];
     for api in ALL_STREAMS {
-        calls.push(with_headers(call(api, api, model_for(api), "hello"), &scoped));
+        calls.push(with_headers(
+            call(api, api, model_for(api), "hello"),
+            &scoped,
+        ));
     }
     let results = run_sdk(&proxy, &calls);
     for name in ["unscoped_chat", "unscoped_messages"] {
         assert_blocked(&results, name, "scoped", "required-scope", "hello");
     }
-    assert_blocked(&results, "responses", "opening", "response.body", "Mock answer");
+    assert_blocked(
+        &results,
+        "responses",
+        "opening",
+        "response.body",
+        "Mock answer",
+    );
     for api in ALL_STREAMS {
         let r = &results[api];
         assert_eq!(r["error"], Value::Null, "{api}: {r}");
