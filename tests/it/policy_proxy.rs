@@ -1250,3 +1250,48 @@ fn sdk_required_scope_blocks_unscoped_requests_and_a_cut_at_the_first_word_sends
     assert_eq!(observer.received().len(), 5);
     rt.block_on(mock.stop());
 }
+
+#[test]
+fn sdk_a_blocked_term_in_streamed_tool_arguments_cuts_the_stream() {
+    if !sdks_installed() {
+        return;
+    }
+    let policies = policy_dir(&[("global/answers.json", answer_blocks(true))]);
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+        "--upstream".to_string(),
+        format!("anthropic={mock_url}"),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(work.path(), "record", policies.path(), &upstreams, &[]);
+    let mut calls = Vec::new();
+    for (api, prompt) in [
+        ("chat_stream", "the Umbrella Corp"),
+        ("messages_stream", "the Umbrella Corp"),
+        ("messages_raw_stream", "the Umbrella Corp"),
+        ("chat_stream", "the Initech Systems"),
+    ] {
+        let mut c = call(&format!("{api}: {prompt}"), api, model_for(api), prompt);
+        c["tools"] = json!(true);
+        calls.push(c);
+    }
+    let results = run_sdk(&proxy, &calls);
+    // The mock calls the tool with the prompt as its query, 8 characters per delta.
+    let clean = &results["chat_stream: the Initech Systems"];
+    assert_eq!(clean["finish"], "tool_calls", "{clean}");
+    assert!(clean["tool_args"].as_str().unwrap().contains("Initech Systems"), "{clean}");
+    for api in ["chat_stream", "messages_stream", "messages_raw_stream"] {
+        let name = format!("{api}: the Umbrella Corp");
+        let r = &results[&name];
+        assert_eq!(r["error"], Value::Null, "{name}: {r}");
+        assert_eq!(r["finish"], filtered_finish(api), "{name}: {r}");
+        let args = r["tool_args"].as_str().unwrap().to_lowercase();
+        assert!(!args.contains("umb") && !args.contains("corp"), "{name}: {r}");
+    }
+    assert!(proxy.stop().status.success());
+    rt.block_on(mock.stop());
+}
