@@ -1295,3 +1295,32 @@ fn sdk_a_blocked_term_in_streamed_tool_arguments_cuts_the_stream() {
     assert!(proxy.stop().status.success());
     rt.block_on(mock.stop());
 }
+
+#[test]
+fn the_emergency_switch_is_loud_even_with_no_policies() {
+    let rt = runtime();
+    let mock = rt.block_on(paced_mock());
+    let mock_url = format!("http://{}", mock.addr);
+    let upstreams = vec![
+        "--upstream".to_string(),
+        format!("openai={mock_url}"),
+    ];
+    let none = policy_dir(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let switch = [("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT", Path::new("yes"))];
+    let proxy = start_proxy(work.path(), "record", none.path(), &upstreams, &switch);
+    wait_for("the warning", || {
+        proxy
+            .stderr_so_far()
+            .contains("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set")
+    });
+    let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let url = proxy.url("/openai/v1/chat/completions");
+    let answer = rt
+        .block_on(reqwest::Client::new().post(url).body(body.to_string()).send())
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["x-traceforge-policy"], "disabled");
+    assert!(proxy.stop().status.success());
+    rt.block_on(mock.stop());
+}
