@@ -1283,14 +1283,23 @@ fn sdk_a_blocked_term_in_streamed_tool_arguments_cuts_the_stream() {
     // The mock calls the tool with the prompt as its query, 8 characters per delta.
     let clean = &results["chat_stream: the Initech Systems"];
     assert_eq!(clean["finish"], "tool_calls", "{clean}");
-    assert!(clean["tool_args"].as_str().unwrap().contains("Initech Systems"), "{clean}");
+    assert!(
+        clean["tool_args"]
+            .as_str()
+            .unwrap()
+            .contains("Initech Systems"),
+        "{clean}"
+    );
     for api in ["chat_stream", "messages_stream", "messages_raw_stream"] {
         let name = format!("{api}: the Umbrella Corp");
         let r = &results[&name];
         assert_eq!(r["error"], Value::Null, "{name}: {r}");
         assert_eq!(r["finish"], filtered_finish(api), "{name}: {r}");
         let args = r["tool_args"].as_str().unwrap().to_lowercase();
-        assert!(!args.contains("umb") && !args.contains("corp"), "{name}: {r}");
+        assert!(
+            !args.contains("umb") && !args.contains("corp"),
+            "{name}: {r}"
+        );
     }
     assert!(proxy.stop().status.success());
     rt.block_on(mock.stop());
@@ -1301,10 +1310,7 @@ fn the_emergency_switch_is_loud_even_with_no_policies() {
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let mock_url = format!("http://{}", mock.addr);
-    let upstreams = vec![
-        "--upstream".to_string(),
-        format!("openai={mock_url}"),
-    ];
+    let upstreams = vec!["--upstream".to_string(), format!("openai={mock_url}")];
     let none = policy_dir(&[]);
     let work = tempfile::tempdir().unwrap();
     let switch = [("TRACEFORGE_DISABLE_POLICY_ENFORCEMENT", Path::new("yes"))];
@@ -1317,7 +1323,12 @@ fn the_emergency_switch_is_loud_even_with_no_policies() {
     let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
     let url = proxy.url("/openai/v1/chat/completions");
     let answer = rt
-        .block_on(reqwest::Client::new().post(url).body(body.to_string()).send())
+        .block_on(
+            reqwest::Client::new()
+                .post(url)
+                .body(body.to_string())
+                .send(),
+        )
         .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["x-traceforge-policy"], "disabled");
