@@ -394,6 +394,21 @@ impl Proxy {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
                         None => recorded,
                     };
+                    // Counted before the policies are applied: a replay they cut or block is
+                    // still a replay of the recording.
+                    cassette.count(|c| c.replayed += 1);
+                    if let Some(traces) = &self.traces {
+                        // Under load, most replays only bump a counter the writer collects.
+                        if recorded.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
+                            traces.send(Pending {
+                                cassette: cassette.label.clone(),
+                                interaction: recorded.interaction.clone(),
+                                replayed_at: Some(crate::cassette::now()),
+                                replays: Some(recorded.unsent_replays.clone()),
+                                replaces_cassette: false,
+                            });
+                        }
+                    }
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
                         let scope = policy::scope_of(&parts.headers);
@@ -413,19 +428,6 @@ impl Proxy {
                                 return rendered.response();
                             }
                             Ok(None) => {}
-                        }
-                    }
-                    cassette.count(|c| c.replayed += 1);
-                    if let Some(traces) = &self.traces {
-                        // Under load, most replays only bump a counter the writer collects.
-                        if recorded.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
-                            traces.send(Pending {
-                                cassette: cassette.label.clone(),
-                                interaction: recorded.interaction.clone(),
-                                replayed_at: Some(crate::cassette::now()),
-                                replays: Some(recorded.unsent_replays.clone()),
-                                replaces_cassette: false,
-                            });
                         }
                     }
                     if self.recorded_latency.load(Ordering::Relaxed) {
