@@ -372,6 +372,17 @@ fn sdk_blocked_requests_raise_bad_request_after_one_attempt_and_never_reach_the_
     let stopped = proxy.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
     assert!(!stopped.stderr.contains(&key), "{}", stopped.stderr);
+    // Whoever runs the proxy sees what was blocked, and the summary counts it.
+    assert!(
+        stopped.stderr.contains("traceforge: blocked by policy `"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.contains(" blocked by policy)"),
+        "{}",
+        stopped.stderr
+    );
     // The upstream saw the allowed request and nothing else.
     let received = observer.received();
     assert_eq!(received.len(), 1, "{received:?}");
