@@ -4,6 +4,9 @@
   client.py latency DIRECT PROXY [-n 1000]   non-streamed chat: request sent -> response complete
   client.py ttfb DIRECT PROXY [-n 200]       streamed chat: request sent -> first body byte
 
+`--body FILE` sends FILE's JSON instead of the built-in short chat (for `ttfb` it must ask for a
+stream: `"stream": true`).
+
 DIRECT and PROXY are base URLs (http://127.0.0.1:PORT/v1/chat/completions and
 http://127.0.0.1:PORT/openai/v1/chat/completions). The client holds one keep-alive connection
 to each and sends one request at a time, alternating between them (in a different order every
@@ -145,8 +148,9 @@ def summary(samples):
     }
 
 
-def run(kind, direct_url, proxy_url, n, warmup, pause, samples_file=None):
-    body = STREAMED if kind == "ttfb" else PLAIN
+def run(kind, direct_url, proxy_url, n, warmup, pause, samples_file=None, body=None):
+    if body is None:
+        body = STREAMED if kind == "ttfb" else PLAIN
     connections = {"direct": Connection(direct_url, body), "proxy": Connection(proxy_url, body)}
     samples = {"direct": [], "proxy": []}
     for i in range(warmup + n):
@@ -179,11 +183,16 @@ def main():
     parser.add_argument("--pause-ms", type=float, default=1.0,
                         help="pause after each pair, so the load is paced rather than flat out [1]")
     parser.add_argument("--samples", metavar="CSV", help="also write every measured pair here")
+    parser.add_argument("--body", metavar="FILE", help="JSON request body to send instead of the built-in one")
     args = parser.parse_args()
     n = args.n or (1000 if args.kind == "latency" else 200)
     try:
+        body = None
+        if args.body:
+            with open(args.body, encoding="utf-8") as f:
+                body = json.load(f)
         result = run(args.kind, args.direct, args.proxy, n, args.warmup, args.pause_ms / 1000,
-                     args.samples)
+                     args.samples, body)
     except (BenchError, OSError, ValueError) as e:
         print(f"client.py: {e}", file=sys.stderr)
         sys.exit(1)

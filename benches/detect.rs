@@ -3,6 +3,10 @@
 //! thread, and prints the best run's MB/s, the compile time and the findings per kind; then the
 //! same with a custom term list of 10,000 names added (`traceforge+terms`).
 //!
+//! `detect --compile` only compiles, once each, as a command starting up does: the default PII
+//! detectors, then the secret rules, and prints `compile pii MS secrets MS` (benches/startup.py
+//! runs it in fresh processes, since only the first compile in a process is cold).
+//!
 //! Rates are per second of this thread's CPU time, as the Python peers' are per second of
 //! process CPU time: the benchmark machines are shared, and wall time there measures the
 //! neighbours as much as the detector. Wall time is printed beside it.
@@ -27,6 +31,9 @@ fn cpu_seconds() -> f64 {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--compile") {
+        return compile_once();
+    }
     let Some(path) = args.get(1) else {
         eprintln!("usage: detect FILE [RUNS]");
         return ExitCode::from(2);
@@ -59,6 +66,24 @@ fn main() -> ExitCode {
         }
     }
     measure_secrets(&text, runs);
+    ExitCode::SUCCESS
+}
+
+/// Cold compile times, in the order a command's redactor builds them (settings.rs).
+fn compile_once() -> ExitCode {
+    let started = Instant::now();
+    let detectors = Detectors::new(&DetectorConfig::default());
+    let pii = started.elapsed();
+    let started = Instant::now();
+    let secrets = traceforge::sensitive::Secrets::new();
+    let rules = started.elapsed();
+    drop((detectors, secrets));
+    let _ = writeln!(
+        std::io::stdout(),
+        "compile pii {:.3} secrets {:.3}",
+        pii.as_secs_f64() * 1e3,
+        rules.as_secs_f64() * 1e3
+    );
     ExitCode::SUCCESS
 }
 

@@ -11,6 +11,11 @@
   fixtures.py startup-request C N
                             the cassette name (first line) and request body (second line) of
                             interaction N of cassette C in the startup set
+  fixtures.py pii-request DIR
+                            a ~10 KB support-desk chat request full of PII (e-mails, card
+                            numbers, phones), plain and streamed: DIR/pii-plain.json,
+                            DIR/pii-stream.json, and DIR/pii-values.txt (the originals, one a
+                            line, that a protected cassette must not contain)
 
 Cassettes are written in the block YAML layout traceforge itself writes (a small emitter below,
 so no YAML library is needed); the benchmark checks that traceforge reads them with
@@ -268,14 +273,80 @@ def startup(out, cassettes=100, per_cassette=100):
     print(f"startup fixtures in {out}: {cassettes} cassettes, {total} interactions", file=sys.stderr)
 
 
+# Real-looking PII for the record benchmark with `pii.mode`. None of it is a documentation value
+# the detectors allow out of the box (example.com, published test cards, 555-01xx), so every
+# value is really detected and protected. Cards get their Luhn digit computed below.
+PII_EMAILS = ["jane.doe@acme.io", "m.okafor@northwind-mail.net", "priya.raman@globex.co.uk",
+              "billing@initech.de", "t.nguyen@umbrella-corp.com"]
+PII_PHONES = ["+44 20 7946 0958", "+49 151 2345 6789", "+1 646 201 7734"]
+PII_CARD = "4294 1996 8255 0949"
+
+
+def luhn_complete(prefix):
+    """`prefix` (digits) plus the Luhn check digit."""
+    total = 0
+    for i, d in enumerate(int(c) for c in reversed(prefix)):
+        d = d * 2 if i % 2 == 0 else d
+        total += d - 9 if d > 9 else d
+    return prefix + str(-total % 10)
+
+
+def pii_cards():
+    visa = luhn_complete("453201511283036")
+    master = luhn_complete("522804910374612")
+    amex = luhn_complete("34916502837461")
+    return [PII_CARD, " ".join(visa[i:i + 4] for i in range(0, 16, 4)),
+            "-".join(master[i:i + 4] for i in range(0, 16, 4)), amex]
+
+
+def pii_request(out, size=10 * 1024):
+    emails, phones, cards = PII_EMAILS, PII_PHONES, pii_cards()
+    system = (
+        "You are the support assistant of Acme Payments. Answer in two or three sentences, in a "
+        "friendly and precise tone. Never promise refunds before the billing team has confirmed "
+        "them; quote ticket numbers when you refer to earlier conversations; when a customer "
+        "asks to change the card on file, explain that the change takes effect at the next "
+        "billing cycle and that the old card is kept for 30 days for chargebacks. Escalate to a "
+        "human when the customer mentions fraud, legal action, or a disputed charge above 500 EUR. "
+    ) * 3
+    messages = [{"role": "system", "content": system}]
+    turn = 0
+    while True:
+        e, p, c = emails[turn % len(emails)], phones[turn % len(phones)], cards[turn % len(cards)]
+        messages.append({"role": "user", "content": (
+            f"Ticket #{48210 + turn}: the customer {e} (phone {p}) says the card ending in "
+            f"{c[-4:]} was charged twice for the March invoice. The full card number on the "
+            f"dispute form is {c}. They would like a callback on {p} or an answer by e-mail to "
+            f"{e} before Friday, and they mention the order number ORD-2024-{7731 + turn} and "
+            "the amount of 129.90 EUR.")})
+        messages.append({"role": "assistant", "content": (
+            f"Thanks for the details on ticket #{48210 + turn}. I can see two captures of 129.90 "
+            "EUR on the same day; the second one is a pending authorisation that will drop off "
+            "within five working days. I have added a note to the ticket and the billing team "
+            "will confirm by e-mail.")})
+        turn += 1
+        last = {"role": "user", "content": (
+            f"Email {emails[0]} card {PII_CARD} today: the customer asked again from "
+            f"{phones[0]} and copied {emails[1]}; please draft the reply.")}
+        body = {"model": "gpt-4o-mini", "messages": messages + [last]}
+        if len(compact(body)) >= size:
+            break
+    write(os.path.join(out, "pii-plain.json"), compact(body) + "\n")
+    write(os.path.join(out, "pii-stream.json"), compact({**body, "stream": True}) + "\n")
+    values = list(dict.fromkeys(emails + phones + cards + [c.replace(" ", "").replace("-", "") for c in cards]))
+    write(os.path.join(out, "pii-values.txt"), "\n".join(values) + "\n")
+    print(f"pii request in {out}: {len(compact(body))} bytes, {len(messages) + 1} messages",
+          file=sys.stderr)
+
+
 def main():
     args = sys.argv[1:]
     if len(args) == 3 and args[0] == "startup-request":
         c, n = int(args[1]), int(args[2])
         print(startup_name(c))
         print(compact(startup_interaction(c, n, streamed=(n % 5 == 4))["request"]["body"]["json"]))
-    elif len(args) == 2 and args[0] in ("replay", "startup"):
-        {"replay": replay, "startup": startup}[args[0]](args[1])
+    elif len(args) == 2 and args[0] in ("replay", "startup", "pii-request"):
+        {"replay": replay, "startup": startup, "pii-request": pii_request}[args[0]](args[1])
     else:
         sys.exit(__doc__)
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # traceforge's benchmarks against DESIGN.md section 10, side by side with a peer in one run.
 #
-#   benches/replay.sh [throughput|record|startup|all]      (default: all)
+#   benches/replay.sh [throughput|record|startup|redactor|all]      (default: all)
 #
 #   throughput  replay server vs bare hyper (same bytes) vs talkback, wrk -t2 -c32
 #   record      latency `vcr record` adds over calling mock-llm directly; streamed TTFB
-#   startup     `vcr replay` ready with 10,000 interactions; `traceforge --version`
+#   startup     `vcr replay` ready with 10,000 interactions; `traceforge --version`; redactor
+#   redactor    what compiling the PII detectors and secret rules adds to a command's start
 #
 # Installs what it needs if missing (wrk via apt-get, talkback via npm into benches/.node),
 # builds the release binary and the bare_hyper example, runs every server on 127.0.0.1 with a
@@ -16,13 +17,16 @@
 # BENCH_RECORD_N (non-streamed pairs, default 1000), BENCH_TTFB_N (streamed pairs, default 500),
 # BENCH_STRICT=1 (exit 3 if a check fails), BENCH_KEEP=1 (keep the scratch directory),
 # BENCH_NO_BUILD=1 (skip cargo build and use the release binaries already built).
+# BENCH_PII_MODE="off mask pseudonymize" (record: instead of the short chat, a ~10 KB request full
+# of PII, once per listed pii.mode, each with its own proxy; BENCH_PII_UPSTREAM=pseudonymize also
+# sends the provider surrogates and restores the answer).
 set -euo pipefail
 
 SECTION=${1:-all}
 case "$SECTION" in
-  throughput | record | startup | all) ;;
-  -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [throughput|record|startup|all]" >&2; exit 2 ;;
+  throughput | record | startup | redactor | all) ;;
+  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0 [throughput|record|startup|redactor|all]" >&2; exit 2 ;;
 esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,11 +37,19 @@ DURATION=${BENCH_DURATION:-5s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RECORD_N=${BENCH_RECORD_N:-1000}
 TTFB_N=${BENCH_TTFB_N:-500}
+PII_MODES=${BENCH_PII_MODE:-}
+PII_UPSTREAM=${BENCH_PII_UPSTREAM:-original}
+# A fixed test key (never a real one), so pseudonyms are the same from run to run.
+PII_KEY=5eedb0a7c0ffee0123456789abcdef00112233445566778899aabbccddeeff42
+for mode in ${PII_MODES//,/ }; do
+  case "$mode" in off | mask | pseudonymize) ;; *) echo "BENCH_PII_MODE: unknown pii.mode '$mode' (off, mask, pseudonymize)" >&2; exit 2 ;; esac
+done
+case "$PII_UPSTREAM" in original | pseudonymize) ;; *) echo "BENCH_PII_UPSTREAM: '$PII_UPSTREAM' is not original or pseudonymize" >&2; exit 2 ;; esac
 
 SCRIPT=replay.sh
 # shellcheck source=benches/lib.sh
 source "$BENCH/lib.sh"
-wants() { [[ $SECTION == all || $SECTION == "$1" ]]; }
+wants() { [[ $SECTION == all || $SECTION == "$1" || ($SECTION == startup && $1 == redactor) ]]; }
 
 # --- cleanup: every server this script starts is tracked and stopped on exit -----------------
 
@@ -46,7 +58,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-bench.XXXXXX")
 # Every traceforge here runs with its defaults in a scratch working directory: no traceforge.yaml
 # or settings from the caller's environment, and its trace database (.traceforge/traces.db,
 # written on every recorded and replayed request) starts empty and never lands in the repo.
-unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB
+unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY
 
 # SIGINT is how traceforge and talkback stop (draining and writing cassettes); bare_hyper has
 # no handler, and a background job of a non-interactive shell ignores SIGINT, so it gets TERM.
@@ -182,7 +194,8 @@ bench_throughput() {
 
 # --- 2. record overhead --------------------------------------------------------------------------
 
-# Starts mock-llm with extra flags, then `vcr record --mode all` in front of it.
+# Starts mock-llm with extra flags, then `vcr record --mode all` in front of it, with the
+# environment in PROXY_ENV (VAR=value words; the PII runs' configuration and key).
 # Sets $MOCK, $MOCK_PID, $PROXY, $PROXY_PID.
 start_mock_and_proxy() {
   local tag=$1
@@ -191,7 +204,7 @@ start_mock_and_proxy() {
     "$TF" mock-llm --listen 127.0.0.1:0 --ready-file "$WORK/mock-$tag.ready" "$@"
   MOCK=$ADDR MOCK_PID=$SERVER_PID
   start_server "record-$tag" "$WORK/record-$tag.ready" \
-    env -u CI "$TF" vcr record --mode all --cassettes "$WORK/record-$tag" \
+    env -u CI "${PROXY_ENV[@]+"${PROXY_ENV[@]}"}" "$TF" vcr record --mode all --cassettes "$WORK/record-$tag" \
     --upstream "openai=http://$MOCK" --listen 127.0.0.1:0 --ready-file "$WORK/record-$tag.ready" \
     ${BENCH_RECORD_FLAGS:-}
   PROXY=$ADDR PROXY_PID=$SERVER_PID
@@ -199,7 +212,7 @@ start_mock_and_proxy() {
 
 # Stops the proxy and the mock, keeps the proxy's stderr, and notes how much it recorded.
 finish_record() {
-  local tag=$1 expected=$2
+  local tag=$1 expected=$2 notes=$RAW/notes-record${3:+-$3}.txt
   stop_server "$PROXY_PID"
   stop_server "$MOCK_PID"
   cp "$WORK/record-$tag.log" "$RAW/record-$tag.stderr"
@@ -209,13 +222,20 @@ finish_record() {
 d = json.load(sys.stdin)
 items = d.get("cassettes", d) if isinstance(d, dict) else d
 print(sum(c.get("interactions", 0) for c in items))') || recorded="?"
-  echo "$tag: the proxy recorded $recorded interactions (sent $expected)" >>"$RAW/notes-record.txt"
+  echo "$tag: the proxy recorded $recorded interactions (sent $expected)" >>"$notes"
   [[ $recorded == "$expected" ]] ||
     echo "  WARNING: $tag recorded $recorded, expected $expected; see results/replay-raw/record-$tag.stderr" \
-      >>"$RAW/notes-record.txt"
+      >>"$notes"
 }
 
+PROXY_ENV=()
+
 bench_record() {
+  if [[ -n $PII_MODES ]]; then
+    local mode
+    for mode in ${PII_MODES//,/ }; do bench_record_pii "$mode"; done
+    return
+  fi
   log "2. record overhead"
   mkdir -p "$WORK/record" && cd "$WORK/record"
   local warmup=20
@@ -238,6 +258,69 @@ bench_record() {
     "http://$PROXY/openai/v1/chat/completions" -n "$TTFB_N" --warmup "$warmup" \
     >"$RAW/record-ttfb.json" || die "the streamed TTFB run failed"
   finish_record stream $((TTFB_N + warmup))
+}
+
+# The record benchmark with pii.mode MODE: a ~10 KB chat full of e-mails, card numbers and
+# phones (benches/fixtures.py pii-request), whose last message starts with an e-mail and a card
+# that mock-llm quotes back, so the answer (plain and streamed, split across SSE events) carries
+# PII too. Results in record-{latency,ttfb}-MODE.json; what the cassettes and the trace database
+# hold in record-pii-MODE.json.
+bench_record_pii() {
+  local mode=$1 warmup=20 fx=$WORK/pii-request
+  log "2. record overhead, pii.mode: $mode, pii.upstream: $PII_UPSTREAM"
+  [[ -f $fx/pii-plain.json ]] || python3 "$BENCH/fixtures.py" pii-request "$fx"
+  local cwd=$WORK/record-pii-$mode
+  mkdir -p "$cwd" && cd "$cwd"
+  # The configuration goes to the proxy only (TRACEFORGE_CONFIG), not to the mock.
+  printf 'pii:\n  mode: %s\n  upstream: %s\n' "$mode" "$PII_UPSTREAM" >"$WORK/pii-$mode.yaml"
+  PROXY_ENV=("TRACEFORGE_CONFIG=$WORK/pii-$mode.yaml" "TRACEFORGE_PII_KEY=$PII_KEY")
+  echo "vcr record --mode all -> mock-llm, pii.mode: $mode, pii.upstream: $PII_UPSTREAM; $(wc -c <"$fx/pii-plain.json") B request with PII; one keep-alive connection each, sequential, alternating direct/proxy, 1 ms pause per pair" \
+    >"$RAW/notes-record-$mode.txt"
+
+  start_mock_and_proxy "$mode-plain"
+  check_answer "mock-$mode-plain" "http://$MOCK/v1/chat/completions" "$fx/pii-plain.json"
+  check_answer "record-$mode-plain" "http://$PROXY/openai/v1/chat/completions" "$fx/pii-plain.json"
+  log "non-streamed, pii.mode $mode: $RECORD_N pairs (+$warmup warm-up) direct vs through the proxy"
+  python3 "$BENCH/client.py" latency "http://$MOCK/v1/chat/completions" \
+    "http://$PROXY/openai/v1/chat/completions" -n "$RECORD_N" --warmup "$warmup" \
+    --body "$fx/pii-plain.json" --samples "$RAW/record-latency-$mode.csv" >"$RAW/record-latency-$mode.json" ||
+    die "the non-streamed latency run (pii.mode $mode) failed"
+  finish_record "$mode-plain" $((RECORD_N + warmup + 1)) "$mode"
+
+  start_mock_and_proxy "$mode-stream" --first-event-delay 20ms --event-delay 2ms
+  log "streamed TTFB, pii.mode $mode: $TTFB_N pairs (+$warmup warm-up), first event after 20 ms, then every 2 ms"
+  python3 "$BENCH/client.py" ttfb "http://$MOCK/v1/chat/completions" \
+    "http://$PROXY/openai/v1/chat/completions" -n "$TTFB_N" --warmup "$warmup" \
+    --body "$fx/pii-stream.json" --samples "$RAW/record-ttfb-$mode.csv" >"$RAW/record-ttfb-$mode.json" ||
+    die "the streamed TTFB run (pii.mode $mode) failed"
+  finish_record "$mode-stream" $((TTFB_N + warmup)) "$mode"
+  PROXY_ENV=()
+
+  # What was written: the originals must be gone (except with off), replaced by surrogates
+  # (pseudonymize) or typed placeholders (mask). The trace database is searched byte-wise.
+  python3 - "$mode" "$fx/pii-values.txt" "$WORK/record-$mode-plain" "$WORK/record-$mode-stream" \
+    "$cwd/.traceforge" >"$RAW/record-pii-$mode.json" <<'PY' || die "could not inspect what pii.mode $mode wrote"
+import json, os, sys
+mode, values_file, *dirs = sys.argv[1:]
+values = [v for v in open(values_file, encoding="utf-8").read().splitlines() if v]
+def files(kind):
+    for d in dirs:
+        if (kind == "db") != d.endswith(".traceforge"):
+            continue
+        for root, _, names in os.walk(d):
+            for name in names:
+                yield os.path.join(root, name)
+out = {"mode": mode}
+for kind in ("cassettes", "db"):
+    data = b"".join(open(p, "rb").read() for p in files(kind))
+    out[kind] = {
+        "bytes": len(data),
+        "originals": sorted(v for v in values if v.encode() in data),
+        "surrogates": data.count(b"@pii.invalid"),
+        "placeholders": data.count(b"<EMAIL>") + data.count(b"<CREDIT_CARD>") + data.count(b"<PHONE>"),
+    }
+json.dump(out, sys.stdout)
+PY
 }
 
 # --- 3. startup ------------------------------------------------------------------------------------
@@ -289,6 +372,25 @@ print(len(items), sum(c.get("interactions", 0) for c in items))' "$listed")
   python3 "$BENCH/startup.py" cli "$TF" --runs 20 >"$RAW/startup-cli.json" || die "CLI timing failed"
 }
 
+# vcr verify (builds the redactor) against vcr list and --version on one small clean cassette,
+# and the `detect` example's cold compile of each part, in fresh processes.
+bench_redactor() {
+  log "3b. redactor build at start"
+  mkdir -p "$WORK/redactor-cwd" && cd "$WORK/redactor-cwd"
+  local fx=$WORK/replay detect=()
+  [[ -f $fx/cassettes/default.yaml ]] || python3 "$BENCH/fixtures.py" replay "$fx"
+  "$TF" vcr verify --cassettes "$fx/cassettes" >/dev/null 2>&1 ||
+    die "vcr verify does not pass on the benchmark cassette"
+  if [[ -x $WORK/bin/detect ]]; then
+    detect=(--detect "$WORK/bin/detect")
+  else
+    echo "no detect example built: cold compile times not measured" >>"$RAW/notes-redactor.txt"
+  fi
+  log "--version, vcr list, vcr verify (one 1-interaction cassette), detect --compile: 50 rounds"
+  python3 "$BENCH/startup.py" redactor "$TF" "$fx/cassettes" --runs 50 "${detect[@]+"${detect[@]}"}" \
+    >"$RAW/startup-redactor.json" || die "redactor timing failed"
+}
+
 # Share of CPU time other processes used during one second before the benchmarks start.
 busy_percent() {
   local a b
@@ -301,6 +403,15 @@ busy_percent() {
 
 ensure_tools
 build
+# The detect example times the detectors' cold compile for the redactor section.
+if wants redactor; then
+  if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+    (cd "$ROOT" && cargo build --release --example detect)
+  fi
+  detect_bin=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/detect
+  if [[ -x $detect_bin ]]; then cp "$detect_bin" "$WORK/bin/detect"; fi
+fi
 rm -rf "$RAW"
 mkdir -p "$RAW"
 BUSY=$(busy_percent)
@@ -315,6 +426,7 @@ BUSY=$(busy_percent)
 wants throughput && bench_throughput
 wants record && bench_record
 wants startup && bench_startup
+wants redactor && bench_redactor
 
 echo >&2
 python3 "$BENCH/report.py" table "$RAW" | tee "$RESULTS/latest.txt"

@@ -110,6 +110,57 @@ def rows_table(header, rows):
     return lines
 
 
+PII_MODES = ("off", "mask", "pseudonymize")
+
+
+def record_section(directory, suffix, label, checks):
+    """Section 2 for one record run: the short chat (no suffix) or one pii.mode (`-MODE`)."""
+    plain, stream = load(directory, f"record-latency{suffix}.json"), load(directory, f"record-ttfb{suffix}.json")
+    if not (plain or stream):
+        return []
+    subtitle, extra = notes(directory, f"record{suffix}")
+    tag = f" ({label})" if label else ""
+    out = [f"2. Record overhead{', ' + label if label else ''}  ({subtitle})"]
+    rows = []
+    if plain:
+        d, p = plain["direct"], plain["proxy"]
+        rows += [["non-streamed, direct to mock-llm", *cells(d)],
+                 ["non-streamed, through vcr record", *cells(p)],
+                 ["  added by the proxy", *added_cells(d, p)]]
+        added = p["p99_ms"] - d["p99_ms"]
+        checks.append((f"record{tag}: added p99 latency", ms(added), "< 1 ms", added < 1.0))
+    if stream:
+        d, p = stream["direct"], stream["proxy"]
+        rows += [["streamed TTFB, direct to mock-llm", *cells(d)],
+                 ["streamed TTFB, through vcr record", *cells(p)],
+                 ["  added by the proxy", *added_cells(d, p)]]
+        a50, a99 = p["p50_ms"] - d["p50_ms"], p["p99_ms"] - d["p99_ms"]
+        # One-sided: the proxy cannot really be faster, so a negative difference is noise.
+        checks.append((f"record{tag}: streamed TTFB added, p50", ms(a50), "< 1 ms", a50 < 1.0))
+        checks.append((f"record{tag}: streamed TTFB added, p99", ms(a99), "< 1 ms", a99 < 1.0))
+    out += rows_table(["path", "p50", "p90", "p99", "max", "n"], rows)
+    out += [f"  {note}" for note in extra]
+    written = load(directory, f"record-pii{suffix}.json")
+    if written:
+        mode = written["mode"]
+        for kind, where in (("cassettes", "cassettes"), ("db", "trace database")):
+            w = written[kind]
+            if not w["bytes"]:  # --no-traces in BENCH_RECORD_FLAGS
+                out.append(f"  {where}: none written")
+                continue
+            out.append(f"  {where}: {w['bytes']:,} B, {len(w['originals'])} of the request's PII values, "
+                       f"{w['surrogates']} @pii.invalid surrogates, {w['placeholders']} placeholders")
+            if mode == "off":
+                ok, target = bool(w["originals"]), "originals kept (the PII really is there)"
+            else:
+                shown = w["surrogates"] if mode == "pseudonymize" else w["placeholders"]
+                kind_of = "surrogates" if mode == "pseudonymize" else "placeholders"
+                ok, target = not w["originals"] and shown > 0, f"no originals, {kind_of}"
+            checks.append((f"record{tag}: {where} PII", f"{len(w['originals'])} originals", target, ok))
+    out.append("")
+    return out
+
+
 def table_command(directory):
     title, extra = notes(directory, "run")
     out = [f"traceforge benchmarks  {title}"] + [f"  {note}" for note in extra] + [""]
@@ -141,30 +192,12 @@ def table_command(directory):
                        f"target is {0.70 / share:.1f}x talkback on this machine")
             out.append("")
 
-    plain, stream = load(directory, "record-latency.json"), load(directory, "record-ttfb.json")
-    if plain or stream:
-        subtitle, extra = notes(directory, "record")
-        out.append(f"2. Record overhead  ({subtitle})")
-        rows = []
-        if plain:
-            d, p = plain["direct"], plain["proxy"]
-            rows += [["non-streamed, direct to mock-llm", *cells(d)],
-                     ["non-streamed, through vcr record", *cells(p)],
-                     ["  added by the proxy", *added_cells(d, p)]]
-            added = p["p99_ms"] - d["p99_ms"]
-            checks.append(("record: added p99 latency", ms(added), "< 1 ms", added < 1.0))
-        if stream:
-            d, p = stream["direct"], stream["proxy"]
-            rows += [["streamed TTFB, direct to mock-llm", *cells(d)],
-                     ["streamed TTFB, through vcr record", *cells(p)],
-                     ["  added by the proxy", *added_cells(d, p)]]
-            a50, a99 = p["p50_ms"] - d["p50_ms"], p["p99_ms"] - d["p99_ms"]
-            # One-sided: the proxy cannot really be faster, so a negative difference is noise.
-            checks.append(("record: streamed TTFB added, p50", ms(a50), "< 1 ms", a50 < 1.0))
-            checks.append(("record: streamed TTFB added, p99", ms(a99), "< 1 ms", a99 < 1.0))
-        out += rows_table(["path", "p50", "p90", "p99", "max", "n"], rows)
-        out += [f"  {note}" for note in extra]
-        out.append("")
+    # Without BENCH_PII_MODE one run of the short chat; with it, one per pii.mode.
+    runs = [("", "")] + [(f"-{m}", f"pii.mode {m}") for m in PII_MODES
+                         if os.path.exists(os.path.join(directory, f"record-latency-{m}.json"))
+                         or os.path.exists(os.path.join(directory, f"record-ttfb-{m}.json"))]
+    for suffix, label in runs:
+        out += record_section(directory, suffix, label, checks)
 
     ready, cli = load(directory, "startup-ready.json"), load(directory, "startup-cli.json")
     if ready or cli:
@@ -182,6 +215,28 @@ def table_command(directory):
         out += rows_table(["what", "min", "median", "runs"], rows)
         out += [f"  {note}" for note in extra]
         out.append("")
+
+    redactor = load(directory, "startup-redactor.json")
+    if redactor:
+        _, extra = notes(directory, "redactor")
+        out.append("3b. Redactor at start  (fresh process each; one clean 1-interaction cassette; "
+                   "verify - list = building the redactor + scanning one interaction)")
+        labels = [("version", "traceforge --version"), ("list", "vcr list (no redactor)"),
+                  ("verify", "vcr verify (redactor)"), ("compile_pii", "  cold compile: PII detectors"),
+                  ("compile_secrets", "  cold compile: secret rules"),
+                  ("compile_total", "  cold compile: both")]
+        rows = [[label, ms(redactor[k]["min_ms"]), ms(redactor[k]["median_ms"]), ms(redactor[k]["p90_ms"]),
+                 redactor[k]["n"]] for k, label in labels if k in redactor]
+        out += rows_table(["what", "min", "median", "p90", "runs"], rows)
+        added = redactor["verify"]["median_ms"] - redactor["list"]["median_ms"]
+        out.append(f"  vcr verify - vcr list, medians: {ms(added)}")
+        out += [f"  {note}" for note in extra]
+        out.append("")
+        if "compile_total" in redactor:
+            total = redactor["compile_total"]["median_ms"]
+            checks.append(("detectors + secret rules compile, median", ms(total), "< 5 ms", total < 5))
+        verify = redactor["verify"]["median_ms"]
+        checks.append(("CLI start with the redactor (vcr verify), median", ms(verify), "< 20 ms", verify < 20))
 
     if checks:
         out.append("Checks against DESIGN.md section 10")

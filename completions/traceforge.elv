@@ -689,7 +689,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --version 'Print version'
             cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
             cand list 'Show the rules in force for a scope and the file each comes from'
-            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+            cand test 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;policy;check'= {
@@ -742,7 +742,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;policy;help'= {
             cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
             cand list 'Show the rules in force for a scope and the file each comes from'
-            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+            cand test 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'traceforge;policy;help;check'= {
@@ -881,7 +881,7 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;policy'= {
             cand check 'Evaluate every policy, enforced or not, against every recorded interaction'
             cand list 'Show the rules in force for a scope and the file each comes from'
-            cand test 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+            cand test 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'
         }
         &'traceforge;help;policy;check'= {
         }

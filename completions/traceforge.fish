@@ -532,7 +532,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "test" -d 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l policies -d 'Directory holding the policies [default: .traceforge/policies]' -r -F
@@ -581,7 +581,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
@@ -633,4 +633,4 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "audit" -d 'List the redaction audit: every value masked or pseudonymised, oldest first'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "list" -d 'Show the rules in force for a scope and the file each comes from'
-complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "test" -d 'Run the policy unit tests under <policies>/tests/ (an input and the expected decisions each), like `opa test`'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "test" -d 'Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions each), like `opa test`'

@@ -120,7 +120,7 @@ pub enum Command {
     /// Check, list and test policies (policy-as-code)
     ///
     /// Policies live under .traceforge/policies/ (--policies, TRACEFORGE_POLICIES, `policies:`):
-    /// global/*.json, organizations/<org>/*.json, organizations/<org>/services/<service>/*.json
+    /// global/*.json, organizations/ORG/*.json, organizations/ORG/services/SERVICE/*.json
     /// (or YAML). TRACEFORGE_DISABLE_POLICY_ENFORCEMENT=true is the proxy's emergency switch.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -138,7 +138,7 @@ pub enum PolicyCommand {
     Check(PolicyCheckArgs),
     /// Show the rules in force for a scope and the file each comes from
     List(PolicyListArgs),
-    /// Run the policy unit tests under <policies>/tests/ (an input and the expected decisions
+    /// Run the policy unit tests under POLICIES/tests/ (an input and the expected decisions
     /// each), like `opa test`
     Test(PolicyTestArgs),
 }

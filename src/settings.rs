@@ -269,9 +269,10 @@ impl Settings {
         } else {
             (self.redactor()?, None)
         };
-        // A broken policy stops the start, emergency switch or not.
+        // A broken policy stops the start, emergency switch or not. The switch is loud (the
+        // warning, the header on every response) even when no policy is there to disable.
         let set = self.policy_set().map_err(SettingsError::Policy)?;
-        let policies = (!set.is_empty()).then(|| {
+        let policies = (!set.is_empty() || self.policy_enforcement_disabled).then(|| {
             let enforcement = if self.policy_enforcement_disabled {
                 crate::policy::enforce::Enforcement::Disabled
             } else {

@@ -809,6 +809,30 @@ pub(crate) fn is_text_piece(data: &Body) -> bool {
     matches!(data, Body::Text(text) if text != "[DONE]")
 }
 
+/// A copy of `template` (a channel's last event) carrying `text` at `pointer` and no other
+/// streamed text: how text held back from a stream is sent once it may go. A plain-text event
+/// carries `text` as its data.
+pub(crate) fn carrying(template: &StreamEvent, pointer: &str, text: String) -> StreamEvent {
+    let mut event = template.clone();
+    match &mut event.data {
+        Body::Json(value) => {
+            let mut strings = Vec::new();
+            collect_strings(value, &mut String::new(), &mut String::new(), &mut strings);
+            for (at, _, is_delta) in strings {
+                if let (true, Some(slot)) = (is_delta, value.pointer_mut(&at)) {
+                    *slot = Value::String(String::new());
+                }
+            }
+            if let Some(slot) = value.pointer_mut(pointer) {
+                *slot = Value::String(text);
+            }
+        }
+        Body::Text(data) => *data = text,
+        Body::Base64(_) => {}
+    }
+    event
+}
+
 /// What tells one stream channel from another besides its path: the event's `type` and the
 /// indices Anthropic and the Responses API give at the top level.
 pub(crate) fn channel_context(value: &Value) -> String {

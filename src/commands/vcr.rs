@@ -223,6 +223,9 @@ fn render_summary(verb: &str, summary: &Summary) -> String {
             if c.upstream_errors > 0 {
                 notes.push(format!("{} upstream error(s)", c.upstream_errors));
             }
+            if c.blocked > 0 {
+                notes.push(format!("{} blocked by policy", c.blocked));
+            }
             let notes = if notes.is_empty() {
                 String::new()
             } else {

@@ -167,6 +167,23 @@ impl Enforcer {
             .collect()
     }
 
+    /// Whether an enforced `block` or `redact` rule could change a whole response for
+    /// `scope`: its body must then be checked before any of it is sent. Wider than
+    /// [`Enforcer::stream_rules`]: a `max-tokens` cap reads the usage of a whole answer.
+    pub fn checks_responses(&self, scope: &Scope) -> bool {
+        self.enforcement == Enforcement::On
+            && self
+                .set
+                .effective(scope.organization.as_deref(), scope.service.as_deref())
+                .into_iter()
+                .any(|(p, r)| {
+                    p.enforce_at_proxy
+                        && r.applies_to.response()
+                        && r.action != Action::Warn
+                        && !matches!(r.kind, RuleType::AllowedModels | RuleType::RequiredScope)
+                })
+    }
+
     /// The text rules a stream must be checked against live, for `scope`: enforced `block` and
     /// `redact` rules on responses. Empty when nothing could change a stream.
     pub fn stream_rules(&self, scope: &Scope) -> Vec<Rule> {

@@ -1,7 +1,7 @@
 //! Enforcing policies on a stream as it flows, never buffered whole. Each text channel
 //! (`choices[0].delta.content`, Anthropic's `delta.text`, the Responses API's `delta`) keeps
 //! back only what could still grow into a match — a term list's longest term, at most
-//! [`MAX_HOLDBACK`](super::rules::MAX_HOLDBACK) bytes — and is checked as text arrives:
+//! `MAX_HOLDBACK` (256) bytes — and is checked as text arrives:
 //!
 //! - a `redact` match is rewritten before it is sent;
 //! - a `block` match ends the stream the way the provider's own filter does — OpenAI Chat
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::enforce::redact_text;
 use super::Rule;
-use crate::cassette::redact::{channel_context, collect_strings};
+use crate::cassette::redact::{carrying, channel_context, collect_strings};
 use crate::cassette::{Body, StreamEvent};
 
 /// The rule that stopped a stream.
@@ -259,21 +259,7 @@ impl StreamGuard {
             };
             if !ready.is_empty() {
                 let channel = &self.channels[at];
-                let mut event = channel.template.clone();
-                if let Body::Json(value) = &mut event.data {
-                    let mut strings = Vec::new();
-                    collect_strings(value, &mut String::new(), &mut String::new(), &mut strings);
-                    for (pointer, _, is_delta) in strings {
-                        if is_delta {
-                            if let Some(slot) = value.pointer_mut(&pointer) {
-                                *slot = Value::String(String::new());
-                            }
-                        }
-                    }
-                    if let Some(slot) = value.pointer_mut(&channel.pointer) {
-                        *slot = Value::String(ready);
-                    }
-                }
+                let event = carrying(&channel.template, &channel.pointer, ready);
                 out.push(event);
             }
             if let Some(stopped) = stopped {

@@ -26,6 +26,8 @@ pub struct Counts {
     pub aborted: u64,
     /// Requests the upstream never answered (502/504).
     pub upstream_errors: u64,
+    /// Requests or answers a policy blocked.
+    pub blocked: u64,
 }
 
 /// What the proxy should do with a request, decided under the cassette's lock.

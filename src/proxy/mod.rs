@@ -139,6 +139,7 @@ impl Summary {
             total.incomplete += c.incomplete;
             total.aborted += c.aborted;
             total.upstream_errors += c.upstream_errors;
+            total.blocked += c.blocked;
         }
         total
     }
@@ -303,28 +304,6 @@ impl Proxy {
             }
         };
 
-        // Policies read the request as the client sent it; a blocked one goes nowhere.
-        let mut decisions = Vec::new();
-        if let Some(enforcer) = &self.config.policies {
-            match policy::check_request(
-                enforcer,
-                &parts.method,
-                &upstream,
-                &path,
-                &bytes,
-                &parts.headers,
-            ) {
-                Err(block) => return policy::blocked(provider, &block),
-                Ok(checked) => {
-                    decisions = checked.decisions;
-                    if let Some(body) = checked.body {
-                        bytes = body;
-                        parts.headers.remove(http::header::CONTENT_ENCODING);
-                    }
-                }
-            }
-        }
-
         let cassette = match self.cassettes.open(&name).await {
             Ok(cassette) => cassette,
             Err(error) => {
@@ -355,6 +334,28 @@ impl Proxy {
                     replays: None,
                     replaces_cassette: false,
                 });
+            }
+        }
+
+        // Policies read the request as the client sent it; a blocked one goes nowhere.
+        let mut decisions = Vec::new();
+        if let Some(enforcer) = &self.config.policies {
+            match policy::check_request(
+                enforcer,
+                &parts.method,
+                &upstream,
+                &path,
+                &bytes,
+                &parts.headers,
+            ) {
+                Err(block) => return self.blocked(&cassette, provider, &block),
+                Ok(checked) => {
+                    decisions = checked.decisions;
+                    if let Some(body) = checked.body {
+                        bytes = body;
+                        parts.headers.remove(http::header::CONTENT_ENCODING);
+                    }
+                }
             }
         }
 
@@ -394,27 +395,8 @@ impl Proxy {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
                         None => recorded,
                     };
-                    // Replays meet the same policies as live answers.
-                    if let Some(enforcer) = &self.config.policies {
-                        let scope = policy::scope_of(&parts.headers);
-                        match policy::check_replayed(
-                            enforcer,
-                            &recorded.interaction.response,
-                            &scope,
-                        ) {
-                            Err(block) => return policy::blocked(provider, &block),
-                            Ok(Some(response)) => {
-                                let mut interaction = (*recorded.interaction).clone();
-                                interaction.response = response;
-                                let rendered = rendered::Rendered::new(&interaction.response);
-                                if self.recorded_latency.load(Ordering::Relaxed) {
-                                    return rendered.paced(&interaction).await;
-                                }
-                                return rendered.response();
-                            }
-                            Ok(None) => {}
-                        }
-                    }
+                    // Counted before the policies are applied: a replay they cut or block is
+                    // still a replay of the recording.
                     cassette.count(|c| c.replayed += 1);
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
@@ -426,6 +408,27 @@ impl Proxy {
                                 replays: Some(recorded.unsent_replays.clone()),
                                 replaces_cassette: false,
                             });
+                        }
+                    }
+                    // Replays meet the same policies as live answers.
+                    if let Some(enforcer) = &self.config.policies {
+                        let scope = policy::scope_of(&parts.headers);
+                        match policy::check_replayed(
+                            enforcer,
+                            &recorded.interaction.response,
+                            &scope,
+                        ) {
+                            Err(block) => return self.blocked(&cassette, provider, &block),
+                            Ok(Some(response)) => {
+                                let mut interaction = (*recorded.interaction).clone();
+                                interaction.response = response;
+                                let rendered = rendered::Rendered::new(&interaction.response);
+                                if self.recorded_latency.load(Ordering::Relaxed) {
+                                    return rendered.paced(&interaction).await;
+                                }
+                                return rendered.response();
+                            }
+                            Ok(None) => {}
                         }
                     }
                     if self.recorded_latency.load(Ordering::Relaxed) {
@@ -479,6 +482,22 @@ impl Proxy {
             parts,
         };
         record::forward(self.clone(), cassette, forward).await
+    }
+
+    /// The answer to traffic a policy blocked: counted for the summary and said on stderr
+    /// (policy, rule, entity and path; never the value).
+    fn blocked(
+        &self,
+        cassette: &OpenCassette,
+        provider: Provider,
+        finding: &crate::policy::Finding,
+    ) -> HttpResponse {
+        cassette.count(|c| c.blocked += 1);
+        eprintln!(
+            "traceforge: blocked by policy `{}` rule `{}` in cassette \"{}\": {} in {}",
+            finding.policy, finding.rule, cassette.name, finding.entity, finding.path
+        );
+        policy::blocked(provider, finding)
     }
 
     /// The request's path and body as a cassette stores them, secrets and PII protected, and

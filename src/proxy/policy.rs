@@ -128,7 +128,9 @@ pub(super) fn check_replayed(
             checked.stream = Some(out);
         }
         None => {
-            let verdict = enforcer.response(&mut checked, None, scope);
+            // The usage of the recording, for `max-tokens` caps on answers.
+            let usage = crate::provider::usage(response);
+            let verdict = enforcer.response(&mut checked, usage.as_ref(), scope);
             if let Some(block) = verdict.block {
                 return Err(Box::new(block));
             }

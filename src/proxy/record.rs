@@ -176,6 +176,9 @@ pub(super) async fn forward(
         .map(|e| e.stream_rules(&policy_scope))
         .filter(|rules| !rules.is_empty())
         .map(StreamGuard::new);
+    let checks_response = enforcer
+        .as_ref()
+        .is_some_and(|e| e.checks_responses(&policy_scope));
     let recording = Recording {
         proxy: proxy.clone(),
         cassette: cassette.clone(),
@@ -188,8 +191,9 @@ pub(super) async fn forward(
     };
 
     // A body the client must get changed (originals restored, policies applied) is taken
-    // whole before its status is sent: a blocked one becomes an error.
-    if !is_stream && (restore.is_some() || guard.is_some()) {
+    // whole before its status is sent: a blocked one becomes an error. Not only when a text
+    // rule guards streams: a `max-tokens` cap blocks on the usage of a whole answer.
+    if !is_stream && (restore.is_some() || checks_response) {
         let body = match upstream_response.bytes().await {
             Ok(body) => body,
             Err(error) => {

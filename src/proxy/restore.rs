@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use crate::cassette::redact::{channel_context, collect_strings, is_text_piece, TEXT_CHANNEL};
+use crate::cassette::redact::{
+    carrying, channel_context, collect_strings, is_text_piece, TEXT_CHANNEL,
+};
 use crate::cassette::{Body, StreamEvent};
 use crate::sensitive::{Revealer, StreamReveal};
 
@@ -147,23 +149,7 @@ impl LiveRestore {
                 continue;
             }
             let rest = channel.reveal.finish(&self.revealer);
-            let mut event = channel.template.clone();
-            if let Body::Json(value) = &mut event.data {
-                let mut strings = Vec::new();
-                collect_strings(value, &mut String::new(), &mut String::new(), &mut strings);
-                for (pointer, _, is_delta) in strings {
-                    if is_delta {
-                        if let Some(slot) = value.pointer_mut(&pointer) {
-                            *slot = Value::String(String::new());
-                        }
-                    }
-                }
-                if let Some(slot) = value.pointer_mut(&channel.pointer) {
-                    *slot = Value::String(rest);
-                }
-            } else if let Body::Text(text) = &mut event.data {
-                *text = rest;
-            }
+            let event = carrying(&channel.template, &channel.pointer, rest);
             out.push(event);
         }
     }

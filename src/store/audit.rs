@@ -3,7 +3,7 @@
 //! audit of what was taken out of them stays). Append-only and tamper-evident: every row's
 //! `chain` is a SHA-256 over the previous row's chain and the row's fields, and a one-row head
 //! holds the row count and the last chain, so an edited, deleted or added row — the last one
-//! included — shows when [`verify`] recomputes it. The triggers that refuse UPDATE and DELETE
+//! included — shows when `verify` recomputes it. The triggers that refuse UPDATE and DELETE
 //! only guard against accidents; anyone who can drop them can also recompute the whole chain,
 //! which this table alone cannot prevent. This module owns the encoding; it never decides what
 //! is redacted.

@@ -14,6 +14,7 @@ mod pii;
 mod pii_audit;
 mod pii_cli;
 mod policy;
+mod policy_proxy;
 mod python_sdk;
 mod review;
 mod traces;
