@@ -1153,8 +1153,6 @@ fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
 }
 
 #[test]
-#[ignore = "bug: decisions are stored in the cassette only; the trace database has no table for \
-            them (src/store/schema.rs) and `traces show` never prints them (issue 12 §4)"]
 fn decisions_are_in_the_trace_database_and_shown_by_traces_show() {
     let policies = policy_dir(&[("global/answers.json", answer_blocks(true))]);
     let rt = runtime();
