@@ -16,7 +16,8 @@
 # Environment: BENCH_DURATION (wrk measured run, default 5s), BENCH_CONNECTIONS (default 32),
 # BENCH_RECORD_N (non-streamed pairs, default 1000), BENCH_TTFB_N (streamed pairs, default 500),
 # BENCH_STRICT=1 (exit 3 if a check fails), BENCH_KEEP=1 (keep the scratch directory),
-# BENCH_NO_BUILD=1 (skip cargo build and use the release binaries already built).
+# BENCH_NO_BUILD=1 (skip cargo build and use the release binaries already built),
+# PROXY_POLICIES=DIR (`--policies DIR` for the record proxy and the replay server).
 # BENCH_PII_MODE="off mask pseudonymize" (record: instead of the short chat, a ~10 KB request full
 # of PII, once per listed pii.mode, each with its own proxy; BENCH_PII_UPSTREAM=pseudonymize also
 # sends the provider surrogates and restores the answer).
@@ -25,7 +26,7 @@ set -euo pipefail
 SECTION=${1:-all}
 case "$SECTION" in
   throughput | record | startup | redactor | all) ;;
-  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [throughput|record|startup|redactor|all]" >&2; exit 2 ;;
 esac
 
@@ -175,7 +176,7 @@ bench_throughput() {
 
   start_server traceforge-replay "$WORK/replay.ready" \
     "$TF" vcr replay --cassettes "$fx/cassettes" --allow-repeats --listen 127.0.0.1:0 \
-    --ready-file "$WORK/replay.ready"
+    --ready-file "$WORK/replay.ready" ${PROXY_POLICIES:+--policies "$PROXY_POLICIES"}
   check_answer traceforge-replay "http://$ADDR/openai/v1/chat/completions" "$fx/request.json" "$fx/response.json"
   drive traceforge "http://$ADDR/openai/v1/chat/completions"
   stop_server "$SERVER_PID"
@@ -206,7 +207,7 @@ start_mock_and_proxy() {
   start_server "record-$tag" "$WORK/record-$tag.ready" \
     env -u CI "${PROXY_ENV[@]+"${PROXY_ENV[@]}"}" "$TF" vcr record --mode all --cassettes "$WORK/record-$tag" \
     --upstream "openai=http://$MOCK" --listen 127.0.0.1:0 --ready-file "$WORK/record-$tag.ready" \
-    ${BENCH_RECORD_FLAGS:-}
+    ${BENCH_RECORD_FLAGS:-} ${PROXY_POLICIES:+--policies "$PROXY_POLICIES"}
   PROXY=$ADDR PROXY_PID=$SERVER_PID
 }
 
@@ -418,6 +419,9 @@ BUSY=$(busy_percent)
 {
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), section: $SECTION"
   echo "$("$TF" --version), $(nproc) CPUs, ${BUSY}% busy before the start; only ratios within one run count"
+  if [[ -n ${PROXY_POLICIES:-} ]]; then
+    echo "record proxy and replay server run with --policies $PROXY_POLICIES"
+  fi
   if ((BUSY > 20)); then
     echo "WARNING: something else was using the CPUs when this run started; its figures are noisier than usual"
   fi
