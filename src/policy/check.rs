@@ -53,6 +53,32 @@ pub fn check(
     cassettes: &[(CassetteName, PathBuf)],
     fail_on: Severity,
 ) -> CheckReport {
+    // Cassettes are read and checked on every core; the report keeps their order.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(cassettes.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Checked)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((name, path)) = cassettes.get(i) else {
+                            return done;
+                        };
+                        done.push((i, check_one(policies, name, path)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
     let mut report = CheckReport {
         cassettes: cassettes.len(),
         checked: Vec::new(),
@@ -61,29 +87,37 @@ pub fn check(
         unreadable: Vec::new(),
         fail_on,
     };
-    for (name, path) in cassettes {
-        let cassette = match files::load(path) {
-            Ok(cassette) => cassette,
-            Err(e) => {
-                report.unreadable.push(crate::error_chain(&e));
-                continue;
+    for (_, result) in results {
+        match result {
+            Ok((checked, findings)) => {
+                report.checked.extend(checked);
+                report.findings.extend(findings);
             }
-        };
-        for interaction in &cassette.interactions {
-            report
-                .checked
-                .push((name.as_str().to_string(), interaction.id));
-            for finding in policies.evaluate(interaction) {
-                report.findings.push(Located {
-                    cassette: name.as_str().to_string(),
-                    file: path.clone(),
-                    interaction: interaction.id,
-                    finding,
-                });
-            }
+            Err(error) => report.unreadable.push(error),
         }
     }
     report
+}
+
+/// One cassette's interactions and findings, or why it cannot be read.
+type Checked = Result<(Vec<(String, u64)>, Vec<Located>), String>;
+
+fn check_one(policies: &PolicySet, name: &CassetteName, path: &std::path::Path) -> Checked {
+    let cassette = files::load(path).map_err(|e| crate::error_chain(&e))?;
+    let mut checked = Vec::with_capacity(cassette.interactions.len());
+    let mut findings = Vec::new();
+    for interaction in &cassette.interactions {
+        checked.push((name.as_str().to_string(), interaction.id));
+        for finding in policies.evaluate(interaction) {
+            findings.push(Located {
+                cassette: name.as_str().to_string(),
+                file: path.to_path_buf(),
+                interaction: interaction.id,
+                finding,
+            });
+        }
+    }
+    Ok((checked, findings))
 }
 
 fn one_line(l: &Located) -> String {

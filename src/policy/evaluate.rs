@@ -38,6 +38,8 @@ impl PolicySet {
     /// Every finding of the rules in force for `scope` against `request`.
     pub fn evaluate_request(&self, request: &Request, scope: &Scope) -> Vec<Finding> {
         let mut out = Vec::new();
+        // Every string of the request, read once for all the text rules.
+        let mut texts: Option<Texts> = None;
         for (policy, rule) in
             self.effective(scope.organization.as_deref(), scope.service.as_deref())
         {
@@ -76,10 +78,8 @@ impl PolicySet {
                     }
                 }
                 _ => {
-                    text_findings(rule, "request.path", &request.path, push);
-                    if let Some(body) = &request.body {
-                        body_findings(rule, "request.body", body, push);
-                    }
+                    let texts = texts.get_or_insert_with(|| Texts::of_request(request, self));
+                    texts.findings(rule, push);
                 }
             }
         }
@@ -95,6 +95,7 @@ impl PolicySet {
         scope: &Scope,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
+        let mut texts: Option<Texts> = None;
         for (policy, rule) in
             self.effective(scope.organization.as_deref(), scope.service.as_deref())
         {
@@ -117,12 +118,8 @@ impl PolicySet {
                 }
                 RuleType::AllowedModels | RuleType::RequiredScope => {}
                 _ => {
-                    if let Some(body) = &response.body {
-                        body_findings(rule, "response.body", body, push);
-                    }
-                    if let Some(events) = &response.stream {
-                        stream_findings(rule, events, push);
-                    }
+                    let texts = texts.get_or_insert_with(|| Texts::of_response(response, self));
+                    texts.findings(rule, push);
                 }
             }
         }
@@ -165,28 +162,78 @@ fn finding(
 
 type Push<'a> = &'a mut dyn FnMut(String, String, Option<[usize; 2]>);
 
-fn text_findings(rule: &Rule, path: &str, text: &str, push: Push<'_>) {
-    for span in rule.matcher.find(text) {
-        push(path.to_string(), span.entity, Some([span.start, span.end]));
+/// Every string of one side of an interaction, with its path — read once, then matched by
+/// every text rule — and, per string, which of the set's regex patterns match it (one pass of
+/// a [`regex::RegexSet`] over all of them, so a regex rule only searches strings it matches).
+struct Texts {
+    items: Vec<(String, String, Vec<usize>)>,
+}
+
+impl Texts {
+    fn new(items: Vec<(String, String)>, set: &PolicySet) -> Texts {
+        Texts {
+            items: items
+                .into_iter()
+                .map(|(path, text)| {
+                    let hits = match &set.regex_prefilter {
+                        Some(prefilter) => prefilter.matches(&text).into_iter().collect(),
+                        None => Vec::new(),
+                    };
+                    (path, text, hits)
+                })
+                .collect(),
+        }
+    }
+
+    fn of_request(request: &Request, set: &PolicySet) -> Texts {
+        let mut items = vec![("request.path".to_string(), request.path.clone())];
+        if let Some(body) = &request.body {
+            body_texts("request.body", body, &mut items);
+        }
+        Texts::new(items, set)
+    }
+
+    fn of_response(response: &Response, set: &PolicySet) -> Texts {
+        let mut items = Vec::new();
+        if let Some(body) = &response.body {
+            body_texts("response.body", body, &mut items);
+        }
+        if let Some(events) = &response.stream {
+            stream_texts(events, &mut items);
+        }
+        Texts::new(items, set)
+    }
+
+    fn findings(&self, rule: &Rule, push: Push<'_>) {
+        for (path, text, hits) in &self.items {
+            if let Some(ids) = &rule.pattern_ids {
+                if !ids.iter().any(|id| hits.contains(id)) {
+                    continue;
+                }
+            }
+            for span in rule.matcher.find(text) {
+                push(path.clone(), span.entity, Some([span.start, span.end]));
+            }
+        }
     }
 }
 
-fn body_findings(rule: &Rule, path: &str, body: &Body, push: Push<'_>) {
+fn body_texts(path: &str, body: &Body, out: &mut Vec<(String, String)>) {
     match body {
-        Body::Json(value) => json_findings(rule, value, &mut path.to_string(), push),
-        Body::Text(text) => text_findings(rule, path, text, push),
+        Body::Json(value) => json_texts(value, &mut path.to_string(), out),
+        Body::Text(text) => out.push((path.to_string(), text.clone())),
         Body::Base64(_) => {}
     }
 }
 
-fn json_findings(rule: &Rule, value: &Value, path: &mut String, push: Push<'_>) {
+fn json_texts(value: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
     match value {
-        Value::String(text) => text_findings(rule, path, text, push),
+        Value::String(text) => out.push((path.clone(), text.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                json_findings(rule, item, path, push);
+                json_texts(item, path, out);
                 path.truncate(len);
             }
         }
@@ -194,7 +241,7 @@ fn json_findings(rule: &Rule, value: &Value, path: &mut String, push: Push<'_>) 
             for (key, item) in map {
                 let len = path.len();
                 crate::cassette::redact::push_key(path, key);
-                json_findings(rule, item, path, push);
+                json_texts(item, path, out);
                 path.truncate(len);
             }
         }
@@ -202,22 +249,23 @@ fn json_findings(rule: &Rule, value: &Value, path: &mut String, push: Push<'_>) 
     }
 }
 
-fn stream_findings(rule: &Rule, events: &[crate::cassette::StreamEvent], push: Push<'_>) {
+fn stream_texts(events: &[crate::cassette::StreamEvent], out: &mut Vec<(String, String)>) {
     let layout = StreamLayout::of(events);
     for (i, event) in events.iter().enumerate() {
         match &event.data {
             Body::Json(value) => {
                 for (pointer, shown) in &layout.others[i] {
                     if let Some(Value::String(text)) = value.pointer(pointer) {
-                        text_findings(rule, &format!("response.stream[{i}].{shown}"), text, push);
+                        out.push((format!("response.stream[{i}].{shown}"), text.clone()));
                     }
                 }
             }
-            other => body_findings(rule, &format!("response.stream[{i}]"), other, push),
+            // Plain-text events are read as their channel, below.
+            other if crate::cassette::redact::is_text_piece(other) => {}
+            other => body_texts(&format!("response.stream[{i}]"), other, out),
         }
     }
     for channel in &layout.channels {
-        let whole = channel.texts(events).concat();
-        text_findings(rule, &channel.path, &whole, push);
+        out.push((channel.path.clone(), channel.texts(events).concat()));
     }
 }

@@ -26,7 +26,8 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
     if dir.is_dir() {
         collect(dir, &mut files)?;
     }
-    let secrets = Arc::new(Secrets::new());
+    // The secret rules take a few milliseconds to compile: only when a rule needs them.
+    let mut secrets: Option<Arc<Secrets>> = None;
     let mut policies: Vec<Policy> = Vec::new();
     for (path, place) in files {
         let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Read {
@@ -34,7 +35,7 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
             source,
         })?;
         let file = parse(&path, &text)?;
-        let policy = compile(&path, &text, place, file, &secrets)?;
+        let policy = compile(&path, &text, place, file, &mut secrets)?;
         if let Some(other) = policies.iter().find(|p| p.id == policy.id) {
             return Err(PolicyError::Conflict {
                 message: format!(
@@ -48,13 +49,43 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
         policies.push(policy);
     }
     check_overrides(&policies)?;
+    let regex_prefilter = prefilter(&mut policies)?;
     policies.sort_by(|a, b| {
         b.priority
             .cmp(&a.priority)
             .then(a.scope.cmp(&b.scope))
             .then(a.id.cmp(&b.id))
     });
-    Ok(PolicySet { policies })
+    Ok(PolicySet {
+        policies,
+        regex_prefilter,
+    })
+}
+
+/// One set of every regex rule's patterns, matched once per string, so that each regex rule
+/// searches only the strings one of its patterns matches. Each rule learns its patterns'
+/// indices.
+fn prefilter(policies: &mut [Policy]) -> Result<Option<regex::RegexSet>, PolicyError> {
+    let mut patterns: Vec<String> = Vec::new();
+    for policy in policies.iter_mut() {
+        for rule in &mut policy.rules {
+            let own = rule.matcher.patterns();
+            if own.is_empty() {
+                continue;
+            }
+            let first = patterns.len();
+            patterns.extend(own.iter().map(|p| p.to_string()));
+            rule.pattern_ids = Some((first..patterns.len()).collect());
+        }
+    }
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    regex::RegexSet::new(&patterns)
+        .map(Some)
+        .map_err(|e| PolicyError::Conflict {
+            message: format!("the regex rules' patterns cannot be combined: {e}"),
+        })
 }
 
 /// The policy files of the tree, sorted, with their place.
@@ -186,7 +217,7 @@ fn compile(
     text: &str,
     place: Place,
     file: PolicyFile,
-    secrets: &Arc<Secrets>,
+    secrets: &mut Option<Arc<Secrets>>,
 ) -> Result<Policy, PolicyError> {
     let whole = |message: String| {
         PolicyError::Parse(crate::yaml::FileError {
@@ -272,6 +303,7 @@ fn compile(
             action: rule.action,
             overridable: rule.overridable,
             matcher,
+            pattern_ids: None,
         });
     }
     Ok(Policy {

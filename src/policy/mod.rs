@@ -82,6 +82,8 @@ impl Policy {
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
     policies: Vec<Policy>,
+    /// Every regex rule's patterns in one set (see [`load`]).
+    regex_prefilter: Option<regex::RegexSet>,
 }
 
 impl PolicySet {

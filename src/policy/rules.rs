@@ -21,6 +21,8 @@ pub struct Rule {
     pub action: Action,
     pub overridable: bool,
     pub(super) matcher: Matcher,
+    /// A regex rule's patterns, as indices into the set's prefilter ([`super::PolicySet`]).
+    pub(super) pattern_ids: Option<Vec<usize>>,
 }
 
 impl std::fmt::Debug for Rule {
@@ -61,7 +63,7 @@ impl Matcher {
     pub(super) fn compile(
         rule: &RuleFile,
         policy_file: &Path,
-        secrets: &Arc<Secrets>,
+        secrets: &mut Option<Arc<Secrets>>,
     ) -> Result<Matcher, String> {
         let missing = |name: &str| format!("rule type {} needs `{name}`", rule.kind.name());
         Ok(match rule.kind {
@@ -76,7 +78,11 @@ impl Matcher {
                 };
                 Matcher::Pii(Detectors::new(&config).map_err(|e| e.to_string())?)
             }
-            RuleType::NoSecrets => Matcher::Secrets(secrets.clone()),
+            RuleType::NoSecrets => Matcher::Secrets(
+                secrets
+                    .get_or_insert_with(|| Arc::new(Secrets::new()))
+                    .clone(),
+            ),
             RuleType::BlockedTerms => {
                 let terms = match (&rule.terms, &rule.terms_file) {
                     (Some(_), Some(_)) => {
@@ -206,6 +212,14 @@ impl Matcher {
             Matcher::Pii(_) => 128,
             Matcher::Secrets(_) | Matcher::Regex(_) => MAX_HOLDBACK,
             _ => 0,
+        }
+    }
+
+    /// A regex rule's pattern texts.
+    pub(super) fn patterns(&self) -> Vec<&str> {
+        match self {
+            Matcher::Regex(patterns) => patterns.iter().map(Regex::as_str).collect(),
+            _ => Vec::new(),
         }
     }
 
