@@ -89,9 +89,14 @@ impl Enforcer {
         }
     }
 
-    /// The enforced `redact` rules in force for `scope` on one side.
-    fn redacting(&self, scope: &Scope, request: bool) -> Vec<&Rule> {
-        if self.enforcement == Enforcement::Disabled {
+    /// The enforced `redact` rules in force for `scope` on one side that found something:
+    /// only they need to rewrite.
+    fn redacting(&self, scope: &Scope, request: bool, findings: &[Finding]) -> Vec<&Rule> {
+        if self.enforcement == Enforcement::Disabled
+            || !findings
+                .iter()
+                .any(|f| f.action == Action::Redact && f.enforced)
+        {
             return Vec::new();
         }
         self.set
@@ -106,6 +111,7 @@ impl Enforcer {
                         r.applies_to.response()
                     }
             })
+            .filter(|(p, r)| findings.iter().any(|f| f.policy == p.id && f.rule == r.id))
             .map(|(_, r)| r)
             .collect()
     }
@@ -117,7 +123,7 @@ impl Enforcer {
         let verdict = self.verdict(&findings);
         let mut changed = false;
         if verdict.block.is_none() {
-            let rules = self.redacting(scope, true);
+            let rules = self.redacting(scope, true, &findings);
             if let Some(Body::Json(value)) = &mut request.body {
                 for rule in &rules {
                     if let Some(max) = rule.matcher.max_tokens() {
@@ -143,7 +149,7 @@ impl Enforcer {
         let findings = self.set.evaluate_response(response, usage, scope);
         let verdict = self.verdict(&findings);
         if verdict.block.is_none() {
-            let rules = self.redacting(scope, false);
+            let rules = self.redacting(scope, false, &findings);
             if let Some(Body::Json(value)) = &mut response.body {
                 redact_json(&rules, value);
             } else if let Some(Body::Text(text)) = &mut response.body {

@@ -167,6 +167,9 @@ type Push<'a> = &'a mut dyn FnMut(String, String, Option<[usize; 2]>);
 /// a [`regex::RegexSet`] over all of them, so a regex rule only searches strings it matches).
 struct Texts {
     items: Vec<(String, String, Vec<usize>)>,
+    /// The secret rules' spans in each string: every `no-secrets` rule shares one compiled
+    /// set, so the strings are scanned once however many rules ask.
+    secret_spans: std::cell::OnceCell<Vec<Vec<super::Span>>>,
 }
 
 impl Texts {
@@ -182,6 +185,7 @@ impl Texts {
                     (path, text, hits)
                 })
                 .collect(),
+            secret_spans: std::cell::OnceCell::new(),
         }
     }
 
@@ -205,6 +209,24 @@ impl Texts {
     }
 
     fn findings(&self, rule: &Rule, push: Push<'_>) {
+        if rule.kind == RuleType::NoSecrets {
+            let spans = self.secret_spans.get_or_init(|| {
+                self.items
+                    .iter()
+                    .map(|(_, text, _)| rule.matcher.find(text))
+                    .collect()
+            });
+            for ((path, _, _), spans) in self.items.iter().zip(spans) {
+                for span in spans {
+                    push(
+                        path.clone(),
+                        span.entity.clone(),
+                        Some([span.start, span.end]),
+                    );
+                }
+            }
+            return;
+        }
         for (path, text, hits) in &self.items {
             if let Some(ids) = &rule.pattern_ids {
                 if !ids.iter().any(|id| hits.contains(id)) {
