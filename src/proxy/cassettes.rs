@@ -55,6 +55,22 @@ pub struct Recorded {
     /// The interaction with its surrogates' originals restored, made at its first replay with
     /// a key (`None`: it holds no known surrogate).
     revealed: std::sync::OnceLock<Option<Arc<Recorded>>>,
+    /// The answer as the policies let it through, for the last (organization, service) that
+    /// asked: replaying the same interaction in the same scope gives the same answer, so it is
+    /// checked once, not per replay.
+    checked: Mutex<Option<(ScopeKey, PolicyOutcome)>>,
+}
+
+/// The organization and service a replay's policies are chosen by.
+pub type ScopeKey = (Option<String>, Option<String>);
+
+/// What the policies make of a recorded answer.
+#[derive(Clone)]
+pub enum PolicyOutcome {
+    Unchanged,
+    /// Rewritten or cut: serve this instead.
+    Changed(Arc<Recorded>),
+    Blocked(Box<crate::policy::Finding>),
 }
 
 /// The recorded interactions sharing one match key, in recorded order, and how many of them
@@ -66,13 +82,32 @@ struct Replays {
 }
 
 impl Recorded {
-    fn new(interaction: Arc<Interaction>) -> Recorded {
+    pub(super) fn new(interaction: Arc<Interaction>) -> Recorded {
         Recorded {
             interaction,
             rendered: std::sync::OnceLock::new(),
             unsent_replays: Arc::default(),
             revealed: std::sync::OnceLock::new(),
+            checked: Mutex::new(None),
         }
+    }
+
+    /// What the policies make of this answer in `scope`: `check`'s result, remembered for the
+    /// scope that asked last.
+    pub fn policy_checked(
+        &self,
+        scope: ScopeKey,
+        check: impl FnOnce() -> PolicyOutcome,
+    ) -> PolicyOutcome {
+        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((key, outcome)) = &*checked {
+            if *key == scope {
+                return outcome.clone();
+            }
+        }
+        let outcome = check();
+        *checked = Some((scope, outcome.clone()));
+        outcome
     }
 
     pub fn rendered(&self) -> &Rendered {

@@ -1,7 +1,8 @@
-//! A cache from a request exactly as it arrived (method, upstream, path, body bytes) to its
-//! match key. Computing a key parses the body, masks secrets and writes canonical JSON; a test
+//! Caches from a request exactly as it arrived (method, upstream, path, body bytes, and any
+//! other input such as the policy scope) to what the proxy derives from it: its match key, its
+//! policy decisions. Computing them parses the body, masks secrets, runs every rule; a test
 //! suite or a load test sends the same bodies again and again, so the replay hot path skips all
-//! of that after the first time. Bounded: when full, it starts over.
+//! of that after the first time. Bounded: when full, a cache starts over.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -14,18 +15,30 @@ use crate::cassette::matcher::MatchKey;
 /// Entries kept before the cache starts over.
 const CAPACITY: usize = 4096;
 
-struct Entry {
+struct Entry<V> {
     method: http::Method,
     upstream: String,
     path: String,
     body: Bytes,
-    key: Arc<MatchKey>,
+    extra: String,
+    value: V,
 }
 
-#[derive(Default)]
-pub(super) struct KeyCache {
-    entries: Mutex<HashMap<u64, Vec<Entry>>>,
+/// One cache: request → `V`.
+pub(super) struct RequestCache<V> {
+    entries: Mutex<HashMap<u64, Vec<Entry<V>>>>,
 }
+
+impl<V> Default for RequestCache<V> {
+    fn default() -> Self {
+        RequestCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// Request → match key.
+pub(super) type KeyCache = RequestCache<Arc<MatchKey>>;
 
 impl KeyCache {
     /// The key of this request: cached, or made by `compute` and remembered.
@@ -37,21 +50,41 @@ impl KeyCache {
         body: &Bytes,
         compute: impl FnOnce() -> MatchKey,
     ) -> Arc<MatchKey> {
+        self.get(method, upstream, path, body, "", || Arc::new(compute()))
+    }
+}
+
+impl<V: Clone> RequestCache<V> {
+    /// The value for this request and `extra`: cached, or made by `compute` and remembered.
+    pub fn get(
+        &self,
+        method: &http::Method,
+        upstream: &str,
+        path: &str,
+        body: &Bytes,
+        extra: &str,
+        compute: impl FnOnce() -> V,
+    ) -> V {
         let mut hasher = std::hash::DefaultHasher::new();
         method.hash(&mut hasher);
         upstream.hash(&mut hasher);
         path.hash(&mut hasher);
         body.hash(&mut hasher);
+        extra.hash(&mut hasher);
         let hash = hasher.finish();
-        let same = |e: &Entry| {
-            e.method == method && e.upstream == upstream && e.path == path && e.body == body
+        let same = |e: &Entry<V>| {
+            e.method == method
+                && e.upstream == upstream
+                && e.path == path
+                && e.body == body
+                && e.extra == extra
         };
         if let Ok(entries) = self.entries.lock() {
             if let Some(entry) = entries.get(&hash).and_then(|b| b.iter().find(|e| same(e))) {
-                return entry.key.clone();
+                return entry.value.clone();
             }
         }
-        let key = Arc::new(compute());
+        let value = compute();
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
                 entries.clear();
@@ -63,11 +96,12 @@ impl KeyCache {
                     upstream: upstream.to_string(),
                     path: path.to_string(),
                     body: body.clone(),
-                    key: key.clone(),
+                    extra: extra.to_string(),
+                    value: value.clone(),
                 });
             }
         }
-        key
+        value
     }
 }
 

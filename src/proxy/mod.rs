@@ -28,7 +28,7 @@ use crate::cassette::{vault, Body, CassetteName};
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
-use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette};
+use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette, PolicyOutcome};
 
 pub use replay::MISS_STATUS;
 
@@ -103,6 +103,8 @@ pub struct Proxy {
     client: reqwest::Client,
     traces: Option<TraceWriter>,
     keys: keys::KeyCache,
+    /// Request → what the policies made of it (a test suite sends the same requests again).
+    policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -190,6 +192,7 @@ impl Proxy {
             client,
             traces,
             keys: keys::KeyCache::default(),
+            policy_checks: keys::RequestCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
@@ -340,14 +343,33 @@ impl Proxy {
         // Policies read the request as the client sent it; a blocked one goes nowhere.
         let mut decisions = Vec::new();
         if let Some(enforcer) = &self.config.policies {
-            match policy::check_request(
-                enforcer,
-                &parts.method,
-                &upstream,
-                &path,
-                &bytes,
-                &parts.headers,
-            ) {
+            // What the check reads beyond method, path and body: the scope and the encoding.
+            let header = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default()
+            };
+            let extra = format!(
+                "{}\0{}\0{}",
+                header(policy::SCOPE_HEADERS[0]),
+                header(policy::SCOPE_HEADERS[1]),
+                header("content-encoding")
+            );
+            let checked =
+                self.policy_checks
+                    .get(&parts.method, &upstream, &path, &bytes, &extra, || {
+                        policy::check_request(
+                            enforcer,
+                            &parts.method,
+                            &upstream,
+                            &path,
+                            &bytes,
+                            &parts.headers,
+                        )
+                    });
+            match checked {
                 Err(block) => return self.blocked(&cassette, provider, &block),
                 Ok(checked) => {
                     decisions = checked.decisions;
@@ -413,22 +435,36 @@ impl Proxy {
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
                         let scope = policy::scope_of(&parts.headers);
-                        match policy::check_replayed(
-                            enforcer,
-                            &recorded.interaction.response,
-                            &scope,
-                        ) {
-                            Err(block) => return self.blocked(&cassette, provider, &block),
-                            Ok(Some(response)) => {
-                                let mut interaction = (*recorded.interaction).clone();
-                                interaction.response = response;
-                                let rendered = rendered::Rendered::new(&interaction.response);
-                                if self.recorded_latency.load(Ordering::Relaxed) {
-                                    return rendered.paced(&interaction).await;
+                        let key = (scope.organization.clone(), scope.service.clone());
+                        let outcome =
+                            recorded.policy_checked(key, || {
+                                match policy::check_replayed(
+                                    enforcer,
+                                    &recorded.interaction.response,
+                                    &scope,
+                                ) {
+                                    Err(block) => PolicyOutcome::Blocked(block),
+                                    Ok(Some(response)) => {
+                                        let mut interaction = (*recorded.interaction).clone();
+                                        interaction.response = response;
+                                        PolicyOutcome::Changed(Arc::new(cassettes::Recorded::new(
+                                            Arc::new(interaction),
+                                        )))
+                                    }
+                                    Ok(None) => PolicyOutcome::Unchanged,
                                 }
-                                return rendered.response();
+                            });
+                        match outcome {
+                            PolicyOutcome::Blocked(block) => {
+                                return self.blocked(&cassette, provider, &block)
                             }
-                            Ok(None) => {}
+                            PolicyOutcome::Changed(checked) => {
+                                if self.recorded_latency.load(Ordering::Relaxed) {
+                                    return checked.rendered().paced(&checked.interaction).await;
+                                }
+                                return checked.rendered().response();
+                            }
+                            PolicyOutcome::Unchanged => {}
                         }
                     }
                     if self.recorded_latency.load(Ordering::Relaxed) {

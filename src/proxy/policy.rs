@@ -64,6 +64,7 @@ pub(super) fn blocked(provider: Provider, finding: &Finding) -> HttpResponse {
 }
 
 /// What the policies made of a request.
+#[derive(Clone)]
 pub(super) struct Checked {
     /// The body to use from here on, when a `redact` rule rewrote it (decoded, so the
     /// request's `content-encoding` no longer applies).
