@@ -299,16 +299,6 @@ impl Protector {
             .insert(surrogate, original);
     }
 
-    /// The original behind `surrogate`, if this process knows it.
-    pub fn original(&self, surrogate: &str) -> Option<String> {
-        self.issued
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .originals
-            .get(surrogate)
-            .cloned()
-    }
-
     /// Every surrogate this process knows, with its original.
     pub fn originals(&self) -> Vec<(String, String)> {
         let issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
