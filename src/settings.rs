@@ -545,13 +545,7 @@ fn pii_settings(
                         ),
                     )
                 })?;
-                Some(
-                    list.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(str::to_string)
-                        .collect(),
-                )
+                Some(sensitive::term_lines(&list))
             }
             (terms, None) => terms.clone(),
         };

@@ -10,7 +10,7 @@ use super::{Body, Interaction, Request, Response};
 use crate::sensitive::{Revealer, StreamReveal};
 
 /// Restores a body in place; whether anything changed.
-fn body(revealer: &Revealer, body: &mut Body) -> bool {
+pub fn body(revealer: &Revealer, body: &mut Body) -> bool {
     let mut changed = false;
     match body {
         Body::Json(value) => for_each_string(value, &mut |text| {

@@ -34,7 +34,7 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
             path: path.clone(),
             source,
         })?;
-        let file = parse(&path, &text)?;
+        let file: PolicyFile = parse_as(&path, &text)?;
         let policy = compile(&path, &text, place, file, &mut secrets)?;
         if let Some(other) = policies.iter().find(|p| p.id == policy.id) {
             return Err(PolicyError::Conflict {
@@ -145,21 +145,32 @@ fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, PolicyError> {
 }
 
 fn files_in(dir: &Path, place: &Place, out: &mut Vec<(PathBuf, Place)>) -> Result<(), PolicyError> {
-    for path in read_dir(dir)? {
-        let policy_file = path.is_file()
-            && path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "json" | "yaml" | "yml"));
-        if policy_file {
-            out.push((path, place.clone()));
-        }
+    for path in documents(dir)? {
+        out.push((path, place.clone()));
     }
     Ok(())
 }
 
-/// Parses a policy file: JSON by its extension, YAML otherwise.
-pub(super) fn parse(path: &Path, text: &str) -> Result<PolicyFile, PolicyError> {
+/// The JSON and YAML files directly in `dir`, sorted (none when it does not exist).
+pub(super) fn documents(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
+    Ok(read_dir(dir)?
+        .into_iter()
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "json" | "yaml" | "yml"))
+        })
+        .collect())
+}
+
+/// Parses a policy directory's document (a policy, a policy test): JSON by its extension,
+/// YAML otherwise, errors at their line and column.
+pub(super) fn parse_as<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, PolicyError> {
     if path.extension().is_some_and(|e| e == "json") {
         serde_json::from_str(text).map_err(|e| {
             let mut message = e.to_string();

@@ -94,11 +94,7 @@ impl Matcher {
                         let text = std::fs::read_to_string(&full).map_err(|e| {
                             format!("cannot read terms file {}: {e}", full.display())
                         })?;
-                        text.lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                            .map(str::to_string)
-                            .collect()
+                        sensitive::term_lines(&text)
                     }
                     (None, None) => return Err(missing("terms` or `terms_file")),
                 };

@@ -90,42 +90,13 @@ impl CaseResult {
 
 /// Runs every case under `dir` (none when it does not exist).
 pub fn run(policies: &PolicySet, dir: &Path) -> Result<Vec<CaseResult>, PolicyError> {
-    let mut files = Vec::new();
-    if dir.is_dir() {
-        let entries = std::fs::read_dir(dir).map_err(|source| PolicyError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "json" | "yaml" | "yml"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut results = Vec::with_capacity(files.len());
-    for path in files {
+    let mut results = Vec::new();
+    for path in super::load::documents(dir)? {
         let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Read {
             path: path.clone(),
             source,
         })?;
-        let case: CaseFile = if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str(&text).map_err(|e| {
-                PolicyError::Parse(crate::yaml::FileError {
-                    path: path.clone(),
-                    line: Some(e.line()),
-                    column: Some(e.column()),
-                    message: e.to_string(),
-                })
-            })?
-        } else {
-            crate::yaml::from_file_text(&path, &text).map_err(PolicyError::Parse)?
-        };
+        let case: CaseFile = super::load::parse_as(&path, &text)?;
         results.push(run_case(policies, path, case));
     }
     Ok(results)

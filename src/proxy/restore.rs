@@ -38,22 +38,7 @@ impl LiveRestore {
     /// A whole (non-streamed) body, restored.
     pub fn body(&self, bytes: &[u8]) -> Vec<u8> {
         let mut body = Body::from_bytes(bytes);
-        let mut changed = false;
-        match &mut body {
-            Body::Json(value) => crate::cassette::redact::for_each_string(value, &mut |text| {
-                if let Some(revealed) = self.revealer.reveal(text) {
-                    *text = revealed;
-                    changed = true;
-                }
-            }),
-            Body::Text(text) => {
-                if let Some(revealed) = self.revealer.reveal(text) {
-                    *text = revealed;
-                    changed = true;
-                }
-            }
-            Body::Base64(_) => {}
-        }
+        let changed = crate::cassette::reveal::body(&self.revealer, &mut body);
         if changed {
             body.to_bytes()
         } else {

@@ -118,6 +118,16 @@ pub struct Allow {
     pub patterns: Vec<String>,
 }
 
+/// The terms of a term-list file (`terms_file`): one per line, surrounding space trimmed,
+/// blank lines and `#` comments skipped.
+pub fn term_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
 /// A detector from the configuration: `pattern`, a regex, or `terms`, matched as whole words
 /// ASCII case-insensitively; exactly one of the two.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
