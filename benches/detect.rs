@@ -18,16 +18,9 @@ use std::time::Instant;
 
 use traceforge::sensitive::{Custom, DetectorConfig, Detectors};
 
-/// This thread's CPU time in seconds.
-fn cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
-}
+#[path = "cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -33,16 +33,9 @@ use traceforge::policy::PolicySet;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// This thread's CPU time in seconds.
-fn cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
-}
+#[path = "cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 
 const FIRST: &[&str] = &[
     "James",
