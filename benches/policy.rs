@@ -12,13 +12,16 @@
 //!                                    `evaluate_response`, in the scope where all 10 apply, and
 //!                                    prints p50/p99/max per evaluation beside the same
 //!                                    evaluation with no policies;
+//! `policy load DIR [LOADS]`        — only the load and compile of `measure`, to run unpinned
+//!                                    (the loader compiles on three threads);
 //! `policy cassettes DIR COUNT PER` — writes COUNT cassettes of PER recorded chats (a third
 //!                                    streamed; scopes mixed so every policy is reached; one
 //!                                    in 50 answers holds an e-mail address) with traceforge's
 //!                                    own writer, for `traceforge policy check`.
 //!
-//! Times are this thread's CPU time (as benches/detect.rs measures), because the machines are
-//! shared and wall time there measures the neighbours too; wall time is printed beside it.
+//! Evaluation times are this thread's CPU time (as benches/detect.rs measures), because the
+//! machines are shared and wall time there measures the neighbours too; wall time is printed
+//! beside it. Load times are the process's CPU time (every thread's) and wall time.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -35,7 +38,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 #[path = "cpu.rs"]
 mod cpu;
-use cpu::cpu_seconds;
+use cpu::{cpu_seconds, process_cpu_seconds};
 
 const FIRST: &[&str] = &[
     "James",
@@ -700,23 +703,24 @@ fn time<T, R>(label: &str, n: usize, setup: impl Fn() -> T, run: impl Fn(T) -> R
     percentile(&cpu, 99.0)
 }
 
-fn measure(dir: &Path, loads: usize, n: usize) -> Result<()> {
-    // Load and compile.
+/// Loads and compiles `dir` `loads` times and prints CPU (every thread's) and wall times.
+/// The loader compiles on several threads, so this runs unpinned in `policy.sh`.
+fn load_times(dir: &Path, loads: usize) -> Result<PolicySet> {
     let mut cpu = Vec::new();
     let mut wall = Vec::new();
     let mut set = PolicySet::default();
     for _ in 0..loads.max(1) {
-        let (c, w) = (cpu_seconds(), Instant::now());
+        let (c, w) = (process_cpu_seconds(), Instant::now());
         set = traceforge::policy::load(dir)?;
-        cpu.push((cpu_seconds() - c) * 1e3);
+        cpu.push((process_cpu_seconds() - c) * 1e3);
         wall.push(w.elapsed().as_secs_f64() * 1e3);
     }
     cpu.sort_by(f64::total_cmp);
     wall.sort_by(f64::total_cmp);
     let rules: usize = set.policies().iter().map(|p| p.rules.len()).sum();
     println!(
-        "load+compile {} policies, {rules} rules ({} loads): CPU best {:.2} median {:.2} ms | \
-         wall best {:.2} median {:.2} ms",
+        "load+compile {} policies, {rules} rules ({} loads): CPU (all threads) best {:.2} \
+         median {:.2} ms | wall best {:.2} median {:.2} ms",
         set.policies().len(),
         cpu.len(),
         cpu[0],
@@ -724,6 +728,11 @@ fn measure(dir: &Path, loads: usize, n: usize) -> Result<()> {
         wall[0],
         percentile(&wall, 50.0),
     );
+    Ok(set)
+}
+
+fn measure(dir: &Path, loads: usize, n: usize) -> Result<()> {
+    let set = load_times(dir, loads)?;
 
     let scope = Scope {
         organization: Some("org-acme".into()),
@@ -874,11 +883,11 @@ fn breakdown(
         let mut best = f64::INFINITY;
         let mut set = PolicySet::default();
         for _ in 0..loads.max(1) {
-            let c = cpu_seconds();
+            let c = process_cpu_seconds();
             set = traceforge::policy::load(&scratch)?;
-            best = best.min((cpu_seconds() - c) * 1e3);
+            best = best.min((process_cpu_seconds() - c) * 1e3);
         }
-        println!("{kind} ({count} rules): load+compile CPU best {best:.2} ms");
+        println!("{kind} ({count} rules): load+compile CPU (all threads) best {best:.2} ms");
         time(
             "evaluate_request",
             n,
@@ -993,13 +1002,19 @@ fn main() {
                 (Err(e), _) | (_, Err(e)) => Err(e.into()),
             }
         }
+        ["load", dir, rest @ ..] if rest.len() <= 1 => {
+            match rest.first().map_or(Ok(20), |s| number(s)) {
+                Ok(loads) => load_times(Path::new(dir), loads).map(drop),
+                Err(e) => Err(e.into()),
+            }
+        }
         ["cassettes", dir, count, per] => match (count.parse(), per.parse()) {
             (Ok(count), Ok(per)) => cassettes(Path::new(dir), count, per),
             _ => Err("COUNT and PER must be whole numbers".into()),
         },
         _ => Err(
             "usage: policy generate DIR | policy measure DIR [LOADS] [N] | \
-                  policy cassettes DIR COUNT PER"
+                  policy load DIR [LOADS] | policy cassettes DIR COUNT PER"
                 .into(),
         ),
     };

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::file::{Action, PolicyFile, RuleType, Scope};
-use super::rules::{Matcher, Rule};
+use super::rules::{Matcher, Rule, SharedSecrets};
 use super::{Policy, PolicyError, PolicySet};
 use crate::sensitive::Secrets;
 
@@ -21,71 +21,99 @@ struct Place {
 }
 
 /// Loads and compiles every policy under `dir`. A missing directory is an empty set.
+///
+/// Three parts take nearly all the time: the rules' own matchers (a large term list above
+/// all), the prefilter set of every regex pattern, and the secret rules. The last two need only
+/// the parsed files, so they compile on threads of their own beside the first.
 pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
     let mut files = Vec::new();
     if dir.is_dir() {
         collect(dir, &mut files)?;
     }
-    // The secret rules take a few milliseconds to compile: only when a rule needs them.
-    let mut secrets: Option<Arc<Secrets>> = None;
-    let mut policies: Vec<Policy> = Vec::new();
+    let mut parsed = Vec::with_capacity(files.len());
     for (path, place) in files {
         let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Read {
             path: path.clone(),
             source,
         })?;
         let file: PolicyFile = parse_as(&path, &text)?;
-        let policy = compile(&path, &text, place, file, &mut secrets)?;
-        if let Some(other) = policies.iter().find(|p| p.id == policy.id) {
-            return Err(PolicyError::Conflict {
-                message: format!(
-                    "policy id `{}` is used twice: {} and {}",
-                    policy.id,
-                    other.file.display(),
-                    path.display()
-                ),
-            });
-        }
-        policies.push(policy);
+        parsed.push((path, text, place, file));
     }
-    check_overrides(&policies)?;
-    let regex_prefilter = prefilter(&mut policies)?;
-    policies.sort_by(|a, b| {
-        b.priority
-            .cmp(&a.priority)
-            .then(a.scope.cmp(&b.scope))
-            .then(a.id.cmp(&b.id))
-    });
-    Ok(PolicySet {
-        policies,
-        regex_prefilter,
+    let rules = || parsed.iter().flat_map(|(_, _, _, file)| &file.rules);
+    let wants_secrets = rules().any(|r| r.kind == RuleType::NoSecrets);
+    let patterns: Vec<String> = rules()
+        .filter(|r| r.kind == RuleType::Regex)
+        .flat_map(|r| r.patterns.iter().flatten().cloned())
+        .collect();
+    let secrets: SharedSecrets = Arc::default();
+    std::thread::scope(|threads| {
+        let compiling_secrets = wants_secrets.then(|| threads.spawn(Secrets::new));
+        let compiling_prefilter =
+            (!patterns.is_empty()).then(|| threads.spawn(|| regex::RegexSet::new(&patterns)));
+        let mut policies: Vec<Policy> = Vec::new();
+        for (path, text, place, file) in parsed {
+            let policy = compile(&path, &text, place, file, &secrets)?;
+            if let Some(other) = policies.iter().find(|p| p.id == policy.id) {
+                return Err(PolicyError::Conflict {
+                    message: format!(
+                        "policy id `{}` is used twice: {} and {}",
+                        policy.id,
+                        other.file.display(),
+                        path.display()
+                    ),
+                });
+            }
+            policies.push(policy);
+        }
+        check_overrides(&policies)?;
+        number_patterns(&mut policies);
+        let regex_prefilter = match compiling_prefilter.map(join) {
+            None => None,
+            Some(Ok(set)) => Some(set),
+            Some(Err(e)) => {
+                return Err(PolicyError::Conflict {
+                    message: format!("the regex rules' patterns cannot be combined: {e}"),
+                })
+            }
+        };
+        if let Some(compiled) = compiling_secrets.map(join) {
+            // Nothing has read it yet: the set is not out of this function.
+            let _ = secrets.set(compiled);
+        }
+        policies.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(a.scope.cmp(&b.scope))
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(PolicySet {
+            policies,
+            regex_prefilter,
+        })
     })
 }
 
-/// One set of every regex rule's patterns, matched once per string, so that each regex rule
-/// searches only the strings one of its patterns matches. Each rule learns its patterns'
-/// indices.
-fn prefilter(policies: &mut [Policy]) -> Result<Option<regex::RegexSet>, PolicyError> {
-    let mut patterns: Vec<String> = Vec::new();
+/// A compiling thread's result (its panic, should it have one, goes on up).
+fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Tells each regex rule where its patterns sit in the set's prefilter, which holds every
+/// regex rule's patterns in file order (so that each rule searches only the strings one of its
+/// patterns matches).
+fn number_patterns(policies: &mut [Policy]) {
+    let mut next = 0;
     for policy in policies.iter_mut() {
         for rule in &mut policy.rules {
-            let own = rule.matcher.patterns();
-            if own.is_empty() {
-                continue;
+            let own = rule.matcher.patterns().len();
+            if own > 0 {
+                rule.pattern_ids = Some((next..next + own).collect());
+                next += own;
             }
-            let first = patterns.len();
-            patterns.extend(own.iter().map(|p| p.to_string()));
-            rule.pattern_ids = Some((first..patterns.len()).collect());
         }
     }
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    regex::RegexSet::new(&patterns)
-        .map(Some)
-        .map_err(|e| PolicyError::Conflict {
-            message: format!("the regex rules' patterns cannot be combined: {e}"),
-        })
 }
 
 /// The policy files of the tree, sorted, with their place.
@@ -228,7 +256,7 @@ fn compile(
     text: &str,
     place: Place,
     file: PolicyFile,
-    secrets: &mut Option<Arc<Secrets>>,
+    secrets: &SharedSecrets,
 ) -> Result<Policy, PolicyError> {
     let whole = |message: String| {
         PolicyError::Parse(crate::yaml::FileError {
