@@ -62,6 +62,11 @@ pub fn check(
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
+                    // A compiled regex is fastest on the thread that first used it; others
+                    // share a pool of scratch space that two busy threads contend for, and
+                    // lose it to reallocation. A clone has a pool of its own.
+                    let policies = policies.clone();
+                    let policies = &policies;
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -163,28 +163,40 @@ fn finding(
 type Push<'a> = &'a mut dyn FnMut(String, String, Option<[usize; 2]>);
 
 /// Every string of one side of an interaction, with its path — read once, then matched by
-/// every text rule — and, per string, which of the set's regex patterns match it (one pass of
-/// a [`regex::RegexSet`] over all of them, so a regex rule only searches strings it matches).
+/// every text rule — and, per distinct string, which of the set's regex patterns match it (one
+/// pass of a [`regex::RegexSet`] over all of them, so a regex rule only searches strings it
+/// matches). A stream repeats its id, model and object type in every event: each distinct
+/// string is matched once per rule, however many paths hold it.
 struct Texts {
-    items: Vec<(String, String, Vec<usize>)>,
-    /// The secret rules' spans in each string: every `no-secrets` rule shares one compiled
-    /// set, so the strings are scanned once however many rules ask.
+    /// Each distinct string, with the prefilter's hits in it.
+    distinct: Vec<(String, Vec<usize>)>,
+    /// Every string's path, in body order, and which distinct string it holds.
+    items: Vec<(String, usize)>,
+    /// The secret rules' spans in each distinct string: every `no-secrets` rule shares one
+    /// compiled set, so the strings are scanned once however many rules ask.
     secret_spans: std::cell::OnceCell<Vec<Vec<super::Span>>>,
 }
 
 impl Texts {
-    fn new(items: Vec<(String, String)>, set: &PolicySet) -> Texts {
+    fn new(texts: Vec<(String, String)>, set: &PolicySet) -> Texts {
+        let mut index: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(texts.len());
+        let mut items = Vec::with_capacity(texts.len());
+        for (path, text) in texts {
+            let next = index.len();
+            items.push((path, *index.entry(text).or_insert(next)));
+        }
+        let mut distinct: Vec<(String, Vec<usize>)> = vec![Default::default(); index.len()];
+        for (text, i) in index {
+            let hits = match &set.regex_prefilter {
+                Some(prefilter) => prefilter.matches(&text).into_iter().collect(),
+                None => Vec::new(),
+            };
+            distinct[i] = (text, hits);
+        }
         Texts {
-            items: items
-                .into_iter()
-                .map(|(path, text)| {
-                    let hits = match &set.regex_prefilter {
-                        Some(prefilter) => prefilter.matches(&text).into_iter().collect(),
-                        None => Vec::new(),
-                    };
-                    (path, text, hits)
-                })
-                .collect(),
+            distinct,
+            items,
             secret_spans: std::cell::OnceCell::new(),
         }
     }
@@ -209,32 +221,39 @@ impl Texts {
     }
 
     fn findings(&self, rule: &Rule, push: Push<'_>) {
-        if rule.kind == RuleType::NoSecrets {
-            let spans = self.secret_spans.get_or_init(|| {
-                self.items
+        let own: Vec<Vec<super::Span>>;
+        let spans: &[Vec<super::Span>] = if rule.kind == RuleType::NoSecrets {
+            self.secret_spans.get_or_init(|| {
+                self.distinct
                     .iter()
-                    .map(|(_, text, _)| rule.matcher.find(text))
+                    .map(|(text, _)| rule.matcher.find(text))
                     .collect()
-            });
-            for ((path, _, _), spans) in self.items.iter().zip(spans) {
-                for span in spans {
-                    push(
-                        path.clone(),
-                        span.entity.clone(),
-                        Some([span.start, span.end]),
-                    );
-                }
-            }
-            return;
-        }
-        for (path, text, hits) in &self.items {
-            if let Some(ids) = &rule.pattern_ids {
-                if !ids.iter().any(|id| hits.contains(id)) {
-                    continue;
-                }
-            }
-            for span in rule.matcher.find(text) {
-                push(path.clone(), span.entity, Some([span.start, span.end]));
+            })
+        } else {
+            own = self
+                .distinct
+                .iter()
+                .map(|(text, hits)| {
+                    let ruled_out = rule
+                        .pattern_ids
+                        .as_ref()
+                        .is_some_and(|ids| !ids.iter().any(|id| hits.contains(id)));
+                    if ruled_out {
+                        Vec::new()
+                    } else {
+                        rule.matcher.find(text)
+                    }
+                })
+                .collect();
+            &own
+        };
+        for (path, i) in &self.items {
+            for span in &spans[*i] {
+                push(
+                    path.clone(),
+                    span.entity.clone(),
+                    Some([span.start, span.end]),
+                );
             }
         }
     }
