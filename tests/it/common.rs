@@ -284,6 +284,32 @@ impl ProxyProcess {
         self.signal(libc::SIGINT)
     }
 
+    /// Sends `signal` without waiting for anything.
+    pub fn send(&self, signal: i32) {
+        let child = self.child.as_ref().unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+    }
+
+    /// Waits up to `bound` for the process to exit; `None` if it is still running then.
+    pub fn exited_within(&mut self, bound: Duration) -> Option<Stopped> {
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                self.child = None;
+                return Some(Stopped {
+                    status,
+                    stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+                });
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sends `signal` and waits for the process to exit.
     pub fn signal(&mut self, signal: i32) -> Stopped {
         let mut child = self.child.take().unwrap();
