@@ -292,7 +292,9 @@ fn ops_response(path: &str, lifecycle: &Lifecycle) -> HttpResponse {
     };
     match &path[OPS_PREFIX.len()..] {
         "livez" => text(200, "ok\n".into(), "text/plain; charset=utf-8"),
-        "readyz" if lifecycle.is_ready() => text(200, "ready\n".into(), "text/plain; charset=utf-8"),
+        "readyz" if lifecycle.is_ready() => {
+            text(200, "ready\n".into(), "text/plain; charset=utf-8")
+        }
         "readyz" => text(503, "draining\n".into(), "text/plain; charset=utf-8"),
         "metrics" => text(
             200,
@@ -316,7 +318,10 @@ pub async fn ops_only(request: http::Request<Incoming>) -> HttpResponse {
         "traceforge: this address only serves {OPS_PREFIX}livez, readyz and metrics, not {:?}",
         request.uri().path()
     );
-    json_response(404, &serde_json::json!({"error": {"message": message, "type": "traceforge_not_found"}}))
+    json_response(
+        404,
+        &serde_json::json!({"error": {"message": message, "type": "traceforge_not_found"}}),
+    )
 }
 
 /// Counts a connection's requests whose response has not been sent whole yet.

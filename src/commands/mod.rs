@@ -181,7 +181,11 @@ fn exit_now(signal: i32) -> ! {
     eprintln!(
         "traceforge: {} again while draining; exiting now (completed interactions are in \
          the cassette journals)",
-        if signal == libc::SIGINT { "interrupted" } else { "terminated" }
+        if signal == libc::SIGINT {
+            "interrupted"
+        } else {
+            "terminated"
+        }
     );
     std::process::exit(128 + signal)
 }

@@ -110,8 +110,7 @@ fn run(
         let addr = listener.local_addr()?;
         let stop = super::StopSignal::install();
         let who = format!("traceforge vcr {verb}");
-        let serving =
-            super::Serving::start(printer, &who, &args.serve, proxy.lifecycle()).await?;
+        let serving = super::Serving::start(printer, &who, &args.serve, proxy.lifecycle()).await?;
         server::announce(args.ready_file.as_deref(), addr)?;
         let env = child_env(&format!("http://{addr}"), mode == Mode::None);
 

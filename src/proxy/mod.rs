@@ -244,7 +244,8 @@ impl Proxy {
             .as_ref()
             .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
         // Metrics: one observation per request (see `observe`).
-        let observed = observe::Observed::start(self.config.mode, request.uri().path(), request.headers());
+        let observed =
+            observe::Observed::start(self.config.mode, request.uri().path(), request.headers());
         let mut response = self.answer(request).await;
         observed.finish(response.status());
         if disabled {

@@ -137,7 +137,9 @@ pub struct Family<S> {
 
 impl<S> std::fmt::Debug for Family<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Family").field("labels", &self.labels).finish()
+        f.debug_struct("Family")
+            .field("labels", &self.labels)
+            .finish()
     }
 }
 
@@ -153,7 +155,10 @@ thread_local! {
 }
 
 impl<S> Family<S> {
-    fn new(labels: &'static [&'static str], make: impl Fn() -> S + Send + Sync + 'static) -> Family<S> {
+    fn new(
+        labels: &'static [&'static str],
+        make: impl Fn() -> S + Send + Sync + 'static,
+    ) -> Family<S> {
         Family {
             labels,
             series: RwLock::new(HashMap::new()),
@@ -195,7 +200,10 @@ impl<S> Family<S> {
         }
         let (key, values): (Box<str>, Vec<&str>) = if map.len() >= SERIES_PER_FAMILY {
             let values = vec![OTHER; values.len()];
-            (values.iter().map(|v| format!("{v}\u{1f}")).collect(), values)
+            (
+                values.iter().map(|v| format!("{v}\u{1f}")).collect(),
+                values,
+            )
         } else {
             (key.into(), values.to_vec())
         };
@@ -433,7 +441,13 @@ impl Registry {
         help: &'static str,
         labels: &'static [&'static str],
     ) -> Arc<Family<Gauge>> {
-        register!(self, name, help, Gauges, Family::new(labels, Gauge::default))
+        register!(
+            self,
+            name,
+            help,
+            Gauges,
+            Family::new(labels, Gauge::default)
+        )
     }
 
     /// A gauge read by calling `read` at each scrape (a file's size, a queue's length).
@@ -502,12 +516,26 @@ impl Registry {
                 Source::Histogram(h) => histogram(&mut out, name, &[], &[], h),
                 Source::Counters(family) => {
                     for s in family.sorted() {
-                        sample(&mut out, name, "", family.labels, &s.values, s.metric.get() as f64);
+                        sample(
+                            &mut out,
+                            name,
+                            "",
+                            family.labels,
+                            &s.values,
+                            s.metric.get() as f64,
+                        );
                     }
                 }
                 Source::Gauges(family) => {
                     for s in family.sorted() {
-                        sample(&mut out, name, "", family.labels, &s.values, s.metric.get() as f64);
+                        sample(
+                            &mut out,
+                            name,
+                            "",
+                            family.labels,
+                            &s.values,
+                            s.metric.get() as f64,
+                        );
                     }
                 }
                 Source::Histograms(family) => {
