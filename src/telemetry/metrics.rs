@@ -283,7 +283,7 @@ impl BoundedValues {
     }
 }
 
-/// Sessions seen recently, for `traceforge_session_active_count`. Only a keyed hash of each
+/// Sessions seen recently, for `traceforge_sessions_active`. Only a keyed hash of each
 /// session id is kept (never the id, which a client may fill with anything), with its last
 /// sighting; at most [`SESSIONS_TRACKED`] of them.
 #[derive(Debug)]
@@ -765,7 +765,7 @@ impl Metrics {
         let sessions = Arc::new(ActiveSessions::new(SESSION_WINDOW));
         let active = sessions.clone();
         registry.gauge_fn(
-            "traceforge_session_active_count",
+            "traceforge_sessions_active",
             "Sessions (x-traceforge-session-id) with a request in the last 15 minutes.",
             move || active.active() as f64,
         );

@@ -115,6 +115,14 @@ fn parse_exposition(text: &str) -> std::collections::BTreeMap<String, f64> {
             if kind == "counter" {
                 assert!(name.ends_with("_total"), "counter without _total: {line}");
             }
+            if kind != "histogram" && kind != "summary" {
+                for suffix in ["_count", "_sum", "_bucket"] {
+                    assert!(
+                        !name.ends_with(suffix),
+                        "{kind} named like a histogram: {line}"
+                    );
+                }
+            }
             assert!(
                 types.insert(name.to_string(), kind.to_string()).is_none(),
                 "{line}"
@@ -202,8 +210,9 @@ fn parse_exposition(text: &str) -> std::collections::BTreeMap<String, f64> {
     samples
 }
 
-/// Runs `promtool check metrics` on `text` when promtool is installed (benches/ops.sh
-/// installs it); returns whether it ran.
+/// Runs `promtool check metrics` on `text` when promtool is installed (.ci/run and
+/// benches/ops.sh install it; `TRACEFORGE_REQUIRE_PROMTOOL` makes its absence a failure);
+/// returns whether it ran.
 fn promtool_check(text: &str) -> bool {
     let Ok(mut child) = std::process::Command::new("promtool")
         .args(["check", "metrics"])
@@ -319,7 +328,7 @@ fn metrics_after_a_mixed_session_equal_the_traffic_sent() {
         value(r#"traceforge_upstream_ttfb_seconds_count{upstream="openai"}"#),
         3.0
     );
-    assert_eq!(value("traceforge_session_active_count"), 2.0);
+    assert_eq!(value("traceforge_sessions_active"), 2.0);
     assert_eq!(value("traceforge_replay_misses_total"), 0.0);
     assert_eq!(value(r#"traceforge_build_info{version="0.1.0"}"#), 1.0);
     // The main address answers the same endpoints.
