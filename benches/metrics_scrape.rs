@@ -83,8 +83,8 @@ fn count_one(m: &metrics::Metrics, i: u64, models: &[String], sessions: &[String
         .upstreams
         .admit(["openai", "anthropic", "ollama"][(i % 3) as usize]);
     let provider = if i % 3 == 1 { "anthropic" } else { "openai" };
-    let mode = if i % 4 == 0 { "record" } else { "replay" };
-    let status = if i % 50 == 0 { 404 } else { 200 };
+    let mode = if i.is_multiple_of(4) { "record" } else { "replay" };
+    let status = if i.is_multiple_of(50) { 404 } else { 200 };
     m.requests
         .inc(&[upstream, provider, mode, status_class(status)]);
     m.request_duration
@@ -100,11 +100,11 @@ fn count_one(m: &metrics::Metrics, i: u64, models: &[String], sessions: &[String
     );
     m.sessions
         .saw(&sessions[(i % sessions.len() as u64) as usize]);
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         m.pii_redactions.inc(&[m.entities.admit("email")]);
         m.policy_violations.inc(&["high", "warn"]);
     }
-    if i % 50 == 0 {
+    if i.is_multiple_of(50) {
         m.replay_misses.inc();
     }
 }

@@ -285,7 +285,7 @@ impl BoundedValues {
 
 /// Sessions seen recently, for `traceforge_sessions_active`. Only a keyed hash of each
 /// session id is kept (never the id, which a client may fill with anything), with its last
-/// sighting; at most [`SESSIONS_TRACKED`] of them.
+/// sighting; at most 100,000 of them.
 #[derive(Debug)]
 pub struct ActiveSessions {
     hasher: RandomState,
