@@ -83,7 +83,11 @@ fn count_one(m: &metrics::Metrics, i: u64, models: &[String], sessions: &[String
         .upstreams
         .admit(["openai", "anthropic", "ollama"][(i % 3) as usize]);
     let provider = if i % 3 == 1 { "anthropic" } else { "openai" };
-    let mode = if i.is_multiple_of(4) { "record" } else { "replay" };
+    let mode = if i.is_multiple_of(4) {
+        "record"
+    } else {
+        "replay"
+    };
     let status = if i.is_multiple_of(50) { 404 } else { 200 };
     m.requests
         .inc(&[upstream, provider, mode, status_class(status)]);

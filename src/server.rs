@@ -632,4 +632,57 @@ mod tests {
             running.stop().await;
         });
     }
+
+    #[test]
+    fn a_response_outliving_the_drain_timeout_is_ended_at_the_deadline() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = bind("127.0.0.1:0").await.unwrap();
+            let lifecycle = Arc::new(Lifecycle::default());
+            let options = Options {
+                drain_timeout: Duration::from_millis(100),
+                lifecycle: lifecycle.clone(),
+                ..Options::default()
+            };
+            // A body that sends one chunk and then waits for the deadline to end itself.
+            let ends = lifecycle.clone();
+            let running = Running::spawn_on(
+                listener,
+                move |_request| {
+                    let deadline = ends.deadline();
+                    async move {
+                        let (tx, rx) = mpsc::channel(1);
+                        tokio::spawn(async move {
+                            let _ = tx.send(Bytes::from_static(b"first")).await;
+                            deadline.await;
+                            let _ = tx.send(Bytes::from_static(b"|ended")).await;
+                        });
+                        http::Response::new(ResponseBody::Channel(rx))
+                    }
+                },
+                options,
+            )
+            .unwrap();
+            let mut stream = TcpStream::connect(running.addr).await.unwrap();
+            stream
+                .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = vec![0u8; 12];
+            stream.read_exact(&mut head).await.unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
+            assert!(lifecycle.is_ready());
+            let stopping = tokio::spawn(running.stop());
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+            let rest = String::from_utf8_lossy(&rest);
+            assert!(rest.contains("first") && rest.contains("|ended"), "{rest}");
+            assert!(!lifecycle.is_ready());
+            stopping.await.unwrap();
+        });
+    }
 }
