@@ -197,10 +197,10 @@ wants promtool && bench_promtool
   if wants scrape; then
     echo
     echo "scrape after N requests (metrics_scrape, 2 threads; render = what /_traceforge/metrics does)"
-    printf '  %-12s %14s %12s %12s %10s %10s\n' requests "ns/request" "render p50" "render max" series "RSS KiB"
+    printf '  %-12s %14s %12s %12s %10s %10s\n' requests "CPU ns/request" "render p50" "render max" series "RSS KiB"
     for n in $SCRAPE_N; do
       python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
-print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_ns_per_request"],
+print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cpu_ns_per_request"],
   d["render_ms_median"], d["render_ms_max"], d["series_lines"], d["rss_kb"]))' "$RAW/scrape-$n.json"
     done
   fi
