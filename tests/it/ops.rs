@@ -331,7 +331,10 @@ fn metrics_after_a_mixed_session_equal_the_traffic_sent() {
     assert_eq!(value("traceforge_sessions_active"), 2.0);
     assert_eq!(value("traceforge_replay_misses_total"), 0.0);
     assert_eq!(value(r#"traceforge_build_info{version="0.1.0"}"#), 1.0);
-    // The main address answers the same endpoints.
+    // The metrics address answers nothing else; the main address answers the same endpoints.
+    let elsewhere = get(&metrics, "/openai/v1/models");
+    assert_eq!(elsewhere.status, 404);
+    assert!(elsewhere.body.contains("only serves"), "{}", elsewhere.body);
     let main = get(&recorder.addr, "/_traceforge/metrics");
     assert!(main
         .body
