@@ -84,6 +84,24 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# Runs drive KEY URL against the server $SERVER_PID and notes its CPU time per request in
+# $RAW/cpu-KEY.txt (microseconds): unlike req/s, it holds when other work shares the CPUs.
+drive_cpu() {
+  local key=$1 url=$2 before after
+  before=$(cpu_ticks "$SERVER_PID")
+  drive "$key" "$url"
+  after=$(cpu_ticks "$SERVER_PID")
+  python3 -c 'import json,sys,os
+ticks = int(sys.argv[2]) - int(sys.argv[1])
+d = json.load(open(sys.argv[3]))
+warm = json.load(open(sys.argv[4]))["requests"] if os.path.exists(sys.argv[4]) and os.path.getsize(sys.argv[4]) else 0
+print("%.2f" % (ticks / os.sysconf("SC_CLK_TCK") * 1e6 / (d["requests"] + warm)))' \
+    "$before" "$after" "$RAW/throughput-$key.json" "$RAW/warmup-$key.json" >"$RAW/cpu-$key.txt"
+}
+
 # Median wall time (ms) of 20 `curl` scrapes of URL.
 scrape_ms() {
   local url=$1
@@ -96,8 +114,9 @@ scrape_ms() {
 drive() {
   local key=$1 url=$2
   log "$key: 1 s warm-up, then wrk -t2 -c$CONNECTIONS -d$DURATION --latency"
-  wrk -t2 -c"$CONNECTIONS" -d1s -s "$BENCH/post.lua" "$url" >"$RAW/wrk-$key-warmup.txt" 2>&1 ||
+  wrk -t2 -c"$CONNECTIONS" -d1s --latency -s "$BENCH/post.lua" "$url" >"$RAW/wrk-$key-warmup.txt" 2>&1 ||
     die "$key: wrk warm-up failed"
+  python3 "$BENCH/report.py" wrk "$RAW/wrk-$key-warmup.txt" >"$RAW/warmup-$key.json" 2>/dev/null || true
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency -s "$BENCH/post.lua" "$url" \
     >"$RAW/wrk-$key.txt" 2>&1 || die "$key: wrk failed: $(cat "$RAW/wrk-$key.txt")"
   python3 "$BENCH/report.py" wrk "$RAW/wrk-$key.txt" >"$RAW/throughput-$key.json" ||
@@ -134,12 +153,12 @@ bench_throughput() {
   python3 "$BENCH/fixtures.py" replay "$FX"
 
   start_server bare "$WORK/bare.out" "$BARE" 127.0.0.1:0 "$FX/response.json" application/json
-  drive bare "http://$ADDR/v1/chat/completions"
+  drive_cpu bare "http://$ADDR/v1/chat/completions"
   stop_server "$SERVER_PID" TERM
 
   if [[ -n ${BENCH_BASELINE:-} ]]; then
     start_replay baseline "$BENCH_BASELINE"
-    drive baseline "http://$ADDR/openai/v1/chat/completions"
+    drive_cpu baseline "http://$ADDR/openai/v1/chat/completions"
     stop_server "$SERVER_PID"
   fi
 
@@ -148,7 +167,7 @@ bench_throughput() {
     name=${run%%|*} flags=${run#*|}
     # shellcheck disable=SC2086
     start_replay "$name" "$TF" $flags
-    drive "$name" "http://$ADDR/openai/v1/chat/completions"
+    drive_cpu "$name" "http://$ADDR/openai/v1/chat/completions"
     echo "$(rss_kb "$SERVER_PID")" >"$RAW/rss-$name.txt"
     scrape_ms "http://$ADDR/_traceforge/metrics" >"$RAW/scrape-http-$name.txt"
     curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-$name.txt"
@@ -206,15 +225,16 @@ print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cp
   fi
   if wants throughput; then
     echo
-    echo "replay throughput, wrk -t2 -c$CONNECTIONS -d$DURATION (ratio against bare hyper)"
+    echo "replay throughput, wrk -t2 -c$CONNECTIONS -d$DURATION (ratio against bare hyper); the server's"
+    echo "CPU time per request (warm-up included) is the figure to compare when the machine is busy"
     bare=$(rps "$RAW/throughput-bare.json")
-    printf '  %-14s %10s req/s\n' "bare hyper" "$bare"
+    printf '  %-14s %10s req/s  %s us CPU/request\n' "bare hyper" "$bare" "$(cat "$RAW/cpu-bare.txt")"
     keys=()
     [[ -n ${BENCH_BASELINE:-} ]] && keys+=(baseline)
     for run in "${RUNS[@]}"; do keys+=("${run%%|*}"); done
     for key in "${keys[@]}"; do
       r=$(rps "$RAW/throughput-$key.json")
-      line=$(printf '  %-14s %10s req/s  %.2fx bare' "$key" "$r" "$(echo "$r / $bare" | bc -l)")
+      line=$(printf '  %-14s %10s req/s  %s us CPU/request  %.2fx bare' "$key" "$r" "$(cat "$RAW/cpu-$key.txt")" "$(echo "$r / $bare" | bc -l)")
       if [[ -n ${BENCH_BASELINE:-} && $key != baseline ]]; then
         line+=$(printf ', %.2fx baseline' "$(echo "$r / $(rps "$RAW/throughput-baseline.json")" | bc -l)")
       fi
