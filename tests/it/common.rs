@@ -210,11 +210,14 @@ impl ProxyProcess {
         let ready = dir.path().join("ready");
         let stderr = dir.path().join("stderr");
         let mut command = traceforge_command();
+        // Before a wrapped command's `--`, if there is one.
+        let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
         command
             .current_dir(cwd)
-            .args(args)
+            .args(&args[..split])
             .arg("--ready-file")
             .arg(&ready)
+            .args(&args[split..])
             .env_remove("SSL_CERT_FILE")
             .envs(env.iter().copied())
             .stdin(Stdio::null())

@@ -257,10 +257,17 @@ fn start_with_metrics(cwd: &Path, args: &[&str]) -> (ProxyProcess, String) {
             .unwrap()
             .as_nanos()
     ));
-    let mut all: Vec<&str> = args.to_vec();
     let ready_text = ready.to_str().unwrap().to_string();
-    all.extend(["--metrics-listen", "127.0.0.1:0", "--metrics-ready-file"]);
-    all.push(&ready_text);
+    // Before a wrapped command's `--`, if there is one.
+    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+    let mut all: Vec<&str> = args[..split].to_vec();
+    all.extend([
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--metrics-ready-file",
+        &ready_text,
+    ]);
+    all.extend(&args[split..]);
     let process = ProxyProcess::start(cwd, &all);
     // Written before the main ready file, so it is there now.
     let addr = std::fs::read_to_string(&ready).unwrap();
@@ -654,4 +661,49 @@ fn a_second_signal_exits_at_once_and_loses_no_completed_interaction() {
     assert_eq!(replayed.payload, done.payload);
     let stopped = replayer.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
+}
+
+#[test]
+fn with_a_wrapped_command_the_first_signal_turns_readyz_503_and_serving_goes_on_until_it_exits() {
+    let work = tempfile::tempdir().unwrap();
+    // The command takes its time over SIGTERM: it notes the signal, then waits for `done`.
+    let script = "trap 'touch got; while [ ! -f done ]; do sleep 0.02; done; exit 0' TERM; \
+                  touch started; while :; do sleep 0.02; done";
+    let (mut process, metrics) = start_with_metrics(
+        work.path(),
+        &[
+            "vcr",
+            "replay",
+            "--cassettes",
+            "c",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    assert_eq!(get(&metrics, "/_traceforge/readyz").status, 200);
+    // Signalled before its trap is set, the shell would just die.
+    wait_for("the command to start", || {
+        work.path().join("started").exists()
+    });
+    process.send(libc::SIGTERM);
+    wait_for("the command to get SIGTERM", || {
+        work.path().join("got").exists()
+    });
+    wait_for("readyz to turn 503", || {
+        get(&metrics, "/_traceforge/readyz").status == 503
+    });
+    // The command may still be finishing its work through the proxy.
+    assert_eq!(get(&process.addr, "/_traceforge/livez").status, 200);
+    std::fs::write(work.path().join("done"), "").unwrap();
+    let stopped = process
+        .exited_within(Duration::from_secs(30))
+        .expect("never exited");
+    assert!(
+        stopped.status.success(),
+        "{:?}\n{}",
+        stopped.status,
+        stopped.stderr
+    );
 }
