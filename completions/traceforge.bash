@@ -1529,7 +1529,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --metrics-listen --metrics-ready-file --drain-timeout --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1548,6 +1548,18 @@ _traceforge() {
                     return 0
                     ;;
                 --event-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2915,7 +2927,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2942,6 +2954,18 @@ _traceforge() {
                     return 0
                     ;;
                 --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2981,7 +3005,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3008,6 +3032,18 @@ _traceforge() {
                     return 0
                     ;;
                 --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

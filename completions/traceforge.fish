@@ -72,6 +72,9 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l ready-file -d 'Write the bound address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l match -d 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l policies -d 'Directory holding the policies enforced at the proxy [default: .traceforge/policies]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l metrics-listen -d 'Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this address (port 0 picks a free port); it keeps answering while the server drains' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l metrics-ready-file -d 'Write the --metrics-listen address (host:port) to this file once listening' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l drain-timeout -d 'On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to finish; streams still open then are ended and recorded as incomplete' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l mode -d 'When to forward and record [default: new-episodes; required when CI is set]' -r -f -a "once\t'Record when the cassette does not exist yet; otherwise replay it and refuse new requests'
 new-episodes\t'Replay what matches, record everything else'
 all\t'Always forward and rewrite the cassette with this run\'s interactions'
@@ -96,6 +99,9 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l ready-file -d 'Write the bound address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l match -d 'Request fields compared when matching (comma-separated) [default: method,upstream,path,query,body]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l policies -d 'Directory holding the policies enforced at the proxy [default: .traceforge/policies]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l metrics-listen -d 'Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this address (port 0 picks a free port); it keeps answering while the server drains' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l metrics-ready-file -d 'Write the --metrics-listen address (host:port) to this file once listening' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l drain-timeout -d 'On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to finish; streams still open then are ended and recorded as incomplete' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -175,6 +181,9 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l liste
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l ready-file -d 'Write the bound address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l first-event-delay -d 'Delay before the first streamed event (e.g. 200ms)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l event-delay -d 'Delay between streamed events (e.g. 20ms)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l metrics-listen -d 'Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this address (port 0 picks a free port); it keeps answering while the server drains' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l metrics-ready-file -d 'Write the --metrics-listen address (host:port) to this file once listening' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l drain-timeout -d 'On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to finish; streams still open then are ended and recorded as incomplete' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F

@@ -586,6 +586,9 @@ pub struct ProxyArgs {
     #[arg(long)]
     pub no_traces: bool,
 
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
     /// Command to run with the proxy's environment; its exit status becomes ours
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -725,6 +728,27 @@ pub struct MockLlmArgs {
     /// Delay between streamed events (e.g. 20ms)
     #[arg(long, value_name = "DURATION", default_value = "0ms")]
     pub event_delay: String,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// How a traceforge server is operated: its health and metrics address, and its stop.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this
+    /// address (port 0 picks a free port); it keeps answering while the server drains
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+
+    /// Write the --metrics-listen address (host:port) to this file once listening
+    #[arg(long, value_name = "FILE", requires = "metrics_listen")]
+    pub metrics_ready_file: Option<PathBuf>,
+
+    /// On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to
+    /// finish; streams still open then are ended and recorded as incomplete
+    #[arg(long, value_name = "DURATION", default_value = "20s")]
+    pub drain_timeout: String,
 }
 
 #[derive(Debug, Args)]

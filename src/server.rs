@@ -1,12 +1,16 @@
 //! The HTTP/1.1 server loop shared by the proxy and the mock LLM: bind, announce the bound
 //! address, serve until the shutdown future resolves, then drain in-flight requests.
-//! Also the one response body type both use: whole bytes, or a channel fed as data arrives.
+//! Also the one response body type both use: whole bytes, or a channel fed as data arrives,
+//! and the operations endpoints every server answers itself under [`OPS_PREFIX`]
+//! (`livez`, `readyz`, `metrics`) before its handler sees a request.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,10 +19,19 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-/// How long a stop waits for in-flight requests (a stream still being recorded, say).
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a stop waits for in-flight requests (a stream still being recorded, say) unless
+/// told otherwise (`--drain-timeout`).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// After the drain deadline, how long the requests still open get to end themselves (a
+/// recorded stream is cut and stored as incomplete) before their connections are dropped.
+const DEADLINE_GRACE: Duration = Duration::from_secs(2);
+
+/// The path prefix traceforge answers itself on every server; no upstream is reached
+/// through it.
+pub const OPS_PREFIX: &str = "/_traceforge/";
 
 /// How long a client may take to send a request's headers (see [`Limits::header_read`]).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,23 +147,31 @@ pub fn raise_open_files_limit() {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("--listen {addr}: cannot listen there")]
+    #[error("{flag} {addr}: cannot listen there")]
     Bind {
+        flag: &'static str,
         addr: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("--ready-file {path}: cannot write it")]
+    #[error("{flag} {path}: cannot write it")]
     ReadyFile {
+        flag: &'static str,
         path: String,
         #[source]
         source: std::io::Error,
     },
 }
 
-/// Binds `addr` (for example `127.0.0.1:0`).
+/// Binds `addr` (for example `127.0.0.1:0`), given with `--listen`.
 pub async fn bind(addr: &str) -> Result<TcpListener, ServerError> {
+    bind_flag("--listen", addr).await
+}
+
+/// Binds `addr`, naming `flag` in the error.
+pub async fn bind_flag(flag: &'static str, addr: &str) -> Result<TcpListener, ServerError> {
     let error = |source| ServerError::Bind {
+        flag,
         addr: addr.to_string(),
         source,
     };
@@ -165,25 +186,209 @@ pub async fn bind(addr: &str) -> Result<TcpListener, ServerError> {
 
 /// Writes the bound address to the ready file (atomically, so a watcher never reads half).
 pub fn announce(ready_file: Option<&Path>, addr: SocketAddr) -> Result<(), ServerError> {
+    announce_flag("--ready-file", ready_file, addr)
+}
+
+/// [`announce`], naming `flag` in the error.
+pub fn announce_flag(
+    flag: &'static str,
+    ready_file: Option<&Path>,
+    addr: SocketAddr,
+) -> Result<(), ServerError> {
     let Some(path) = ready_file else {
         return Ok(());
     };
     crate::cassette::files::write_atomically(path, addr.to_string().as_bytes()).map_err(|e| {
         ServerError::ReadyFile {
+            flag,
             path: path.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         }
     })
 }
 
+/// Where a server's process stands, shared by its listeners and by the work its requests
+/// start: ready until the first shutdown signal ([`Lifecycle::begin_drain`]: `readyz` turns
+/// 503), then draining until the drain deadline, when the work still running (a recorded
+/// stream) is told to end itself ([`Lifecycle::deadline`]).
+#[derive(Debug)]
+pub struct Lifecycle {
+    ready: AtomicBool,
+    /// A server has begun its stop (closed its listener).
+    stopping: AtomicBool,
+    deadline: watch::Sender<bool>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            ready: AtomicBool::new(true),
+            stopping: AtomicBool::new(false),
+            deadline: watch::Sender::new(false),
+        }
+    }
+}
+
+impl Lifecycle {
+    /// `readyz` answers 503 from now on.
+    pub fn begin_drain(&self) {
+        self.ready.store(false, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Whether a server of this lifecycle has begun its stop.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    fn pass_deadline(&self) {
+        self.begin_drain();
+        self.deadline.send_replace(true);
+    }
+
+    /// Resolves once the drain deadline has passed (never, while the server serves).
+    pub fn deadline(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut passed = self.deadline.subscribe();
+        async move {
+            // The sender lives as long as the lifecycle; if it is gone, so is the server.
+            let _ = passed.wait_for(|passed| *passed).await;
+        }
+    }
+}
+
+/// How a server runs and stops.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub limits: Limits,
+    /// How long a stop waits for in-flight requests before ending them.
+    pub drain_timeout: Duration,
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            drain_timeout: DRAIN_TIMEOUT,
+            lifecycle: Arc::default(),
+        }
+    }
+}
+
+/// The answer to a request under [`OPS_PREFIX`].
+fn ops_response(path: &str, lifecycle: &Lifecycle) -> HttpResponse {
+    let text = |status: u16, body: String, content_type: &'static str| {
+        let mut response = http::Response::new(ResponseBody::full(body));
+        *response.status_mut() =
+            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(content_type),
+        );
+        response
+    };
+    match &path[OPS_PREFIX.len()..] {
+        "livez" => text(200, "ok\n".into(), "text/plain; charset=utf-8"),
+        "readyz" if lifecycle.is_ready() => {
+            text(200, "ready\n".into(), "text/plain; charset=utf-8")
+        }
+        "readyz" => text(503, "draining\n".into(), "text/plain; charset=utf-8"),
+        "metrics" => text(
+            200,
+            crate::telemetry::metrics::global().render(),
+            crate::telemetry::metrics::CONTENT_TYPE,
+        ),
+        _ => json_response(
+            404,
+            &serde_json::json!({"error": {
+                "message": format!("traceforge: no such endpoint {path:?}; \
+                    {OPS_PREFIX} has livez, readyz and metrics"),
+                "type": "traceforge_not_found",
+            }}),
+        ),
+    }
+}
+
+/// A handler for a server that only answers [`OPS_PREFIX`] (`--metrics-listen`).
+pub async fn ops_only(request: http::Request<Incoming>) -> HttpResponse {
+    let message = format!(
+        "traceforge: this address only serves {OPS_PREFIX}livez, readyz and metrics, not {:?}",
+        request.uri().path()
+    );
+    json_response(
+        404,
+        &serde_json::json!({"error": {"message": message, "type": "traceforge_not_found"}}),
+    )
+}
+
+/// Counts a connection's requests whose response has not been sent whole yet.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn start(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::AcqRel);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until hyper has sent it (or
+/// dropped it).
+struct Tracked {
+    body: ResponseBody,
+    _in_flight: InFlight,
+}
+
+impl Body for Tracked {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::io::Result<Frame<Bytes>>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Where one server's stop has got to, as its connections see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Serving,
+    Stopping,
+    Deadline,
+}
+
+/// Resolves once a server's stop has reached `phase`.
+async fn reached(phase: &mut watch::Receiver<Phase>, at: Phase) {
+    // The reference `wait_for` returns holds a lock; it is dropped here, not held by a task.
+    let _ = phase.wait_for(|p| *p >= at).await;
+}
+
 /// Serves HTTP/1.1 on `listener` with `handler` until `shutdown` resolves, then stops accepting
-/// and waits (up to 30 s) for in-flight requests to finish. Uses the default [`Limits`].
+/// and drains (up to [`DRAIN_TIMEOUT`]). Uses the default [`Options`].
 pub async fn serve<H, F>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
 where
     H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
 {
-    serve_with(listener, handler, shutdown, Limits::default()).await;
+    serve_on(listener, handler, shutdown, Options::default()).await;
 }
 
 /// [`serve`] with the given limits.
@@ -196,7 +401,31 @@ pub async fn serve_with<H, F>(
     H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
 {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let options = Options {
+        limits,
+        ..Options::default()
+    };
+    serve_on(listener, handler, shutdown, options).await;
+}
+
+/// Serves until `shutdown` resolves, then drains: `readyz` turns 503, the listener closes,
+/// connections with no request in flight (idle keep-alive, headers still arriving) are closed
+/// at once, and the others finish their response and close. At `options.drain_timeout` the
+/// lifecycle's deadline passes (a recorded stream ends itself, stored as incomplete) and
+/// whatever is still open a moment later is dropped.
+pub async fn serve_on<H, F>(
+    listener: TcpListener,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+    options: Options,
+) where
+    H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let lifecycle = options.lifecycle;
+    let phase = watch::Sender::new(Phase::Serving);
+    // Every connection task holds a sender; `recv` returns `None` once all have ended.
+    let (alive, mut all_closed) = mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -212,24 +441,70 @@ pub async fn serve_with<H, F>(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let response = handler(request);
-            async move { Ok::<_, Infallible>(response.await) }
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let counted = in_flight.clone();
+        let ops_lifecycle = lifecycle.clone();
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+            let guard = InFlight::start(&counted);
+            // The operations endpoints are answered here, before any handler or upstream.
+            let response = match request.uri().path() {
+                path if path.starts_with(OPS_PREFIX) => Err(ops_response(path, &ops_lifecycle)),
+                _ => Ok(handler(request)),
+            };
+            async move {
+                let response = match response {
+                    Ok(handled) => handled.await,
+                    Err(answer) => answer,
+                };
+                Ok::<_, Infallible>(response.map(|body| Tracked {
+                    body,
+                    _in_flight: guard,
+                }))
+            }
         });
         // The timer arms a deadline each time the connection waits for a request head; a
         // client that never finishes one is closed instead of holding its descriptor forever.
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read)
+            .header_read_timeout(options.limits.header_read)
             .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let mut phase = phase.subscribe();
+        let alive = alive.clone();
         tokio::spawn(async move {
-            let _ = connection.await;
+            let _alive = alive;
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                () = reached(&mut phase, Phase::Stopping) => {}
+            }
+            // Finish the response being sent, then close. A connection with none (idle, or
+            // a request head still arriving) is closed now: it must not hold the drain.
+            connection.as_mut().graceful_shutdown();
+            if in_flight.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = reached(&mut phase, Phase::Deadline) => {
+                    let _ = tokio::time::timeout(DEADLINE_GRACE, connection).await;
+                }
+            }
         });
     }
+    lifecycle.begin_drain();
+    lifecycle.stopping.store(true, Ordering::Release);
     drop(listener);
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    drop(alive);
+    phase.send_replace(Phase::Stopping);
+    if tokio::time::timeout(options.drain_timeout, all_closed.recv())
+        .await
+        .is_err()
+    {
+        lifecycle.pass_deadline();
+        phase.send_replace(Phase::Deadline);
+        let _ = tokio::time::timeout(DEADLINE_GRACE * 2, all_closed.recv()).await;
+    }
 }
 
 /// A server running on a tokio task, stopped (and drained) with [`Running::stop`].
@@ -246,7 +521,7 @@ impl Running {
         H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = HttpResponse> + Send + 'static,
     {
-        Running::spawn_with(listener, handler, Limits::default())
+        Running::spawn_on(listener, handler, Options::default())
     }
 
     /// [`Running::spawn`] with the given limits.
@@ -259,12 +534,29 @@ impl Running {
         H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = HttpResponse> + Send + 'static,
     {
+        let options = Options {
+            limits,
+            ..Options::default()
+        };
+        Running::spawn_on(listener, handler, options)
+    }
+
+    /// [`Running::spawn`] with the given options.
+    pub fn spawn_on<H, F>(
+        listener: TcpListener,
+        handler: H,
+        options: Options,
+    ) -> std::io::Result<Running>
+    where
+        H: Fn(http::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = HttpResponse> + Send + 'static,
+    {
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(serve_with(listener, handler, shutdown, limits));
+        let task = tokio::spawn(serve_on(listener, handler, shutdown, options));
         Ok(Running { addr, stop, task })
     }
 
@@ -338,6 +630,59 @@ mod tests {
                 assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
             }
             running.stop().await;
+        });
+    }
+
+    #[test]
+    fn a_response_outliving_the_drain_timeout_is_ended_at_the_deadline() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = bind("127.0.0.1:0").await.unwrap();
+            let lifecycle = Arc::new(Lifecycle::default());
+            let options = Options {
+                drain_timeout: Duration::from_millis(100),
+                lifecycle: lifecycle.clone(),
+                ..Options::default()
+            };
+            // A body that sends one chunk and then waits for the deadline to end itself.
+            let ends = lifecycle.clone();
+            let running = Running::spawn_on(
+                listener,
+                move |_request| {
+                    let deadline = ends.deadline();
+                    async move {
+                        let (tx, rx) = mpsc::channel(1);
+                        tokio::spawn(async move {
+                            let _ = tx.send(Bytes::from_static(b"first")).await;
+                            deadline.await;
+                            let _ = tx.send(Bytes::from_static(b"|ended")).await;
+                        });
+                        http::Response::new(ResponseBody::Channel(rx))
+                    }
+                },
+                options,
+            )
+            .unwrap();
+            let mut stream = TcpStream::connect(running.addr).await.unwrap();
+            stream
+                .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = vec![0u8; 12];
+            stream.read_exact(&mut head).await.unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
+            assert!(lifecycle.is_ready());
+            let stopping = tokio::spawn(running.stop());
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+            let rest = String::from_utf8_lossy(&rest);
+            assert!(rest.contains("first") && rest.contains("|ended"), "{rest}");
+            assert!(!lifecycle.is_ready());
+            stopping.await.unwrap();
         });
     }
 }

@@ -128,7 +128,7 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
             .then(|| Progress::start(engine.scenarios()));
         let stopper = engine.stopper();
         let flag = interrupted.clone();
-        let stop = super::StopSignal::install();
+        let mut stop = super::StopSignal::install();
         let signal = tokio::spawn(async move {
             stop.received().await;
             flag.store(true, Ordering::Relaxed);

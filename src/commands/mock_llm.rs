@@ -19,17 +19,22 @@ pub(crate) fn run(printer: &Printer, args: MockLlmArgs) -> anyhow::Result<Exit> 
         let listener = server::bind(&args.listen).await?;
         let addr = listener.local_addr()?;
         let stop = super::StopSignal::install();
+        let who = "traceforge mock-llm";
+        let lifecycle = Arc::new(server::Lifecycle::default());
+        let serving = super::Serving::start(printer, who, &args.serve, lifecycle.clone()).await?;
         server::announce(args.ready_file.as_deref(), addr)?;
         writeln!(
             printer.stderr(),
-            "traceforge mock-llm: listening on http://{addr} (Ctrl-C to stop)"
+            "{who}: listening on http://{addr} (Ctrl-C to stop)"
         )?;
-        server::serve(
+        server::serve_on(
             listener,
             move |request| crate::mock::handle(config.clone(), request),
-            stop.received(),
+            stop.watch(lifecycle, false),
+            serving.options.clone(),
         )
         .await;
+        serving.finish().await;
         anyhow::Ok(Exit::Success)
     })
 }

@@ -125,8 +125,8 @@ impl StopSignal {
         }
     }
 
-    /// Resolves at the first Ctrl-C or SIGTERM.
-    pub(crate) async fn received(mut self) {
+    /// Resolves at the next Ctrl-C or SIGTERM, with its number.
+    pub(crate) async fn received(&mut self) -> i32 {
         async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
             match signal {
                 Some(signal) => {
@@ -136,8 +136,117 @@ impl StopSignal {
             }
         }
         tokio::select! {
-            () = next(&mut self.interrupt) => {}
-            () = next(&mut self.terminate) => {}
+            () = next(&mut self.interrupt) => libc::SIGINT,
+            () = next(&mut self.terminate) => libc::SIGTERM,
+        }
+    }
+
+    /// Hands the signals to a task for the rest of the run: the first turns `readyz` to 503
+    /// (and resolves the returned future, the cue to start draining when no command is
+    /// wrapped); a signal that arrives once the drain has begun ends the process at once. A
+    /// wrapped command decides for itself what its signals mean, so while it runs they only
+    /// mark the server draining; the drain begins when it exits.
+    pub(crate) fn watch(
+        mut self,
+        lifecycle: std::sync::Arc<crate::server::Lifecycle>,
+        wrapped: bool,
+    ) -> impl std::future::Future<Output = ()> {
+        let (first, mut first_seen) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let signal = self.received().await;
+                let draining = match wrapped {
+                    true => lifecycle.is_stopping(),
+                    false => !lifecycle.is_ready(),
+                };
+                lifecycle.begin_drain();
+                first.send_replace(true);
+                if draining {
+                    exit_now(signal);
+                }
+            }
+        });
+        async move {
+            let _ = first_seen.wait_for(|seen| *seen).await;
+        }
+    }
+}
+
+/// Ends the process now with 128 + `signal`, as a shell reports a death by signal: the user
+/// asked twice. Nothing is lost or left half-written: every interaction whose client got its
+/// response is in its cassette's journal, which the next run merges, and cassettes are only
+/// ever replaced whole by a rename. The one `process::exit` below `main`, because the stop
+/// it cuts short is still running on the main task.
+fn exit_now(signal: i32) -> ! {
+    eprintln!(
+        "traceforge: {} again while draining; exiting now (completed interactions are in \
+         the cassette journals)",
+        if signal == libc::SIGINT {
+            "interrupted"
+        } else {
+            "terminated"
+        }
+    );
+    std::process::exit(128 + signal)
+}
+
+/// What every serving command (`vcr record`, `vcr replay`, `mock-llm`) shares: the drain
+/// timeout and the lifecycle its servers see, and the `--metrics-listen` server.
+pub(crate) struct Serving {
+    pub options: crate::server::Options,
+    metrics: Option<crate::server::Running>,
+}
+
+impl Serving {
+    /// Parses `--drain-timeout`, and binds and announces `--metrics-listen` (on stderr, and in
+    /// `--metrics-ready-file`). Call after [`StopSignal::install`] and before the main ready
+    /// file is written, so a script that waits for that file finds this one too.
+    pub(crate) async fn start(
+        printer: &crate::output::Printer,
+        who: &str,
+        args: &crate::cli::ServeArgs,
+        lifecycle: std::sync::Arc<crate::server::Lifecycle>,
+    ) -> anyhow::Result<Serving> {
+        use std::io::Write as _;
+        let drain_timeout = crate::duration::parse(&args.drain_timeout)
+            .map_err(|e| anyhow::anyhow!("--drain-timeout: {e}"))?;
+        let options = crate::server::Options {
+            drain_timeout,
+            lifecycle,
+            ..crate::server::Options::default()
+        };
+        let metrics = match &args.metrics_listen {
+            None => None,
+            Some(addr) => {
+                let listener = crate::server::bind_flag("--metrics-listen", addr).await?;
+                let bound = listener.local_addr()?;
+                // Its own stop, after the main server's drain and the flush: it answers
+                // readyz (503) and metrics throughout.
+                let running = crate::server::Running::spawn_on(
+                    listener,
+                    crate::server::ops_only,
+                    options.clone(),
+                )?;
+                crate::server::announce_flag(
+                    "--metrics-ready-file",
+                    args.metrics_ready_file.as_deref(),
+                    bound,
+                )?;
+                writeln!(
+                    printer.stderr(),
+                    "{who}: metrics on http://{bound}{}metrics",
+                    crate::server::OPS_PREFIX
+                )?;
+                Some(running)
+            }
+        };
+        Ok(Serving { options, metrics })
+    }
+
+    /// Stops the metrics server (the last thing a serving command does).
+    pub(crate) async fn finish(self) {
+        if let Some(metrics) = self.metrics {
+            metrics.stop().await;
         }
     }
 }

@@ -109,24 +109,26 @@ fn run(
         let listener = server::bind(&args.listen).await?;
         let addr = listener.local_addr()?;
         let stop = super::StopSignal::install();
+        let who = format!("traceforge vcr {verb}");
+        let serving = super::Serving::start(printer, &who, &args.serve, proxy.lifecycle()).await?;
         server::announce(args.ready_file.as_deref(), addr)?;
         let env = child_env(&format!("http://{addr}"), mode == Mode::None);
 
         let handler_proxy = proxy.clone();
-        let server = server::Running::spawn(listener, move |request| {
-            handler_proxy.clone().handle(request)
-        })?;
+        let server = server::Running::spawn_on(
+            listener,
+            move |request| handler_proxy.clone().handle(request),
+            serving.options.clone(),
+        )?;
 
+        let stopped = stop.watch(proxy.lifecycle(), !args.command.is_empty());
         let child_exit = if args.command.is_empty() {
             let mut status = printer.stderr();
-            writeln!(
-                status,
-                "traceforge vcr {verb}: listening on http://{addr} (Ctrl-C to stop)"
-            )?;
+            writeln!(status, "{who}: listening on http://{addr} (Ctrl-C to stop)")?;
             for (name, value) in &env {
                 writeln!(status, "export {name}={value}")?;
             }
-            stop.received().await;
+            stopped.await;
             None
         } else {
             Some(child::run(&args.command, &env).await?)
@@ -137,6 +139,7 @@ fn run(
             tokio::task::spawn_blocking(move || (flusher.flush_all(), flusher.finish_traces()))
                 .await
                 .unwrap_or_default();
+        serving.finish().await;
         anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
     })?;
 

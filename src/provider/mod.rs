@@ -26,6 +26,14 @@ impl Provider {
         }
     }
 
+    /// `openai` or `anthropic`, as traces and metrics name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Anthropic => "anthropic",
+        }
+    }
+
     /// An error body in the provider's own shape, so SDKs surface `message` to the user.
     pub fn error_body(self, status: u16, kind: &str, message: &str) -> Value {
         match self {

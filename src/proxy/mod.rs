@@ -6,6 +6,7 @@
 pub mod cassettes;
 pub mod child;
 mod keys;
+mod observe;
 mod policy;
 mod record;
 mod rendered;
@@ -115,6 +116,8 @@ pub struct Proxy {
     revealer: Option<Arc<crate::sensitive::Revealer>>,
     /// A vault write failed and was reported (once per run).
     vault_failed: std::sync::atomic::AtomicBool,
+    /// The serving process's stop: recorded streams end themselves at its drain deadline.
+    lifecycle: Arc<crate::server::Lifecycle>,
 }
 
 /// Per-cassette results of a run, for the summary and the exit code.
@@ -172,7 +175,10 @@ impl Proxy {
             _ => "record",
         };
         let traces = match &config.traces_db {
-            Some(db) => Some(TraceWriter::spawn(db.clone(), kind)?),
+            Some(db) => {
+                crate::telemetry::metrics::global().watch_database(db.clone());
+                Some(TraceWriter::spawn(db.clone(), kind)?)
+            }
             None => None,
         };
         let protector = config.redactor.protector();
@@ -198,6 +204,7 @@ impl Proxy {
             journal_failed: std::sync::atomic::AtomicBool::new(false),
             revealer,
             vault_failed: std::sync::atomic::AtomicBool::new(false),
+            lifecycle: Arc::default(),
         }))
     }
 
@@ -208,6 +215,11 @@ impl Proxy {
 
     pub fn config(&self) -> &ProxyConfig {
         &self.config
+    }
+
+    /// The lifecycle to serve this proxy with ([`crate::server::Options::lifecycle`]).
+    pub fn lifecycle(&self) -> Arc<crate::server::Lifecycle> {
+        self.lifecycle.clone()
     }
 
     /// Opens every cassette up front (replay), printing any that cannot be read.
@@ -231,7 +243,11 @@ impl Proxy {
             .policies
             .as_ref()
             .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
+        // Metrics: one observation per request (see `observe`).
+        let observed =
+            observe::Observed::start(self.config.mode, request.uri().path(), request.headers());
         let mut response = self.answer(request).await;
+        observed.finish(response.status());
         if disabled {
             response.headers_mut().insert(
                 policy::POLICY_HEADER,
@@ -420,6 +436,7 @@ impl Proxy {
                     // Counted before the policies are applied: a replay they cut or block is
                     // still a replay of the recording.
                     cassette.count(|c| c.replayed += 1);
+                    observe::tokens(recorded.interaction.usage.as_ref());
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
                         if recorded.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
@@ -474,6 +491,7 @@ impl Proxy {
                 }
                 Lookup::Miss(miss) if !may_record => {
                     cassette.count(|c| c.missed += 1);
+                    observe::replay_miss();
                     let reason = match mode {
                         Mode::Once => {
                             "mode `once` replays an existing cassette and records nothing new"
@@ -529,6 +547,7 @@ impl Proxy {
         finding: &crate::policy::Finding,
     ) -> HttpResponse {
         cassette.count(|c| c.blocked += 1);
+        observe::violation(finding.severity.name(), finding.action.name());
         eprintln!(
             "traceforge: blocked by policy `{}` rule `{}` in cassette \"{}\": {} in {}",
             finding.policy, finding.rule, cassette.name, finding.entity, finding.path
@@ -593,6 +612,7 @@ impl Proxy {
     /// rewrite, so a burst of recordings does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         self.save_vault();
+        observe::recorded(&interaction);
         let keep_old = self.config.mode.keeps_old();
         let pending = self.config.pending;
         let recording = cassette.record(interaction, keep_old, pending);

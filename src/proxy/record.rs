@@ -92,7 +92,10 @@ pub(super) async fn forward(
         .send()
         .await;
     let upstream_response = match sent {
-        Ok(response) => response,
+        Ok(response) => {
+            super::observe::upstream_ttfb(&request.upstream, started.elapsed());
+            response
+        }
         Err(error) => {
             cassette.count(|c| c.upstream_errors += 1);
             let (status, what) = if error.is_timeout() {
@@ -249,14 +252,27 @@ pub(super) async fn forward(
     }
 
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
+    let deadline = proxy.lifecycle.deadline();
     tokio::spawn(async move {
         let mut body = upstream_response.bytes_stream();
+        // At the drain deadline a stream still open is ended here: what arrived is stored
+        // (incomplete, without its terminal event) and the client's response ends.
+        let mut deadline = std::pin::pin!(deadline);
+        let mut cut = false;
         let mut parser = SseParser::new();
         let mut events = Vec::new();
         let mut collected = Vec::new();
         let mut ttfb = None;
         let mut broken = None;
-        while let Some(chunk) = body.next().await {
+        loop {
+            let chunk = tokio::select! {
+                chunk = body.next() => chunk,
+                () = &mut deadline, if !cut => {
+                    cut = true;
+                    None
+                }
+            };
+            let Some(chunk) = chunk else { break };
             match chunk {
                 Ok(chunk) => {
                     let at = started.elapsed();
@@ -301,6 +317,19 @@ pub(super) async fn forward(
             }
         }
         let total = started.elapsed();
+        if cut {
+            eprintln!(
+                "traceforge: the drain deadline passed while {upstream_name} was still answering; \
+                 ending the response"
+            );
+            if !is_stream {
+                let _ = tx
+                    .send(Err(std::io::Error::other("ended at the drain deadline")))
+                    .await;
+                cassette.count(|c| c.upstream_errors += 1);
+                return;
+            }
+        }
         if let Some(error) = &broken {
             eprintln!("traceforge: upstream {upstream_name} broke off its response: {error}");
             if !is_stream {

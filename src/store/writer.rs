@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{StoreError, TraceDb, TraceRow};
 use crate::cassette::Interaction;
+use crate::telemetry::metrics;
 
 /// How many traces may wait for the writer before new ones are dropped (and counted).
 const QUEUE: usize = 65_536;
@@ -87,12 +88,18 @@ impl TraceWriter {
 
     /// Hands an interaction to the writer without ever blocking the caller.
     pub fn send(&self, pending: Pending) {
-        if let Err(
-            TrySendError::Full(Message::Trace(p)) | TrySendError::Disconnected(Message::Trace(p)),
-        ) = self.sender.try_send(Message::Trace(pending))
-        {
-            self.dropped_at_send
-                .fetch_add(p.take_count(), Ordering::Relaxed);
+        let metrics = metrics::global();
+        match self.sender.try_send(Message::Trace(pending)) {
+            Ok(()) => metrics.storage_queue_depth.add(1),
+            Err(
+                TrySendError::Full(Message::Trace(p))
+                | TrySendError::Disconnected(Message::Trace(p)),
+            ) => {
+                let count = p.take_count();
+                self.dropped_at_send.fetch_add(count, Ordering::Relaxed);
+                metrics.storage_dropped.add(count);
+            }
+            Err(_) => {}
         }
     }
 
@@ -140,10 +147,15 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
                 Err(_) => break,
             }
         }
+        let metrics = metrics::global();
+        metrics.storage_queue_depth.add(-(batch.len() as i64));
         if open_until.is_some_and(|until| Instant::now() < until) {
-            report.dropped += batch.iter().map(Pending::take_count).sum::<u64>();
+            let dropped = batch.iter().map(Pending::take_count).sum::<u64>();
+            report.dropped += dropped;
+            metrics.storage_dropped.add(dropped);
             continue;
         }
+        let started = Instant::now();
         let result = (|| -> Result<u64, StoreError> {
             if db.is_none() {
                 let opened = TraceDb::open(&path)?;
@@ -158,11 +170,16 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
         })();
         match result {
             Ok(written) => {
+                metrics.storage_write_latency.observe(started.elapsed());
+                metrics.storage_breaker_open.set(0);
                 report.written += written;
                 open_until = None;
             }
             Err(error) => {
-                report.dropped += batch.iter().map(Pending::take_count).sum::<u64>();
+                let dropped = batch.iter().map(Pending::take_count).sum::<u64>();
+                report.dropped += dropped;
+                metrics.storage_dropped.add(dropped);
+                metrics.storage_breaker_open.set(1);
                 if !reported {
                     eprintln!(
                         "traceforge: warning: the trace database failed: {}\n  \

@@ -210,11 +210,14 @@ impl ProxyProcess {
         let ready = dir.path().join("ready");
         let stderr = dir.path().join("stderr");
         let mut command = traceforge_command();
+        // Before a wrapped command's `--`, if there is one.
+        let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
         command
             .current_dir(cwd)
-            .args(args)
+            .args(&args[..split])
             .arg("--ready-file")
             .arg(&ready)
+            .args(&args[split..])
             .env_remove("SSL_CERT_FILE")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -282,6 +285,32 @@ impl ProxyProcess {
     /// Stops the process as Ctrl-C would, and collects its exit status and stderr.
     pub fn stop(mut self) -> Stopped {
         self.signal(libc::SIGINT)
+    }
+
+    /// Sends `signal` without waiting for anything.
+    pub fn send(&self, signal: i32) {
+        let child = self.child.as_ref().unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+    }
+
+    /// Waits up to `bound` for the process to exit; `None` if it is still running then.
+    pub fn exited_within(&mut self, bound: Duration) -> Option<Stopped> {
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                self.child = None;
+                return Some(Stopped {
+                    status,
+                    stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+                });
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Sends `signal` and waits for the process to exit.

@@ -10,6 +10,7 @@ mod examples;
 mod import;
 mod load;
 mod mock_llm;
+mod ops;
 mod pii;
 mod pii_audit;
 mod pii_cli;

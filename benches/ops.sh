@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Operating traceforge (issue 13): what metrics cost, side by side with a peer in one run.
+#
+#   benches/ops.sh [scrape|throughput|promtool|all]      (default: all)
+#
+#   scrape      render time of /_traceforge/metrics and process RSS after 1 M and 10 M requests
+#               counted the way the proxy counts them (the metrics_scrape example), then the
+#               HTTP scrape time of a replay server that has just served the throughput run
+#   throughput  `vcr replay` (metrics always on) vs bare hyper (same bytes), wrk -t2 -c32; one
+#               row per entry of RUNS below, so logs and OTLP switches become extra rows
+#   promtool    `promtool check metrics` on a live exposition (installs prometheus if missing)
+#
+# Builds the release traceforge and the bare_hyper and metrics_scrape examples, runs every
+# server on 127.0.0.1 with a free port, one at a time, and prints a table (also saved to
+# benches/results/ops-latest.txt, raw output under benches/results/ops-raw/).
+#
+# Environment: BENCH_DURATION (wrk measured run, default 5s), BENCH_CONNECTIONS (default 32),
+# BENCH_SCRAPE_N ("1000000 10000000": request counts for the scrape section),
+# BENCH_NO_BUILD=1 (use the release binaries already built), BENCH_KEEP=1 (keep scratch files),
+# BENCH_BASELINE=PATH (a traceforge binary without metrics, e.g. from main, as an extra row).
+set -euo pipefail
+
+SECTION=${1:-all}
+case "$SECTION" in
+  scrape | throughput | promtool | all) ;;
+  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0 [scrape|throughput|promtool|all]" >&2; exit 2 ;;
+esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/benches
+RESULTS=$BENCH/results
+RAW=$RESULTS/ops-raw
+DURATION=${BENCH_DURATION:-5s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+SCRAPE_N=${BENCH_SCRAPE_N:-1000000 10000000}
+
+# The replay-server runs of the throughput section: NAME|extra flags for `vcr replay`. The
+# structured-logs and OTLP switches join as rows here, e.g.
+#   "logs-json|--log-format json"   "otlp|--otlp-endpoint http://127.0.0.1:4318"
+RUNS=("metrics-on|")
+
+SCRIPT=ops.sh
+# shellcheck source=benches/lib.sh
+source "$BENCH/lib.sh"
+wants() { [[ $SECTION == all || $SECTION == "$1" ]]; }
+
+PIDS=()
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-ops.XXXXXX")
+unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY
+
+stop_pid() {
+  local pid=$1 signal=${2:-INT}
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -"$signal" "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "ops.sh: pid $pid still running 10 s after SIG$signal; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" TERM; done
+  cd /
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "ops.sh: scratch files kept in $WORK" >&2; else rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+stop_server() {
+  local pid=$1 signal=${2:-INT} kept=()
+  stop_pid "$pid" "$signal"
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  PIDS=("${kept[@]+"${kept[@]}"}")
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# Runs drive KEY URL against the server $SERVER_PID and notes its CPU time per request in
+# $RAW/cpu-KEY.txt (microseconds): unlike req/s, it holds when other work shares the CPUs.
+drive_cpu() {
+  local key=$1 url=$2 before after
+  before=$(cpu_ticks "$SERVER_PID")
+  drive "$key" "$url"
+  after=$(cpu_ticks "$SERVER_PID")
+  python3 -c 'import json,sys,os
+ticks = int(sys.argv[2]) - int(sys.argv[1])
+d = json.load(open(sys.argv[3]))
+warm = json.load(open(sys.argv[4]))["requests"] if os.path.exists(sys.argv[4]) and os.path.getsize(sys.argv[4]) else 0
+print("%.2f" % (ticks / os.sysconf("SC_CLK_TCK") * 1e6 / (d["requests"] + warm)))' \
+    "$before" "$after" "$RAW/throughput-$key.json" "$RAW/warmup-$key.json" >"$RAW/cpu-$key.txt"
+}
+
+# Median wall time (ms) of 20 `curl` scrapes of URL.
+scrape_ms() {
+  local url=$1
+  for _ in $(seq 20); do
+    curl -sS -o /dev/null -w '%{time_total}\n' "$url"
+  done | sort -n | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] * 1000 }'
+}
+
+# Warm-up, then the measured wrk run; result JSON in $RAW/throughput-KEY.json.
+drive() {
+  local key=$1 url=$2
+  log "$key: 1 s warm-up, then wrk -t2 -c$CONNECTIONS -d$DURATION --latency"
+  wrk -t2 -c"$CONNECTIONS" -d1s --latency -s "$BENCH/post.lua" "$url" >"$RAW/wrk-$key-warmup.txt" 2>&1 ||
+    die "$key: wrk warm-up failed"
+  python3 "$BENCH/report.py" wrk "$RAW/wrk-$key-warmup.txt" >"$RAW/warmup-$key.json" 2>/dev/null || true
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency -s "$BENCH/post.lua" "$url" \
+    >"$RAW/wrk-$key.txt" 2>&1 || die "$key: wrk failed: $(cat "$RAW/wrk-$key.txt")"
+  python3 "$BENCH/report.py" wrk "$RAW/wrk-$key.txt" >"$RAW/throughput-$key.json" ||
+    die "$key: the wrk run was not clean (see above)"
+}
+
+rps() { python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rps"]))' "$1"; }
+
+# --- 1. scrape cost after N requests ------------------------------------------------------------
+
+bench_scrape() {
+  log "1. scrape cost after $SCRAPE_N requests (metrics_scrape example)"
+  for n in $SCRAPE_N; do
+    log "counting $n requests"
+    "$WORK/bin/metrics_scrape" "$n" 2 >"$RAW/scrape-$n.json" || die "metrics_scrape $n failed"
+    cat "$RAW/scrape-$n.json" >&2
+  done
+}
+
+# --- 2. replay throughput with metrics vs bare hyper --------------------------------------------
+
+start_replay() {
+  local key=$1 tf=$2
+  shift 2
+  start_server "$key" "$WORK/$key.ready" \
+    "$tf" vcr replay --cassettes "$FX/cassettes" --allow-repeats --listen 127.0.0.1:0 \
+    --ready-file "$WORK/$key.ready" "$@"
+}
+
+bench_throughput() {
+  log "2. replay throughput"
+  mkdir -p "$WORK/throughput" && cd "$WORK/throughput"
+  FX=$WORK/replay
+  python3 "$BENCH/fixtures.py" replay "$FX"
+
+  start_server bare "$WORK/bare.out" "$BARE" 127.0.0.1:0 "$FX/response.json" application/json
+  drive_cpu bare "http://$ADDR/v1/chat/completions"
+  stop_server "$SERVER_PID" TERM
+
+  if [[ -n ${BENCH_BASELINE:-} ]]; then
+    start_replay baseline "$BENCH_BASELINE"
+    drive_cpu baseline "http://$ADDR/openai/v1/chat/completions"
+    stop_server "$SERVER_PID"
+  fi
+
+  local run name flags
+  for run in "${RUNS[@]}"; do
+    name=${run%%|*} flags=${run#*|}
+    # shellcheck disable=SC2086
+    start_replay "$name" "$TF" $flags
+    drive_cpu "$name" "http://$ADDR/openai/v1/chat/completions"
+    echo "$(rss_kb "$SERVER_PID")" >"$RAW/rss-$name.txt"
+    scrape_ms "http://$ADDR/_traceforge/metrics" >"$RAW/scrape-http-$name.txt"
+    curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-$name.txt"
+    stop_server "$SERVER_PID"
+  done
+}
+
+# --- 3. promtool ------------------------------------------------------------------------------
+
+bench_promtool() {
+  log "3. promtool check metrics"
+  if ! command -v promtool >/dev/null; then
+    log "installing prometheus (for promtool)"
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
+  local exposition=$RAW/exposition-metrics-on.txt
+  if [[ ! -s $exposition ]]; then
+    start_server mock "$WORK/mock.ready" "$TF" mock-llm --listen 127.0.0.1:0 --ready-file "$WORK/mock.ready"
+    curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-mock.txt"
+    stop_server "$SERVER_PID"
+    exposition=$RAW/exposition-mock.txt
+  fi
+  promtool check metrics <"$exposition" >"$RAW/promtool.txt" 2>&1 &&
+    echo "passed" >>"$RAW/promtool.txt" || echo "FAILED" >>"$RAW/promtool.txt"
+}
+
+# --- main ---------------------------------------------------------------------------------------
+
+for tool in curl python3 cargo wrk; do command -v "$tool" >/dev/null || die "$tool is required"; done
+build
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+  (cd "$ROOT" && cargo build --release --example metrics_scrape)
+fi
+target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+cp "$target/release/examples/metrics_scrape" "$WORK/bin/"
+rm -rf "$RAW"
+mkdir -p "$RAW"
+
+wants scrape && bench_scrape
+wants throughput && bench_throughput
+wants promtool && bench_promtool
+
+{
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $("$TF" --version), $(nproc) CPUs, section: $SECTION"
+  if wants scrape; then
+    echo
+    echo "scrape after N requests (metrics_scrape, 2 threads; render = what /_traceforge/metrics does)"
+    printf '  %-12s %14s %12s %12s %10s %10s\n' requests "CPU ns/request" "render p50" "render max" series "RSS KiB"
+    for n in $SCRAPE_N; do
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cpu_ns_per_request"],
+  d["render_ms_median"], d["render_ms_max"], d["series_lines"], d["rss_kb"]))' "$RAW/scrape-$n.json"
+    done
+  fi
+  if wants throughput; then
+    echo
+    echo "replay throughput, wrk -t2 -c$CONNECTIONS -d$DURATION (ratio against bare hyper); the server's"
+    echo "CPU time per request (warm-up included) is the figure to compare when the machine is busy"
+    bare=$(rps "$RAW/throughput-bare.json")
+    printf '  %-14s %10s req/s  %s us CPU/request\n' "bare hyper" "$bare" "$(cat "$RAW/cpu-bare.txt")"
+    keys=()
+    [[ -n ${BENCH_BASELINE:-} ]] && keys+=(baseline)
+    for run in "${RUNS[@]}"; do keys+=("${run%%|*}"); done
+    for key in "${keys[@]}"; do
+      r=$(rps "$RAW/throughput-$key.json")
+      line=$(printf '  %-14s %10s req/s  %s us CPU/request  %.2fx bare' "$key" "$r" "$(cat "$RAW/cpu-$key.txt")" "$(echo "$r / $bare" | bc -l)")
+      if [[ -n ${BENCH_BASELINE:-} && $key != baseline ]]; then
+        line+=$(printf ', %.2fx baseline' "$(echo "$r / $(rps "$RAW/throughput-baseline.json")" | bc -l)")
+      fi
+      if [[ -f $RAW/rss-$key.txt ]]; then
+        line+=", RSS $(cat "$RAW/rss-$key.txt") KiB, HTTP scrape $(cat "$RAW/scrape-http-$key.txt") ms (median of 20)"
+      fi
+      echo "$line"
+    done
+  fi
+  if wants promtool; then
+    echo
+    echo "promtool check metrics: $(tail -n1 "$RAW/promtool.txt") ($(promtool --version 2>&1 | head -n1))"
+  fi
+} | tee "$RESULTS/ops-latest.txt"
