@@ -222,10 +222,26 @@ mod tests {
         let full = markdown(&report, &[], 60_000);
         assert!(!full.contains("[!NOTE]"), "{full}");
         assert!(full.contains("### Thresholds"), "{full}");
-        let cut = markdown(&report, &[], 1200);
-        assert!(cut.len() <= 1200, "{}", cut.len());
+        let cut = markdown(&report, &[], 800);
+        assert!(cut.len() <= 800, "{}", cut.len());
         assert!(cut.contains("| requests | req/s |"), "{cut}");
         assert!(cut.contains("This report was cut"), "{cut}");
         assert!(cut.contains("--report FILE.html"), "{cut}");
+    }
+
+    #[test]
+    fn the_summary_with_history_reads_well() {
+        let report = crate::load::summary::tests::report();
+        let run = |at: &str, p95: f64| LoadRun {
+            started_at: at.into(),
+            p95_ms: Some(p95),
+            ..crate::load::history::summary_of(&report, "chat.yaml", None, String::new())
+        };
+        let history = [
+            run("2026-11-28T10:00:00Z", 90.0),
+            run("2026-11-29T10:00:00Z", 120.0),
+            run("2026-11-30T10:00:00Z", 95.0),
+        ];
+        insta::assert_snapshot!(markdown(&report, &history, 60_000));
     }
 }

@@ -9,6 +9,7 @@ mod diff;
 mod examples;
 mod import;
 mod load;
+mod load_report;
 mod mock_llm;
 mod pii;
 mod pii_audit;
