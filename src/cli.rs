@@ -102,7 +102,9 @@ pub enum Command {
     ///
     /// Executors, checks and thresholds use k6's names and grammar; latencies go into HDR
     /// histograms, with LLM stream metrics (llm_ttft, llm_itl, llm_tpot, llm_output_tokens).
-    /// Prints a k6-like summary to stdout. Exit 0 when every threshold (and the baseline
+    /// Prints a k6-like summary to stdout (or Markdown: --format markdown, --summary-markdown),
+    /// writes a self-contained HTML report with --report, and records each finished run in the
+    /// trace database's history (`traceforge load history`). Exit 0 when every threshold (and the baseline
     /// comparison) passes, 99 when one fails, 2 on a bad scenario, 130 on Ctrl-C (after printing
     /// the summary so far).
     ///

@@ -111,7 +111,8 @@ impl Budgeted {
     /// The text; `note` (when anything was left out) closes it as a GitHub note block.
     pub fn finish(mut self, note: impl FnOnce(usize) -> String) -> String {
         if self.left_out > 0 {
-            self.out.push_str("> [!NOTE]\n> This report was cut to fit GitHub's size limits");
+            self.out
+                .push_str("> [!NOTE]\n> This report was cut to fit GitHub's size limits");
             self.out.push_str(&note(self.left_out));
         }
         self.out

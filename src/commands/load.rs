@@ -230,7 +230,10 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
             .map_err(anyhow::Error::from)
             .and_then(|mut text| {
                 text.push('\n');
-                Ok(crate::cassette::files::write_atomically(path, text.as_bytes())?)
+                Ok(crate::cassette::files::write_atomically(
+                    path,
+                    text.as_bytes(),
+                )?)
             })
             .with_context(|| format!("--summary-export {}", path.display()));
         failures.extend(written.err());
@@ -301,7 +304,8 @@ fn record_history(
             if !db_path.exists() {
                 return Ok(Vec::new());
             }
-            let mut runs = TraceDb::open_existing(&db_path)?.load_runs(Some(scenario), TREND_RUNS)?;
+            let mut runs =
+                TraceDb::open_existing(&db_path)?.load_runs(Some(scenario), TREND_RUNS)?;
             if runs.len() >= TREND_RUNS {
                 runs.remove(0);
             }
@@ -390,7 +394,9 @@ fn show_history(globals: &Globals, args: &LoadHistoryArgs) -> anyhow::Result<Exi
                             .unwrap_or_else(|| "-".into()),
                         r.requests.to_string(),
                         history::TREND_METRICS[0].unit.text(r.rps),
-                        crate::output::cell(r.p95_ms.map(|v| history::TREND_METRICS[3].unit.text(v))),
+                        crate::output::cell(
+                            r.p95_ms.map(|v| history::TREND_METRICS[3].unit.text(v)),
+                        ),
                         if r.passed { "✓" } else { "✗" }.to_string(),
                     ]
                 })
@@ -399,7 +405,9 @@ fn show_history(globals: &Globals, args: &LoadHistoryArgs) -> anyhow::Result<Exi
             out.write_all(
                 printer
                     .table(
-                        &["started", "scenario", "commit", "requests", "req/s", "p95", "passed"],
+                        &[
+                            "started", "scenario", "commit", "requests", "req/s", "p95", "passed",
+                        ],
                         rows,
                     )
                     .as_bytes(),

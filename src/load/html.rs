@@ -107,9 +107,8 @@ pub fn html(report: &Report, history: &[LoadRun]) -> String {
 }
 
 fn overview(out: &mut String, report: &Report) {
-    let stat = |metric: Metric, a: Aggregation| {
-        report.series.get(metric).statistic(a, report.elapsed)
-    };
+    let stat =
+        |metric: Metric, a: Aggregation| report.series.get(metric).statistic(a, report.elapsed);
     let ms = |metric, a| stat(metric, a).map_or_else(|| "-".to_string(), ms_text);
     let requests = stat(Metric::HttpReqs, Aggregation::Count).unwrap_or(0.0);
     let rps = stat(Metric::HttpReqs, Aggregation::Rate).unwrap_or(0.0);
@@ -123,10 +122,19 @@ fn overview(out: &mut String, report: &Report) {
         ("requests/s", number_text(rps, Some(2))),
         ("failed", failed),
         ("p50", ms(Metric::HttpReqDuration, Aggregation::Med)),
-        ("p95", ms(Metric::HttpReqDuration, Aggregation::Percentile(95.0))),
-        ("p99", ms(Metric::HttpReqDuration, Aggregation::Percentile(99.0))),
+        (
+            "p95",
+            ms(Metric::HttpReqDuration, Aggregation::Percentile(95.0)),
+        ),
+        (
+            "p99",
+            ms(Metric::HttpReqDuration, Aggregation::Percentile(99.0)),
+        ),
         ("TTFT p50", ms(Metric::LlmTtft, Aggregation::Med)),
-        ("TTFT p95", ms(Metric::LlmTtft, Aggregation::Percentile(95.0))),
+        (
+            "TTFT p95",
+            ms(Metric::LlmTtft, Aggregation::Percentile(95.0)),
+        ),
     ];
     out.push_str("<section class=\"cards\">\n");
     for (label, value) in cards {
@@ -366,7 +374,10 @@ fn thresholds(out: &mut String, report: &Report) {
         if failed == 0 {
             format!("✓ all {} thresholds passed", report.thresholds.len())
         } else {
-            format!("✗ {failed} of {} thresholds failed", report.thresholds.len())
+            format!(
+                "✗ {failed} of {} thresholds failed",
+                report.thresholds.len()
+            )
         }
     );
     out.push_str(

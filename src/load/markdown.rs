@@ -40,9 +40,8 @@ pub fn markdown(report: &Report, history: &[LoadRun], budget: usize) -> String {
         report.scenarios.len(),
         duration_text(report.elapsed)
     );
-    let stat = |metric: Metric, a: Aggregation| {
-        report.series.get(metric).statistic(a, report.elapsed)
-    };
+    let stat =
+        |metric: Metric, a: Aggregation| report.series.get(metric).statistic(a, report.elapsed);
     let ms = |metric, a| stat(metric, a).map_or_else(|| "-".to_string(), ms_text);
     let failed = match report.series.get(Metric::HttpReqFailed) {
         Aggregate::Rate { passes, total } => percent(*passes, *total),
@@ -55,8 +54,14 @@ pub fn markdown(report: &Report, history: &[LoadRun], budget: usize) -> String {
     let _ = writeln!(
         head,
         "| {} | {} | {failed} | {} | {} | {} | {} | {} | {} |\n",
-        number_text(stat(Metric::HttpReqs, Aggregation::Count).unwrap_or(0.0), Some(0)),
-        number_text(stat(Metric::HttpReqs, Aggregation::Rate).unwrap_or(0.0), Some(2)),
+        number_text(
+            stat(Metric::HttpReqs, Aggregation::Count).unwrap_or(0.0),
+            Some(0)
+        ),
+        number_text(
+            stat(Metric::HttpReqs, Aggregation::Rate).unwrap_or(0.0),
+            Some(2)
+        ),
         ms(Metric::HttpReqDuration, Aggregation::Med),
         ms(Metric::HttpReqDuration, Aggregation::Percentile(90.0)),
         ms(Metric::HttpReqDuration, Aggregation::Percentile(95.0)),
@@ -100,12 +105,8 @@ pub fn markdown(report: &Report, history: &[LoadRun], budget: usize) -> String {
             )
         });
         // Failed thresholds first: they are what a reviewer needs when space runs out.
-        let mut rows: Vec<(bool, String)> = report
-            .thresholds
-            .iter()
-            .map(|t| t.ok)
-            .zip(rows)
-            .collect();
+        let mut rows: Vec<(bool, String)> =
+            report.thresholds.iter().map(|t| t.ok).zip(rows).collect();
         rows.sort_by_key(|(ok, _)| *ok);
         table(&mut out, &title, rows.into_iter().map(|(_, r)| r));
     }
@@ -133,20 +134,24 @@ pub fn markdown(report: &Report, history: &[LoadRun], budget: usize) -> String {
     if !report.checks.is_empty() {
         let multi = report.scenarios.len() > 1;
         let title = "### Checks\n\n| | check | passed | ✓ | ✗ |\n| :-: | :-- | --: | --: | --: |\n";
-        let rows = report.checks.iter().enumerate().map(|(id, (scenario, check))| {
-            let (passes, fails) = report.series.checks.get(id).copied().unwrap_or((0, 0));
-            let name = if multi {
-                format!("{check} ({scenario})")
-            } else {
-                check.clone()
-            };
-            format!(
-                "| {} | {} | {} | {passes} | {fails} |\n",
-                mark(fails == 0 && passes > 0),
-                table_code(&name),
-                percent(passes, passes + fails)
-            )
-        });
+        let rows = report
+            .checks
+            .iter()
+            .enumerate()
+            .map(|(id, (scenario, check))| {
+                let (passes, fails) = report.series.checks.get(id).copied().unwrap_or((0, 0));
+                let name = if multi {
+                    format!("{check} ({scenario})")
+                } else {
+                    check.clone()
+                };
+                format!(
+                    "| {} | {} | {} | {passes} | {fails} |\n",
+                    mark(fails == 0 && passes > 0),
+                    table_code(&name),
+                    percent(passes, passes + fails)
+                )
+            });
         table(&mut out, title, rows);
     }
 

@@ -215,7 +215,14 @@ mod tests {
         drop(TraceDb::open(&rebuilt).unwrap());
         drop(db);
         assert_eq!(carry_over(&path, &rebuilt), 4);
-        assert_eq!(TraceDb::open(&rebuilt).unwrap().load_runs(None, 9).unwrap().len(), 4);
+        assert_eq!(
+            TraceDb::open(&rebuilt)
+                .unwrap()
+                .load_runs(None, 9)
+                .unwrap()
+                .len(),
+            4
+        );
         std::fs::write(dir.path().join("garbage.db"), b"not a database").unwrap();
         assert_eq!(carry_over(&dir.path().join("garbage.db"), &rebuilt), 0);
     }

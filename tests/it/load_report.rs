@@ -116,7 +116,15 @@ fn the_html_report_is_self_contained_escaped_and_draws_its_charts() {
     // Nothing is fetched: no external resource of any kind, and a policy that forbids it.
     let lower = html.to_lowercase();
     for needle in [
-        "src=", "href=", "@import", "fetch(", "url(", "<link", "<img", "<iframe", "xmlhttprequest",
+        "src=",
+        "href=",
+        "@import",
+        "fetch(",
+        "url(",
+        "<link",
+        "<img",
+        "<iframe",
+        "xmlhttprequest",
     ] {
         assert!(!lower.contains(needle), "the report references {needle}");
     }
@@ -270,10 +278,17 @@ fn three_runs_appear_in_order_in_load_history() {
     );
     let runs = json["runs"].as_array().unwrap();
     assert_eq!(
-        runs.iter().map(|r| r["requests"].as_u64()).collect::<Vec<_>>(),
+        runs.iter()
+            .map(|r| r["requests"].as_u64())
+            .collect::<Vec<_>>(),
         vec![Some(1), Some(2), Some(3)]
     );
-    let mut keys: Vec<&str> = runs[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = runs[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
@@ -296,7 +311,10 @@ fn three_runs_appear_in_order_in_load_history() {
         ]
     );
     assert!(runs.iter().all(|r| r["scenario"] == "steady.yaml"));
-    assert!(runs.iter().all(|r| r["git_commit"].is_null()), "not a git work tree");
+    assert!(
+        runs.iter().all(|r| r["git_commit"].is_null()),
+        "not a git work tree"
+    );
     assert!(runs
         .windows(2)
         .all(|w| w[0]["started_at"].as_str() <= w[1]["started_at"].as_str()));
@@ -342,7 +360,13 @@ fn three_runs_appear_in_order_in_load_history() {
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("4 runs,"), "{html}");
     let trend = &html[html.find("id=\"chart-history-p95_ms\"").unwrap()..];
-    let points = trend.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+    let points = trend
+        .split("points=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     assert_eq!(points.split_whitespace().count(), 4, "{points}");
 
     // --no-history leaves the database as it was.
@@ -435,9 +459,19 @@ fn an_unwritable_report_names_the_flag_and_keeps_the_other_outputs() {
         first.starts_with("error: --report ") && first.contains("not-a-dir"),
         "{err}"
     );
-    assert!(stdout(&out).contains("http_req_duration"), "the summary was printed");
-    assert!(export.exists() && markdown.exists(), "the other outputs were written");
+    assert!(
+        stdout(&out).contains("http_req_duration"),
+        "the summary was printed"
+    );
+    assert!(
+        export.exists() && markdown.exists(),
+        "the other outputs were written"
+    );
     let history = mock.history(&["--format", "json"]);
     let history: Value = serde_json::from_slice(&history.stdout).unwrap();
-    assert_eq!(history["runs"].as_array().unwrap().len(), 1, "and the history");
+    assert_eq!(
+        history["runs"].as_array().unwrap().len(),
+        1,
+        "and the history"
+    );
 }

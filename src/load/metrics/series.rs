@@ -268,9 +268,9 @@ impl Recorder {
 
     /// How long after the start `at` is (zero before it, or when not started).
     pub fn offset(&self, at: Instant) -> Duration {
-        self.origin
-            .get()
-            .map_or(Duration::ZERO, |origin| at.saturating_duration_since(*origin))
+        self.origin.get().map_or(Duration::ZERO, |origin| {
+            at.saturating_duration_since(*origin)
+        })
     }
 
     /// Runs `f` on the shard for virtual user `vu`.

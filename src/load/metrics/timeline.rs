@@ -211,7 +211,12 @@ mod tests {
     fn a_long_run_keeps_a_bounded_number_of_buckets() {
         let mut timeline = Timeline::default();
         for s in 0..3600u64 {
-            timeline.request(Duration::from_secs(s), Some(Duration::from_millis(5)), None, s % 10 == 0);
+            timeline.request(
+                Duration::from_secs(s),
+                Some(Duration::from_millis(5)),
+                None,
+                s % 10 == 0,
+            );
         }
         assert!(timeline.buckets().len() <= MAX_BUCKETS);
         assert_eq!(timeline.width(), Duration::from_secs(8));
@@ -224,7 +229,12 @@ mod tests {
     fn shards_of_different_widths_merge() {
         let mut a = Timeline::default();
         let mut b = Timeline::default();
-        a.request(Duration::from_secs(2), Some(Duration::from_millis(1)), None, false);
+        a.request(
+            Duration::from_secs(2),
+            Some(Duration::from_millis(1)),
+            None,
+            false,
+        );
         for s in 0..1000u64 {
             b.request(Duration::from_secs(s), None, None, true);
         }

@@ -28,7 +28,15 @@ pub(super) async fn iteration(ctx: &Ctx, vu: &mut Vu, intended: Option<Instant>)
         .collect();
     let end = Instant::now();
     let iteration_duration = end.saturating_duration_since(intended.unwrap_or(begin));
-    record(ctx, vu.id, which, &exchange, &results, iteration_duration, end);
+    record(
+        ctx,
+        vu.id,
+        which,
+        &exchange,
+        &results,
+        iteration_duration,
+        end,
+    );
     ctx.count_iteration(vu, end);
     if let Some(out) = &ctx.out {
         out.send(points(
