@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let rss_10m = rss_kib();
     let recorded = record_started.elapsed();
+
     let report = Report::new(
         &plan,
         "chat.yaml".into(),
@@ -129,6 +130,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let markdown = traceforge::load::markdown::markdown(&report, &history, 60_000);
     let markdown_time = started.elapsed();
 
+    // Ten more minutes into the same timeline: past its 600-bucket cap it only coarsens, so
+    // memory stays where it was at ten minutes.
+    let mut report = report;
+    for second in seconds..2 * seconds {
+        for i in 0..rate {
+            let at = Duration::from_secs(second) + Duration::from_micros(i * 1_000_000 / rate);
+            let duration = Duration::from_millis(40 + next() % 160);
+            report
+                .series
+                .timeline
+                .request(at, Some(duration), Some(duration / 4), false);
+        }
+    }
+    let longer_buckets = report.series.timeline.buckets().len();
+    let rss_20m = rss_kib();
+
     println!(
         "requests synthesised       {} ({} s at {} req/s) in {:.1} s",
         rate * seconds,
@@ -162,6 +179,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rss_10m.saturating_sub(rss_1m),
         rss_10m as f64 / rss_1m.max(1) as f64,
         rate * seconds * 2 * 8 / (1024 * 1024)
+    );
+    println!(
+        "rss after 20 min           {rss_20m} KiB ({longer_buckets} buckets of {} s)",
+        report.series.timeline.width().as_secs()
     );
     Ok(())
 }

@@ -151,19 +151,18 @@ impl Timeline {
         &mut self.buckets[index]
     }
 
-    /// Doubles the bucket width, merging neighbours.
+    /// Doubles the bucket width, merging neighbours in place (no second vector: the peak
+    /// memory of a long run stays that of its buckets).
     fn coarsen(&mut self) {
-        let old = std::mem::take(&mut self.buckets);
-        let mut merged = Vec::with_capacity(old.len().div_ceil(2));
-        let mut pairs = old.chunks(2);
-        for pair in &mut pairs {
-            let mut bucket = pair[0].clone();
-            if let Some(second) = pair.get(1) {
-                bucket.add(second);
+        let merged = self.buckets.len().div_ceil(2);
+        for i in 0..merged {
+            let mut bucket = std::mem::take(&mut self.buckets[2 * i]);
+            if let Some(second) = self.buckets.get_mut(2 * i + 1) {
+                bucket.add(&std::mem::take(second));
             }
-            merged.push(bucket);
+            self.buckets[i] = bucket;
         }
-        self.buckets = merged;
+        self.buckets.truncate(merged);
         self.width *= 2;
     }
 
