@@ -20,3 +20,4 @@ mod python_sdk;
 mod review;
 mod traces;
 mod vcr;
+mod workflows;
