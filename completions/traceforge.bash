@@ -163,6 +163,9 @@ _traceforge() {
             traceforge__subcmd__help__subcmd__db,vacuum)
                 cmd="traceforge__subcmd__help__subcmd__db__subcmd__vacuum"
                 ;;
+            traceforge__subcmd__help__subcmd__load,history)
+                cmd="traceforge__subcmd__help__subcmd__load__subcmd__history"
+                ;;
             traceforge__subcmd__help__subcmd__pii,audit)
                 cmd="traceforge__subcmd__help__subcmd__pii__subcmd__audit"
                 ;;
@@ -225,6 +228,18 @@ _traceforge() {
                 ;;
             traceforge__subcmd__help__subcmd__vcr,verify)
                 cmd="traceforge__subcmd__help__subcmd__vcr__subcmd__verify"
+                ;;
+            traceforge__subcmd__load,help)
+                cmd="traceforge__subcmd__load__subcmd__help"
+                ;;
+            traceforge__subcmd__load,history)
+                cmd="traceforge__subcmd__load__subcmd__history"
+                ;;
+            traceforge__subcmd__load__subcmd__help,help)
+                cmd="traceforge__subcmd__load__subcmd__help__subcmd__help"
+                ;;
+            traceforge__subcmd__load__subcmd__help,history)
+                cmd="traceforge__subcmd__load__subcmd__help__subcmd__history"
                 ;;
             traceforge__subcmd__pii,audit)
                 cmd="traceforge__subcmd__pii__subcmd__audit"
@@ -1025,8 +1040,22 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__help__subcmd__load)
-            opts=""
+            opts="history"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__help__subcmd__load__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1459,7 +1488,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load)
-            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --pii-key-file --quiet --color --help --version"
+            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --report --format --summary-markdown --max-bytes --no-history --config --db --pii-key-file --quiet --color --help --version history help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1503,6 +1532,102 @@ _traceforge() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --summary-markdown)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pii-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__load__subcmd__help)
+            opts="history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__load__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__load__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        traceforge__subcmd__load__subcmd__history)
+            opts="-q -h -V --last --format --config --db --pii-key-file --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)

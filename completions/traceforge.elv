@@ -569,6 +569,27 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --save-baseline 'Save this run''s histograms, aggregates and environment as a baseline'
             cand --max-regression 'With --baseline: the largest tolerated change in the bad direction (e.g. 10%)'
             cand --out 'Write every metric sample as one JSON object per line (k6''s JSON output format)'
+            cand --report 'Write a self-contained HTML report (charts over time, thresholds, baseline, history trend); it fetches nothing when opened'
+            cand --format 'The end-of-test summary on stdout: the k6-like text, or GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments'
+            cand --summary-markdown 'Also write the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"; appended to when the file exists, as GitHub expects)'
+            cand --max-bytes 'Markdown: cut the summary to at most this many bytes (GitHub comments hold 65,536)'
+            cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
+            cand --db 'Trace database [default: .traceforge/traces.db]'
+            cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
+            cand --color 'When to use colour'
+            cand --no-history 'Do not record this run in the trace database''s load history'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand history 'The recorded runs per scenario: each metric''s trend as a table with sparklines'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;load;history'= {
+            cand --last 'How many of the most recent runs to show'
+            cand --format 'Output format'
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
             cand --db 'Trace database [default: .traceforge/traces.db]'
             cand --pii-key-file 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]'
@@ -579,6 +600,14 @@ set edit:completion:arg-completer[traceforge] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'traceforge;load;help'= {
+            cand history 'The recorded runs per scenario: each metric''s trend as a table with sparklines'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'traceforge;load;help;history'= {
+        }
+        &'traceforge;load;help;help'= {
         }
         &'traceforge;pii'= {
             cand --config 'Configuration file [default: traceforge.yaml in the current directory, if present]'
@@ -869,6 +898,9 @@ set edit:completion:arg-completer[traceforge] = {|@words|
         &'traceforge;help;db;prune'= {
         }
         &'traceforge;help;load'= {
+            cand history 'The recorded runs per scenario: each metric''s trend as a table with sparklines'
+        }
+        &'traceforge;help;load;history'= {
         }
         &'traceforge;help;pii'= {
             cand keygen 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'

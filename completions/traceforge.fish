@@ -436,25 +436,47 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete traces older than a duration'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l target -d 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}' -r
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l replay -d 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l latency -d 'With --replay: answer at once, or with the recorded time to first byte and event timing' -r -f -a "none\t'Answer every request as fast as possible'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l target -d 'Base URL (http:// or https://) of the system under test, available to the scenario as ${TARGET}' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l replay -d 'Serve the cassettes in DIR from an in-process replay server and load-test that; ${TARGET} is its /openai prefix, ${OPENAI_BASE_URL}, ${ANTHROPIC_BASE_URL} and ${TRACEFORGE_PROXY_URL} are set as for `vcr replay`' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l latency -d 'With --replay: answer at once, or with the recorded time to first byte and event timing' -r -f -a "none\t'Answer every request as fast as possible'
 recorded\t'Wait the recorded time to first byte, then send each streamed event at its recorded offset'"
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s e -l env -d 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment' -r
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l summary-export -d 'Write the end-of-test summary as JSON (k6\'s handleSummary shape, with a version)' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l baseline -d 'Compare this run with a baseline saved by --save-baseline; a regression fails the run' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l save-baseline -d 'Save this run\'s histograms, aggregates and environment as a baseline' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l max-regression -d 'With --baseline: the largest tolerated change in the bad direction (e.g. 10%)' -r
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l out -d 'Write every metric sample as one JSON object per line (k6\'s JSON output format)' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l color -d 'When to use colour' -r -f -a "auto\t''
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s e -l env -d 'Set a ${NAME} variable for the scenario (repeatable); overrides the environment' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l summary-export -d 'Write the end-of-test summary as JSON (k6\'s handleSummary shape, with a version)' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l baseline -d 'Compare this run with a baseline saved by --save-baseline; a regression fails the run' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l save-baseline -d 'Save this run\'s histograms, aggregates and environment as a baseline' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l max-regression -d 'With --baseline: the largest tolerated change in the bad direction (e.g. 10%)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l out -d 'Write every metric sample as one JSON object per line (k6\'s JSON output format)' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l report -d 'Write a self-contained HTML report (charts over time, thresholds, baseline, history trend); it fetches nothing when opened' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l format -d 'The end-of-test summary on stdout: the k6-like text, or GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull-request comments' -r -f -a "text\t'The k6-like summary tables'
+markdown\t'GitHub-flavoured Markdown, cut to --max-bytes'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l summary-markdown -d 'Also write the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"; appended to when the file exists, as GitHub expects)' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l max-bytes -d 'Markdown: cut the summary to at most this many bytes (GitHub comments hold 65,536)' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors'
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l no-history -d 'Do not record this run in the trace database\'s load history'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -a "history" -d 'The recorded runs per scenario: each metric\'s trend as a table with sparklines'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l last -d 'How many of the most recent runs to show' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l color -d 'When to use colour' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from help" -f -a "history" -d 'The recorded runs per scenario: each metric\'s trend as a table with sparklines'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -635,6 +657,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "backup" -d 'Copy the database with SQLite\'s online backup (safe while the proxy writes)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "vacuum" -d 'Reclaim free space'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "prune" -d 'Delete traces older than a duration'
+complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from load" -f -a "history" -d 'The recorded runs per scenario: each metric\'s trend as a table with sparklines'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "scan" -d 'Report unprotected PII and secrets in cassettes, never their values; exit 1 if any'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and __fish_seen_subcommand_from pii" -f -a "redact" -d 'Rewrite cassettes with their PII and secrets protected in the configured mode'

@@ -102,7 +102,9 @@ pub enum Command {
     ///
     /// Executors, checks and thresholds use k6's names and grammar; latencies go into HDR
     /// histograms, with LLM stream metrics (llm_ttft, llm_itl, llm_tpot, llm_output_tokens).
-    /// Prints a k6-like summary to stdout. Exit 0 when every threshold (and the baseline
+    /// Prints a k6-like summary to stdout (or Markdown: --format markdown, --summary-markdown),
+    /// writes a self-contained HTML report with --report, and records each finished run in the
+    /// trace database's history (`traceforge load history`). Exit 0 when every threshold (and the baseline
     /// comparison) passes, 99 when one fails, 2 on a bad scenario, 130 on Ctrl-C (after printing
     /// the summary so far).
     ///
@@ -766,10 +768,14 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    pub command: Option<LoadCommand>,
+
     /// The scenario file (YAML; see "Load testing" in the README)
-    #[arg(value_name = "SCENARIO.yaml")]
-    pub scenario: PathBuf,
+    #[arg(value_name = "SCENARIO.yaml", required = true)]
+    pub scenario: Option<PathBuf>,
 
     /// Base URL (http:// or https://) of the system under test, available to the scenario as
     /// ${TARGET}
@@ -809,6 +815,62 @@ pub struct LoadArgs {
     /// Write every metric sample as one JSON object per line (k6's JSON output format)
     #[arg(long, value_name = "FILE.ndjson")]
     pub out: Option<PathBuf>,
+
+    /// Write a self-contained HTML report (charts over time, thresholds, baseline, history
+    /// trend); it fetches nothing when opened
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+
+    /// The end-of-test summary on stdout: the k6-like text, or GitHub-flavoured Markdown for
+    /// $GITHUB_STEP_SUMMARY and pull-request comments
+    #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
+    pub format: LoadFormat,
+
+    /// Also write the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"; appended to when
+    /// the file exists, as GitHub expects)
+    #[arg(long, value_name = "FILE")]
+    pub summary_markdown: Option<PathBuf>,
+
+    /// Markdown: cut the summary to at most this many bytes (GitHub comments hold 65,536)
+    #[arg(long, value_name = "BYTES", default_value_t = crate::markup::MARKDOWN_BUDGET)]
+    pub max_bytes: usize,
+
+    /// Do not record this run in the trace database's load history
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoadFormat {
+    /// The k6-like summary tables
+    Text,
+    /// GitHub-flavoured Markdown, cut to --max-bytes
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// The recorded runs per scenario: each metric's trend as a table with sparklines
+    ///
+    /// Every finished `traceforge load` run records its summary (scenario file name, git
+    /// commit, time, requests, requests/s, error rate, latency p50/p95/p99, TTFT p50/p95,
+    /// thresholds) in the trace database (--db).
+    History(LoadHistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadHistoryArgs {
+    /// Only this scenario (its file name, e.g. chat.yaml)
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<String>,
+
+    /// How many of the most recent runs to show
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub last: usize,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

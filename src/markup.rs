@@ -49,3 +49,77 @@ pub fn fenced(language: &str, body: &str) -> String {
 pub fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
+
+/// GitHub refuses comments over 65,536 characters (a step summary may hold 1 MiB): the default
+/// Markdown budget leaves room for whatever a workflow adds around a report.
+pub const MARKDOWN_BUDGET: usize = 60_000;
+
+/// Markdown cut politely to a byte budget: what must be there goes in whatever its size, the
+/// rest piece by piece while it fits, with room kept for the closing note that says what was
+/// left out. Shared by every Markdown renderer (`diff`, `policy check`, `load`).
+pub struct Budgeted {
+    out: String,
+    limit: usize,
+    left_out: usize,
+}
+
+impl Budgeted {
+    /// A budget of `budget` bytes, `note_room` of them kept for the closing note.
+    pub fn new(budget: usize, note_room: usize) -> Budgeted {
+        Budgeted {
+            out: String::new(),
+            limit: budget.saturating_sub(note_room),
+            left_out: 0,
+        }
+    }
+
+    /// Adds `text` whatever the budget (headlines, the verdict).
+    pub fn push_always(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    /// Whether `len` more bytes (and `reserve` after them) still fit.
+    pub fn fits(&self, len: usize, reserve: usize) -> bool {
+        self.out.len() + len + reserve <= self.limit
+    }
+
+    /// Adds `text` when it fits (keeping `reserve` bytes free for what must follow), else
+    /// counts it as left out.
+    pub fn push(&mut self, text: &str, reserve: usize) -> bool {
+        if self.fits(text.len(), reserve) {
+            self.out.push_str(text);
+            true
+        } else {
+            self.left_out += 1;
+            false
+        }
+    }
+
+    /// How many pieces [`push`](Self::push) left out.
+    pub fn left_out(&self) -> usize {
+        self.left_out
+    }
+
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    /// The text; `note` (when anything was left out) closes it as a GitHub note block.
+    pub fn finish(mut self, note: impl FnOnce(usize) -> String) -> String {
+        if self.left_out > 0 {
+            self.out
+                .push_str("> [!NOTE]\n> This report was cut to fit GitHub's size limits");
+            self.out.push_str(&note(self.left_out));
+        }
+        self.out
+    }
+}
+
+/// A Markdown table cell holding user text: inline code, with pipes escaped so the row holds.
+pub fn table_code(text: &str) -> String {
+    code(text).replace('|', "\\|")
+}

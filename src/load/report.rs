@@ -47,6 +47,8 @@ pub struct Report {
     pub aborted: Option<String>,
     pub interrupted: bool,
     pub baseline: Option<Comparison>,
+    /// What was load-tested (`--target`'s URL, or the replayed directory), for the reports.
+    pub target: Option<String>,
 }
 
 impl Report {
@@ -98,6 +100,7 @@ impl Report {
             aborted: None,
             interrupted: false,
             baseline: None,
+            target: None,
         }
     }
 

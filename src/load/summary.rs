@@ -41,7 +41,7 @@ fn reported_series(report: &Report) -> Vec<(String, Metric, &Aggregate)> {
 }
 
 /// Statistics shown for trends: the configured ones plus any percentile a threshold names.
-fn trend_columns(report: &Report) -> Vec<Aggregation> {
+pub(super) fn trend_columns(report: &Report) -> Vec<Aggregation> {
     let mut stats = report.trend_stats.clone();
     for t in &report.thresholds {
         if matches!(t.aggregation, Aggregation::Percentile(_)) && !stats.contains(&t.aggregation) {
@@ -321,7 +321,7 @@ fn comparison_text(comparison: &Comparison, table: &TableFn) -> String {
 }
 
 /// One line: passed, or which statistics regressed.
-fn verdict(comparison: &Comparison) -> String {
+pub(super) fn verdict(comparison: &Comparison) -> String {
     let regressions: Vec<String> = comparison
         .rows
         .iter()
@@ -376,7 +376,7 @@ fn comparison_json(comparison: &Comparison) -> Value {
 }
 
 /// A compared statistic in its unit.
-fn unit_text(unit: Unit, v: f64) -> String {
+pub(super) fn unit_text(unit: Unit, v: f64) -> String {
     match unit {
         Unit::Latency => ms_text(v),
         Unit::FailureRate | Unit::SuccessRate => format!("{:.2}%", v * 100.0),
@@ -384,7 +384,7 @@ fn unit_text(unit: Unit, v: f64) -> String {
     }
 }
 
-fn mark(ok: bool) -> &'static str {
+pub(super) fn mark(ok: bool) -> &'static str {
     if ok {
         "✓"
     } else {
@@ -392,7 +392,7 @@ fn mark(ok: bool) -> &'static str {
     }
 }
 
-fn percent(part: u64, total: u64) -> String {
+pub(super) fn percent(part: u64, total: u64) -> String {
     if total == 0 {
         return "-".into();
     }
@@ -406,7 +406,7 @@ fn json_number(v: f64) -> Value {
 }
 
 /// A threshold's observed value in the metric's unit.
-fn value_text(metric: Metric, aggregation: Aggregation, value: f64) -> String {
+pub(super) fn value_text(metric: Metric, aggregation: Aggregation, value: f64) -> String {
     match (metric.kind(), aggregation) {
         (MetricKind::Trend, _) => ms_text(value),
         (MetricKind::Rate, _) => format!("{:.2}%", value * 100.0),
@@ -416,7 +416,7 @@ fn value_text(metric: Metric, aggregation: Aggregation, value: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use super::*;
@@ -429,7 +429,7 @@ mod tests {
     }
 
     /// A report from synthetic samples, so the rendering is deterministic.
-    fn report() -> Report {
+    pub(crate) fn report() -> Report {
         let text = r#"
 scenarios:
   chat:

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bulk;
 pub mod decisions;
 pub mod drift;
+pub mod load_runs;
 pub mod query;
 pub mod rebuild;
 pub mod schema;

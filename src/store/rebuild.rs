@@ -1,6 +1,7 @@
 //! `vcr rebuild-from-cassettes`: a fresh database from every cassette, built in a temporary file
 //! beside the target and swapped in with a rename, so the old file (missing, truncated, garbage,
-//! or without its WAL) is never read and a failed rebuild leaves it as it was.
+//! or without its WAL) is never needed and a failed rebuild leaves it as it was. The one thing
+//! read from it, when it can be, is the `traceforge load` history, which no cassette holds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ pub struct RebuildReport {
     pub interactions: u64,
     /// Cassettes that could not be read, with the error (file, line and column).
     pub skipped: Vec<String>,
+    /// `traceforge load` history rows copied over from the old database.
+    pub load_runs: usize,
 }
 
 /// Rebuilds the database at `db_path` from the cassettes in `dir`. With `strict`, an unreadable
@@ -118,6 +121,8 @@ pub fn rebuild(
         })?;
         load.finish()?;
     }
+    // The load-test history is in no cassette: keep what the old file still holds.
+    report.load_runs = super::load_runs::carry_over(db_path, &temp_path);
     // A WAL or shared-memory file left from the old database must not be applied to the new one.
     for suffix in ["-wal", "-shm"] {
         let mut stale = db_path.as_os_str().to_owned();

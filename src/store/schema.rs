@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub(crate) const V1: &str = "
 CREATE TABLE runs (
@@ -137,6 +137,31 @@ CREATE INDEX decisions_trace ON decisions (trace_id);
 CREATE INDEX decisions_rule ON decisions (policy, rule);
 ";
 
+/// Version 4: the history of `traceforge load` runs (DESIGN.md §16, [`super::load_runs`]): one
+/// summary row per finished run. Not cassette-backed: `vcr rebuild-from-cassettes` copies the
+/// rows over from the old file when it can still be read.
+pub(crate) const V4: &str = "
+CREATE TABLE load_runs (
+    id                INTEGER PRIMARY KEY,
+    scenario          TEXT NOT NULL,       -- the scenario file's name
+    git_commit        TEXT,
+    started_at        TEXT NOT NULL,       -- RFC 3339, UTC
+    duration_ms       INTEGER NOT NULL,
+    requests          INTEGER NOT NULL,
+    rps               REAL NOT NULL,
+    error_rate        REAL,
+    p50_ms            REAL,
+    p95_ms            REAL,
+    p99_ms            REAL,
+    ttft_p50_ms       REAL,
+    ttft_p95_ms       REAL,
+    thresholds        INTEGER NOT NULL,
+    thresholds_failed INTEGER NOT NULL,
+    passed            INTEGER NOT NULL     -- thresholds, baseline and abort: 1 passed, 0 failed
+);
+CREATE INDEX load_runs_scenario ON load_runs (scenario, started_at);
+";
+
 /// Adds one decision of a trace row.
 pub const INSERT_DECISION: &str = "
 INSERT INTO decisions (trace_id, policy, version, rule, action, severity, path, entity, outcome)
@@ -231,9 +256,10 @@ fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
         ));
     }
     let missing = match version {
-        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2} {V3}"),
-        1 => format!("{V2} {V3}"),
-        _ => V3.to_string(),
+        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2} {V3} {V4}"),
+        1 => format!("{V2} {V3} {V4}"),
+        2 => format!("{V3} {V4}"),
+        _ => V4.to_string(),
     };
     conn.execute_batch(&format!(
         "{missing} PRAGMA user_version = {SCHEMA_VERSION};"

@@ -558,6 +558,7 @@ fn ctrl_c_prints_the_summary_so_far_and_exits_130() {
     .unwrap();
     let out = setup.path("samples.ndjson");
     let mut child = traceforge_command()
+        .current_dir(setup.dir.path())
         .arg("load")
         .arg(&file)
         .args(["--target", &setup.target])

@@ -8,9 +8,7 @@ use crate::diff::compare::{Change, Entry, JsonChange, Outcome, PairedBy, Report}
 use crate::diff::normalise::Call;
 use crate::diff::text::{self as words};
 
-/// GitHub refuses comments over 65,536 characters (a step summary may hold 1 MiB): the default
-/// Markdown budget leaves room for whatever a workflow adds around the report.
-pub const MARKDOWN_BUDGET: usize = 60_000;
+pub use crate::markup::MARKDOWN_BUDGET;
 
 /// The report as GitHub-flavoured Markdown, at most `budget` bytes: the headline and the table
 /// always, then each difference while it fits (in a compact form when the full one does not),

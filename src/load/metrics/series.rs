@@ -5,12 +5,13 @@
 //! [`Recorder`] the virtual users write into. No I/O, no knowledge of HTTP or tokio.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::aggregate::{Aggregate, GaugeValue};
 use super::metric::{Metric, MetricKind};
 use super::selector::Selector;
+use super::timeline::Timeline;
 
 /// Tags known only once the response is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +104,8 @@ pub struct Series {
     pub checks: Vec<(u64, u64)>,
     /// Transport errors by message.
     pub errors: BTreeMap<String, u64>,
+    /// Requests, failures and latencies per second of the run (the report's charts).
+    pub timeline: Timeline,
 }
 
 /// Distinct error messages kept; later new ones are counted under "other errors".
@@ -114,6 +117,7 @@ impl Series {
             aggregates: layout.kinds().into_iter().map(Aggregate::empty).collect(),
             checks: vec![(0, 0); layout.checks.len()],
             errors: BTreeMap::new(),
+            timeline: Timeline::default(),
         }
     }
 
@@ -128,6 +132,7 @@ impl Series {
         for (message, n) in &other.errors {
             *self.errors.entry(message.clone()).or_default() += n;
         }
+        self.timeline.merge(&other.timeline);
     }
 
     pub fn get(&self, metric: Metric) -> &Aggregate {
@@ -240,6 +245,8 @@ impl Series {
 pub struct Recorder {
     pub layout: Layout,
     shards: Vec<Mutex<Series>>,
+    /// When the test started: the timeline's zero.
+    origin: OnceLock<Instant>,
 }
 
 impl Recorder {
@@ -247,7 +254,23 @@ impl Recorder {
         let shards = (0..shards.max(1))
             .map(|_| Mutex::new(Series::new(&layout)))
             .collect();
-        Recorder { layout, shards }
+        Recorder {
+            layout,
+            shards,
+            origin: OnceLock::new(),
+        }
+    }
+
+    /// Sets the timeline's zero (the first call wins).
+    pub fn start(&self, at: Instant) {
+        let _ = self.origin.set(at);
+    }
+
+    /// How long after the start `at` is (zero before it, or when not started).
+    pub fn offset(&self, at: Instant) -> Duration {
+        self.origin.get().map_or(Duration::ZERO, |origin| {
+            at.saturating_duration_since(*origin)
+        })
     }
 
     /// Runs `f` on the shard for virtual user `vu`.

@@ -103,6 +103,7 @@ impl Engine {
     /// Runs every scenario to its end (or until stopped) and returns the merged metrics.
     pub async fn run(self) -> Outcome {
         let started = Instant::now();
+        self.recorder.start(started);
         let aborted = Arc::new(Mutex::new(None::<String>));
         let mut background = JoinSet::new();
         // After every scenario's scheduled end, VUs only retire: the summary's gauges keep the

@@ -28,7 +28,15 @@ pub(super) async fn iteration(ctx: &Ctx, vu: &mut Vu, intended: Option<Instant>)
         .collect();
     let end = Instant::now();
     let iteration_duration = end.saturating_duration_since(intended.unwrap_or(begin));
-    record(ctx, vu.id, which, &exchange, &results, iteration_duration);
+    record(
+        ctx,
+        vu.id,
+        which,
+        &exchange,
+        &results,
+        iteration_duration,
+        end,
+    );
     ctx.count_iteration(vu, end);
     if let Some(out) = &ctx.out {
         out.send(points(
@@ -83,11 +91,19 @@ fn record(
     exchange: &Exchange,
     checks: &[bool],
     iteration_duration: Duration,
+    end: Instant,
 ) {
+    let at = ctx.recorder.offset(end);
     let routes = &ctx.request_routes[which];
     let status = exchange.status;
     let ok = expected(status);
     ctx.recorder.with(vu, |s| {
+        let answered = exchange.error.is_none();
+        let ttft = answered
+            .then(|| llm(exchange).and_then(|sample| sample.ttft))
+            .flatten();
+        s.timeline
+            .request(at, answered.then_some(exchange.duration), ttft, !ok);
         s.count(Metric::HttpReqs, routes, status, ok, 1);
         s.rate(Metric::HttpReqFailed, routes, status, ok, !ok);
         if let Some(error) = &exchange.error {
