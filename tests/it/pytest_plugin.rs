@@ -368,7 +368,17 @@ fn ctrl_c_writes_the_cassettes_and_leaves_nothing_running() {
     let project = project(mock.addr);
     let dir = project.path();
     let waiting = dir.join("waiting");
-    let child = pytest(dir)
+    let mut command = pytest(dir);
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: signal(2) is async-signal-safe and changes only the child. A test run started
+    // in the background inherits SIGINT ignored, and Python then never sees Ctrl-C.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let child = command
         .args(["--traceforge=record", "tests/test_wait.py"])
         .env("OPENAI_API_KEY", "sk-test-recording-key-0123456789")
         .env("SAMPLE_WAIT_FILE", &waiting)
