@@ -82,7 +82,7 @@ def medians(path, count):
             times[mode].append(run(path, mode))
     return {mode: statistics.median(t) for mode, t in times.items()}
 
-print(f"pytest plugin overhead ({os.cpu_count()} CPUs, {runs} runs per figure, medians; binary {binary})")
+print(f"pytest plugin overhead ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start, {runs} runs per figure, medians; binary {binary})")
 start = medians(empty, runs)
 added_start = start["replay"] - start["off"]
 print(f"  empty suite:     off {start['off'] * 1000:7.1f} ms   replay {start['replay'] * 1000:7.1f} ms   added {added_start * 1000:6.1f} ms")
@@ -99,5 +99,6 @@ for name, value, limit, unit in checks:
     ok = value < limit
     failed |= not ok
     print(f"  {name:<20} {value:8.3f} {unit}  (target < {limit} {unit})  {'PASS' if ok else 'FAIL'}")
+print(f"  load average at the end: {os.getloadavg()[0]:.1f} (above the CPU count, every figure is inflated)")
 sys.exit(3 if failed and os.environ.get("BENCH_STRICT") else 0)
 EOF

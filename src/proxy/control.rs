@@ -191,3 +191,30 @@ fn error(status: u16, message: &str) -> HttpResponse {
         &json!({"error": {"message": format!("traceforge control: {message}"), "type": "traceforge_control"}}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_are_listed_from_a_number_and_old_ones_counted_as_dropped() {
+        let log = MissLog::default();
+        let name = CassetteName::parse("t/one").unwrap();
+        assert_eq!(log.since(0)["next"], 0);
+        for i in 0..KEPT + 5 {
+            log.push(&name, format!("report {i}\n"));
+        }
+        assert_eq!(log.next(), (KEPT + 5) as u64);
+        let recent = log.since((KEPT + 3) as u64);
+        assert_eq!(recent["dropped"], 0);
+        let listed = recent["misses"].as_array().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0]["seq"], KEPT + 3);
+        assert_eq!(listed[0]["cassette"], "t/one");
+        assert_eq!(listed[1]["report"], format!("report {}\n", KEPT + 4));
+        let all = log.since(0);
+        assert_eq!(all["dropped"], 5);
+        assert_eq!(all["misses"].as_array().unwrap().len(), KEPT);
+        assert_eq!(log.since(u64::MAX)["misses"], json!([]));
+    }
+}

@@ -134,6 +134,7 @@ class Plugin:
         self.unattributed: list = []
         self.summary: Optional[str] = None
         self.status: Optional[int] = None
+        self.errors: list = []
         self.finished = False
         self.saved_env: dict = {}
 
@@ -269,7 +270,7 @@ class Plugin:
             "pid": self.server.pid,
             "cassettes_dir": self.cassettes_dir,
             "summary": self.summary,
-            "errors": getattr(self, "errors", []),
+            "errors": self.errors,
             "unattributed": [m["report"] for m in self.unattributed],
         }
 
