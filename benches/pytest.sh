@@ -36,7 +36,7 @@ fi
 python3 -c "import pytest" 2>/dev/null || { echo "error: pytest is not installed (pip install pytest)" >&2; exit 2; }
 
 python3 - "$root" "$bin" "$scratch" "$runs" "$tests" <<'EOF'
-import os, statistics, subprocess, sys, time
+import collections, os, resource, statistics, subprocess, sys, time
 
 root, binary, scratch, runs, tests = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 
@@ -61,12 +61,17 @@ installed = subprocess.run(
     [sys.executable, "-c", "import importlib.metadata as m, sys; sys.exit(0 if any(e.value.startswith('pytest_traceforge') for e in m.entry_points(group='pytest11')) else 1)"],
 ).returncode == 0
 load = [] if installed else ["-p", "pytest_traceforge.plugin"]
+cpu = collections.defaultdict(list)
 
 def run(path, mode):
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *load, f"--traceforge={mode}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # pytest and the server it waited for: CPU time barely moves with the machine's load.
+    cpu[(path, mode)].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     # 5: no tests collected (the empty suite); anything else is a broken measurement.
     if done.returncode not in (0, 5):
         sys.exit(f"error: pytest --traceforge={mode} in {path} exited {done.returncode}:\n{done.stdout.decode()}")
@@ -90,6 +95,11 @@ per = medians(many, max(3, runs // 4))
 added_many = per["replay"] - per["off"]
 per_test = (added_many - added_start) / tests
 print(f"  {tests} tiny tests: off {per['off'] * 1000:7.1f} ms   replay {per['replay'] * 1000:7.1f} ms   added {added_many * 1000:6.1f} ms")
+def cpu_added(path):
+    return statistics.median(cpu[(path, "replay")]) - statistics.median(cpu[(path, "off")])
+cpu_start = cpu_added(empty)
+cpu_per_test = (cpu_added(many) - cpu_start) / tests
+print(f"  CPU time added (pytest and the server, load-independent): session start {cpu_start * 1000:.1f} ms, per test {cpu_per_test * 1000:.3f} ms")
 checks = [
     ("session start added", added_start * 1000, 200, "ms"),
     ("per test added", per_test * 1000, 1, "ms"),

@@ -137,6 +137,9 @@ class Plugin:
         self.errors: list = []
         self.finished = False
         self.saved_env: dict = {}
+        # Only replay and `once` can miss; recording new episodes or everything never does,
+        # so those runs skip the question after each test.
+        self.can_miss = mode == "replay" or config.getoption("traceforge_record_mode") == "once"
 
     @classmethod
     def start(cls, config, mode: str) -> "Plugin":
@@ -206,7 +209,7 @@ class Plugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
-        if call.when != "call":
+        if call.when != "call" or not self.can_miss:
             return
         report = outcome.get_result()
         try:
