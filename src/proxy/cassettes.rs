@@ -149,6 +149,30 @@ pub struct OpenCassette {
     /// cassette, for the trace database (which the killed run may not have reached).
     recovered: Mutex<Vec<Arc<Interaction>>>,
     has_recovered: AtomicBool,
+    /// How requests are matched against this cassette: the run's rules, or the ones a test
+    /// framework chose for it (control API); `index` is keyed by these.
+    rules: RwLock<Rules>,
+}
+
+/// The rules a cassette is matched with, and what tells them apart from the run's rules in
+/// the match-key cache (empty for the run's own rules).
+#[derive(Clone)]
+pub struct Rules {
+    pub rules: Arc<MatchRules>,
+    pub tag: Arc<str>,
+}
+
+impl Rules {
+    fn new(rules: MatchRules, own: bool) -> Rules {
+        let tag = match own {
+            true => format!("{:?}", rules),
+            false => String::new(),
+        };
+        Rules {
+            rules: Arc::new(rules),
+            tag: Arc::from(tag),
+        }
+    }
 }
 
 struct State {
@@ -163,20 +187,15 @@ struct State {
 }
 
 impl OpenCassette {
-    fn new(
-        name: CassetteName,
-        path: PathBuf,
-        cassette: Option<Cassette>,
-        rules: &MatchRules,
-    ) -> Self {
+    fn new(name: CassetteName, path: PathBuf, cassette: Option<Cassette>, rules: Rules) -> Self {
         let existed = cassette.is_some();
-        let mut recorded = Vec::new();
-        let mut index: HashMap<MatchKey, Replays> = HashMap::new();
-        for interaction in cassette.map(|c| c.interactions).unwrap_or_default() {
-            let key = rules.key(RequestView::from(&interaction.request));
-            index.entry(key).or_default().positions.push(recorded.len());
-            recorded.push(Arc::new(Recorded::new(Arc::new(interaction))));
-        }
+        let recorded: Vec<Arc<Recorded>> = cassette
+            .map(|c| c.interactions)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|interaction| Arc::new(Recorded::new(Arc::new(interaction))))
+            .collect();
+        let index = index_of(&recorded, &rules.rules);
         OpenCassette {
             label: Arc::from(name.as_str()),
             name,
@@ -195,7 +214,26 @@ impl OpenCassette {
             journal: Mutex::new(None),
             recovered: Mutex::new(Vec::new()),
             has_recovered: AtomicBool::new(false),
+            rules: RwLock::new(rules),
         }
+    }
+
+    /// The rules requests are matched against this cassette with.
+    pub fn rules(&self) -> Rules {
+        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Matches requests with `rules` from now on: the recorded interactions are indexed
+    /// again (and their replay cursors start over) when the rules differ from the current ones.
+    fn use_rules(&self, rules: Rules) {
+        let mut current = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        if current.tag == rules.tag {
+            return;
+        }
+        let mut state = self.lock();
+        state.index = index_of(&state.recorded, &rules.rules);
+        state.protected = None;
+        *current = rules;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -404,10 +442,22 @@ struct RenderedYaml {
 /// What opening a cassette gave: the cassette, or the load error to answer with.
 pub type Opened = Result<Arc<OpenCassette>, Arc<CassetteError>>;
 
+/// The recorded interactions by match key under `rules`, in recorded order.
+fn index_of(recorded: &[Arc<Recorded>], rules: &MatchRules) -> HashMap<MatchKey, Replays> {
+    let mut index: HashMap<MatchKey, Replays> = HashMap::new();
+    for (position, r) in recorded.iter().enumerate() {
+        let key = rules.key(RequestView::from(&r.interaction.request));
+        index.entry(key).or_default().positions.push(position);
+    }
+    index
+}
+
 /// Every cassette this run has opened, by name.
 pub struct CassetteSet {
     dir: PathBuf,
-    rules: MatchRules,
+    rules: Rules,
+    /// Cassettes matched with other rules than the run's (control API), by name.
+    own_rules: RwLock<HashMap<CassetteName, Rules>>,
     /// This run records: a journal a killed run left is merged into its cassette on disk
     /// before the cassette is used (a replay run merges it in memory only).
     recover: bool,
@@ -422,15 +472,45 @@ impl CassetteSet {
     pub fn new(dir: PathBuf, rules: MatchRules, recover: bool) -> Self {
         CassetteSet {
             dir,
-            rules,
+            rules: Rules::new(rules, false),
+            own_rules: RwLock::new(HashMap::new()),
             recover,
             opening: Mutex::new(()),
             open: RwLock::new(BTreeMap::new()),
         }
     }
 
-    pub fn rules(&self) -> &MatchRules {
-        &self.rules
+    /// The directory the cassettes live in.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Matches requests against cassette `name` with `rules` from now on (`None`: the run's
+    /// rules again), whether or not it is open yet.
+    pub fn set_rules(&self, name: &CassetteName, rules: Option<MatchRules>) {
+        let rules = {
+            let mut own = self.own_rules.write().unwrap_or_else(|e| e.into_inner());
+            match rules {
+                Some(rules) if rules != *self.rules.rules => {
+                    let rules = Rules::new(rules, true);
+                    own.insert(name.clone(), rules.clone());
+                    rules
+                }
+                _ => {
+                    own.remove(name);
+                    self.rules.clone()
+                }
+            }
+        };
+        if let Some(Ok(open)) = self.read().get(name) {
+            open.use_rules(rules);
+        }
+    }
+
+    /// The rules cassette `name` opens with.
+    fn rules_for(&self, name: &CassetteName) -> Rules {
+        let own = self.own_rules.read().unwrap_or_else(|e| e.into_inner());
+        own.get(name).unwrap_or(&self.rules).clone()
     }
 
     /// Opens every cassette in the directory now, so the first request pays nothing.
@@ -500,7 +580,7 @@ impl CassetteSet {
         let opened = self
             .load(&path)
             .map(|(cassette, recovered)| {
-                let opened = OpenCassette::new(name.clone(), path, cassette, &self.rules);
+                let opened = OpenCassette::new(name.clone(), path, cassette, self.rules_for(name));
                 if !recovered.is_empty() {
                     *opened.recovered.lock().unwrap_or_else(|e| e.into_inner()) =
                         recovered.into_iter().map(Arc::new).collect();

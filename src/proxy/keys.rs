@@ -41,16 +41,18 @@ impl<V> Default for RequestCache<V> {
 pub(super) type KeyCache = RequestCache<Arc<MatchKey>>;
 
 impl KeyCache {
-    /// The key of this request: cached, or made by `compute` and remembered.
+    /// The key of this request under the match rules `rules` names (see
+    /// `cassettes::Rules::tag`): cached, or made by `compute` and remembered.
     pub fn key(
         &self,
         method: &http::Method,
         upstream: &str,
         path: &str,
         body: &Bytes,
+        rules: &str,
         compute: impl FnOnce() -> MatchKey,
     ) -> Arc<MatchKey> {
-        self.get(method, upstream, path, body, "", || Arc::new(compute()))
+        self.get(method, upstream, path, body, rules, || Arc::new(compute()))
     }
 }
 
@@ -119,6 +121,7 @@ mod tests {
                 "openai",
                 path,
                 &Bytes::from_static(body),
+                "",
                 || {
                     calls.set(calls.get() + 1);
                     MatchKey::from_text(&format!("{path} {}", String::from_utf8_lossy(body)))

@@ -1,10 +1,12 @@
 //! The recording and replaying HTTP proxy (DESIGN.md §2–3). One handler routes
 //! `/<upstream>/<rest>`, picks the cassette (`--cassette` or the `X-TraceForge-Cassette`
 //! header), then either answers from the cassette (`replay`) or forwards upstream and records
-//! (`record`), as the record mode decides. Running a wrapped command lives in [`child`].
+//! (`record`), as the record mode decides. Running a wrapped command lives in [`child`]; the
+//! control API a test framework uses to pick a cassette per test, in [`control`].
 
 pub mod cassettes;
 pub mod child;
+pub mod control;
 mod keys;
 mod observe;
 mod policy;
@@ -16,7 +18,7 @@ mod restore;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -118,6 +120,11 @@ pub struct Proxy {
     vault_failed: std::sync::atomic::AtomicBool,
     /// The serving process's stop: recorded streams end themselves at its drain deadline.
     lifecycle: Arc<crate::server::Lifecycle>,
+    /// The cassette for requests without a header: `config.default_cassette` until the
+    /// control API picks another (one per test).
+    default_cassette: RwLock<CassetteName>,
+    /// This run's replay misses, for the control API.
+    misses: control::MissLog,
 }
 
 /// Per-cassette results of a run, for the summary and the exit code.
@@ -193,6 +200,8 @@ impl Proxy {
             None => None,
         };
         Ok(Arc::new(Proxy {
+            default_cassette: RwLock::new(config.default_cassette.clone()),
+            misses: control::MissLog::default(),
             config,
             cassettes,
             client,
@@ -236,8 +245,19 @@ impl Proxy {
         Ok(self.cassettes.loaded_interactions())
     }
 
+    /// The cassette requests without an `X-TraceForge-Cassette` header go to.
+    pub fn default_cassette(&self) -> CassetteName {
+        self.default_cassette
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Handles one client request.
     pub async fn handle(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
+        if request.uri().path().starts_with(control::PREFIX) {
+            return control::handle(self, request).await;
+        }
         let disabled = self
             .config
             .policies
@@ -288,7 +308,7 @@ impl Proxy {
         let provider = Provider::detect(&upstream, &path);
 
         let name = match parts.headers.get(CASSETTE_HEADER) {
-            None => Ok(self.config.default_cassette.clone()),
+            None => Ok(self.default_cassette()),
             Some(value) => CassetteName::parse(value.to_str().unwrap_or("\u{fffd}")),
         };
         let name = match name {
@@ -409,12 +429,15 @@ impl Proxy {
             Mode::NewEpisodes | Mode::All => true,
         };
         if replay_first {
-            let key = self.keys.key(&parts.method, &upstream, &path, &bytes, || {
-                let stored = self.stored(&path, &bytes, &parts.headers);
-                self.cassettes
-                    .rules()
-                    .key(stored_view(&parts.method, &upstream, &stored))
-            });
+            let rules = cassette.rules();
+            let key = self
+                .keys
+                .key(&parts.method, &upstream, &path, &bytes, &rules.tag, || {
+                    let stored = self.stored(&path, &bytes, &parts.headers);
+                    rules
+                        .rules
+                        .key(stored_view(&parts.method, &upstream, &stored))
+                });
             let mut lookup = cassette.lookup(&key, self.config.allow_repeats);
             if let Lookup::Miss(Miss {
                 exhausted: None, ..
@@ -424,7 +447,7 @@ impl Proxy {
                     let mut request = recorded.request.clone();
                     self.config.redactor.request(&mut request, &mut Vec::new());
                     (request != recorded.request)
-                        .then(|| self.cassettes.rules().key(RequestView::from(&request)))
+                        .then(|| rules.rules.key(RequestView::from(&request)))
                 });
             }
             match lookup {
@@ -501,7 +524,7 @@ impl Proxy {
                     let stored = self.stored(&path, &bytes, &parts.headers);
                     let view = stored_view(&parts.method, &upstream, &stored);
                     let (response, report) = replay::miss(
-                        self.cassettes.rules(),
+                        &rules.rules,
                         &cassette,
                         view,
                         &miss,
@@ -510,6 +533,7 @@ impl Proxy {
                         self.config.pii_note.as_deref(),
                     );
                     eprint!("{report}");
+                    self.misses.push(&cassette.name, report);
                     return response;
                 }
                 Lookup::Miss(_) => {}

@@ -17,6 +17,7 @@ mod pii_audit;
 mod pii_cli;
 mod policy;
 mod policy_proxy;
+mod pytest_plugin;
 mod python_sdk;
 mod review;
 mod traces;
