@@ -33,6 +33,10 @@ const DEADLINE_GRACE: Duration = Duration::from_secs(2);
 /// through it.
 pub const OPS_PREFIX: &str = "/_traceforge/";
 
+/// The part of [`OPS_PREFIX`] left to the server's handler: the proxy's control API
+/// (`crate::proxy::control`), versioned so the operations endpoints never collide with it.
+pub const HANDLER_PREFIX: &str = "/_traceforge/v1/";
+
 /// How long a client may take to send a request's headers (see [`Limits::header_read`]).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -448,7 +452,9 @@ pub async fn serve_on<H, F>(
             let guard = InFlight::start(&counted);
             // The operations endpoints are answered here, before any handler or upstream.
             let response = match request.uri().path() {
-                path if path.starts_with(OPS_PREFIX) => Err(ops_response(path, &ops_lifecycle)),
+                path if path.starts_with(OPS_PREFIX) && !path.starts_with(HANDLER_PREFIX) => {
+                    Err(ops_response(path, &ops_lifecycle))
+                }
                 _ => Ok(handler(request)),
             };
             async move {

@@ -19,7 +19,7 @@ use crate::cassette::CassetteName;
 use crate::server::{json_response, HttpResponse};
 
 /// Every control path starts with this.
-pub const PREFIX: &str = "/_traceforge/v1/";
+pub const PREFIX: &str = crate::server::HANDLER_PREFIX;
 
 const CASSETTE: &str = "/_traceforge/v1/cassette";
 const MISSES: &str = "/_traceforge/v1/misses";
