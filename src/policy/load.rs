@@ -86,11 +86,39 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
                 .then(a.scope.cmp(&b.scope))
                 .then(a.id.cmp(&b.id))
         });
+        note_replacements(&mut policies);
         Ok(PolicySet {
             policies,
             regex_prefilter,
         })
     })
+}
+
+/// Tells each rule which narrower policies of the (sorted) set replace it where they apply,
+/// so that working out the rules in force for a scope compares no ids.
+fn note_replacements(policies: &mut [Policy]) {
+    let replacing: Vec<Vec<Vec<usize>>> = policies
+        .iter()
+        .map(|policy| {
+            policy
+                .rules
+                .iter()
+                .map(|rule| {
+                    (0..policies.len())
+                        .filter(|&other| {
+                            policies[other].scope > policy.scope
+                                && policies[other].rules.iter().any(|r| r.id == rule.id)
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    for (policy, replacing) in policies.iter_mut().zip(replacing) {
+        for (rule, by) in policy.rules.iter_mut().zip(replacing) {
+            rule.replaced_by = by;
+        }
+    }
 }
 
 /// A compiling thread's result (its panic, should it have one, goes on up).
@@ -343,6 +371,7 @@ fn compile(
             overridable: rule.overridable,
             matcher,
             pattern_ids: None,
+            replaced_by: Vec::new(),
         });
     }
     Ok(Policy {

@@ -102,19 +102,16 @@ impl PolicySet {
         organization: Option<&str>,
         service: Option<&str>,
     ) -> Vec<(&Policy, &Rule)> {
-        let applicable: Vec<&Policy> = self
+        let applicable: Vec<bool> = self
             .policies
             .iter()
-            .filter(|p| p.applies(organization, service))
+            .map(|p| p.applies(organization, service))
             .collect();
         let mut out = Vec::new();
-        for policy in &applicable {
+        for (policy, _) in self.policies.iter().zip(&applicable).filter(|(_, a)| **a) {
             for rule in &policy.rules {
-                let replaced = applicable.iter().any(|other| {
-                    other.scope > policy.scope && other.rules.iter().any(|r| r.id == rule.id)
-                });
-                if !replaced {
-                    out.push((*policy, rule));
+                if !rule.replaced_by.iter().any(|&other| applicable[other]) {
+                    out.push((policy, rule));
                 }
             }
         }

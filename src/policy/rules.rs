@@ -23,6 +23,9 @@ pub struct Rule {
     pub(super) matcher: Matcher,
     /// A regex rule's patterns, as indices into the set's prefilter ([`super::PolicySet`]).
     pub(super) pattern_ids: Option<Vec<usize>>,
+    /// The narrower policies of the set (indices in its evaluation order) with a rule of this
+    /// id: wherever one of them applies, it replaces this rule.
+    pub(super) replaced_by: Vec<usize>,
 }
 
 impl std::fmt::Debug for Rule {
