@@ -213,7 +213,8 @@ pub async fn serve_with<H, F>(
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let service = hyper::service::service_fn(move |request| {
-            let response = handler(request);
+            // Every request gets an id and, when it ends, its one event.
+            let response = crate::telemetry::request::observe(request, &handler);
             async move { Ok::<_, Infallible>(response.await) }
         });
         // The timer arms a deadline each time the connection waits for a request head; a

@@ -140,6 +140,8 @@ fn run(
         anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
     })?;
 
+    // The log's last lines (a miss report, say) come out above the summary.
+    crate::telemetry::logs::flush();
     let mut report = match summary.total().missed > 0 {
         true => printer.important(),
         false => printer.stderr(),

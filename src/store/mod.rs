@@ -151,10 +151,7 @@ impl TraceRow {
     pub fn new(cassette: &str, interaction: &Interaction) -> TraceRow {
         let request = &interaction.request;
         let response = &interaction.response;
-        let provider = match Provider::detect(&request.upstream, &request.path) {
-            Provider::OpenAi => "openai",
-            Provider::Anthropic => "anthropic",
-        };
+        let provider = Provider::detect(&request.upstream, &request.path).name();
         let usage = interaction.usage.clone().unwrap_or_default();
         let model = usage.model.or_else(|| {
             request
