@@ -389,7 +389,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +407,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -419,7 +423,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__accept)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,6 +443,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -453,7 +461,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__completions)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,6 +477,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -483,7 +495,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check stats backup vacuum prune help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version check stats backup vacuum prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +513,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -513,7 +529,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__backup)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +547,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -543,7 +563,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__check)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +583,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -675,7 +699,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__prune)
-            opts="-q -h -V --older-than --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --older-than --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +721,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -709,7 +737,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__stats)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,6 +759,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -743,7 +775,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__vacuum)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -761,6 +793,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -773,7 +809,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__demo)
-            opts="-q -h -V --keep --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --keep --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,6 +831,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -807,7 +847,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__diff)
-            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -843,6 +883,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1459,7 +1503,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load)
-            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --pii-key-file --quiet --color --help --version"
+            opts="-e -q -v -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1517,6 +1561,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1529,7 +1577,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --listen --ready-file --first-event-delay --event-delay --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1563,6 +1611,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1575,7 +1627,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pending)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1601,6 +1653,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1613,7 +1669,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version keygen scan redact reveal audit help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version keygen scan redact reveal audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1631,6 +1687,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1643,7 +1703,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__audit)
-            opts="-q -h -V --cassette --trace --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassette --trace --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1671,6 +1731,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1783,7 +1847,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__keygen)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1799,6 +1863,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1813,7 +1881,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__redact)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1833,6 +1901,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1847,7 +1919,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__reveal)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1869,6 +1941,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1881,7 +1957,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__scan)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1907,6 +1983,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1919,7 +1999,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check list test help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version check list test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1937,6 +2017,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1949,7 +2033,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__check)
-            opts="-q -h -V --cassettes --policies --format --fail-on --allow-disabled --max-bytes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --policies --format --fail-on --allow-disabled --max-bytes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1985,6 +2069,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2069,7 +2157,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__list)
-            opts="-q -h -V --org --service --policies --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --org --service --policies --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2103,6 +2191,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2115,7 +2207,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__test)
-            opts="-q -h -V --policies --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --policies --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2137,6 +2229,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2149,7 +2245,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__reject)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2169,6 +2265,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2183,7 +2283,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__review)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2205,6 +2305,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2217,7 +2321,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2233,6 +2337,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2303,7 +2411,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__list)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2325,6 +2433,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2337,7 +2449,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__show)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2355,6 +2467,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2367,7 +2483,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show search export help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version list show search export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2385,6 +2501,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2397,7 +2517,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2417,6 +2537,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2515,7 +2639,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__list)
-            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2561,6 +2685,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2573,7 +2701,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__search)
-            opts="-q -h -V --limit --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --limit --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2599,6 +2727,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2611,7 +2743,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__show)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2633,6 +2765,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2645,7 +2781,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2661,6 +2797,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2801,7 +2941,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__import)
-            opts="-q -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2831,6 +2971,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2843,7 +2987,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__list)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2869,6 +3013,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2881,7 +3029,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
-            opts="-q -h -V --cassettes --strict --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --strict --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2903,6 +3051,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2915,7 +3067,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2969,6 +3121,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2981,7 +3137,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --allow-repeats --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3023,6 +3179,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -3035,7 +3195,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__show)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3055,6 +3215,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3069,7 +3233,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__verify)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3089,6 +3253,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -9,6 +9,7 @@ mod diff;
 mod examples;
 mod import;
 mod load;
+mod logs;
 mod mock_llm;
 mod pii;
 mod pii_audit;
