@@ -32,7 +32,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_needs_command" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_needs_command" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_needs_command" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_needs_command" -s V -l version -d 'Print version'
@@ -60,7 +60,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s V -l version -d 'Print version'
@@ -95,7 +95,7 @@ never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pending -d 'Leave existing cassettes untouched: write one whose behaviour changed beside it as NAME.yaml.pending for `traceforge review` (usually with --mode all)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s V -l version -d 'Print version'
@@ -115,7 +115,7 @@ always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
@@ -131,7 +131,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l force -d 'Overwrite cassettes that already exist'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
@@ -146,7 +146,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -159,7 +159,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
@@ -172,7 +172,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
@@ -186,7 +186,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l strict -d 'Fail on the first unreadable cassette instead of skipping it'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s V -l version -d 'Print version'
@@ -210,7 +210,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s V -l version -d 'Print version'
@@ -223,7 +223,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s V -l version -d 'Print version'
@@ -243,7 +243,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s V -l version -d 'Print version'
@@ -256,7 +256,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s V -l version -d 'Print version'
@@ -269,7 +269,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s V -l version -d 'Print version'
@@ -282,7 +282,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s V -l version -d 'Print version'
@@ -297,7 +297,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s V -l version -d 'Print version'
@@ -309,7 +309,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s V -l version -d 'Print version'
@@ -334,7 +334,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -348,7 +348,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
@@ -363,7 +363,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s V -l version -d 'Print version'
@@ -376,7 +376,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
@@ -393,7 +393,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
@@ -410,7 +410,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -422,7 +422,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
@@ -437,7 +437,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s V -l version -d 'Print version'
@@ -456,7 +456,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
@@ -470,7 +470,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
@@ -482,7 +482,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
@@ -494,7 +494,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s V -l version -d 'Print version'
@@ -507,7 +507,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
@@ -535,7 +535,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load" -s V -l version -d 'Print version'
@@ -547,7 +547,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s V -l version -d 'Print version'
@@ -565,7 +565,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s V -l version -d 'Print version'
@@ -580,7 +580,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s V -l version -d 'Print version'
@@ -593,7 +593,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s V -l version -d 'Print version'
@@ -606,7 +606,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s V -l version -d 'Print version'
@@ -622,7 +622,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s V -l version -d 'Print version'
@@ -640,7 +640,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s V -l version -d 'Print version'
@@ -668,7 +668,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l allow-disabled -d 'Check even when TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set under CI'
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
@@ -685,7 +685,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -698,7 +698,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
@@ -714,7 +714,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors (the log too, unless TRACEFORGE_LOG is set)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'

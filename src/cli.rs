@@ -37,7 +37,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub pii_key_file: Option<PathBuf>,
 
-    /// Print only errors (the log too, unless TRACEFORGE_LOG is set)
+    /// Print only errors and warnings (no status lines; no per-request log events unless
+    /// TRACEFORGE_LOG says so)
     #[arg(long, short, global = true)]
     pub quiet: bool,
 

@@ -61,11 +61,7 @@ pub(super) async fn forward(
     // What messages show: no password from the base URL, no key from the query.
     let shown_url = format!("{}{}", redact::url(base), request.stored_path);
     // What the log shows: no query string at all.
-    let logged_url = format!(
-        "{}{}",
-        redact::url(base),
-        request.stored_path.split('?').next().unwrap_or_default()
-    );
+    let logged_url = || shown_url.split('?').next().unwrap_or_default();
     let id = request.parts.extensions.get::<RequestId>().copied();
 
     let (url, upstream_body, mut restore) = match request.upstream_body {
@@ -120,8 +116,9 @@ pub(super) async fn forward(
             tracing::error!(
                 target: REQUEST_TARGET,
                 request_id = id.map(tracing::field::display),
-                "upstream {} ({logged_url}) {what}: {error}",
-                request.upstream
+                "upstream {} ({}) {what}: {error}",
+                request.upstream,
+                logged_url()
             );
             return json_response(
                 status,
@@ -223,7 +220,8 @@ pub(super) async fn forward(
                 tracing::error!(
                     target: REQUEST_TARGET,
                     request_id = id.map(tracing::field::display),
-                    "upstream {upstream_name} ({logged_url}) broke off its response: {error}"
+                    "upstream {upstream_name} ({}) broke off its response: {error}",
+                    logged_url()
                 );
                 return json_response(
                     502,

@@ -65,10 +65,11 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    /// `TRACEFORGE_LOG` (`env`, when set and not blank) wins; then `--quiet` (errors only),
-    /// `-vv` (debug), `-v` (info); then the format's default: `warn` for text, so an interactive
-    /// `vcr record -- pytest` shows what it always has and no line per request, and `info` for
-    /// JSON, which is asked for by whoever collects the per-request events.
+    /// `TRACEFORGE_LOG` (`env`, when set and not blank) wins; then `--quiet` (`warn`: the
+    /// per-request events go, warnings and errors such as a replay-miss report stay, as they
+    /// always did), `-vv` (debug), `-v` (info); then the format's default: `warn` for text, so
+    /// an interactive `vcr record -- pytest` shows what it always has and no line per request,
+    /// and `info` for JSON, which is asked for by whoever collects the per-request events.
     pub fn resolve(
         format: LogFormat,
         env: Option<std::ffi::OsString>,
@@ -88,7 +89,7 @@ impl LogConfig {
                 })?;
                 value.to_string()
             }
-            _ if quiet => "error".to_string(),
+            _ if quiet => "warn".to_string(),
             _ if verbose >= 2 => "debug".to_string(),
             _ if verbose == 1 => "info".to_string(),
             _ => match format {
@@ -353,7 +354,7 @@ mod tests {
         assert_eq!(resolve(None, 1, false, LogFormat::Text), "info");
         assert_eq!(resolve(None, 2, false, LogFormat::Text), "debug");
         assert_eq!(resolve(None, 3, false, LogFormat::Json), "debug");
-        assert_eq!(resolve(None, 2, true, LogFormat::Json), "error");
+        assert_eq!(resolve(None, 2, true, LogFormat::Json), "warn");
         assert_eq!(
             resolve(Some("traceforge::request=info"), 2, true, LogFormat::Text),
             "traceforge::request=info"
