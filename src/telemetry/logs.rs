@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
@@ -35,6 +35,9 @@ pub const LOG_VARIABLE: &str = "TRACEFORGE_LOG";
 /// The target of the one event per request and of the notes about one request (a miss, a
 /// block, an upstream failure). In text, those read as a sentence without `warning:`.
 pub const REQUEST_TARGET: &str = "traceforge::request";
+
+/// How long the writer waits after a write before looking for more lines.
+const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Lines the writer may fall behind by before new ones are dropped (and counted).
 const QUEUE: usize = 64 * 1024;
@@ -196,6 +199,9 @@ fn write_lines(receiver: Receiver<Message>) {
         for ack in acks.drain(..) {
             let _ = ack.send(());
         }
+        // Lines gather meanwhile and go out in one write: under load, waking this thread per
+        // line cost the proxy more than formatting the lines did.
+        std::thread::sleep(BATCH_PAUSE);
     }
 }
 
@@ -207,12 +213,14 @@ struct LineLayer {
 
 impl<S: Subscriber> Layer<S> for LineLayer {
     fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
         let metadata = event.metadata();
         let line = match self.format {
-            LogFormat::Text => text_line(*metadata.level(), metadata.target(), &fields),
-            LogFormat::Json => json_line(*metadata.level(), metadata.target(), fields),
+            LogFormat::Text => {
+                let mut fields = Fields::default();
+                event.record(&mut fields);
+                text_line(*metadata.level(), metadata.target(), &fields)
+            }
+            LogFormat::Json => json_line(event),
         };
         if let Err(TrySendError::Full(_)) = self.sender.try_send(Message::Line(line)) {
             DROPPED.fetch_add(1, Ordering::Relaxed);
@@ -301,22 +309,143 @@ fn text_line(level: Level, target: &str, fields: &Fields) -> String {
 }
 
 /// One JSON object: `timestamp` (RFC 3339, UTC, microseconds), `level`, `target`, `message`,
-/// then the event's fields at the top level.
-fn json_line(level: Level, target: &str, fields: Fields) -> String {
-    let mut object = Map::new();
-    object.insert(
-        "timestamp".into(),
-        Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-    );
-    object.insert("level".into(), Value::String(level.as_str().into()));
-    object.insert("target".into(), Value::String(target.into()));
-    object.insert("message".into(), Value::String(fields.message));
-    for (name, value) in fields.rest {
-        object.entry(name).or_insert(value);
-    }
-    let mut line = Value::Object(object).to_string();
-    line.push('\n');
+/// then the event's fields at the top level. Written straight into the line, field by field:
+/// at one event per request this runs as often as the proxy answers.
+fn json_line(event: &Event<'_>) -> String {
+    let metadata = event.metadata();
+    let mut fields = JsonFields::default();
+    event.record(&mut fields);
+    let mut line = String::with_capacity(96 + fields.message.len() + fields.rest.len());
+    line.push_str("{\"timestamp\":\"");
+    timestamp(&mut line);
+    line.push_str("\",\"level\":\"");
+    line.push_str(metadata.level().as_str());
+    line.push_str("\",\"target\":");
+    push_json_string(&mut line, metadata.target());
+    line.push_str(",\"message\":");
+    push_json_string(&mut line, &fields.message);
+    line.push_str(&fields.rest);
+    line.push_str("}\n");
     line
+}
+
+/// An event's fields as `,"name":value` JSON text; the message apart, and no `report`.
+#[derive(Default)]
+struct JsonFields {
+    message: String,
+    rest: String,
+}
+
+impl JsonFields {
+    fn key(&mut self, field: &Field) -> bool {
+        match field.name() {
+            "message" | "report" => false,
+            name => {
+                self.rest.push_str(",\"");
+                self.rest.push_str(name);
+                self.rest.push_str("\":");
+                true
+            }
+        }
+    }
+}
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else if self.key(field) {
+            push_json_string(&mut self.rest, value);
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.key(field) {
+            let _ = write!(self.rest, "{value}");
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.key(field) {
+            let _ = write!(self.rest, "{value}");
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.key(field) {
+            match value.is_finite() {
+                true => {
+                    let _ = write!(self.rest, "{value}");
+                }
+                false => self.rest.push_str("null"),
+            }
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.key(field) {
+            self.rest.push_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else if self.key(field) {
+            push_json_string(&mut self.rest, &format!("{value:?}"));
+        }
+    }
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if c < ' ' => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..at]);
+        match escape {
+            "" => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            escape => out.push_str(escape),
+        }
+        start = at + c.len_utf8();
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// Now as `2026-11-30T04:19:32.849949Z`. The date and time to the second are formatted once
+/// per second per thread.
+fn timestamp(out: &mut String) {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs() as i64;
+    SECOND.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if cached.0 != seconds {
+            let formatted = chrono::DateTime::from_timestamp(seconds, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default();
+            *cached = (seconds, formatted);
+        }
+        out.push_str(&cached.1);
+    });
+    let _ = write!(out, ".{:06}Z", now.subsec_micros());
 }
 
 /// Installs `config` on the current thread only, for tests: returns the lines an action logs.
@@ -371,6 +500,27 @@ mod tests {
                 .to_string()
                 .starts_with("TRACEFORGE_LOG=\"info,foo=loud\": not a log filter"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_json_wants() {
+        for text in [
+            "plain",
+            "quote \" and \\ slash",
+            "line\nbreak\ttab\r",
+            "bell \u{7} é ✓",
+            "",
+        ] {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
+        }
+        let mut stamp = String::new();
+        timestamp(&mut stamp);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&stamp).is_ok() && stamp.len() == 27,
+            "{stamp}"
         );
     }
 

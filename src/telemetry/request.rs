@@ -157,14 +157,17 @@ where
 {
     let id = RequestId::next();
     request.extensions_mut().insert(id);
-    let pending = reported().then(|| Finished {
-        id,
-        started: Instant::now(),
-        method: request.method().clone(),
-        status: None,
-        ttfb: None,
-        fields: RequestFields::default(),
-        empty_body: false,
+    // Boxed: the body that carries it is moved around by hyper, and stays small this way.
+    let pending = reported().then(|| {
+        Box::new(Finished {
+            id,
+            started: Instant::now(),
+            method: request.method().clone(),
+            status: None,
+            ttfb: None,
+            fields: RequestFields::default(),
+            empty_body: false,
+        })
     });
     let mut watch = Watch(pending);
     let answer = handler(request);
@@ -185,7 +188,7 @@ where
 
 /// A request being watched until its response ends; reported when dropped unreported (the
 /// client went away before the response or its body ended).
-struct Watch(Option<Finished>);
+struct Watch(Option<Box<Finished>>);
 
 impl Watch {
     fn finish(&mut self, outcome: Outcome) {
