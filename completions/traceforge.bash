@@ -404,7 +404,7 @@ _traceforge() {
 
     case "${cmd}" in
         traceforge)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +422,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -434,7 +438,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__accept)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +458,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -468,7 +476,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__completions)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +492,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -498,7 +510,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check stats backup vacuum prune help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version check stats backup vacuum prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +528,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -528,7 +544,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__backup)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +562,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -558,7 +578,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__check)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +598,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -690,7 +714,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__prune)
-            opts="-q -h -V --older-than --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --older-than --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,6 +736,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -724,7 +752,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__stats)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +774,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -758,7 +790,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__db__subcmd__vacuum)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,6 +808,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -788,7 +824,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__demo)
-            opts="-q -h -V --keep --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --keep --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,6 +846,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -822,7 +862,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__diff)
-            opts="-q -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --text --tolerance --ignore --max-bytes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +898,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1488,7 +1532,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load)
-            opts="-e -q -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --report --format --summary-markdown --max-bytes --no-history --config --db --pii-key-file --quiet --color --help --version history help"
+            opts="-e -q -v -h -V --target --replay --latency --env --summary-export --baseline --save-baseline --max-regression --out --report --format --summary-markdown --max-bytes --no-history --config --db --pii-key-file --quiet --verbose --log-format --color --help --version history help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1562,6 +1606,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1616,7 +1664,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__load__subcmd__history)
-            opts="-q -h -V --last --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --last --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1642,6 +1690,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1654,7 +1706,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__mock__subcmd__llm)
-            opts="-q -h -V --listen --ready-file --first-event-delay --event-delay --metrics-listen --metrics-ready-file --drain-timeout --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --listen --ready-file --first-event-delay --event-delay --metrics-listen --metrics-ready-file --drain-timeout --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1700,6 +1752,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1712,7 +1768,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pending)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1738,6 +1794,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1750,7 +1810,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version keygen scan redact reveal audit help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version keygen scan redact reveal audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1768,6 +1828,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1780,7 +1844,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__audit)
-            opts="-q -h -V --cassette --trace --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassette --trace --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1808,6 +1872,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1920,7 +1988,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__keygen)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1936,6 +2004,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1950,7 +2022,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__redact)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1970,6 +2042,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1984,7 +2060,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__reveal)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2006,6 +2082,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2018,7 +2098,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__pii__subcmd__scan)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2044,6 +2124,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2056,7 +2140,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version check list test help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version check list test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2074,6 +2158,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2086,7 +2174,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__check)
-            opts="-q -h -V --cassettes --policies --format --fail-on --allow-disabled --max-bytes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --policies --format --fail-on --allow-disabled --max-bytes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2122,6 +2210,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2206,7 +2298,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__list)
-            opts="-q -h -V --org --service --policies --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --org --service --policies --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2240,6 +2332,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2252,7 +2348,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__policy__subcmd__test)
-            opts="-q -h -V --policies --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --policies --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2274,6 +2370,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2286,7 +2386,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__reject)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2306,6 +2406,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2320,7 +2424,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__review)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2342,6 +2446,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2354,7 +2462,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2370,6 +2478,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2440,7 +2552,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__list)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2462,6 +2574,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2474,7 +2590,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__sessions__subcmd__show)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2492,6 +2608,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2504,7 +2624,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version list show search export help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version list show search export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2522,6 +2642,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2534,7 +2658,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2554,6 +2678,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2652,7 +2780,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__list)
-            opts="-q -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassette --model --org --service --since --limit --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2698,6 +2826,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2710,7 +2842,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__search)
-            opts="-q -h -V --limit --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --limit --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2736,6 +2868,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2748,7 +2884,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__show)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2770,6 +2906,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2782,7 +2922,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr)
-            opts="-q -h -V --config --db --pii-key-file --quiet --color --help --version record replay import list show verify rebuild-from-cassettes help"
+            opts="-q -v -h -V --config --db --pii-key-file --quiet --verbose --log-format --color --help --version record replay import list show verify rebuild-from-cassettes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2798,6 +2938,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2938,7 +3082,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__import)
-            opts="-q -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --from --cassettes --cassette --force --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2968,6 +3112,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -2980,7 +3128,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__list)
-            opts="-q -h -V --cassettes --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3006,6 +3154,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -3018,7 +3170,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__rebuild__subcmd__from__subcmd__cassettes)
-            opts="-q -h -V --cassettes --strict --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --strict --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3040,6 +3192,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -3052,7 +3208,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3118,6 +3274,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -3130,7 +3290,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --allow-repeats --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3184,6 +3344,10 @@ _traceforge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -3196,7 +3360,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__show)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3216,6 +3380,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3230,7 +3398,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__verify)
-            opts="-q -h -V --cassettes --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -v -h -V --cassettes --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3250,6 +3418,10 @@ _traceforge() {
                     ;;
                 --pii-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_traceforge_global_optspecs
-    string join \n config= db= pii-key-file= q/quiet color= h/help V/version
+    string join \n config= db= pii-key-file= q/quiet v/verbose log-format= color= h/help V/version
 end
 
 function __fish_traceforge_needs_command
@@ -27,10 +27,13 @@ end
 complete -c traceforge -n "__fish_traceforge_needs_command" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_needs_command" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_needs_command" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_needs_command" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_needs_command" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_needs_command" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_needs_command" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'
@@ -52,10 +55,13 @@ complete -c traceforge -n "__fish_traceforge_needs_command" -f -a "help" -d 'Pri
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and not __fish_seen_subcommand_from record replay import list show verify rebuild-from-cassettes help" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
@@ -84,13 +90,16 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pending -d 'Leave existing cassettes untouched: write one whose behaviour changed beside it as NAME.yaml.pending for `traceforge review` (usually with --mode all)'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
@@ -105,12 +114,15 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l no-traces -d 'Do not write traces to the trace database'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l from -d 'Format of the files to import' -r -f -a "vcrpy\t'vcrpy and pytest-recording YAML cassettes'"
@@ -119,11 +131,14 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -l force -d 'Overwrite cassettes that already exist'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
@@ -132,41 +147,53 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -l strict -d 'Fail on the first unreadable cassette instead of skipping it'
-complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from rebuild-from-cassettes" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from help" -f -a "record" -d 'Proxy to the real upstreams and record every interaction into cassettes'
@@ -187,20 +214,26 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l drain
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand mock-llm" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l keep -d 'Keep the demo\'s cassettes in this directory instead of a temporary one' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l format -d 'Output format' -r -f -a "text\t'A summary table, then each change (coloured on a terminal)'
@@ -214,40 +247,52 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l max-bytes
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand review" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand accept" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand reject" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
@@ -256,19 +301,25 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pending" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and not __fish_seen_subcommand_from list show search export help" -f -a "list" -d 'List traces, newest first'
@@ -287,10 +338,13 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "text\t''
@@ -298,10 +352,13 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l limit -d 'At most N results' -r
@@ -310,20 +367,26 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from help" -f -a "list" -d 'List traces, newest first'
@@ -334,10 +397,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List sessions, newest first'
@@ -348,19 +414,25 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "list" -d 'List sessions, newest first'
@@ -369,10 +441,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand sessions; and __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and not __fish_seen_subcommand_from check stats backup vacuum prune help" -f -a "check" -d 'Integrity check and schema version (exit 1 on damage, with the fix)'
@@ -385,10 +460,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_see
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l format -d 'Output format' -r -f -a "text\t''
@@ -396,38 +474,50 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from vacuum" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete traces seen longer ago than this (e.g. 90d)' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "check" -d 'Integrity check and schema version (exit 1 on damage, with the fix)'
@@ -454,11 +544,14 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fi
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -l no-history -d 'Do not record this run in the trace database\'s load history'
-complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and not __fish_seen_subcommand_from history help" -a "history" -d 'The recorded runs per scenario: each metric\'s trend as a table with sparklines'
@@ -469,10 +562,13 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_seen_subcommand_from help" -f -a "history" -d 'The recorded runs per scenario: each metric\'s trend as a table with sparklines'
@@ -480,10 +576,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand load; and __fish_s
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fish_seen_subcommand_from keygen scan redact reveal audit help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
@@ -495,10 +594,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and not __fis
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from keygen" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
@@ -507,30 +609,39 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from scan" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from redact" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l cassettes -d 'Directory holding the cassettes [default: cassettes]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from reveal" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l cassette -d 'Only this cassette (a glob such as \'checkout/*\' works too)' -r
@@ -540,10 +651,13 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from audit" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Print a new PII key (64 hex digits) for TRACEFORGE_PII_KEY or --pii-key-file'
@@ -555,10 +669,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand pii; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and not __fish_seen_subcommand_from check list test help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
@@ -579,11 +696,14 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -l allow-disabled -d 'Check even when TRACEFORGE_DISABLE_POLICY_ENFORCEMENT is set under CI'
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l org -d 'The organization (as X-TraceForge-Organization-ID would say)' -r
@@ -594,20 +714,26 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l policies -d 'Directory holding the policies [default: .traceforge/policies]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Evaluate every policy, enforced or not, against every recorded interaction'
@@ -617,10 +743,13 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand policy; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l log-format -d 'How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or json (one object per line; the default level becomes info, one event per request)' -r -f -a "text\t''
+json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors'
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
+complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c traceforge -n "__fish_traceforge_using_subcommand help; and not __fish_seen_subcommand_from vcr mock-llm demo diff review accept reject pending traces sessions db load pii policy completions help" -f -a "vcr" -d 'Record, replay, import and inspect cassettes'

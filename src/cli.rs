@@ -37,13 +37,37 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub pii_key_file: Option<PathBuf>,
 
-    /// Print only errors
+    /// Print only errors and warnings (no status lines; no per-request log events unless
+    /// TRACEFORGE_LOG says so)
     #[arg(long, short, global = true)]
     pub quiet: bool,
+
+    /// Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in
+    /// env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// How the log on stderr is written: text (the usual `traceforge: warning: …` lines), or
+    /// json (one object per line; the default level becomes info, one event per request)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = LogFormat::Text,
+        env = "TRACEFORGE_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
 
     /// When to use colour
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

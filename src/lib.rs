@@ -2,8 +2,9 @@
 //!
 //! Dependencies point one way: `commands` → `proxy`/`mock`/`load`/`diff`/`import` →
 //! `cassette`/`provider` → `sensitive` (which depends on nothing of ours). `settings` and
-//! `output` serve `commands`; `yaml` is a leaf. Only `proxy`, `mock`, `load` and `server` are
-//! async; the runtime is built in one place (`commands::runtime`).
+//! `output` serve `commands`; `yaml` is a leaf. `telemetry` (the log, one event per request) is
+//! used by `server` and `proxy` and knows nothing of either. Only `proxy`, `mock`, `load` and
+//! `server` are async; the runtime is built in one place (`commands::runtime`).
 
 pub mod cassette;
 pub mod cli;
@@ -61,12 +62,27 @@ pub fn main() -> std::process::ExitCode {
             .into();
         }
     };
+    let logs = telemetry::logs::LogConfig::resolve(
+        cli.log_format,
+        std::env::var_os(telemetry::logs::LOG_VARIABLE),
+        cli.verbose,
+        cli.quiet,
+    )
+    .and_then(|config| telemetry::logs::install(&config));
+    let _logs = match logs {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("error: {}", error_chain(&error));
+            return Exit::Usage.into();
+        }
+    };
     match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(error) => {
             if output::is_broken_pipe(&error) {
                 return Exit::Success.into();
             }
+            telemetry::logs::flush();
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("Caused by: {cause}");

@@ -347,7 +347,7 @@ impl Drop for InFlight {
 /// A response body that keeps its request counted as in flight until hyper has sent it (or
 /// dropped it).
 struct Tracked {
-    body: ResponseBody,
+    body: crate::telemetry::request::Observed<ResponseBody>,
     _in_flight: InFlight,
 }
 
@@ -450,17 +450,19 @@ pub async fn serve_on<H, F>(
         let ops_lifecycle = lifecycle.clone();
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let guard = InFlight::start(&counted);
-            // The operations endpoints are answered here, before any handler or upstream.
+            // The operations endpoints are answered here, before any handler or upstream (and
+            // without a request event: probes and scrapes would drown the log). Every other
+            // request gets an id and, when it ends, its one event.
             let response = match request.uri().path() {
                 path if path.starts_with(OPS_PREFIX) && !path.starts_with(HANDLER_PREFIX) => {
                     Err(ops_response(path, &ops_lifecycle))
                 }
-                _ => Ok(handler(request)),
+                _ => Ok(crate::telemetry::request::observe(request, &handler)),
             };
             async move {
                 let response = match response {
                     Ok(handled) => handled.await,
-                    Err(answer) => answer,
+                    Err(answer) => answer.map(crate::telemetry::request::Observed::unobserved),
                 };
                 Ok::<_, Infallible>(response.map(|body| Tracked {
                     body,

@@ -3,12 +3,13 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use crate::cli::MockLlmArgs;
+use super::Globals;
+use crate::cli::{LogFormat, MockLlmArgs};
 use crate::mock::MockConfig;
-use crate::output::Printer;
 use crate::{duration, server, Exit};
 
-pub(crate) fn run(printer: &Printer, args: MockLlmArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(globals: &Globals, args: MockLlmArgs) -> anyhow::Result<Exit> {
+    let printer = &globals.printer;
     let config = Arc::new(MockConfig {
         first_event_delay: duration::parse(&args.first_event_delay)
             .map_err(|e| anyhow::anyhow!("--first-event-delay: {e}"))?,
@@ -23,10 +24,13 @@ pub(crate) fn run(printer: &Printer, args: MockLlmArgs) -> anyhow::Result<Exit> 
         let lifecycle = Arc::new(server::Lifecycle::default());
         let serving = super::Serving::start(printer, who, &args.serve, lifecycle.clone()).await?;
         server::announce(args.ready_file.as_deref(), addr)?;
-        writeln!(
-            printer.stderr(),
-            "{who}: listening on http://{addr} (Ctrl-C to stop)"
-        )?;
+        match globals.log_format {
+            LogFormat::Text => writeln!(
+                printer.stderr(),
+                "{who}: listening on http://{addr} (Ctrl-C to stop)"
+            )?,
+            LogFormat::Json => tracing::info!(url = %format!("http://{addr}"), "listening"),
+        }
         server::serve_on(
             listener,
             move |request| crate::mock::handle(config.clone(), request),

@@ -27,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         db: cli.db.clone(),
         pii_key_file: cli.pii_key_file.clone(),
         printer: crate::output::Printer::new(cli.quiet, cli.color),
+        log_format: cli.log_format,
     };
     match cli.command {
         Command::Vcr(VcrCommand::Record(args)) => vcr::record(&globals, args),
@@ -39,7 +40,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Traces(command) => traces::run(&globals, command),
         Command::Sessions(command) => traces::sessions(&globals, command),
         Command::Db(command) => db::run(&globals, command),
-        Command::MockLlm(args) => mock_llm::run(&globals.printer, args),
+        Command::MockLlm(args) => mock_llm::run(&globals, args),
         Command::Demo(args) => demo::run(&globals, args),
         Command::Diff(args) => diff::run(&globals, args),
         Command::Review(args) => review::review(&globals, args),
@@ -59,6 +60,9 @@ pub(crate) struct Globals {
     pub db: Option<PathBuf>,
     pub pii_key_file: Option<PathBuf>,
     pub printer: crate::output::Printer,
+    /// With `json`, a server's status lines (listening, the summary) are log events too, so
+    /// its stderr is JSON lines only.
+    pub log_format: crate::cli::LogFormat,
 }
 
 impl Globals {

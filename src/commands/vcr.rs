@@ -7,8 +7,7 @@ use std::io::Write as _;
 use anyhow::Context as _;
 
 use super::Globals;
-use crate::cli::{ProxyArgs, RecordArgs, RecordMode, ReplayArgs};
-use crate::output::Printer;
+use crate::cli::{LogFormat, ProxyArgs, RecordArgs, RecordMode, ReplayArgs};
 use crate::proxy::{child, Mode, Proxy, Summary, TracesReport};
 use crate::settings::{Overrides, ProxyRun, Settings};
 use crate::{server, Exit};
@@ -37,7 +36,7 @@ pub(crate) fn record(globals: &Globals, args: RecordArgs) -> anyhow::Result<Exit
         traces: !args.proxy.no_traces,
         pending: args.pending,
     })?;
-    run(&globals.printer, &settings, config, &args.proxy, "record")
+    run(globals, &settings, config, &args.proxy, "record")
 }
 
 pub(crate) fn replay(globals: &Globals, args: ReplayArgs) -> anyhow::Result<Exit> {
@@ -50,7 +49,7 @@ pub(crate) fn replay(globals: &Globals, args: ReplayArgs) -> anyhow::Result<Exit
         traces: !args.proxy.no_traces,
         pending: false,
     })?;
-    run(&globals.printer, &settings, config, &args.proxy, "replay")
+    run(globals, &settings, config, &args.proxy, "replay")
 }
 
 /// `CI` set to anything but empty, `0` or `false`.
@@ -73,28 +72,29 @@ fn proxy_settings(
 }
 
 fn run(
-    printer: &Printer,
+    globals: &Globals,
     settings: &Settings,
     config: crate::proxy::ProxyConfig,
     args: &ProxyArgs,
     verb: &str,
 ) -> anyhow::Result<Exit> {
+    let printer = &globals.printer;
+    let json_log = globals.log_format == LogFormat::Json;
     let mode = config.mode;
     let pending = config.pending;
     if let Some(enforcer) = &config.policies {
         if enforcer.enforcement() == crate::policy::enforce::Enforcement::Disabled {
-            writeln!(
-                printer.important(),
-                "traceforge: warning: {} is set: {} polic{} evaluated and recorded, but nothing \
-                 is blocked or rewritten",
+            let count = enforcer.set().policies().len();
+            let warning = format!(
+                "{} is set: {count} polic{} evaluated and recorded, but nothing is blocked or \
+                 rewritten",
                 crate::settings::DISABLE_POLICY_ENFORCEMENT,
-                enforcer.set().policies().len(),
-                if enforcer.set().policies().len() == 1 {
-                    "y is"
-                } else {
-                    "ies are"
-                }
-            )?;
+                if count == 1 { "y is" } else { "ies are" }
+            );
+            match json_log {
+                true => tracing::warn!("{warning}"),
+                false => writeln!(printer.important(), "traceforge: warning: {warning}")?,
+            }
         }
     }
     let runtime = super::runtime()?;
@@ -122,7 +122,11 @@ fn run(
         )?;
 
         let stopped = stop.watch(proxy.lifecycle(), !args.command.is_empty());
-        let child_exit = if args.command.is_empty() {
+        let child_exit = if args.command.is_empty() && json_log {
+            tracing::info!(url = %format!("http://{addr}"), "listening");
+            stopped.await;
+            None
+        } else if args.command.is_empty() {
             let mut status = printer.stderr();
             writeln!(status, "{who}: listening on http://{addr} (Ctrl-C to stop)")?;
             for (name, value) in &env {
@@ -143,16 +147,22 @@ fn run(
         anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
     })?;
 
-    let mut report = match summary.total().missed > 0 {
-        true => printer.important(),
-        false => printer.stderr(),
-    };
-    write!(report, "{}", render_summary(verb, &summary))?;
-    if let Some(traces) = &traces {
-        writeln!(report, "{}", render_traces(traces))?;
-    }
-    for error in &flush_errors {
-        writeln!(printer.important(), "error: {error}")?;
+    if json_log {
+        log_summary(&summary, traces.as_ref(), &flush_errors);
+    } else {
+        // The log's last lines (a miss report, say) come out above the summary.
+        crate::telemetry::logs::flush();
+        let mut report = match summary.total().missed > 0 {
+            true => printer.important(),
+            false => printer.stderr(),
+        };
+        write!(report, "{}", render_summary(verb, &summary))?;
+        if let Some(traces) = &traces {
+            writeln!(report, "{}", render_traces(traces))?;
+        }
+        for error in &flush_errors {
+            writeln!(printer.important(), "error: {error}")?;
+        }
     }
     if pending {
         let recorded: Vec<&str> = summary
@@ -245,6 +255,54 @@ fn render_summary(verb: &str, summary: &Summary) -> String {
         let _ = writeln!(out, "  unreadable: {error}");
     }
     out
+}
+
+/// The end-of-run summary as log events, for `--log-format json`: one per cassette, then the
+/// totals (a warning when anything missed), then each write that failed.
+fn log_summary(summary: &Summary, traces: Option<&TracesReport>, flush_errors: &[String]) {
+    for (name, c) in &summary.cassettes {
+        tracing::info!(
+            cassette = %name,
+            recorded = c.recorded,
+            replayed = c.replayed,
+            missed = c.missed,
+            incomplete = c.incomplete,
+            aborted = c.aborted,
+            upstream_errors = c.upstream_errors,
+            blocked = c.blocked,
+            "cassette summary"
+        );
+    }
+    for error in &summary.unreadable {
+        tracing::error!("unreadable: {error}");
+    }
+    let total = summary.total();
+    let traces_written = traces.map(|t| t.report.written);
+    let traces_dropped = traces.map(|t| t.report.dropped);
+    if total.missed > 0 {
+        tracing::warn!(
+            cassettes = summary.cassettes.len(),
+            recorded = total.recorded,
+            replayed = total.replayed,
+            missed = total.missed,
+            traces_written,
+            traces_dropped,
+            "summary"
+        );
+    } else {
+        tracing::info!(
+            cassettes = summary.cassettes.len(),
+            recorded = total.recorded,
+            replayed = total.replayed,
+            missed = total.missed,
+            traces_written,
+            traces_dropped,
+            "summary"
+        );
+    }
+    for error in flush_errors {
+        tracing::error!("{error}");
+    }
 }
 
 /// One line on what became of the run's traces.

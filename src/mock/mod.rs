@@ -66,6 +66,24 @@ pub struct MockConfig {
 
 /// Answers one request.
 pub async fn handle(config: Arc<MockConfig>, request: http::Request<Incoming>) -> HttpResponse {
+    let endpoint = Endpoint::of(request.uri().path());
+    let fields = crate::telemetry::request::reported().then(|| {
+        crate::telemetry::request::RequestFields {
+            mode: Some("mock"),
+            provider: Some(provider_for(endpoint, request.headers()).name()),
+            // Only the endpoint's own path: any other path is the client's text.
+            path: endpoint.map(|e| e.path().to_string()),
+            ..Default::default()
+        }
+    });
+    let mut response = answer(config, request).await;
+    if let Some(fields) = fields {
+        response.extensions_mut().insert(fields);
+    }
+    response
+}
+
+async fn answer(config: Arc<MockConfig>, request: http::Request<Incoming>) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
     let endpoint = Endpoint::of(path);
@@ -179,6 +197,16 @@ enum Endpoint {
 }
 
 impl Endpoint {
+    /// The endpoint's path, as the log shows it.
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Chat => "/v1/chat/completions",
+            Endpoint::Responses => "/v1/responses",
+            Endpoint::Messages => "/v1/messages",
+            Endpoint::Models => "/v1/models",
+        }
+    }
+
     /// With or without the `/v1` prefix, so a base URL with or without it works.
     fn of(path: &str) -> Option<Endpoint> {
         let path = path.trim_end_matches('/');

@@ -16,6 +16,14 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// `openai` or `anthropic`, as the trace database, the metrics and the log name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Anthropic => "anthropic",
+        }
+    }
+
     /// Anthropic for the `anthropic` upstream or a Messages path, OpenAI-compatible otherwise.
     pub fn detect(upstream: &str, path: &str) -> Provider {
         let path = path.split('?').next().unwrap_or(path);
@@ -23,14 +31,6 @@ impl Provider {
             Provider::Anthropic
         } else {
             Provider::OpenAi
-        }
-    }
-
-    /// `openai` or `anthropic`, as traces and metrics name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::OpenAi => "openai",
-            Provider::Anthropic => "anthropic",
         }
     }
 

@@ -31,6 +31,8 @@ use crate::cassette::{vault, Body, CassetteName};
 use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
+use crate::telemetry::logs::REQUEST_TARGET;
+use crate::telemetry::request::{Match, PolicyField, RequestFields, RequestId};
 use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette, PolicyOutcome};
 
 pub use replay::MISS_STATUS;
@@ -70,6 +72,16 @@ impl Mode {
     fn keeps_old(self) -> bool {
         self != Mode::All
     }
+
+    /// The `--mode` value, as the log shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Once => "once",
+            Mode::NewEpisodes => "new-episodes",
+            Mode::All => "all",
+            Mode::None => "none",
+        }
+    }
 }
 
 /// Everything the proxy needs, resolved by the command from settings and flags.
@@ -108,6 +120,8 @@ pub struct Proxy {
     keys: keys::KeyCache,
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
+    /// Request path → the form the log shows (protected, no query).
+    logged_paths: keys::RequestCache<String>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -208,6 +222,7 @@ impl Proxy {
             traces,
             keys: keys::KeyCache::default(),
             policy_checks: keys::RequestCache::default(),
+            logged_paths: keys::RequestCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
@@ -234,8 +249,8 @@ impl Proxy {
     /// Opens every cassette up front (replay), printing any that cannot be read.
     pub fn preload(&self) -> anyhow::Result<usize> {
         for error in self.cassettes.preload()? {
-            eprintln!(
-                "traceforge: warning: {}; requests for that cassette will fail",
+            tracing::warn!(
+                "{}; requests for that cassette will fail",
                 crate::error_chain(&*error)
             );
         }
@@ -266,8 +281,14 @@ impl Proxy {
         // Metrics: one observation per request (see `observe`).
         let observed =
             observe::Observed::start(self.config.mode, request.uri().path(), request.headers());
-        let mut response = self.answer(request).await;
+        // The log: what only the proxy knows about the request, for its one event.
+        let mut fields = RequestFields {
+            mode: Some(self.config.mode.name()),
+            ..RequestFields::default()
+        };
+        let mut response = self.answer(request, &mut fields).await;
         observed.finish(response.status());
+        response.extensions_mut().insert(fields);
         if disabled {
             response.headers_mut().insert(
                 policy::POLICY_HEADER,
@@ -277,8 +298,18 @@ impl Proxy {
         response
     }
 
-    async fn answer(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
+    /// Answers one request, noting in `fields` what its log event shows.
+    async fn answer(
+        self: Arc<Self>,
+        request: http::Request<Incoming>,
+        fields: &mut RequestFields,
+    ) -> HttpResponse {
         let (mut parts, body) = request.into_parts();
+        let id = parts.extensions.get::<RequestId>().copied();
+        let reported = crate::telemetry::request::reported();
+        if reported {
+            fields.path = Some(self.logged_path(parts.uri.path()));
+        }
         let Some((upstream, rest)) = route(parts.uri.path()) else {
             return self.unknown_upstream(parts.uri.path());
         };
@@ -300,12 +331,16 @@ impl Proxy {
             );
         }
         let upstream = upstream.to_string();
+        if reported && self.config.upstreams.contains_key(&upstream) {
+            fields.upstream = Some(upstream.clone());
+        }
         let mut path = rest.to_string();
         if let Some(query) = parts.uri.query() {
             path.push('?');
             path.push_str(query);
         }
         let provider = Provider::detect(&upstream, &path);
+        fields.provider = Some(provider.name());
 
         let name = match parts.headers.get(CASSETTE_HEADER) {
             None => Ok(self.default_cassette()),
@@ -343,6 +378,9 @@ impl Proxy {
             }
         };
 
+        if reported {
+            fields.cassette = Some(name.to_string());
+        }
         let cassette = match self.cassettes.open(&name).await {
             Ok(cassette) => cassette,
             Err(error) => {
@@ -353,7 +391,7 @@ impl Proxy {
                     .unwrap_or(false);
                 let error = crate::error_chain(&*error);
                 if first {
-                    eprintln!("traceforge: error: {error}");
+                    tracing::error!(request_id = id.map(tracing::field::display), "{error}");
                 }
                 let message = format!("traceforge: cassette \"{name}\" cannot be read: {error}");
                 return json_response(
@@ -406,9 +444,18 @@ impl Proxy {
                         )
                     });
             match checked {
-                Err(block) => return self.blocked(&cassette, provider, &block),
+                Err(block) => return self.blocked(&cassette, provider, &block, id, fields),
                 Ok(checked) => {
                     decisions = checked.decisions;
+                    fields.policy =
+                        decisions
+                            .iter()
+                            .find(|d| d.outcome == "applied")
+                            .map(|d| PolicyField {
+                                policy: d.policy.clone(),
+                                rule: d.rule.clone(),
+                                action: d.action.clone(),
+                            });
                     if let Some(body) = checked.body {
                         bytes = body;
                         parts.headers.remove(http::header::CONTENT_ENCODING);
@@ -452,6 +499,7 @@ impl Proxy {
             }
             match lookup {
                 Lookup::Hit(recorded) => {
+                    fields.matched = Some(Match::Hit);
                     let recorded = match &self.revealer {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
                         None => recorded,
@@ -496,7 +544,7 @@ impl Proxy {
                             });
                         match outcome {
                             PolicyOutcome::Blocked(block) => {
-                                return self.blocked(&cassette, provider, &block)
+                                return self.blocked(&cassette, provider, &block, id, fields)
                             }
                             PolicyOutcome::Changed(checked) => {
                                 if self.recorded_latency.load(Ordering::Relaxed) {
@@ -513,6 +561,7 @@ impl Proxy {
                     return recorded.rendered().response();
                 }
                 Lookup::Miss(miss) if !may_record => {
+                    fields.matched = Some(Match::Miss);
                     cassette.count(|c| c.missed += 1);
                     observe::replay_miss();
                     let reason = match mode {
@@ -532,13 +581,22 @@ impl Proxy {
                         &self.config.redactor,
                         self.config.pii_note.as_deref(),
                     );
-                    eprint!("{report}");
+                    tracing::warn!(
+                        target: REQUEST_TARGET,
+                        request_id = id.map(tracing::field::display),
+                        cassette = %cassette.name,
+                        reason,
+                        report = report.strip_prefix("traceforge: ").unwrap_or(&report),
+                        "replay miss in cassette \"{}\"",
+                        cassette.name
+                    );
                     self.misses.push(&cassette.name, report);
                     return response;
                 }
                 Lookup::Miss(_) => {}
             }
         }
+        fields.matched = Some(Match::Forwarded);
         let stored = self.stored(&path, &bytes, &parts.headers);
         let upstream_body = if self.config.pii_upstream {
             let encoding = header_text(&parts.headers, "content-encoding");
@@ -559,24 +617,50 @@ impl Proxy {
             decisions,
             parts,
         };
-        record::forward(self.clone(), cassette, forward).await
+        record::forward(self.clone(), cassette, forward, fields).await
     }
 
-    /// The answer to traffic a policy blocked: counted for the summary and said on stderr
-    /// (policy, rule, entity and path; never the value).
+    /// The answer to traffic a policy blocked: counted for the summary and logged (policy,
+    /// rule, entity and path; never the value).
     fn blocked(
         &self,
         cassette: &OpenCassette,
         provider: Provider,
         finding: &crate::policy::Finding,
+        id: Option<RequestId>,
+        fields: &mut RequestFields,
     ) -> HttpResponse {
         cassette.count(|c| c.blocked += 1);
         observe::violation(finding.severity.name(), finding.action.name());
-        eprintln!(
-            "traceforge: blocked by policy `{}` rule `{}` in cassette \"{}\": {} in {}",
-            finding.policy, finding.rule, cassette.name, finding.entity, finding.path
+        fields.policy = Some(policy::logged(finding));
+        tracing::warn!(
+            target: REQUEST_TARGET,
+            request_id = id.map(tracing::field::display),
+            cassette = %cassette.name,
+            policy_id = %finding.policy,
+            policy_rule = %finding.rule,
+            "blocked by policy `{}` rule `{}` in cassette \"{}\": {} in {}",
+            finding.policy,
+            finding.rule,
+            cassette.name,
+            finding.entity,
+            finding.path
         );
         policy::blocked(provider, finding)
+    }
+
+    /// The request's path as the log shows it: each segment protected as a cassette stores it,
+    /// without the query string.
+    fn logged_path(&self, path: &str) -> String {
+        let method = http::Method::GET;
+        self.logged_paths
+            .get(&method, "", path, &Bytes::new(), "", || {
+                let (stored, _) =
+                    self.config
+                        .redactor
+                        .stored_request(path, None, None, &mut Vec::new());
+                stored
+            })
     }
 
     /// The request's path and body as a cassette stores them, secrets and PII protected, and
@@ -607,8 +691,8 @@ impl Proxy {
         }
         if let Err(error) = vault::append(&self.config.cassettes_dir, &fresh) {
             if !self.vault_failed.swap(true, Ordering::AcqRel) {
-                eprintln!(
-                    "traceforge: error: {}; pseudonymised values recorded now cannot be revealed",
+                tracing::error!(
+                    "{}; pseudonymised values recorded now cannot be revealed",
                     crate::error_chain(&error)
                 );
             }
@@ -642,9 +726,9 @@ impl Proxy {
         let recording = cassette.record(interaction, keep_old, pending);
         if let Err(error) = recording.journaled {
             if !self.journal_failed.swap(true, Ordering::AcqRel) {
-                eprintln!(
-                    "traceforge: warning: {}; recordings reach the cassette at its next write, \
-                     but a crash before then would lose them",
+                tracing::warn!(
+                    "{}; recordings reach the cassette at its next write, but a crash before \
+                     then would lose them",
                     crate::error_chain(&error)
                 );
             }
@@ -670,11 +754,10 @@ impl Proxy {
                 tokio::task::spawn_blocking(move || cassette.flush(keep_old, pending)).await;
             match result {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => eprintln!(
-                    "traceforge: error: {}; will retry at the next write",
-                    crate::error_chain(&e)
-                ),
-                Err(e) => eprintln!("traceforge: error: writing cassette failed: {e}"),
+                Ok(Err(e)) => {
+                    tracing::error!("{}; will retry at the next write", crate::error_chain(&e))
+                }
+                Err(e) => tracing::error!("writing cassette failed: {e}"),
             }
         });
     }

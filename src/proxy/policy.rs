@@ -63,6 +63,15 @@ pub(super) fn blocked(provider: Provider, finding: &Finding) -> HttpResponse {
     response
 }
 
+/// A blocking finding as the request's log event shows it: policy, rule, action; no value.
+pub(super) fn logged(finding: &Finding) -> crate::telemetry::request::PolicyField {
+    crate::telemetry::request::PolicyField {
+        policy: finding.policy.clone(),
+        rule: finding.rule.clone(),
+        action: finding.action.name().to_string(),
+    }
+}
+
 /// What the policies made of a request.
 #[derive(Clone)]
 pub(super) struct Checked {

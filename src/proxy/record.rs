@@ -27,6 +27,8 @@ use crate::policy::stream::StreamGuard;
 use crate::provider::{self, sse, sse::SseParser, Provider};
 use crate::sensitive::Revealer;
 use crate::server::{json_response, HttpResponse, ResponseBody};
+use crate::telemetry::logs::REQUEST_TARGET;
+use crate::telemetry::request::{RequestFields, RequestId};
 
 /// A request on its way upstream.
 pub(super) struct Forward {
@@ -51,12 +53,16 @@ pub(super) async fn forward(
     proxy: Arc<Proxy>,
     cassette: Arc<OpenCassette>,
     request: Forward,
+    fields: &mut RequestFields,
 ) -> HttpResponse {
     let config = proxy.config();
     let provider = Provider::detect(&request.upstream, &request.path);
     let base = &config.upstreams[&request.upstream];
     // What messages show: no password from the base URL, no key from the query.
     let shown_url = format!("{}{}", redact::url(base), request.stored_path);
+    // What the log shows: no query string at all.
+    let logged_url = || shown_url.split('?').next().unwrap_or_default();
+    let id = request.parts.extensions.get::<RequestId>().copied();
 
     let (url, upstream_body, mut restore) = match request.upstream_body {
         Some(p) => (
@@ -104,12 +110,19 @@ pub(super) async fn forward(
                 (502, "could not be reached")
             };
             // reqwest's message repeats the URL, query and all; ours shows it redacted.
+            let error = crate::error_chain(&error.without_url());
             let message = format!(
-                "traceforge: upstream {} ({shown_url}) {what}: {}",
+                "traceforge: upstream {} ({shown_url}) {what}: {error}",
                 request.upstream,
-                crate::error_chain(&error.without_url())
             );
-            eprintln!("{message}");
+            fields.upstream_failed = true;
+            tracing::error!(
+                target: REQUEST_TARGET,
+                request_id = id.map(tracing::field::display),
+                "upstream {} ({}) {what}: {error}",
+                request.upstream,
+                logged_url()
+            );
             return json_response(
                 status,
                 &provider.error_body(status, "traceforge_upstream_error", &message),
@@ -201,11 +214,18 @@ pub(super) async fn forward(
             Ok(body) => body,
             Err(error) => {
                 cassette.count(|c| c.upstream_errors += 1);
+                let error = crate::error_chain(&error.without_url());
                 let message = format!(
-                    "traceforge: upstream {upstream_name} ({shown_url}) broke off its response: {}",
-                    crate::error_chain(&error.without_url())
+                    "traceforge: upstream {upstream_name} ({shown_url}) broke off its response: \
+                     {error}"
                 );
-                eprintln!("{message}");
+                fields.upstream_failed = true;
+                tracing::error!(
+                    target: REQUEST_TARGET,
+                    request_id = id.map(tracing::field::display),
+                    "upstream {upstream_name} ({}) broke off its response: {error}",
+                    logged_url()
+                );
                 return json_response(
                     502,
                     &provider.error_body(502, "traceforge_upstream_error", &message),
@@ -241,6 +261,7 @@ pub(super) async fn forward(
             },
         );
         if let Some(block) = &blocked {
+            fields.policy = Some(policy::logged(block));
             return policy::blocked(provider, block);
         }
         let mut answer = http::Response::new(ResponseBody::full(
@@ -299,9 +320,11 @@ pub(super) async fn forward(
                     };
                     if sent.is_err() {
                         cassette.count(|c| c.aborted += 1);
-                        eprintln!(
-                            "traceforge: client disconnected before the response from {upstream_name} ended; \
-                             interaction not recorded"
+                        tracing::warn!(
+                            target: REQUEST_TARGET,
+                            request_id = id.map(tracing::field::display),
+                            "client disconnected before the response from {upstream_name} \
+                             ended; interaction not recorded"
                         );
                         return;
                     }
@@ -331,7 +354,11 @@ pub(super) async fn forward(
             }
         }
         if let Some(error) = &broken {
-            eprintln!("traceforge: upstream {upstream_name} broke off its response: {error}");
+            tracing::error!(
+                target: REQUEST_TARGET,
+                request_id = id.map(tracing::field::display),
+                "upstream {upstream_name} broke off its response: {error}"
+            );
             if !is_stream {
                 cassette.count(|c| c.upstream_errors += 1);
                 return;
@@ -360,9 +387,10 @@ pub(super) async fn forward(
             events.extend(last);
             provider::finish_stream(&mut response, events);
             if response.incomplete {
-                eprintln!(
-                    "traceforge: warning: stream from {upstream_name} ended without its terminal event; \
-                     recorded as incomplete in cassette \"{}\"",
+                tracing::warn!(
+                    request_id = id.map(tracing::field::display),
+                    "stream from {upstream_name} ended without its terminal event; recorded as \
+                     incomplete in cassette \"{}\"",
                     cassette.name
                 );
             }

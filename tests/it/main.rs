@@ -10,6 +10,7 @@ mod examples;
 mod import;
 mod load;
 mod load_report;
+mod logs;
 mod mock_llm;
 mod ops;
 mod pii;

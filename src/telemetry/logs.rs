@@ -1,0 +1,571 @@
+//! The process's log: `tracing` events written to stderr as text (the lines people have always
+//! seen, `traceforge: warning: …`) or as JSON (one object per line, for a log pipeline), at the
+//! level `TRACEFORGE_LOG` or `-v`/`-vv`/`--quiet` pick. Set up once in `main`, before any
+//! command runs.
+//!
+//! Lines are formatted on the thread that logs and written by one writer thread, so a request
+//! never waits on a slow terminal or pipe; when the writer falls far behind, lines are dropped
+//! and counted rather than stalling the proxy. [`flush`] waits until everything logged so far
+//! is on stderr (before a command prints its summary, and at exit).
+//!
+//! It must not log what it is not given: events carry ids, names, statuses and times, never a
+//! body, a header value or a query string (see [`super::request`]). A field named `report` is a
+//! human rendering (a replay-miss report, which quotes protected request text): text shows it,
+//! JSON leaves it out.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use tracing_subscriber::EnvFilter;
+
+pub use crate::cli::LogFormat;
+
+/// The variable that sets the log level, in `tracing`'s env-filter syntax (`info`,
+/// `warn,traceforge::request=info`). Not `RUST_LOG`: the command `vcr record -- CMD` wraps may
+/// read that one for itself.
+pub const LOG_VARIABLE: &str = "TRACEFORGE_LOG";
+
+/// The target of the one event per request and of the notes about one request (a miss, a
+/// block, an upstream failure). In text, those read as a sentence without `warning:`.
+pub const REQUEST_TARGET: &str = "traceforge::request";
+
+/// How long the writer waits after a write before looking for more lines.
+const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Lines the writer may fall behind by before new ones are dropped (and counted).
+const QUEUE: usize = 64 * 1024;
+
+/// A log level that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(
+        "{LOG_VARIABLE}={value:?}: not a log filter (expected a level such as `info`, or \
+         directives such as `warn,traceforge::request=info`)"
+    )]
+    Filter {
+        value: String,
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
+    },
+    #[error("{LOG_VARIABLE}: not valid UTF-8")]
+    NotUnicode,
+}
+
+/// How the log is written and what passes, resolved once from `--log-format`,
+/// `TRACEFORGE_LOG` and `-v`/`--quiet`.
+#[derive(Debug)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// The env-filter directives in force.
+    pub directives: String,
+}
+
+impl LogConfig {
+    /// `TRACEFORGE_LOG` (`env`, when set and not blank) wins; then `--quiet` (`warn`: the
+    /// per-request events go, warnings and errors such as a replay-miss report stay, as they
+    /// always did), `-vv` (debug), `-v` (info); then the format's default: `warn` for text, so
+    /// an interactive `vcr record -- pytest` shows what it always has and no line per request,
+    /// and `info` for JSON, which is asked for by whoever collects the per-request events.
+    pub fn resolve(
+        format: LogFormat,
+        env: Option<std::ffi::OsString>,
+        verbose: u8,
+        quiet: bool,
+    ) -> Result<LogConfig, LogError> {
+        let env = match env {
+            Some(value) => Some(value.into_string().map_err(|_| LogError::NotUnicode)?),
+            None => None,
+        };
+        let directives = match env.as_deref().map(str::trim) {
+            Some(value) if !value.is_empty() => {
+                // Checked here so a typo is an error before anything runs.
+                EnvFilter::try_new(value).map_err(|source| LogError::Filter {
+                    value: value.to_string(),
+                    source,
+                })?;
+                value.to_string()
+            }
+            _ if quiet => "warn".to_string(),
+            _ if verbose >= 2 => "debug".to_string(),
+            _ if verbose == 1 => "info".to_string(),
+            _ => match format {
+                LogFormat::Text => "warn".to_string(),
+                LogFormat::Json => "info".to_string(),
+            },
+        };
+        Ok(LogConfig { format, directives })
+    }
+}
+
+/// Installs the process's log. Keep the returned guard until the end of `main`: dropping it
+/// writes what is still queued.
+pub fn install(config: &LogConfig) -> Result<LogGuard, LogError> {
+    let filter = EnvFilter::try_new(&config.directives).map_err(|source| LogError::Filter {
+        value: config.directives.clone(),
+        source,
+    })?;
+    let writer = WRITER.get_or_init(Writer::start);
+    let layer = LineLayer {
+        format: config.format,
+        sender: writer.sender.clone(),
+    };
+    let subscriber = tracing_subscriber::registry().with(filter).with(layer);
+    // Only the first install takes effect (tests may call this more than once).
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    Ok(LogGuard(()))
+}
+
+/// Flushes the log when dropped.
+#[must_use = "the log is flushed when the guard is dropped"]
+pub struct LogGuard(());
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        flush();
+    }
+}
+
+/// Waits until every line logged so far is written to stderr. Call it before printing to
+/// stderr directly, so a summary never comes out above the warnings that preceded it.
+pub fn flush() {
+    let Some(writer) = WRITER.get() else {
+        return;
+    };
+    let (done, wait) = mpsc::sync_channel(1);
+    if writer.sender.send(Message::Flush(done)).is_ok() {
+        let _ = wait.recv();
+    }
+}
+
+static WRITER: OnceLock<Writer> = OnceLock::new();
+
+/// Lines not written because the writer was [`QUEUE`] lines behind.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+enum Message {
+    Line(String),
+    Flush(SyncSender<()>),
+}
+
+/// The writer thread's end of the queue.
+struct Writer {
+    sender: SyncSender<Message>,
+}
+
+impl Writer {
+    fn start() -> Writer {
+        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("traceforge-logs".into())
+            .spawn(move || write_lines(receiver));
+        if spawned.is_err() {
+            // No thread, no log: events are formatted and dropped, the program runs on.
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+        Writer { sender }
+    }
+}
+
+/// Writes lines as they come, in batches: one `write` for whatever is queued.
+fn write_lines(receiver: Receiver<Message>) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let mut acks = Vec::new();
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Line(line) => {
+                    let _ = out.write_all(line.as_bytes());
+                }
+                Message::Flush(ack) => acks.push(ack),
+            }
+            next = receiver.try_recv().ok();
+        }
+        let dropped = DROPPED.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let _ = writeln!(
+                out,
+                "traceforge: warning: {dropped} log line(s) dropped: stderr could not keep up"
+            );
+        }
+        let _ = out.flush();
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
+        }
+        // Lines gather meanwhile and go out in one write: under load, waking this thread per
+        // line cost the proxy more than formatting the lines did.
+        std::thread::sleep(BATCH_PAUSE);
+    }
+}
+
+/// Formats each event that passes the filter into one line for the writer.
+struct LineLayer {
+    format: LogFormat,
+    sender: SyncSender<Message>,
+}
+
+impl<S: Subscriber> Layer<S> for LineLayer {
+    fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
+        let metadata = event.metadata();
+        let line = match self.format {
+            LogFormat::Text => {
+                let mut fields = Fields::default();
+                event.record(&mut fields);
+                text_line(*metadata.level(), metadata.target(), &fields)
+            }
+            LogFormat::Json => json_line(event),
+        };
+        if let Err(TrySendError::Full(_)) = self.sender.try_send(Message::Line(line)) {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An event's fields in the order they were given.
+#[derive(Debug, Default)]
+struct Fields {
+    message: String,
+    report: Option<String>,
+    rest: Vec<(&'static str, Value)>,
+}
+
+impl Fields {
+    fn put(&mut self, field: &Field, value: Value) {
+        match (field.name(), value) {
+            ("message", Value::String(text)) => self.message = text,
+            ("report", Value::String(text)) => self.report = Some(text),
+            (name, value) => self.rest.push((name, value)),
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::String(value.to_string()));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        // `%value` arrives here too, as a Debug that prints the Display.
+        self.put(field, Value::String(format!("{value:?}")));
+    }
+}
+
+/// `traceforge: warning: …` as the servers always printed: notes about a request read as a
+/// sentence, other warnings and errors say what they are. Info and debug events add their
+/// fields as `key=value`; a `report` is printed whole instead of the message.
+fn text_line(level: Level, target: &str, fields: &Fields) -> String {
+    let mut line = String::from("traceforge: ");
+    if target != REQUEST_TARGET {
+        line.push_str(match level {
+            Level::ERROR => "error: ",
+            Level::WARN => "warning: ",
+            Level::INFO => "",
+            Level::DEBUG => "debug: ",
+            Level::TRACE => "trace: ",
+        });
+    }
+    if let Some(report) = &fields.report {
+        line.push_str(report.trim_end());
+        line.push('\n');
+        return line;
+    }
+    line.push_str(&fields.message);
+    if level > Level::WARN {
+        for (name, value) in &fields.rest {
+            let _ = match value {
+                Value::String(text) if text.is_empty() || text.contains([' ', '"', '=']) => {
+                    write!(line, " {name}={text:?}")
+                }
+                Value::String(text) => write!(line, " {name}={text}"),
+                other => write!(line, " {name}={other}"),
+            };
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// One JSON object: `timestamp` (RFC 3339, UTC, microseconds), `level`, `target`, `message`,
+/// then the event's fields at the top level. Written straight into the line, field by field:
+/// at one event per request this runs as often as the proxy answers.
+fn json_line(event: &Event<'_>) -> String {
+    let metadata = event.metadata();
+    let mut fields = JsonFields::default();
+    event.record(&mut fields);
+    let mut line = String::with_capacity(96 + fields.message.len() + fields.rest.len());
+    line.push_str("{\"timestamp\":\"");
+    timestamp(&mut line);
+    line.push_str("\",\"level\":\"");
+    line.push_str(metadata.level().as_str());
+    line.push_str("\",\"target\":");
+    push_json_string(&mut line, metadata.target());
+    line.push_str(",\"message\":");
+    push_json_string(&mut line, &fields.message);
+    line.push_str(&fields.rest);
+    line.push_str("}\n");
+    line
+}
+
+/// An event's fields as `,"name":value` JSON text; the message apart, and no `report`.
+#[derive(Default)]
+struct JsonFields {
+    message: String,
+    rest: String,
+}
+
+impl JsonFields {
+    fn key(&mut self, field: &Field) -> bool {
+        match field.name() {
+            "message" | "report" => false,
+            name => {
+                self.rest.push_str(",\"");
+                self.rest.push_str(name);
+                self.rest.push_str("\":");
+                true
+            }
+        }
+    }
+}
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else if self.key(field) {
+            push_json_string(&mut self.rest, value);
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.key(field) {
+            let _ = write!(self.rest, "{value}");
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.key(field) {
+            let _ = write!(self.rest, "{value}");
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.key(field) {
+            match value.is_finite() {
+                true => {
+                    let _ = write!(self.rest, "{value}");
+                }
+                false => self.rest.push_str("null"),
+            }
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.key(field) {
+            self.rest.push_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else if self.key(field) {
+            push_json_string(&mut self.rest, &format!("{value:?}"));
+        }
+    }
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if c < ' ' => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..at]);
+        match escape {
+            "" => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            escape => out.push_str(escape),
+        }
+        start = at + c.len_utf8();
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// Now as `2026-11-30T04:19:32.849949Z`. The date and time to the second are formatted once
+/// per second per thread.
+fn timestamp(out: &mut String) {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs() as i64;
+    SECOND.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if cached.0 != seconds {
+            let formatted = chrono::DateTime::from_timestamp(seconds, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default();
+            *cached = (seconds, formatted);
+        }
+        out.push_str(&cached.1);
+    });
+    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+}
+
+/// Installs `config` on the current thread only, for tests: returns the lines an action logs.
+#[cfg(test)]
+pub(crate) fn capture(format: LogFormat, directives: &str, action: impl FnOnce()) -> Vec<String> {
+    let (sender, receiver) = mpsc::sync_channel(QUEUE);
+    let layer = LineLayer { format, sender };
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new(directives))
+        .with(layer);
+    tracing::subscriber::with_default(subscriber, action);
+    receiver
+        .try_iter()
+        .filter_map(|m| match m {
+            Message::Line(line) => Some(line),
+            Message::Flush(_) => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(env: Option<&str>, verbose: u8, quiet: bool, format: LogFormat) -> String {
+        LogConfig::resolve(format, env.map(Into::into), verbose, quiet)
+            .unwrap()
+            .directives
+    }
+
+    #[test]
+    fn the_variable_wins_then_the_flags_then_the_formats_default() {
+        assert_eq!(resolve(None, 0, false, LogFormat::Text), "warn");
+        assert_eq!(resolve(None, 0, false, LogFormat::Json), "info");
+        assert_eq!(resolve(None, 1, false, LogFormat::Text), "info");
+        assert_eq!(resolve(None, 2, false, LogFormat::Text), "debug");
+        assert_eq!(resolve(None, 3, false, LogFormat::Json), "debug");
+        assert_eq!(resolve(None, 2, true, LogFormat::Json), "warn");
+        assert_eq!(
+            resolve(Some("traceforge::request=info"), 2, true, LogFormat::Text),
+            "traceforge::request=info"
+        );
+        assert_eq!(resolve(Some("  "), 1, false, LogFormat::Text), "info");
+    }
+
+    #[test]
+    fn a_bad_filter_names_the_variable() {
+        let error = LogConfig::resolve(LogFormat::Text, Some("info,foo=loud".into()), 0, false)
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("TRACEFORGE_LOG=\"info,foo=loud\": not a log filter"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_json_wants() {
+        for text in [
+            "plain",
+            "quote \" and \\ slash",
+            "line\nbreak\ttab\r",
+            "bell \u{7} é ✓",
+            "",
+        ] {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
+        }
+        let mut stamp = String::new();
+        timestamp(&mut stamp);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&stamp).is_ok() && stamp.len() == 27,
+            "{stamp}"
+        );
+    }
+
+    #[test]
+    fn text_keeps_the_old_lines_and_json_is_one_object_per_line() {
+        let log = || {
+            tracing::warn!("a cassette cannot be read");
+            tracing::warn!(target: REQUEST_TARGET, request_id = "r1", "blocked by policy `p`");
+            tracing::warn!(
+                target: REQUEST_TARGET,
+                report = "replay miss in cassette \"c\"\n  why: x\n",
+                "replay miss"
+            );
+            tracing::info!(target: REQUEST_TARGET, status = 200u64, path = "/openai/v1/x", cassette = "my tests", "request");
+            tracing::debug!("not shown");
+        };
+        let text = capture(LogFormat::Text, "info", log);
+        assert_eq!(
+            text,
+            [
+                "traceforge: warning: a cassette cannot be read\n",
+                "traceforge: blocked by policy `p`\n",
+                "traceforge: replay miss in cassette \"c\"\n  why: x\n",
+                "traceforge: request status=200 path=/openai/v1/x cassette=\"my tests\"\n",
+            ]
+        );
+        let json = capture(LogFormat::Json, "info", log);
+        assert_eq!(json.len(), 4);
+        let objects: Vec<Value> = json
+            .iter()
+            .map(|line| {
+                assert!(
+                    line.ends_with('\n') && !line.trim_end().contains('\n'),
+                    "{line}"
+                );
+                serde_json::from_str(line).unwrap()
+            })
+            .collect();
+        assert_eq!(objects[1]["level"], "WARN");
+        assert_eq!(objects[1]["target"], REQUEST_TARGET);
+        assert_eq!(objects[1]["request_id"], "r1");
+        assert_eq!(objects[2]["message"], "replay miss");
+        assert!(objects[2].get("report").is_none(), "{}", objects[2]);
+        assert_eq!(objects[3]["status"], 200);
+        assert_eq!(objects[3]["cassette"], "my tests");
+        assert!(objects[3]["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+}

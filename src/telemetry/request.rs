@@ -1,0 +1,329 @@
+//! One event per server request, emitted when the response has ended: every server (proxy,
+//! mock LLM) passes each request through [`observe`], which gives it an id (returned to the
+//! client as `x-traceforge-request-id`), times it, and watches its body to the last byte, the
+//! client's disconnect, or an upstream break. The handler adds what only it knows (upstream,
+//! cassette, match, policy) as a [`RequestFields`] response extension.
+//!
+//! This is the one place a finished request is reported, so anything else that counts
+//! requests belongs in [`Finished::report`]. It must never see a body, a header value or a
+//! query string: the path it logs is the one the handler gives it, already protected.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+
+use super::logs::REQUEST_TARGET;
+
+/// The response header that carries the request's id.
+pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
+
+/// A request's id: 16 hex digits, unique within the process (a counter) and unlikely to repeat
+/// across processes (it starts at a random value). A client's own `x-traceforge-request-id` is
+/// not taken over: a header value is the client's to fill, and it would be logged as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(u64);
+
+impl RequestId {
+    /// The next id.
+    pub fn next() -> RequestId {
+        static START: OnceLock<u64> = OnceLock::new();
+        static COUNT: AtomicU64 = AtomicU64::new(0);
+        let start = *START.get_or_init(random_start);
+        RequestId(start.wrapping_add(COUNT.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    fn header_value(self) -> http::HeaderValue {
+        // 16 hex digits are always a valid header value.
+        http::HeaderValue::from_str(&self.to_string())
+            .unwrap_or_else(|_| http::HeaderValue::from_static("0"))
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+fn random_start() -> u64 {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 8];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+/// How a request met its cassette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Answered from the cassette.
+    Hit,
+    /// Not in the cassette, and this mode does not forward: answered with the miss error.
+    Miss,
+    /// Forwarded to the upstream (a miss that records, or mode `all`).
+    Forwarded,
+}
+
+impl Match {
+    pub fn name(self) -> &'static str {
+        match self {
+            Match::Hit => "hit",
+            Match::Miss => "miss",
+            Match::Forwarded => "forwarded",
+        }
+    }
+}
+
+/// A policy decision about a request: which policy and rule, and what was done. Never what
+/// the rule found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyField {
+    pub policy: String,
+    pub rule: String,
+    /// `block`, `redact` or `warn`.
+    pub action: String,
+}
+
+/// What a handler knows about a request that the server does not, attached to its response as
+/// an extension. Every field is optional: a request refused before its upstream was known has
+/// none.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFields {
+    /// The vcr record mode (`once`, `new-episodes`, `all`, `none`), or `mock`.
+    pub mode: Option<&'static str>,
+    /// A configured upstream's name.
+    pub upstream: Option<String>,
+    /// `openai` or `anthropic`.
+    pub provider: Option<&'static str>,
+    pub cassette: Option<String>,
+    /// The path as stored (protected), without its query string.
+    pub path: Option<String>,
+    pub matched: Option<Match>,
+    pub policy: Option<PolicyField>,
+    /// The upstream failed (unreachable, timed out, broke off): the outcome is `upstream-error`
+    /// even though the client got a whole (error) response.
+    pub upstream_failed: bool,
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The client got the whole response.
+    Complete,
+    /// The client went away first.
+    ClientGone,
+    /// The upstream failed: before its answer (the client got an error) or in the middle of
+    /// it (the client's connection was aborted).
+    UpstreamError,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::ClientGone => "client-gone",
+            Outcome::UpstreamError => "upstream-error",
+        }
+    }
+}
+
+/// Whether finished requests are reported at all (the event passes the log filter). Checked
+/// once per request, so a server whose log is at `warn` pays for an id and nothing else.
+pub fn reported() -> bool {
+    tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO)
+}
+
+/// Runs `handler` for `request` and watches its response: the id goes into the request's
+/// extensions (for the handler's own notes) and into the response's headers; the event is
+/// emitted when the response body ends or is dropped.
+pub fn observe<H, F, B>(
+    mut request: http::Request<hyper::body::Incoming>,
+    handler: &H,
+) -> impl Future<Output = http::Response<Observed<B>>> + Send + 'static
+where
+    H: Fn(http::Request<hyper::body::Incoming>) -> F,
+    F: Future<Output = http::Response<B>> + Send + 'static,
+    B: Body + Unpin + Send + 'static,
+{
+    let id = RequestId::next();
+    request.extensions_mut().insert(id);
+    // Boxed: the body that carries it is moved around by hyper, and stays small this way.
+    let pending = reported().then(|| {
+        Box::new(Finished {
+            id,
+            started: Instant::now(),
+            method: request.method().clone(),
+            status: None,
+            ttfb: None,
+            fields: RequestFields::default(),
+            empty_body: false,
+        })
+    });
+    let mut watch = Watch(pending);
+    let answer = handler(request);
+    async move {
+        let mut response = answer.await;
+        response
+            .headers_mut()
+            .insert(REQUEST_ID_HEADER, id.header_value());
+        let fields = response.extensions_mut().remove::<RequestFields>();
+        if let Some(finished) = &mut watch.0 {
+            finished.status = Some(response.status().as_u16());
+            finished.fields = fields.unwrap_or_default();
+            finished.empty_body = response.body().is_end_stream();
+        }
+        response.map(|inner| Observed { inner, watch })
+    }
+}
+
+/// A request being watched until its response ends; reported when dropped unreported (the
+/// client went away before the response or its body ended).
+struct Watch(Option<Box<Finished>>);
+
+impl Watch {
+    fn finish(&mut self, outcome: Outcome) {
+        if let Some(finished) = self.0.take() {
+            finished.report(outcome);
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.finish(Outcome::ClientGone);
+    }
+}
+
+/// A response body that reports its request when it ends.
+#[derive(Debug)]
+pub struct Observed<B> {
+    inner: B,
+    watch: Watch,
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Watch").field(&self.0.is_some()).finish()
+    }
+}
+
+impl<B> Observed<B> {
+    /// A body no event is reported for (the operations endpoints').
+    pub fn unobserved(inner: B) -> Observed<B> {
+        Observed {
+            inner,
+            watch: Watch(None),
+        }
+    }
+}
+
+impl<B> Body for Observed<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(finished) = &mut this.watch.0 {
+            match &poll {
+                Poll::Ready(Some(Ok(_))) => {
+                    finished
+                        .ttfb
+                        .get_or_insert_with(|| finished.started.elapsed());
+                    if this.inner.is_end_stream() {
+                        this.watch.finish(Outcome::Complete);
+                    }
+                }
+                Poll::Ready(Some(Err(_))) => this.watch.finish(Outcome::UpstreamError),
+                Poll::Ready(None) => this.watch.finish(Outcome::Complete),
+                Poll::Pending => {}
+            }
+        }
+        poll
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> Drop for Observed<B> {
+    fn drop(&mut self) {
+        // An empty body is never polled: hyper drops it once the head is written.
+        if self.watch.0.as_ref().is_some_and(|f| f.empty_body) {
+            self.watch.finish(Outcome::Complete);
+        }
+    }
+}
+
+/// A finished request, ready to be reported.
+#[derive(Debug)]
+pub struct Finished {
+    pub id: RequestId,
+    pub started: Instant,
+    pub method: http::Method,
+    /// `None` when the client went away before the response started.
+    pub status: Option<u16>,
+    /// Time to the first byte of the response body handed to the client.
+    pub ttfb: Option<Duration>,
+    pub fields: RequestFields,
+    /// The response had no body to send.
+    empty_body: bool,
+}
+
+impl Finished {
+    /// Emits the request's event (target [`REQUEST_TARGET`], level info).
+    pub fn report(self, outcome: Outcome) {
+        let duration = self.started.elapsed();
+        let outcome = match outcome {
+            Outcome::Complete if self.fields.upstream_failed => Outcome::UpstreamError,
+            other => other,
+        };
+        let fields = &self.fields;
+        let policy = fields.policy.as_ref();
+        tracing::info!(
+            target: REQUEST_TARGET,
+            request_id = %self.id,
+            method = self.method.as_str(),
+            path = fields.path.as_deref(),
+            upstream = fields.upstream.as_deref(),
+            provider = fields.provider,
+            mode = fields.mode,
+            cassette = fields.cassette.as_deref(),
+            "match" = fields.matched.map(Match::name),
+            status = self.status,
+            outcome = outcome.name(),
+            duration_ms = millis(duration),
+            ttfb_ms = self.ttfb.map(millis),
+            policy_action = policy.map(|p| p.action.as_str()),
+            policy_id = policy.map(|p| p.policy.as_str()),
+            policy_rule = policy.map(|p| p.rule.as_str()),
+            "request"
+        );
+    }
+}
+
+/// Milliseconds with microsecond precision.
+fn millis(duration: Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
+}
