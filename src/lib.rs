@@ -24,6 +24,7 @@ pub mod sensitive;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 pub mod yaml;
 
