@@ -87,6 +87,21 @@ struct FileConfig {
     pii: PiiConfig,
     #[serde(default)]
     diff: DiffConfig,
+    #[serde(default)]
+    otlp: OtlpConfig,
+}
+
+/// `otlp:` — span export, below `--otlp-endpoint`/`--otlp-content` and the `OTEL_*` variables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OtlpConfig {
+    /// The base URL (`/v1/traces` is appended), as `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    endpoint: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    service_name: Option<String>,
+    #[serde(default)]
+    content: bool,
 }
 
 /// `pii:` — what happens to personal data and secrets (DESIGN.md §12). The shape is pinned by
@@ -172,6 +187,9 @@ pub struct Settings {
     pub policy_enforcement_disabled: bool,
     /// What `diff` and `review` count as a behaviour change (`diff:`).
     pub diff: crate::diff::DiffRules,
+    /// Span export, when the command asked for it ([`Overrides::otlp`]) and an endpoint is
+    /// configured.
+    pub otlp: Option<crate::telemetry::otlp::ExportConfig>,
 }
 
 /// The flags that can override the file.
@@ -192,6 +210,16 @@ pub struct Overrides<'a> {
     pub diff_ignore: &'a [String],
     /// `--pii-key-file`: the PII key, read from a file (else `TRACEFORGE_PII_KEY`).
     pub pii_key_file: Option<&'a Path>,
+    /// Set by commands that export spans: their `--otlp-*` flags. The `OTEL_*` variables and
+    /// `otlp:` are read only then, so a malformed variable never stops other commands.
+    pub otlp: Option<OtlpFlags<'a>>,
+}
+
+/// `--otlp-endpoint` and `--otlp-content`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OtlpFlags<'a> {
+    pub endpoint: Option<&'a str>,
+    pub content: bool,
 }
 
 /// `pii:` resolved: the mode, what goes upstream, the detectors' configuration (compiled only
@@ -234,6 +262,7 @@ impl Settings {
             policies: None,
             policy_enforcement_disabled: false,
             diff: crate::diff::DiffRules::default(),
+            otlp: None,
         }
     }
 
@@ -294,6 +323,7 @@ impl Settings {
             upstream_timeout,
             traces_db: run.traces.then(|| self.db.clone()),
             pending: run.pending,
+            otlp: self.otlp.clone(),
         })
     }
 
@@ -402,9 +432,15 @@ impl Settings {
                 .push(JsonPath::parse(path).map_err(flag("--ignore".into()))?);
         }
 
+        let otlp = match overrides.otlp {
+            Some(flags) => otlp_settings(flags, file.otlp, &|name| std::env::var(name).ok())?,
+            None => None,
+        };
+
         Ok(Settings {
             cassettes,
             db,
+            otlp,
             upstreams,
             match_rules,
             redact_headers: file.redact.headers,
@@ -489,6 +525,116 @@ impl Settings {
         })?;
         Ok(Redactor::new(&self.redact_headers, Arc::new(protector)))
     }
+}
+
+/// The standard OpenTelemetry variables traceforge reads.
+pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub const OTEL_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+pub const OTEL_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+
+/// Span export resolved: `--otlp-endpoint` (a base URL) > `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+/// (the traces URL as is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL) > `otlp.endpoint`;
+/// headers from `OTEL_EXPORTER_OTLP_HEADERS` else `otlp.headers`; the service name from
+/// `OTEL_SERVICE_NAME` else `otlp.service_name` else `traceforge`. No endpoint: no export.
+fn otlp_settings(
+    flags: OtlpFlags<'_>,
+    file: OtlpConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::telemetry::otlp::ExportConfig>, SettingsError> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let error = |flag: &str, message: String| SettingsError::Flag {
+        flag: flag.to_string(),
+        message,
+    };
+    let (source, text, base) = if let Some(flag) = flags.endpoint {
+        ("--otlp-endpoint", flag.to_string(), true)
+    } else if let Some(url) = env(OTEL_TRACES_ENDPOINT) {
+        (OTEL_TRACES_ENDPOINT, url, false)
+    } else if let Some(url) = env(OTEL_ENDPOINT) {
+        (OTEL_ENDPOINT, url, true)
+    } else if let Some(url) = file.endpoint.clone() {
+        ("otlp.endpoint", url, true)
+    } else {
+        return Ok(None);
+    };
+    let url = otlp_url(text.trim(), base).map_err(|m| error(source, m))?;
+    let headers = match env(OTEL_HEADERS) {
+        Some(text) => parse_otlp_headers(&text).map_err(|m| error(OTEL_HEADERS, m))?,
+        None => {
+            let mut headers = Vec::new();
+            for (name, value) in &file.headers {
+                headers.push(
+                    header_pair(name, value)
+                        .map_err(|m| error(&format!("otlp.headers.{name}"), m))?,
+                );
+            }
+            headers
+        }
+    };
+    let service_name = env(OTEL_SERVICE_NAME)
+        .or(file.service_name)
+        .unwrap_or_else(|| "traceforge".to_string());
+    Ok(Some(crate::telemetry::otlp::ExportConfig {
+        url,
+        headers,
+        service_name,
+        content: flags.content || file.content,
+    }))
+}
+
+/// An http(s) URL; a base URL gets `/v1/traces` appended to its path.
+fn otlp_url(text: &str, base: bool) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("expected an http:// or https:// URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or a fragment".into());
+    }
+    if base {
+        let path = format!("{}/v1/traces", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// `k=v,k2=v2` with percent-encoded keys and values (the W3C baggage form the OpenTelemetry
+/// SDKs read). Errors name the entry by position and its key, never a value.
+fn parse_otlp_headers(text: &str) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, String> {
+    let mut headers = Vec::new();
+    for (index, entry) in text.split(',').enumerate() {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let Some((name, value)) = entry.split_once('=') else {
+            return Err(format!(
+                "entry {} has no '=' (expected KEY=VALUE,…)",
+                index + 1
+            ));
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s.trim())
+                .decode_utf8()
+                .map(|s| s.into_owned())
+        };
+        let name =
+            decode(name).map_err(|_| format!("entry {}: the key is not UTF-8", index + 1))?;
+        let value = decode(value)
+            .map_err(|_| format!("entry {} ({name}): the value is not UTF-8", index + 1))?;
+        headers.push(header_pair(&name, &value).map_err(|m| format!("entry {}: {m}", index + 1))?);
+    }
+    Ok(headers)
+}
+
+/// A header name and a (secret) value, checked.
+fn header_pair(name: &str, value: &str) -> Result<(http::HeaderName, http::HeaderValue), String> {
+    let header = http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{:?} is not a valid header name", name.trim()))?;
+    let mut value = http::HeaderValue::from_str(value.trim())
+        .map_err(|_| format!("the value of {header} is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok((header, value))
 }
 
 /// `message` about `keys` in the file at `path`, at the key's line and column when found.

@@ -68,6 +68,7 @@ fn proxy_settings(
         upstreams,
         match_fields: &args.match_fields,
         policies: args.policies.as_deref(),
+        otlp: Some(super::otlp_flags(&args.otlp)),
         ..Overrides::default()
     })
 }
@@ -98,7 +99,7 @@ fn run(
         }
     }
     let runtime = super::runtime()?;
-    let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
+    let (summary, child_exit, flush_errors, traces, otlp) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
         if mode == Mode::None {
             let preloader = proxy.clone();
@@ -132,12 +133,13 @@ fn run(
             Some(child::run(&args.command, &env).await?)
         };
         server.stop().await;
+        let otlp = proxy.finish_otlp().await;
         let flusher = proxy.clone();
         let (flush_errors, traces) =
             tokio::task::spawn_blocking(move || (flusher.flush_all(), flusher.finish_traces()))
                 .await
                 .unwrap_or_default();
-        anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
+        anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces, otlp))
     })?;
 
     let mut report = match summary.total().missed > 0 {
@@ -147,6 +149,9 @@ fn run(
     write!(report, "{}", render_summary(verb, &summary))?;
     if let Some(traces) = &traces {
         writeln!(report, "{}", render_traces(traces))?;
+    }
+    if let Some(otlp) = &otlp {
+        writeln!(report, "{}", render_otlp(otlp))?;
     }
     for error in &flush_errors {
         writeln!(printer.important(), "error: {error}")?;
@@ -242,6 +247,19 @@ fn render_summary(verb: &str, summary: &Summary) -> String {
         let _ = writeln!(out, "  unreadable: {error}");
     }
     out
+}
+
+/// One line on what became of the run's spans.
+fn render_otlp(otlp: &crate::telemetry::otlp::Report) -> String {
+    let counts = otlp.counts;
+    let mut line = format!("otlp: {} span(s) exported to {}", counts.exported, otlp.url);
+    if counts.dropped > 0 || counts.failed > 0 {
+        line.push_str(&format!(
+            " ({} dropped with the queue full, {} not delivered)",
+            counts.dropped, counts.failed
+        ));
+    }
+    line
 }
 
 /// One line on what became of the run's traces.

@@ -217,6 +217,79 @@ impl TraceDb {
             .map_err(StoreError::sqlite(&self.path))
     }
 
+    /// Up to `limit` recorded interactions rebuilt from their rows, after row id `after`, in
+    /// row order, each with its row id and cassette: for span export (`traces export --format
+    /// otlp`), page by page so a large database is never held whole. Usage is left to be read
+    /// from the response, as the proxy does.
+    pub fn interactions_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, crate::cassette::Interaction)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT id, cassette, interaction_id, recorded_at, latency_ms, ttfb_ms,
+                        organization, service, session, step, parent_step, request_json,
+                        response_json
+                 FROM traces WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(StoreError::sqlite(&self.path))?;
+        let rows = statement
+            .query_map(rusqlite::params![after, limit as i64], |row| {
+                let timing = match (row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?) {
+                    (Some(total), Some(ttfb)) => Some(crate::cassette::Timing {
+                        ttfb_ms: ttfb.max(0) as u64,
+                        total_ms: total.max(0) as u64,
+                    }),
+                    _ => None,
+                };
+                let scope = crate::cassette::Scope {
+                    organization: row.get(6)?,
+                    service: row.get(7)?,
+                    session: row.get(8)?,
+                    step: row.get(9)?,
+                    parent_step: row.get(10)?,
+                };
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                    timing,
+                    scope,
+                    row.get::<_, String>(11)?,
+                    row.get::<_, String>(12)?,
+                ))
+            })
+            .map_err(StoreError::sqlite(&self.path))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, cassette, interaction_id, recorded_at, timing, scope, request, response) =
+                row.map_err(StoreError::sqlite(&self.path))?;
+            let invalid = |what: &str, e: serde_json::Error| StoreError::Invalid {
+                path: self.path.clone(),
+                message: format!("trace {id} ({cassette}#{interaction_id}): {what}: {e}"),
+            };
+            let request = serde_json::from_str(&request).map_err(|e| invalid("request_json", e))?;
+            let response =
+                serde_json::from_str(&response).map_err(|e| invalid("response_json", e))?;
+            let interaction = crate::cassette::Interaction {
+                id: interaction_id.max(0) as u64,
+                recorded_at,
+                request,
+                response,
+                timing,
+                scope,
+                usage: None,
+                redactions: Vec::new(),
+                decisions: Vec::new(),
+            };
+            out.push((id, cassette, interaction));
+        }
+        Ok(out)
+    }
+
     /// Every trace with its full request and response JSON, in a stable order, for export.
     /// Only cassette-backed data: a rebuilt database exports exactly the same.
     pub fn export(&self) -> Result<Vec<serde_json::Value>, StoreError> {

@@ -10,6 +10,7 @@ mod examples;
 mod import;
 mod load;
 mod mock_llm;
+mod otlp;
 mod pii;
 mod pii_audit;
 mod pii_cli;

@@ -44,8 +44,12 @@ pub enum SendError {
         status: u16,
         attempts: u32,
     },
-    #[error("OTLP export to {url}: the run ended before the spans could be sent")]
-    Stopped { url: String },
+    #[error("OTLP export to {url}: the run ended before the spans could be sent{last}")]
+    Stopped {
+        url: String,
+        /// What the last attempt met, if one was made (`: last attempt: …`).
+        last: String,
+    },
     #[error("OTLP export: cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
 }
@@ -126,6 +130,7 @@ impl Sender {
         let body = bytes::Bytes::from(body);
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
+        let mut last = String::new();
         loop {
             attempt += 1;
             let mut post = self
@@ -138,6 +143,7 @@ impl Sender {
                 if left.is_zero() {
                     return Err(SendError::Stopped {
                         url: self.shown.clone(),
+                        last,
                     });
                 }
                 post = post.timeout(left.min(REQUEST_TIMEOUT));
@@ -172,6 +178,7 @@ impl Sender {
                             },
                         });
                     }
+                    last = format!(" (last attempt: HTTP {status})");
                     if attempt >= ATTEMPTS {
                         return Err(SendError::Busy {
                             url: self.shown.clone(),
@@ -182,6 +189,8 @@ impl Sender {
                     retry_after.unwrap_or(backoff).min(MAX_BACKOFF)
                 }
                 Err(error) => {
+                    // The URL may carry a user name and password; the message has it shown.
+                    let error = error.without_url();
                     if attempt >= ATTEMPTS || error.is_builder() {
                         return Err(SendError::Unreachable {
                             url: self.shown.clone(),
@@ -189,12 +198,14 @@ impl Sender {
                             source: error,
                         });
                     }
+                    last = format!(" (last attempt: {})", crate::error_chain(&error));
                     backoff
                 }
             };
             if deadline.is_some_and(|d| Instant::now() + wait >= d) {
                 return Err(SendError::Stopped {
                     url: self.shown.clone(),
+                    last,
                 });
             }
             let stopped = async {
@@ -207,7 +218,7 @@ impl Sender {
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = stopped => return Err(SendError::Stopped { url: self.shown.clone() }),
+                _ = stopped => return Err(SendError::Stopped { url: self.shown.clone(), last }),
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
