@@ -836,6 +836,7 @@ mod tests {
             diff_ignore: &["$.b".to_string()],
             pii_key_file: None,
             policies: None,
+            otlp: None,
         })
         .unwrap();
         assert_eq!(settings.diff.text, crate::diff::TextRule::Exact);
@@ -926,6 +927,145 @@ mod tests {
         for (text, expected) in cases {
             let err = with_file(text).unwrap_err().to_string();
             assert!(err.contains(expected), "{err}\nexpected: {expected}");
+        }
+    }
+
+    fn otlp(
+        flags: OtlpFlags<'_>,
+        file: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Option<crate::telemetry::otlp::ExportConfig>, String> {
+        let file: FileConfig = serde_yaml::from_str(if file.is_empty() { "{}" } else { file })
+            .map_err(|e| e.to_string())?;
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        otlp_settings(flags, file.otlp, &|name| env.get(name).cloned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn otlp_endpoints_resolve_flag_then_traces_variable_then_base_variable_then_file() {
+        let none = OtlpFlags::default();
+        assert!(
+            otlp(none, "", &[]).unwrap().is_none(),
+            "no endpoint, no export"
+        );
+        let url = |flags, file, env: &[(&str, &str)]| {
+            otlp(flags, file, env).unwrap().unwrap().url.to_string()
+        };
+        let file = "otlp:\n  endpoint: http://file:4318/\n  content: true\n";
+        assert_eq!(url(none, file, &[]), "http://file:4318/v1/traces");
+        let base = [(OTEL_ENDPOINT, "https://collector:4318/otlp")];
+        assert_eq!(
+            url(none, file, &base),
+            "https://collector:4318/otlp/v1/traces"
+        );
+        let both = [
+            (OTEL_ENDPOINT, "https://collector:4318/otlp"),
+            (OTEL_TRACES_ENDPOINT, "http://tempo:4318/custom/traces"),
+        ];
+        assert_eq!(url(none, file, &both), "http://tempo:4318/custom/traces");
+        let flag = OtlpFlags {
+            endpoint: Some("http://localhost:6006"),
+            content: false,
+        };
+        assert_eq!(url(flag, file, &both), "http://localhost:6006/v1/traces");
+        let config = otlp(none, file, &[]).unwrap().unwrap();
+        assert!(config.content, "otlp.content");
+        assert_eq!(config.service_name, "traceforge");
+        let config = otlp(none, file, &[(OTEL_SERVICE_NAME, "bot")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.service_name, "bot");
+    }
+
+    #[test]
+    fn otlp_headers_are_percent_decoded_and_errors_never_show_a_value() {
+        let flags = OtlpFlags {
+            endpoint: Some("http://h:4318"),
+            content: false,
+        };
+        let config = otlp(
+            flags,
+            "",
+            &[(
+                OTEL_HEADERS,
+                "Authorization=Basic%20dXNlcjpwYXNz , x-tenant=a%2Cb,,",
+            )],
+        )
+        .unwrap()
+        .unwrap();
+        let headers: Vec<(String, String)> = config
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                (
+                    "authorization".to_string(),
+                    "Basic dXNlcjpwYXNz".to_string()
+                ),
+                ("x-tenant".to_string(), "a,b".to_string())
+            ]
+        );
+        assert!(config.headers.iter().all(|(_, v)| v.is_sensitive()));
+        let file = "otlp:\n  headers: {x-api-key: from-file}\n";
+        let config = otlp(flags, file, &[]).unwrap().unwrap();
+        assert_eq!(config.headers[0].1, "from-file");
+        for (value, expected) in [
+            (
+                "token-s3cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 1 has no '=' (expected KEY=VALUE,…)",
+            ),
+            (
+                "a=1,bad name=s3cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 2: \"bad name\" is not a valid header name",
+            ),
+            (
+                "k=s3%01cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 1: the value of k is not a valid header value",
+            ),
+        ] {
+            let err = otlp(flags, "", &[(OTEL_HEADERS, value)]).unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn bad_otlp_endpoints_name_where_they_came_from() {
+        let none = OtlpFlags::default();
+        let flag = OtlpFlags {
+            endpoint: Some("localhost:4318"),
+            content: false,
+        };
+        for (flags, env, expected) in [
+            (
+                flag,
+                vec![],
+                "--otlp-endpoint: expected an http:// or https:// URL with a host",
+            ),
+            (
+                none,
+                vec![(OTEL_ENDPOINT, "not a url")],
+                "OTEL_EXPORTER_OTLP_ENDPOINT: not a URL",
+            ),
+            (
+                none,
+                vec![(OTEL_TRACES_ENDPOINT, "ftp://h/x")],
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: expected an http",
+            ),
+            (
+                none,
+                vec![(OTEL_ENDPOINT, "http://h:4318/?x=1")],
+                "OTEL_EXPORTER_OTLP_ENDPOINT: the URL must not have a query",
+            ),
+        ] {
+            let err = otlp(flags, "", &env).unwrap_err();
+            assert!(err.starts_with(expected), "{err}");
         }
     }
 }

@@ -106,21 +106,28 @@ impl Drop for Receiver {
 /// Records a session (step `plan`, then `search` streamed and `answer` on Anthropic, both
 /// children of `plan`) through `vcr record ARGS` in `work`, with `env`; returns its stderr.
 fn record_session(work: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    run_session(work, "record", args, env)
+}
+
+/// [`record_session`] through `vcr VERB` (`record` or `replay`).
+fn run_session(work: &Path, verb: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let rt = runtime();
     let mock = rt.block_on(start_mock(MockConfig::default()));
     let mock_url = format!("http://{}", mock.addr);
     let mut all = vec![
         "vcr".to_string(),
-        "record".into(),
+        verb.into(),
         "--cassettes".into(),
         "c".into(),
         "--db".into(),
         "t.db".into(),
-        "--upstream".into(),
-        format!("openai={mock_url}"),
-        "--upstream".into(),
-        format!("anthropic={mock_url}"),
     ];
+    if verb == "record" {
+        for upstream in ["openai", "anthropic"] {
+            all.push("--upstream".into());
+            all.push(format!("{upstream}={mock_url}"));
+        }
+    }
     all.extend(args.iter().map(|a| a.to_string()));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     let env_paths: Vec<(&str, PathBuf)> = env.iter().map(|(k, v)| (*k, PathBuf::from(v))).collect();
@@ -303,6 +310,25 @@ fn one_genai_span_per_interaction_with_the_step_dag_and_then_a_backfill_with_the
             "the default name"
         );
     }
+
+    // A replay run exports its answers too: a trace of its own, linked the same way.
+    let replay = Receiver::start(&[]);
+    let replayed = run_session(
+        work.path(),
+        "replay",
+        &["--otlp-endpoint", &replay.url()],
+        &[],
+    );
+    assert!(replayed.contains("otlp: 3 span(s) exported"), "{replayed}");
+    let again = by_step(&replay.spans());
+    assert_eq!(again.len(), 3);
+    assert_ne!(again["plan"]["trace_id"], plan["trace_id"]);
+    assert_eq!(again["search"]["parent_span_id"], again["plan"]["span_id"]);
+    assert_eq!(again["answer"]["attributes"]["traceforge.replayed"], true);
+    assert_eq!(
+        again["answer"]["attributes"]["gen_ai.conversation.id"],
+        "sess-7"
+    );
 
     // A receiver that refuses: a clear error and a failing exit.
     let refusing = Receiver::start(&["--status", "400"]);

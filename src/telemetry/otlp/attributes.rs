@@ -97,4 +97,12 @@ mod tests {
         assert!(seen.contains(CONVERSATION_ID));
         assert_eq!(ALL.len(), 29);
     }
+
+    #[test]
+    fn the_readme_lists_every_attribute() {
+        let readme = include_str!("../../../README.md");
+        for (key, _) in ALL {
+            assert!(readme.contains(&format!("`{key}`")), "README lacks `{key}`");
+        }
+    }
 }
