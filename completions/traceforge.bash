@@ -2397,14 +2397,18 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -h -V --format --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --format --otlp-endpoint --otlp-content --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl otlp" -- "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -2915,7 +2919,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --otlp-endpoint --otlp-content --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2942,6 +2946,10 @@ _traceforge() {
                     return 0
                     ;;
                 --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2981,7 +2989,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
+            opts="-q -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --otlp-endpoint --otlp-content --allow-repeats --config --db --pii-key-file --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3008,6 +3016,10 @@ _traceforge() {
                     return 0
                     ;;
                 --policies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
