@@ -127,7 +127,7 @@ fn interaction(i: u64) -> Interaction {
             service: Some("support".into()),
             session: Some(format!("session-{}", i / 10)),
             step: Some(format!("step-{}", i % 10)),
-            parent_step: (i % 10 > 0).then(|| "step-0".to_string()),
+            parent_step: (!i.is_multiple_of(10)).then(|| "step-0".to_string()),
         },
         usage: None,
         redactions: Vec::new(),
