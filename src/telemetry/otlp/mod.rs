@@ -13,7 +13,7 @@ pub mod proto;
 pub mod send;
 pub mod span;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -123,7 +123,7 @@ pub struct Report {
 impl Exporter {
     /// Starts the export task on the current tokio runtime.
     pub fn spawn(config: ExportConfig) -> Result<Exporter, SendError> {
-        let sender = Sender::new(&config)?;
+        let sender = Sender::new(&config)?.warning_once();
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let (stop, stopped) = watch::channel(false);
         let url = config.shown_url();
@@ -184,7 +184,6 @@ async fn run(
 ) {
     // Every replay run is a trace of its own (see `span::Source::replay_run`).
     let replay_run = unix_nanos(SystemTime::now()) ^ u64::from(std::process::id());
-    let warned = AtomicBool::new(false);
     let mut batch = Vec::with_capacity(BATCH_SPANS);
     let mut batch_started = Instant::now();
     let to_span = |item: Item| {
@@ -217,7 +216,7 @@ async fn run(
             _ = stopping(stop.clone()) => break,
         }
         let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
-        deliver(&sender, spans, None, Some(stop.clone()), &warned).await;
+        deliver(&sender, spans, None, Some(stop.clone())).await;
     }
     // The end of the run: what is queued goes out in full batches, within the deadline.
     let deadline = Instant::now() + FLUSH_DEADLINE;
@@ -225,11 +224,11 @@ async fn run(
         batch.push(to_span(item));
         if batch.len() >= BATCH_SPANS {
             let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
-            deliver(&sender, spans, Some(deadline), None, &warned).await;
+            deliver(&sender, spans, Some(deadline), None).await;
         }
     }
     if !batch.is_empty() {
-        deliver(&sender, batch, Some(deadline), None, &warned).await;
+        deliver(&sender, batch, Some(deadline), None).await;
     }
 }
 
@@ -240,13 +239,12 @@ async fn stopping(mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Sends one batch and counts the outcome; the first failure of the run is said once.
+/// Sends one batch and counts the outcome.
 async fn deliver(
     sender: &Sender,
     spans: Vec<proto::Span>,
     deadline: Option<Instant>,
     stop: Option<watch::Receiver<bool>>,
-    warned: &AtomicBool,
 ) {
     let count = spans.len() as u64;
     match sender.send(spans, deadline, stop).await {
@@ -254,15 +252,9 @@ async fn deliver(
             EXPORTED.fetch_add(count - rejected.min(count), Ordering::Relaxed);
             FAILED.fetch_add(rejected.min(count), Ordering::Relaxed);
         }
-        Err(error) => {
+        // The sender said the first failure; the rest is counted.
+        Err(_) => {
             FAILED.fetch_add(count, Ordering::Relaxed);
-            if !warned.swap(true, Ordering::AcqRel) {
-                eprintln!(
-                    "traceforge: warning: {}; spans that cannot be sent are counted as \
-                     dropped (this warning is not repeated)",
-                    crate::error_chain(&error)
-                );
-            }
         }
     }
 }

@@ -89,6 +89,8 @@ pub struct Sender {
     shown: String,
     headers: http::HeaderMap,
     service_name: String,
+    /// Set once the first failure was said ([`Sender::warning_once`]); `None`: say nothing.
+    warned: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Sender {
@@ -114,7 +116,29 @@ impl Sender {
             shown: config.shown_url(),
             headers,
             service_name: config.service_name.clone(),
+            warned: None,
         })
+    }
+
+    /// A sender that prints one warning line on stderr at the first failed attempt (the
+    /// endpoint unreachable, refusing or busy) and never again: the live exporter's, whose
+    /// failures are otherwise only counted.
+    pub fn warning_once(mut self) -> Sender {
+        self.warned = Some(Default::default());
+        self
+    }
+
+    fn warn(&self, cause: &str) {
+        let Some(warned) = &self.warned else {
+            return;
+        };
+        if !warned.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            eprintln!(
+                "traceforge: warning: OTLP export to {}: {cause}; spans are retried, then \
+                 counted as not delivered (this warning is not repeated)",
+                self.shown
+            );
+        }
     }
 
     /// Sends `spans` as one request, retrying what may pass later until `deadline` (if any)
@@ -168,6 +192,7 @@ impl Sender {
                     if !matches!(status, 429 | 502 | 503 | 504) {
                         let text = response.text().await.unwrap_or_default();
                         let detail = crate::output::one_line(text.trim(), 200);
+                        self.warn(&format!("HTTP {status}"));
                         return Err(SendError::Refused {
                             url: self.shown.clone(),
                             status,
@@ -179,6 +204,7 @@ impl Sender {
                         });
                     }
                     last = format!(" (last attempt: HTTP {status})");
+                    self.warn(&format!("HTTP {status}"));
                     if attempt >= ATTEMPTS {
                         return Err(SendError::Busy {
                             url: self.shown.clone(),
@@ -191,6 +217,7 @@ impl Sender {
                 Err(error) => {
                     // The URL may carry a user name and password; the message has it shown.
                     let error = error.without_url();
+                    self.warn(&crate::error_chain(&error));
                     if attempt >= ATTEMPTS || error.is_builder() {
                         return Err(SendError::Unreachable {
                             url: self.shown.clone(),

@@ -1,3 +1,6 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use prost::Message as _;
 
 use super::proto::{any_value, ExportTraceServiceRequest, Span, SpanKind, StatusCode};
@@ -289,4 +292,125 @@ fn the_debug_form_of_a_config_hides_header_values() {
 fn recorded_end_adds_the_total_time_to_the_recording_second() {
     let i = interaction(Scope::default(), 200);
     assert_eq!(recorded_end(&i), 1_767_323_045_000_000_000 + 250_000_000);
+}
+
+/// An endpoint that answers the statuses in `script` in turn (then 200), counting requests.
+async fn scripted(
+    script: Vec<(u16, Option<&'static str>)>,
+) -> (crate::server::Running, String, Arc<AtomicU64>) {
+    let listener = crate::server::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicU64::new(0));
+    let script = Arc::new(script);
+    let counter = seen.clone();
+    let running = crate::server::Running::spawn(listener, move |request| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) as usize;
+        let script = script.clone();
+        async move {
+            assert_eq!(
+                request.headers()["content-type"],
+                "application/x-protobuf",
+                "the OTLP/HTTP content type"
+            );
+            let (status, retry_after) = script.get(n).copied().unwrap_or((200, None));
+            let mut response =
+                http::Response::new(crate::server::ResponseBody::full("busy or refused"));
+            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            if let Some(after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", http::HeaderValue::from_static(after));
+            }
+            response
+        }
+    })
+    .unwrap();
+    (running, url, seen)
+}
+
+fn config(url: &str) -> ExportConfig {
+    ExportConfig {
+        url: url.parse().unwrap(),
+        headers: Vec::new(),
+        service_name: "t".into(),
+        content: false,
+    }
+}
+
+#[test]
+fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let spans = || vec![build(&interaction(Scope::default(), 200), false)];
+        // 503 with Retry-After: 0, then 429, then 200: delivered on the third attempt.
+        let (server, url, seen) = scripted(vec![(503, Some("0")), (429, None)]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        assert_eq!(sender.send(spans(), None, None).await.unwrap(), 0);
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        server.stop().await;
+
+        // 400 is final: one attempt.
+        let (server, url, seen) = scripted(vec![(400, None)]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let error = sender.send(spans(), None, None).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("refused the spans: HTTP 400: busy or refused"),
+            "{error}"
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+        server.stop().await;
+
+        // Always busy: gives up after the bounded attempts.
+        let script = vec![(502, Some("0")); send::ATTEMPTS as usize];
+        let (server, url, seen) = scripted(script).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let error = sender.send(spans(), None, None).await.unwrap_err();
+        assert!(
+            error.to_string().contains("still answered HTTP 502"),
+            "{error}"
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), u64::from(send::ATTEMPTS));
+        server.stop().await;
+
+        // A deadline shorter than the wait the endpoint asks for: given up, not waited out.
+        let (server, url, _) = scripted(vec![(503, Some("30"))]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let error = sender
+            .send(spans(), Some(deadline), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SendError::Stopped { .. }), "{error}");
+        assert!(std::time::Instant::now() < deadline);
+        server.stop().await;
+    });
+}
+
+#[test]
+fn the_exporter_counts_what_it_delivers_and_flushes_at_the_end() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (server, url, seen) = scripted(Vec::new()).await;
+        let exporter = Exporter::spawn(config(&url)).unwrap();
+        let item = Arc::new(interaction(scope("s", "a", None), 200));
+        for _ in 0..5 {
+            exporter.offer(Arc::from("c"), item.clone(), false);
+        }
+        // Fewer than a batch and before the batch delay: only the end of the run sends them.
+        let report = exporter.finish().await;
+        assert_eq!(report.counts.exported, 5, "{report:?}");
+        assert_eq!(report.counts.dropped + report.counts.failed, 0);
+        assert!(seen.load(Ordering::SeqCst) >= 1);
+        server.stop().await;
+    });
 }
