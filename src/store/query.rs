@@ -220,7 +220,8 @@ impl TraceDb {
     /// Up to `limit` recorded interactions rebuilt from their rows, after row id `after`, in
     /// row order, each with its row id and cassette: for span export (`traces export --format
     /// otlp`), page by page so a large database is never held whole. Usage is left to be read
-    /// from the response, as the proxy does.
+    /// from the response, as the proxy does. A row whose request or response JSON does not
+    /// parse is rebuilt from its columns, so one odd row never stops a backfill.
     pub fn interactions_after(
         &self,
         after: i64,
@@ -231,7 +232,7 @@ impl TraceDb {
             .prepare_cached(
                 "SELECT id, cassette, interaction_id, recorded_at, latency_ms, ttfb_ms,
                         organization, service, session, step, parent_step, request_json,
-                        response_json
+                        response_json, method, upstream, path, status
                  FROM traces WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(StoreError::sqlite(&self.path))?;
@@ -260,20 +261,43 @@ impl TraceDb {
                     scope,
                     row.get::<_, String>(11)?,
                     row.get::<_, String>(12)?,
+                    (
+                        row.get::<_, String>(13)?,
+                        row.get::<_, String>(14)?,
+                        row.get::<_, String>(15)?,
+                        row.get::<_, i64>(16)?,
+                    ),
                 ))
             })
             .map_err(StoreError::sqlite(&self.path))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, cassette, interaction_id, recorded_at, timing, scope, request, response) =
+            let (id, cassette, interaction_id, recorded_at, timing, scope, request, response, row) =
                 row.map_err(StoreError::sqlite(&self.path))?;
-            let invalid = |what: &str, e: serde_json::Error| StoreError::Invalid {
-                path: self.path.clone(),
-                message: format!("trace {id} ({cassette}#{interaction_id}): {what}: {e}"),
+            let (method, upstream, path, status) = row;
+            // The stored JSON, or (a row written by hand or by an older tool) what the row's
+            // columns say, with the body if the JSON has one.
+            let body = |json: &str| {
+                serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v.get("body")?.clone()).ok())
             };
-            let request = serde_json::from_str(&request).map_err(|e| invalid("request_json", e))?;
+            let request =
+                serde_json::from_str(&request).unwrap_or_else(|_| crate::cassette::Request {
+                    method,
+                    upstream,
+                    path,
+                    headers: Default::default(),
+                    body: body(&request),
+                });
             let response =
-                serde_json::from_str(&response).map_err(|e| invalid("response_json", e))?;
+                serde_json::from_str(&response).unwrap_or_else(|_| crate::cassette::Response {
+                    status: u16::try_from(status).unwrap_or(0),
+                    headers: Default::default(),
+                    body: body(&response),
+                    stream: None,
+                    incomplete: false,
+                });
             let interaction = crate::cassette::Interaction {
                 id: interaction_id.max(0) as u64,
                 recorded_at,
