@@ -179,7 +179,6 @@ impl Proxy {
             Some(db) => Some(TraceWriter::spawn(db.clone(), kind)?),
             None => None,
         };
-        // Spawned on the runtime the proxy serves on (`Proxy::new` runs inside it).
         let otlp = match &config.otlp {
             Some(export) => Some(crate::telemetry::otlp::Exporter::spawn(export.clone())?),
             None => None,

@@ -2,7 +2,7 @@
 //!
 //! The proxy hands each finished interaction, already protected for storage, to
 //! [`Exporter::offer`]: a `try_send` into a bounded queue that never waits (a full queue is a
-//! counted drop). A background task turns interactions into spans ([`span::build`]), batches
+//! counted drop). A background thread turns interactions into spans ([`span::build`]), batches
 //! them (up to [`BATCH_SPANS`] or [`BATCH_DELAY`]), and POSTs them with retries
 //! ([`send::Sender`]); `traces export --format otlp` uses the same builder and sender on
 //! database rows. Counters are process-wide atomics ([`counters`]) for the metrics registry.
@@ -108,7 +108,8 @@ struct Item {
 pub struct Exporter {
     queue: mpsc::Sender<Item>,
     stop: watch::Sender<bool>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Fires when the export thread has sent what it could and stopped.
+    finished: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
     start: Counts,
     url: String,
 }
@@ -121,17 +122,38 @@ pub struct Report {
 }
 
 impl Exporter {
-    /// Starts the export task on the current tokio runtime.
+    /// Starts the export thread.
     pub fn spawn(config: ExportConfig) -> Result<Exporter, SendError> {
         let sender = Sender::new(&config)?.warning_once();
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let (stop, stopped) = watch::channel(false);
         let url = config.shown_url();
-        let task = tokio::spawn(run(config, sender, receiver, stopped));
+        let (done, finished) = tokio::sync::oneshot::channel();
+        // A thread of its own with its own runtime, at a lower priority: building, encoding
+        // and sending spans never holds one of the proxy's worker threads, and when the
+        // cores are busy the proxy's requests go first.
+        std::thread::Builder::new()
+            .name("traceforge-otlp".into())
+            .spawn(move || {
+                lower_priority();
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        eprintln!("traceforge: warning: OTLP export cannot start: {error}");
+                        return;
+                    }
+                };
+                runtime.block_on(run(config, sender, receiver, stopped));
+                let _ = done.send(());
+            })
+            .map_err(SendError::Thread)?;
         Ok(Exporter {
             queue,
             stop,
-            task: Mutex::new(Some(task)),
+            finished: Mutex::new(Some(finished)),
             start: counters(),
             url,
         })
@@ -155,13 +177,12 @@ impl Exporter {
     /// sent by then is counted as failed.
     pub async fn finish(&self) -> Report {
         let _ = self.stop.send(true);
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
-        if let Some(mut task) = task {
-            // The task keeps its own deadline; this one only guards against a hung socket.
+        let finished = self.finished.lock().ok().and_then(|mut t| t.take());
+        if let Some(finished) = finished {
+            // The thread keeps its own deadline; this one only guards against a hung socket
+            // (the thread is then left to end with the process).
             let grace = FLUSH_DEADLINE + Duration::from_secs(1);
-            if tokio::time::timeout(grace, &mut task).await.is_err() {
-                task.abort();
-            }
+            let _ = tokio::time::timeout(grace, finished).await;
         }
         let now = counters();
         Report {
@@ -229,6 +250,16 @@ async fn run(
     }
     if !batch.is_empty() {
         deliver(&sender, batch, Some(deadline), None).await;
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread), so the
+/// export yields the CPU to the proxy. Best effort: a failure changes nothing else.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; `who` 0 is the calling thread on Linux.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 

@@ -52,6 +52,8 @@ pub enum SendError {
     },
     #[error("OTLP export: cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
+    #[error("OTLP export: cannot start its thread")]
+    Thread(#[source] std::io::Error),
 }
 
 /// The message for `spans` from `service_name`.
