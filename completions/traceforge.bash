@@ -2658,14 +2658,18 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__traces__subcmd__export)
-            opts="-q -v -h -V --format --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
+            opts="-q -v -h -V --format --otlp-endpoint --otlp-content --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl otlp" -- "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -3208,7 +3212,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__record)
-            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --otlp-endpoint --otlp-content --mode --upstream --upstream-timeout --allow-repeats --pending --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3247,6 +3251,10 @@ _traceforge() {
                     return 0
                     ;;
                 --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3290,7 +3298,7 @@ _traceforge() {
             return 0
             ;;
         traceforge__subcmd__vcr__subcmd__replay)
-            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --allow-repeats --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
+            opts="-q -v -h -V --cassettes --cassette --listen --ready-file --match --policies --no-traces --metrics-listen --metrics-ready-file --drain-timeout --otlp-endpoint --otlp-content --allow-repeats --config --db --pii-key-file --quiet --verbose --log-format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3329,6 +3337,10 @@ _traceforge() {
                     return 0
                     ;;
                 --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

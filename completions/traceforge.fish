@@ -81,6 +81,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l metrics-listen -d 'Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this address (port 0 picks a free port); it keeps answering while the server drains' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l metrics-ready-file -d 'Write the --metrics-listen address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l drain-timeout -d 'On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to finish; streams still open then are ended and recorded as incomplete' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l otlp-endpoint -d 'Export one OpenTelemetry span per interaction to this OTLP/HTTP base URL (`/v1/traces` is appended), e.g. http://localhost:4318 [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else $OTEL_EXPORTER_OTLP_ENDPOINT, else `otlp.endpoint`; headers from $OTEL_EXPORTER_OTLP_HEADERS, service name from $OTEL_SERVICE_NAME]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l mode -d 'When to forward and record [default: new-episodes; required when CI is set]' -r -f -a "once\t'Record when the cassette does not exist yet; otherwise replay it and refuse new requests'
 new-episodes\t'Replay what matches, record everything else'
 all\t'Always forward and rewrite the cassette with this run\'s interactions'
@@ -96,6 +97,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l no-traces -d 'Do not write traces to the trace database'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l otlp-content -d 'Put prompts and answers into the spans (gen_ai.input.messages, gen_ai.output.messages), as stored: after the secret and PII rules'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -l pending -d 'Leave existing cassettes untouched: write one whose behaviour changed beside it as NAME.yaml.pending for `traceforge review` (usually with --mode all)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from record" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
@@ -111,6 +113,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l metrics-listen -d 'Also serve /_traceforge/livez, /_traceforge/readyz and /_traceforge/metrics on this address (port 0 picks a free port); it keeps answering while the server drains' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l metrics-ready-file -d 'Write the --metrics-listen address (host:port) to this file once listening' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l drain-timeout -d 'On SIGTERM or Ctrl-C, how long requests in flight (streams included) may take to finish; streams still open then are ended and recorded as incomplete' -r
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l otlp-endpoint -d 'Export one OpenTelemetry span per interaction to this OTLP/HTTP base URL (`/v1/traces` is appended), e.g. http://localhost:4318 [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else $OTEL_EXPORTER_OTLP_ENDPOINT, else `otlp.endpoint`; headers from $OTEL_EXPORTER_OTLP_HEADERS, service name from $OTEL_SERVICE_NAME]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -120,6 +123,7 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_se
 always\t''
 never\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l no-traces -d 'Do not write traces to the trace database'
+complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l otlp-content -d 'Put prompts and answers into the spans (gen_ai.input.messages, gen_ai.output.messages), as stored: after the secret and PII rules'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -l allow-repeats -d 'Replay the last matching interaction again when a request repeats more often than recorded'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand vcr; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
@@ -376,7 +380,9 @@ complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from search" -s V -l version -d 'Print version'
-complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "jsonl\t'One JSON object per line'
+otlp\t'One OpenTelemetry span per trace, sent over OTLP/HTTP protobuf to the endpoint (--otlp-endpoint or the OTEL_EXPORTER_OTLP_* variables)'"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l otlp-endpoint -d 'Export one OpenTelemetry span per interaction to this OTLP/HTTP base URL (`/v1/traces` is appended), e.g. http://localhost:4318 [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else $OTEL_EXPORTER_OTLP_ENDPOINT, else `otlp.endpoint`; headers from $OTEL_EXPORTER_OTLP_HEADERS, service name from $OTEL_SERVICE_NAME]' -r
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l config -d 'Configuration file [default: traceforge.yaml in the current directory, if present]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l db -d 'Trace database [default: .traceforge/traces.db]' -r -F
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l pii-key-file -d 'File holding the PII key (64 hex digits) [default: $TRACEFORGE_PII_KEY]' -r -F
@@ -385,6 +391,7 @@ json\t''"
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -l otlp-content -d 'Put prompts and answers into the spans (gen_ai.input.messages, gen_ai.output.messages), as stored: after the secret and PII rules'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and warnings (no status lines; no per-request log events unless TRACEFORGE_LOG says so)'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more: -v logs one line per server request (info), -vv debug. TRACEFORGE_LOG, in env-filter syntax (`info`, `warn,traceforge::request=info`), overrides -v and --quiet'
 complete -c traceforge -n "__fish_traceforge_using_subcommand traces; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'

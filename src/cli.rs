@@ -498,12 +498,34 @@ pub struct TracesExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// One JSON object per line
     Jsonl,
+    /// One OpenTelemetry span per trace, sent over OTLP/HTTP protobuf to the endpoint
+    /// (--otlp-endpoint or the OTEL_EXPORTER_OTLP_* variables)
+    Otlp,
+}
+
+/// Span export over OTLP/HTTP protobuf (one GenAI span per interaction).
+#[derive(Debug, Args)]
+pub struct OtlpArgs {
+    /// Export one OpenTelemetry span per interaction to this OTLP/HTTP base URL (`/v1/traces`
+    /// is appended), e.g. http://localhost:4318 [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    /// as is, else $OTEL_EXPORTER_OTLP_ENDPOINT, else `otlp.endpoint`; headers from
+    /// $OTEL_EXPORTER_OTLP_HEADERS, service name from $OTEL_SERVICE_NAME]
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Put prompts and answers into the spans (gen_ai.input.messages, gen_ai.output.messages),
+    /// as stored: after the secret and PII rules
+    #[arg(long)]
+    pub otlp_content: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -614,6 +636,9 @@ pub struct ProxyArgs {
 
     #[command(flatten)]
     pub serve: ServeArgs,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 
     /// Command to run with the proxy's environment; its exit status becomes ours
     #[arg(last = true, value_name = "CMD")]

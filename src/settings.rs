@@ -87,6 +87,21 @@ struct FileConfig {
     pii: PiiConfig,
     #[serde(default)]
     diff: DiffConfig,
+    #[serde(default)]
+    otlp: OtlpConfig,
+}
+
+/// `otlp:` — span export, below `--otlp-endpoint`/`--otlp-content` and the `OTEL_*` variables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OtlpConfig {
+    /// The base URL (`/v1/traces` is appended), as `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    endpoint: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    service_name: Option<String>,
+    #[serde(default)]
+    content: bool,
 }
 
 /// `pii:` — what happens to personal data and secrets (DESIGN.md §12). The shape is pinned by
@@ -172,6 +187,9 @@ pub struct Settings {
     pub policy_enforcement_disabled: bool,
     /// What `diff` and `review` count as a behaviour change (`diff:`).
     pub diff: crate::diff::DiffRules,
+    /// Span export, when the command asked for it ([`Overrides::otlp`]) and an endpoint is
+    /// configured.
+    pub otlp: Option<crate::telemetry::otlp::ExportConfig>,
 }
 
 /// The flags that can override the file.
@@ -192,6 +210,16 @@ pub struct Overrides<'a> {
     pub diff_ignore: &'a [String],
     /// `--pii-key-file`: the PII key, read from a file (else `TRACEFORGE_PII_KEY`).
     pub pii_key_file: Option<&'a Path>,
+    /// Set by commands that export spans: their `--otlp-*` flags. The `OTEL_*` variables and
+    /// `otlp:` are read only then, so a malformed variable never stops other commands.
+    pub otlp: Option<OtlpFlags<'a>>,
+}
+
+/// `--otlp-endpoint` and `--otlp-content`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OtlpFlags<'a> {
+    pub endpoint: Option<&'a str>,
+    pub content: bool,
 }
 
 /// `pii:` resolved: the mode, what goes upstream, the detectors' configuration (compiled only
@@ -234,6 +262,7 @@ impl Settings {
             policies: None,
             policy_enforcement_disabled: false,
             diff: crate::diff::DiffRules::default(),
+            otlp: None,
         }
     }
 
@@ -294,6 +323,7 @@ impl Settings {
             upstream_timeout,
             traces_db: run.traces.then(|| self.db.clone()),
             pending: run.pending,
+            otlp: self.otlp.clone(),
         })
     }
 
@@ -402,9 +432,15 @@ impl Settings {
                 .push(JsonPath::parse(path).map_err(flag("--ignore".into()))?);
         }
 
+        let otlp = match overrides.otlp {
+            Some(flags) => otlp_settings(flags, file.otlp, &|name| std::env::var(name).ok())?,
+            None => None,
+        };
+
         Ok(Settings {
             cassettes,
             db,
+            otlp,
             upstreams,
             match_rules,
             redact_headers: file.redact.headers,
@@ -489,6 +525,116 @@ impl Settings {
         })?;
         Ok(Redactor::new(&self.redact_headers, Arc::new(protector)))
     }
+}
+
+/// The standard OpenTelemetry variables traceforge reads.
+pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub const OTEL_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+pub const OTEL_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+
+/// Span export resolved: `--otlp-endpoint` (a base URL) > `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+/// (the traces URL as is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL) > `otlp.endpoint`;
+/// headers from `OTEL_EXPORTER_OTLP_HEADERS` else `otlp.headers`; the service name from
+/// `OTEL_SERVICE_NAME` else `otlp.service_name` else `traceforge`. No endpoint: no export.
+fn otlp_settings(
+    flags: OtlpFlags<'_>,
+    file: OtlpConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::telemetry::otlp::ExportConfig>, SettingsError> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let error = |flag: &str, message: String| SettingsError::Flag {
+        flag: flag.to_string(),
+        message,
+    };
+    let (source, text, base) = if let Some(flag) = flags.endpoint {
+        ("--otlp-endpoint", flag.to_string(), true)
+    } else if let Some(url) = env(OTEL_TRACES_ENDPOINT) {
+        (OTEL_TRACES_ENDPOINT, url, false)
+    } else if let Some(url) = env(OTEL_ENDPOINT) {
+        (OTEL_ENDPOINT, url, true)
+    } else if let Some(url) = file.endpoint.clone() {
+        ("otlp.endpoint", url, true)
+    } else {
+        return Ok(None);
+    };
+    let url = otlp_url(text.trim(), base).map_err(|m| error(source, m))?;
+    let headers = match env(OTEL_HEADERS) {
+        Some(text) => parse_otlp_headers(&text).map_err(|m| error(OTEL_HEADERS, m))?,
+        None => {
+            let mut headers = Vec::new();
+            for (name, value) in &file.headers {
+                headers.push(
+                    header_pair(name, value)
+                        .map_err(|m| error(&format!("otlp.headers.{name}"), m))?,
+                );
+            }
+            headers
+        }
+    };
+    let service_name = env(OTEL_SERVICE_NAME)
+        .or(file.service_name)
+        .unwrap_or_else(|| "traceforge".to_string());
+    Ok(Some(crate::telemetry::otlp::ExportConfig {
+        url,
+        headers,
+        service_name,
+        content: flags.content || file.content,
+    }))
+}
+
+/// An http(s) URL; a base URL gets `/v1/traces` appended to its path.
+fn otlp_url(text: &str, base: bool) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("expected an http:// or https:// URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or a fragment".into());
+    }
+    if base {
+        let path = format!("{}/v1/traces", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// `k=v,k2=v2` with percent-encoded keys and values (the W3C baggage form the OpenTelemetry
+/// SDKs read). Errors name the entry by position and its key, never a value.
+fn parse_otlp_headers(text: &str) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, String> {
+    let mut headers = Vec::new();
+    for (index, entry) in text.split(',').enumerate() {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let Some((name, value)) = entry.split_once('=') else {
+            return Err(format!(
+                "entry {} has no '=' (expected KEY=VALUE,…)",
+                index + 1
+            ));
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s.trim())
+                .decode_utf8()
+                .map(|s| s.into_owned())
+        };
+        let name =
+            decode(name).map_err(|_| format!("entry {}: the key is not UTF-8", index + 1))?;
+        let value = decode(value)
+            .map_err(|_| format!("entry {} ({name}): the value is not UTF-8", index + 1))?;
+        headers.push(header_pair(&name, &value).map_err(|m| format!("entry {}: {m}", index + 1))?);
+    }
+    Ok(headers)
+}
+
+/// A header name and a (secret) value, checked.
+fn header_pair(name: &str, value: &str) -> Result<(http::HeaderName, http::HeaderValue), String> {
+    let header = http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{:?} is not a valid header name", name.trim()))?;
+    let mut value = http::HeaderValue::from_str(value.trim())
+        .map_err(|_| format!("the value of {header} is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok((header, value))
 }
 
 /// `message` about `keys` in the file at `path`, at the key's line and column when found.
@@ -690,6 +836,7 @@ mod tests {
             diff_ignore: &["$.b".to_string()],
             pii_key_file: None,
             policies: None,
+            otlp: None,
         })
         .unwrap();
         assert_eq!(settings.diff.text, crate::diff::TextRule::Exact);
@@ -780,6 +927,145 @@ mod tests {
         for (text, expected) in cases {
             let err = with_file(text).unwrap_err().to_string();
             assert!(err.contains(expected), "{err}\nexpected: {expected}");
+        }
+    }
+
+    fn otlp(
+        flags: OtlpFlags<'_>,
+        file: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Option<crate::telemetry::otlp::ExportConfig>, String> {
+        let file: FileConfig = serde_yaml::from_str(if file.is_empty() { "{}" } else { file })
+            .map_err(|e| e.to_string())?;
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        otlp_settings(flags, file.otlp, &|name| env.get(name).cloned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn otlp_endpoints_resolve_flag_then_traces_variable_then_base_variable_then_file() {
+        let none = OtlpFlags::default();
+        assert!(
+            otlp(none, "", &[]).unwrap().is_none(),
+            "no endpoint, no export"
+        );
+        let url = |flags, file, env: &[(&str, &str)]| {
+            otlp(flags, file, env).unwrap().unwrap().url.to_string()
+        };
+        let file = "otlp:\n  endpoint: http://file:4318/\n  content: true\n";
+        assert_eq!(url(none, file, &[]), "http://file:4318/v1/traces");
+        let base = [(OTEL_ENDPOINT, "https://collector:4318/otlp")];
+        assert_eq!(
+            url(none, file, &base),
+            "https://collector:4318/otlp/v1/traces"
+        );
+        let both = [
+            (OTEL_ENDPOINT, "https://collector:4318/otlp"),
+            (OTEL_TRACES_ENDPOINT, "http://tempo:4318/custom/traces"),
+        ];
+        assert_eq!(url(none, file, &both), "http://tempo:4318/custom/traces");
+        let flag = OtlpFlags {
+            endpoint: Some("http://localhost:6006"),
+            content: false,
+        };
+        assert_eq!(url(flag, file, &both), "http://localhost:6006/v1/traces");
+        let config = otlp(none, file, &[]).unwrap().unwrap();
+        assert!(config.content, "otlp.content");
+        assert_eq!(config.service_name, "traceforge");
+        let config = otlp(none, file, &[(OTEL_SERVICE_NAME, "bot")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.service_name, "bot");
+    }
+
+    #[test]
+    fn otlp_headers_are_percent_decoded_and_errors_never_show_a_value() {
+        let flags = OtlpFlags {
+            endpoint: Some("http://h:4318"),
+            content: false,
+        };
+        let config = otlp(
+            flags,
+            "",
+            &[(
+                OTEL_HEADERS,
+                "Authorization=Basic%20dXNlcjpwYXNz , x-tenant=a%2Cb,,",
+            )],
+        )
+        .unwrap()
+        .unwrap();
+        let headers: Vec<(String, String)> = config
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                (
+                    "authorization".to_string(),
+                    "Basic dXNlcjpwYXNz".to_string()
+                ),
+                ("x-tenant".to_string(), "a,b".to_string())
+            ]
+        );
+        assert!(config.headers.iter().all(|(_, v)| v.is_sensitive()));
+        let file = "otlp:\n  headers: {x-api-key: from-file}\n";
+        let config = otlp(flags, file, &[]).unwrap().unwrap();
+        assert_eq!(config.headers[0].1, "from-file");
+        for (value, expected) in [
+            (
+                "token-s3cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 1 has no '=' (expected KEY=VALUE,…)",
+            ),
+            (
+                "a=1,bad name=s3cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 2: \"bad name\" is not a valid header name",
+            ),
+            (
+                "k=s3%01cret",
+                "OTEL_EXPORTER_OTLP_HEADERS: entry 1: the value of k is not a valid header value",
+            ),
+        ] {
+            let err = otlp(flags, "", &[(OTEL_HEADERS, value)]).unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn bad_otlp_endpoints_name_where_they_came_from() {
+        let none = OtlpFlags::default();
+        let flag = OtlpFlags {
+            endpoint: Some("localhost:4318"),
+            content: false,
+        };
+        for (flags, env, expected) in [
+            (
+                flag,
+                vec![],
+                "--otlp-endpoint: expected an http:// or https:// URL with a host",
+            ),
+            (
+                none,
+                vec![(OTEL_ENDPOINT, "not a url")],
+                "OTEL_EXPORTER_OTLP_ENDPOINT: not a URL",
+            ),
+            (
+                none,
+                vec![(OTEL_TRACES_ENDPOINT, "ftp://h/x")],
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: expected an http",
+            ),
+            (
+                none,
+                vec![(OTEL_ENDPOINT, "http://h:4318/?x=1")],
+                "OTEL_EXPORTER_OTLP_ENDPOINT: the URL must not have a query",
+            ),
+        ] {
+            let err = otlp(flags, "", &env).unwrap_err();
+            assert!(err.starts_with(expected), "{err}");
         }
     }
 }

@@ -85,6 +85,14 @@ impl Globals {
     }
 }
 
+/// `--otlp-endpoint` and `--otlp-content` as settings take them.
+pub(crate) fn otlp_flags(args: &crate::cli::OtlpArgs) -> crate::settings::OtlpFlags<'_> {
+    crate::settings::OtlpFlags {
+        endpoint: args.otlp_endpoint.as_deref(),
+        content: args.otlp_content,
+    }
+}
+
 /// The one place a tokio runtime is built. Every command that builds one serves or opens
 /// connections, so this is also where the open-files limit is raised.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -112,6 +112,9 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
                 }
             }
         }
+        TracesCommand::Export(args) if args.format == crate::cli::ExportFormat::Otlp => {
+            export_otlp(globals, &db, &args.otlp)?;
+        }
         TracesCommand::Export(_) => {
             let mut out = std::io::BufWriter::new(printer.stdout());
             for row in db.export()? {
@@ -122,6 +125,70 @@ pub(crate) fn run(globals: &Globals, command: TracesCommand) -> anyhow::Result<E
         }
     }
     Ok(Exit::Success)
+}
+
+/// `traces export --format otlp`: every row as a span, in batches, to the endpoint; fails on
+/// the first batch the endpoint does not take (after the sender's retries).
+fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> anyhow::Result<()> {
+    use crate::telemetry::otlp;
+    let settings = globals.settings(crate::settings::Overrides {
+        otlp: Some(super::otlp_flags(args)),
+        ..crate::settings::Overrides::default()
+    })?;
+    let Some(config) = settings.otlp else {
+        anyhow::bail!(
+            "traces export --format otlp: no endpoint; give --otlp-endpoint URL or set \
+             {} (or {})",
+            crate::settings::OTEL_ENDPOINT,
+            crate::settings::OTEL_TRACES_ENDPOINT
+        );
+    };
+    let sender = otlp::Sender::new(&config)?;
+    let runtime = super::runtime()?;
+    let mut after = 0;
+    let mut sent = 0u64;
+    loop {
+        // Read on this thread (SQLite never runs on the runtime), send on the runtime.
+        let rows = db.interactions_after(after, otlp::BATCH_SPANS)?;
+        let Some((last, _, _)) = rows.last() else {
+            break;
+        };
+        after = *last;
+        let spans: Vec<_> = rows
+            .iter()
+            .map(|(_, cassette, interaction)| {
+                otlp::span::build(
+                    otlp::span::Source {
+                        cassette,
+                        interaction,
+                        end_unix_nano: otlp::recorded_end(interaction),
+                        replay_run: None,
+                    },
+                    config.content,
+                )
+            })
+            .collect();
+        let count = spans.len() as u64;
+        let rejected = runtime
+            .block_on(sender.send(spans, None, None))
+            .with_context(|| {
+                format!("traces export --format otlp: stopped after {sent} span(s)")
+            })?;
+        if rejected > 0 {
+            anyhow::bail!(
+                "OTLP export to {}: the endpoint rejected {rejected} of {count} span(s) \
+                 (after {sent} were sent)",
+                config.shown_url()
+            );
+        }
+        sent += count;
+    }
+    writeln!(
+        globals.printer.stderr(),
+        "traces export: {sent} span(s) sent to {}",
+        config.shown_url()
+    )?;
+    Ok(())
 }
 
 /// The matcher of a `--cassette GLOB` flag.

@@ -67,6 +67,7 @@ fn proxy_settings(
         upstreams,
         match_fields: &args.match_fields,
         policies: args.policies.as_deref(),
+        otlp: Some(super::otlp_flags(&args.otlp)),
         ..Overrides::default()
     })
 }
@@ -98,7 +99,7 @@ fn run(
         }
     }
     let runtime = super::runtime()?;
-    let (summary, child_exit, flush_errors, traces) = runtime.block_on(async {
+    let (summary, child_exit, flush_errors, traces, otlp) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
         if mode == Mode::None {
             let preloader = proxy.clone();
@@ -138,17 +139,26 @@ fn run(
             Some(child::run(&args.command, &env).await?)
         };
         server.stop().await;
+        let otlp = proxy.finish_otlp().await;
         let flusher = proxy.clone();
         let (flush_errors, traces) =
             tokio::task::spawn_blocking(move || (flusher.flush_all(), flusher.finish_traces()))
                 .await
                 .unwrap_or_default();
         serving.finish().await;
-        anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces))
+        anyhow::Ok((proxy.summary(), child_exit, flush_errors, traces, otlp))
     })?;
 
     if json_log {
         log_summary(&summary, traces.as_ref(), &flush_errors);
+        if let Some(otlp) = &otlp {
+            tracing::info!(
+                exported = otlp.counts.exported,
+                dropped = otlp.counts.dropped,
+                not_delivered = otlp.counts.failed,
+                "otlp"
+            );
+        }
     } else {
         // The log's last lines (a miss report, say) come out above the summary.
         crate::telemetry::logs::flush();
@@ -159,6 +169,9 @@ fn run(
         write!(report, "{}", render_summary(verb, &summary))?;
         if let Some(traces) = &traces {
             writeln!(report, "{}", render_traces(traces))?;
+        }
+        if let Some(otlp) = &otlp {
+            writeln!(report, "{}", render_otlp(otlp))?;
         }
         for error in &flush_errors {
             writeln!(printer.important(), "error: {error}")?;
@@ -303,6 +316,19 @@ fn log_summary(summary: &Summary, traces: Option<&TracesReport>, flush_errors: &
     for error in flush_errors {
         tracing::error!("{error}");
     }
+}
+
+/// One line on what became of the run's spans.
+fn render_otlp(otlp: &crate::telemetry::otlp::Report) -> String {
+    let counts = otlp.counts;
+    let mut line = format!("otlp: {} span(s) exported to {}", counts.exported, otlp.url);
+    if counts.dropped > 0 || counts.failed > 0 {
+        line.push_str(&format!(
+            " ({} dropped with the queue full, {} not delivered)",
+            counts.dropped, counts.failed
+        ));
+    }
+    line
 }
 
 /// One line on what became of the run's traces.

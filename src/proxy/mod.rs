@@ -109,6 +109,8 @@ pub struct ProxyConfig {
     /// `vcr record --pending`: a cassette that existed before the run is written beside the
     /// original as `NAME.yaml.pending`, never over it.
     pub pending: bool,
+    /// Where spans go, one per interaction (`--otlp-endpoint`, `OTEL_EXPORTER_OTLP_*`).
+    pub otlp: Option<crate::telemetry::otlp::ExportConfig>,
 }
 
 /// A running proxy's shared state.
@@ -117,6 +119,8 @@ pub struct Proxy {
     cassettes: Arc<CassetteSet>,
     client: reqwest::Client,
     traces: Option<TraceWriter>,
+    /// The span exporter, when spans are exported.
+    otlp: Option<crate::telemetry::otlp::Exporter>,
     keys: keys::KeyCache,
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
@@ -202,6 +206,10 @@ impl Proxy {
             }
             None => None,
         };
+        let otlp = match &config.otlp {
+            Some(export) => Some(crate::telemetry::otlp::Exporter::spawn(export.clone())?),
+            None => None,
+        };
         let protector = config.redactor.protector();
         let revealer = match protector.key() {
             Some(key) => {
@@ -220,6 +228,7 @@ impl Proxy {
             cassettes,
             client,
             traces,
+            otlp,
             keys: keys::KeyCache::default(),
             policy_checks: keys::RequestCache::default(),
             logged_paths: keys::RequestCache::default(),
@@ -500,6 +509,10 @@ impl Proxy {
             match lookup {
                 Lookup::Hit(recorded) => {
                     fields.matched = Some(Match::Hit);
+                    // The span is made from the interaction as stored, before any reveal.
+                    if let Some(otlp) = &self.otlp {
+                        otlp.offer(cassette.label.clone(), recorded.interaction.clone(), true);
+                    }
                     let recorded = match &self.revealer {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
                         None => recorded,
@@ -733,6 +746,9 @@ impl Proxy {
                 );
             }
         }
+        if let Some(otlp) = &self.otlp {
+            otlp.offer(cassette.label.clone(), recording.interaction.clone(), false);
+        }
         if let Some(traces) = &self.traces {
             traces.send(Pending {
                 cassette: cassette.label.clone(),
@@ -792,6 +808,11 @@ impl Proxy {
             db: self.config.traces_db.clone().unwrap_or_default(),
             report: writer.finish(),
         })
+    }
+
+    /// Sends the spans still queued (within a short deadline) and stops the exporter.
+    pub async fn finish_otlp(&self) -> Option<crate::telemetry::otlp::Report> {
+        Some(self.otlp.as_ref()?.finish().await)
     }
 
     pub fn summary(&self) -> Summary {

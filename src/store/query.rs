@@ -217,6 +217,103 @@ impl TraceDb {
             .map_err(StoreError::sqlite(&self.path))
     }
 
+    /// Up to `limit` recorded interactions rebuilt from their rows, after row id `after`, in
+    /// row order, each with its row id and cassette: for span export (`traces export --format
+    /// otlp`), page by page so a large database is never held whole. Usage is left to be read
+    /// from the response, as the proxy does. A row whose request or response JSON does not
+    /// parse is rebuilt from its columns, so one odd row never stops a backfill.
+    pub fn interactions_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, crate::cassette::Interaction)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT id, cassette, interaction_id, recorded_at, latency_ms, ttfb_ms,
+                        organization, service, session, step, parent_step, request_json,
+                        response_json, method, upstream, path, status
+                 FROM traces WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(StoreError::sqlite(&self.path))?;
+        let rows = statement
+            .query_map(rusqlite::params![after, limit as i64], |row| {
+                let timing = match (row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?) {
+                    (Some(total), Some(ttfb)) => Some(crate::cassette::Timing {
+                        ttfb_ms: ttfb.max(0) as u64,
+                        total_ms: total.max(0) as u64,
+                    }),
+                    _ => None,
+                };
+                let scope = crate::cassette::Scope {
+                    organization: row.get(6)?,
+                    service: row.get(7)?,
+                    session: row.get(8)?,
+                    step: row.get(9)?,
+                    parent_step: row.get(10)?,
+                };
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                    timing,
+                    scope,
+                    row.get::<_, String>(11)?,
+                    row.get::<_, String>(12)?,
+                    (
+                        row.get::<_, String>(13)?,
+                        row.get::<_, String>(14)?,
+                        row.get::<_, String>(15)?,
+                        row.get::<_, i64>(16)?,
+                    ),
+                ))
+            })
+            .map_err(StoreError::sqlite(&self.path))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, cassette, interaction_id, recorded_at, timing, scope, request, response, row) =
+                row.map_err(StoreError::sqlite(&self.path))?;
+            let (method, upstream, path, status) = row;
+            // The stored JSON, or (a row written by hand or by an older tool) what the row's
+            // columns say, with the body if the JSON has one.
+            let body = |json: &str| {
+                serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v.get("body")?.clone()).ok())
+            };
+            let request =
+                serde_json::from_str(&request).unwrap_or_else(|_| crate::cassette::Request {
+                    method,
+                    upstream,
+                    path,
+                    headers: Default::default(),
+                    body: body(&request),
+                });
+            let response =
+                serde_json::from_str(&response).unwrap_or_else(|_| crate::cassette::Response {
+                    status: u16::try_from(status).unwrap_or(0),
+                    headers: Default::default(),
+                    body: body(&response),
+                    stream: None,
+                    incomplete: false,
+                });
+            let interaction = crate::cassette::Interaction {
+                id: interaction_id.max(0) as u64,
+                recorded_at,
+                request,
+                response,
+                timing,
+                scope,
+                usage: None,
+                redactions: Vec::new(),
+                decisions: Vec::new(),
+            };
+            out.push((id, cassette, interaction));
+        }
+        Ok(out)
+    }
+
     /// Every trace with its full request and response JSON, in a stable order, for export.
     /// Only cassette-backed data: a rebuilt database exports exactly the same.
     pub fn export(&self) -> Result<Vec<serde_json::Value>, StoreError> {

@@ -342,6 +342,7 @@ enum Source {
     Counter(Arc<Counter>),
     Gauge(Arc<Gauge>),
     GaugeFn(Box<dyn Fn() -> f64 + Send + Sync>),
+    CounterFn(Box<dyn Fn() -> u64 + Send + Sync>),
     Histogram(Arc<Histogram>),
     Counters(Arc<Family<Counter>>),
     Gauges(Arc<Family<Gauge>>),
@@ -351,7 +352,7 @@ enum Source {
 impl Source {
     fn kind(&self) -> &'static str {
         match self {
-            Source::Counter(_) | Source::Counters(_) => "counter",
+            Source::Counter(_) | Source::CounterFn(_) | Source::Counters(_) => "counter",
             Source::Gauge(_) | Source::GaugeFn(_) | Source::Gauges(_) => "gauge",
             Source::Histogram(_) | Source::Histograms(_) => "histogram",
         }
@@ -472,6 +473,29 @@ impl Registry {
         });
     }
 
+    /// A counter kept elsewhere (another module's atomics), read by calling `read` at each
+    /// scrape; its name ends in `_total`.
+    pub fn counter_fn(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        read: impl Fn() -> u64 + Send + Sync + 'static,
+    ) {
+        debug_assert!(name.ends_with("_total"), "counter {name}");
+        let mut metrics = self
+            .metrics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if metrics.iter().any(|m| m.name == name) {
+            return;
+        }
+        metrics.push(Registered {
+            name,
+            help,
+            source: Source::CounterFn(Box::new(read)),
+        });
+    }
+
     /// A histogram of durations, in seconds; its name ends in `_seconds`.
     pub fn histogram(
         &self,
@@ -513,6 +537,7 @@ impl Registry {
                 Source::Counter(c) => sample(&mut out, name, "", &[], &[], c.get() as f64),
                 Source::Gauge(g) => sample(&mut out, name, "", &[], &[], g.get() as f64),
                 Source::GaugeFn(read) => sample(&mut out, name, "", &[], &[], read()),
+                Source::CounterFn(read) => sample(&mut out, name, "", &[], &[], read() as f64),
                 Source::Histogram(h) => histogram(&mut out, name, &[], &[], h),
                 Source::Counters(family) => {
                     for s in family.sorted() {

@@ -13,6 +13,7 @@ mod load_report;
 mod logs;
 mod mock_llm;
 mod ops;
+mod otlp;
 mod pii;
 mod pii_audit;
 mod pii_cli;

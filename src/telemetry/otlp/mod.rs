@@ -1,0 +1,329 @@
+//! OTLP/HTTP protobuf export of one GenAI span per interaction (DESIGN.md §14, issue 13).
+//!
+//! The proxy hands each finished interaction, already protected for storage, to
+//! [`Exporter::offer`]: a `try_send` into a bounded queue that never waits (a full queue is a
+//! counted drop). A background thread turns interactions into spans ([`span::build`]), batches
+//! them (up to [`BATCH_SPANS`] or [`BATCH_DELAY`]), and POSTs them with retries
+//! ([`send::Sender`]); `traces export --format otlp` uses the same builder and sender on
+//! database rows. Counters are process-wide atomics ([`counters`]) for the metrics registry.
+//! Nothing here ever logs a header value: they hold credentials.
+
+pub mod attributes;
+pub mod proto;
+pub mod send;
+pub mod span;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::cassette::Interaction;
+pub use send::{SendError, Sender};
+
+/// Spans per request at most (the OpenTelemetry SDKs' default batch size).
+pub const BATCH_SPANS: usize = 512;
+/// How long a span may wait for its batch to fill.
+pub const BATCH_DELAY: Duration = Duration::from_secs(1);
+/// Interactions that may wait for the exporter; beyond this they are dropped and counted.
+pub const QUEUE_CAPACITY: usize = 8192;
+/// How long the end of a run waits for the last spans to be sent.
+pub const FLUSH_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Where and how spans are exported, resolved once by `settings`.
+#[derive(Clone)]
+pub struct ExportConfig {
+    /// The full traces URL (`…/v1/traces`).
+    pub url: url::Url,
+    /// Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`): credentials, never logged.
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// The resource's `service.name`.
+    pub service_name: String,
+    /// `--otlp-content`: prompts and answers (protected) go into the spans.
+    pub content: bool,
+}
+
+impl ExportConfig {
+    /// The URL for messages: without any user name or password it may carry.
+    pub fn shown_url(&self) -> String {
+        shown_url(&self.url)
+    }
+}
+
+/// `url` without user name and password.
+pub fn shown_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+impl std::fmt::Debug for ExportConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ExportConfig")
+            .field("url", &self.shown_url())
+            .field("headers", &names)
+            .field("service_name", &self.service_name)
+            .field("content", &self.content)
+            .finish()
+    }
+}
+
+/// Spans this process exported, dropped and failed to deliver, since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Accepted by the endpoint.
+    pub exported: u64,
+    /// Never sent: the queue was full (the endpoint too slow or unreachable).
+    pub dropped: u64,
+    /// Sent but not delivered: refused, or still failing after the retries.
+    pub failed: u64,
+}
+
+static EXPORTED: AtomicU64 = AtomicU64::new(0);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+static FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// This process's span counters, for `traceforge_otlp_spans_exported_total` and
+/// `traceforge_otlp_spans_dropped_total` (`dropped + failed`: every span that never arrived).
+pub fn counters() -> Counts {
+    Counts {
+        exported: EXPORTED.load(Ordering::Relaxed),
+        dropped: DROPPED.load(Ordering::Relaxed),
+        failed: FAILED.load(Ordering::Relaxed),
+    }
+}
+
+/// An interaction waiting to become a span.
+struct Item {
+    cassette: Arc<str>,
+    interaction: Arc<Interaction>,
+    end_unix_nano: u64,
+    replayed: bool,
+}
+
+/// The live exporter of a proxy run: a bounded queue and the task that empties it.
+pub struct Exporter {
+    queue: mpsc::Sender<Item>,
+    stop: watch::Sender<bool>,
+    /// Fires when the export thread has sent what it could and stopped.
+    finished: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    start: Counts,
+    url: String,
+}
+
+/// What a run's exporter did, for the end-of-run summary.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub url: String,
+    pub counts: Counts,
+}
+
+impl Exporter {
+    /// Starts the export thread.
+    pub fn spawn(config: ExportConfig) -> Result<Exporter, SendError> {
+        let sender = Sender::new(&config)?.warning_once();
+        let registry = &crate::telemetry::metrics::global().registry;
+        registry.counter_fn(
+            "traceforge_otlp_spans_exported_total",
+            "Spans the OTLP endpoint accepted.",
+            || counters().exported,
+        );
+        registry.counter_fn(
+            "traceforge_otlp_spans_dropped_total",
+            "Spans never sent: the export queue was full (the endpoint too slow or unreachable).",
+            || counters().dropped,
+        );
+        registry.counter_fn(
+            "traceforge_otlp_spans_failed_total",
+            "Spans sent but not delivered: refused, or still failing after the retries.",
+            || counters().failed,
+        );
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let (stop, stopped) = watch::channel(false);
+        let url = config.shown_url();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        // A thread of its own with its own runtime, at a lower priority: building, encoding
+        // and sending spans never holds one of the proxy's worker threads, and when the
+        // cores are busy the proxy's requests go first.
+        std::thread::Builder::new()
+            .name("traceforge-otlp".into())
+            .spawn(move || {
+                lower_priority();
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        tracing::warn!("OTLP export cannot start: {error}");
+                        return;
+                    }
+                };
+                runtime.block_on(run(config, sender, receiver, stopped));
+                let _ = done.send(());
+            })
+            .map_err(SendError::Thread)?;
+        Ok(Exporter {
+            queue,
+            stop,
+            finished: Mutex::new(Some(finished)),
+            start: counters(),
+            url,
+        })
+    }
+
+    /// Queues a finished interaction (as stored: protected) for export. Never waits: when
+    /// the queue is full the span is dropped and counted.
+    pub fn offer(&self, cassette: Arc<str>, interaction: Arc<Interaction>, replayed: bool) {
+        let item = Item {
+            cassette,
+            interaction,
+            end_unix_nano: unix_nanos(SystemTime::now()),
+            replayed,
+        };
+        if self.queue.try_send(item).is_err() {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends what is queued (within [`FLUSH_DEADLINE`]) and stops the task; what cannot be
+    /// sent by then is counted as failed.
+    pub async fn finish(&self) -> Report {
+        let _ = self.stop.send(true);
+        let finished = self.finished.lock().ok().and_then(|mut t| t.take());
+        if let Some(finished) = finished {
+            // The thread keeps its own deadline; this one only guards against a hung socket
+            // (the thread is then left to end with the process).
+            let grace = FLUSH_DEADLINE + Duration::from_secs(1);
+            let _ = tokio::time::timeout(grace, finished).await;
+        }
+        let now = counters();
+        Report {
+            url: self.url.clone(),
+            counts: Counts {
+                exported: now.exported - self.start.exported,
+                dropped: now.dropped - self.start.dropped,
+                failed: now.failed - self.start.failed,
+            },
+        }
+    }
+}
+
+/// The export task: batches, sends, and at the stop drains the queue under a deadline.
+async fn run(
+    config: ExportConfig,
+    sender: Sender,
+    mut receiver: mpsc::Receiver<Item>,
+    stop: watch::Receiver<bool>,
+) {
+    // Every replay run is a trace of its own (see `span::Source::replay_run`).
+    let replay_run = unix_nanos(SystemTime::now()) ^ u64::from(std::process::id());
+    let mut batch = Vec::with_capacity(BATCH_SPANS);
+    let mut batch_started = Instant::now();
+    let to_span = |item: Item| {
+        span::build(
+            span::Source {
+                cassette: &item.cassette,
+                interaction: &item.interaction,
+                end_unix_nano: item.end_unix_nano,
+                replay_run: item.replayed.then_some(replay_run),
+            },
+            config.content,
+        )
+    };
+    loop {
+        let wait = BATCH_DELAY.saturating_sub(batch_started.elapsed());
+        tokio::select! {
+            item = receiver.recv() => match item {
+                Some(item) => {
+                    if batch.is_empty() {
+                        batch_started = Instant::now();
+                    }
+                    batch.push(to_span(item));
+                    if batch.len() < BATCH_SPANS {
+                        continue;
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep(wait), if !batch.is_empty() => {}
+            _ = stopping(stop.clone()) => break,
+        }
+        let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
+        deliver(&sender, spans, None, Some(stop.clone())).await;
+    }
+    // The end of the run: what is queued goes out in full batches, within the deadline.
+    let deadline = Instant::now() + FLUSH_DEADLINE;
+    while let Ok(item) = receiver.try_recv() {
+        batch.push(to_span(item));
+        if batch.len() >= BATCH_SPANS {
+            let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
+            deliver(&sender, spans, Some(deadline), None).await;
+        }
+    }
+    if !batch.is_empty() {
+        deliver(&sender, batch, Some(deadline), None).await;
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread), so the
+/// export yields the CPU to the proxy. Best effort: a failure changes nothing else.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; `who` 0 is the calling thread on Linux.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
+/// Resolves once the run is ending.
+async fn stopping(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sends one batch and counts the outcome.
+async fn deliver(
+    sender: &Sender,
+    spans: Vec<proto::Span>,
+    deadline: Option<Instant>,
+    stop: Option<watch::Receiver<bool>>,
+) {
+    let count = spans.len() as u64;
+    match sender.send(spans, deadline, stop).await {
+        Ok(rejected) => {
+            EXPORTED.fetch_add(count - rejected.min(count), Ordering::Relaxed);
+            FAILED.fetch_add(rejected.min(count), Ordering::Relaxed);
+        }
+        // The sender said the first failure; the rest is counted.
+        Err(_) => {
+            FAILED.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch (0 before it).
+pub fn unix_nanos(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// When a stored interaction ended: its `recorded_at` (when the request was sent, to the
+/// second) plus its total time. For spans built from the database.
+pub fn recorded_end(interaction: &Interaction) -> u64 {
+    let start =
+        chrono::NaiveDateTime::parse_from_str(&interaction.recorded_at, "%Y-%m-%dT%H:%M:%SZ")
+            .ok()
+            .and_then(|t| t.and_utc().timestamp_nanos_opt())
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+    let total = interaction.timing.map_or(0, |t| t.total_ms);
+    start.saturating_add(total.saturating_mul(1_000_000))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,443 @@
+//! One interaction → one OTLP span, by the GenAI conventions ([`super::attributes`]). Reads only
+//! the interaction as it was stored (secrets and PII already protected), never live traffic, so
+//! a span can hold nothing the cassette does not. Ids are derived, not remembered: the trace id
+//! from the session, the span id from the session and step, so a child's parent link is right
+//! without any state, whether the span is sent live or backfilled from the database.
+
+use serde_json::Value;
+
+use super::attributes as attr;
+use super::proto::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList, Span, SpanKind};
+use super::proto::{Status, StatusCode};
+use crate::cassette::{Body, Interaction};
+use crate::provider::{self, Provider};
+
+/// An interaction to turn into a span, and when it happened.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub cassette: &'a str,
+    pub interaction: &'a Interaction,
+    /// When the answer was complete, nanoseconds since the Unix epoch.
+    pub end_unix_nano: u64,
+    /// For a replay: this run's salt, so every replay run is a trace of its own (the recording
+    /// keeps the unsalted ids) while its spans still link to each other.
+    pub replay_run: Option<u64>,
+}
+
+/// The span for `source`; with `content`, the (protected) prompt and answer as
+/// `gen_ai.input.messages`, `gen_ai.system_instructions` and `gen_ai.output.messages`.
+pub fn build(source: Source<'_>, content: bool) -> Span {
+    let interaction = source.interaction;
+    let request = &interaction.request;
+    let response = &interaction.response;
+    let scope = &interaction.scope;
+    let body = request.body.as_ref().and_then(Body::as_json);
+    let provider = Provider::detect(&request.upstream, &request.path);
+    let operation = operation(&request.path);
+    let usage = interaction
+        .usage
+        .clone()
+        .or_else(|| provider::usage(response))
+        .unwrap_or_default();
+    let request_model = body
+        .and_then(|b| b.get("model"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    let mut attributes = Attributes::default();
+    attributes.string(attr::OPERATION_NAME, operation);
+    attributes.string(attr::PROVIDER_NAME, provider_name(provider));
+    attributes.string_opt(attr::REQUEST_MODEL, request_model.as_deref());
+    if let Some(body) = body {
+        let max_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+            .iter()
+            .find_map(|k| body.get(*k)?.as_i64());
+        attributes.int_opt(attr::REQUEST_MAX_TOKENS, max_tokens);
+        let number = |k: &str| body.get(k).and_then(Value::as_f64);
+        attributes.double_opt(attr::REQUEST_TEMPERATURE, number("temperature"));
+        attributes.double_opt(attr::REQUEST_TOP_P, number("top_p"));
+        if let Some(stream) = body.get("stream").and_then(Value::as_bool) {
+            attributes.push(attr::REQUEST_STREAM, any_value::Value::BoolValue(stream));
+        }
+    }
+    attributes.string_opt(attr::RESPONSE_MODEL, usage.model.as_deref());
+    attributes.string_opt(attr::RESPONSE_ID, response_id(response).as_deref());
+    if let Some(reason) = provider::finish_reason(response) {
+        attributes.push(
+            attr::RESPONSE_FINISH_REASONS,
+            any_value::Value::ArrayValue(ArrayValue {
+                values: vec![string_value(reason)],
+            }),
+        );
+    }
+    if let (true, Some(timing)) = (response.is_stream(), interaction.timing) {
+        attributes.double_opt(
+            attr::RESPONSE_TIME_TO_FIRST_CHUNK,
+            Some(timing.ttfb_ms as f64 / 1000.0),
+        );
+    }
+    attributes.int_opt(
+        attr::USAGE_INPUT_TOKENS,
+        usage.input_tokens.map(saturating_i64),
+    );
+    attributes.int_opt(
+        attr::USAGE_OUTPUT_TOKENS,
+        usage.output_tokens.map(saturating_i64),
+    );
+    attributes.string_opt(attr::CONVERSATION_ID, scope.session.as_deref());
+    attributes.string(attr::HTTP_REQUEST_METHOD, &request.method);
+    attributes.int_opt(
+        attr::HTTP_RESPONSE_STATUS_CODE,
+        Some(response.status.into()),
+    );
+    let error = if response.status >= 400 {
+        Some(response.status.to_string())
+    } else if response.incomplete {
+        Some("incomplete_stream".to_string())
+    } else {
+        None
+    };
+    attributes.string_opt(attr::ERROR_TYPE, error.as_deref());
+    attributes.string_opt(attr::TF_ORGANIZATION, scope.organization.as_deref());
+    attributes.string_opt(attr::TF_SERVICE, scope.service.as_deref());
+    attributes.string_opt(attr::TF_STEP, scope.step.as_deref());
+    attributes.string_opt(attr::TF_PARENT_STEP, scope.parent_step.as_deref());
+    attributes.string(attr::TF_CASSETTE, source.cassette);
+    attributes.int_opt(
+        attr::TF_INTERACTION_ID,
+        Some(saturating_i64(interaction.id)),
+    );
+    attributes.string(attr::TF_UPSTREAM, &request.upstream);
+    attributes.string(attr::TF_PATH, &request.path);
+    if source.replay_run.is_some() {
+        attributes.push(attr::TF_REPLAYED, any_value::Value::BoolValue(true));
+    }
+    if content {
+        if let Some(body) = body {
+            let (system, input) = input_messages(body);
+            if let Some(system) = system {
+                attributes.push(attr::SYSTEM_INSTRUCTIONS, system);
+            }
+            attributes.push(attr::INPUT_MESSAGES, input);
+        }
+        attributes.push(attr::OUTPUT_MESSAGES, output_messages(response));
+    }
+
+    let ids = Ids::of(source);
+    let duration_nanos = interaction
+        .timing
+        .map_or(0, |t| t.total_ms.saturating_mul(1_000_000));
+    let name = match &request_model {
+        Some(model) => format!("{operation} {model}"),
+        None => operation.to_string(),
+    };
+    Span {
+        trace_id: ids.trace.to_vec(),
+        span_id: ids.span.to_vec(),
+        parent_span_id: ids.parent.map(|p| p.to_vec()).unwrap_or_default(),
+        name,
+        kind: SpanKind::Client as i32,
+        start_time_unix_nano: source.end_unix_nano.saturating_sub(duration_nanos),
+        end_time_unix_nano: source.end_unix_nano,
+        attributes: attributes.0,
+        status: Some(Status {
+            message: String::new(),
+            code: if error.is_some() {
+                StatusCode::Error
+            } else {
+                StatusCode::Unset
+            } as i32,
+        }),
+        ..Span::default()
+    }
+}
+
+/// The GenAI operation a request path asks for; paths that are not a generation (`/v1/models`)
+/// name themselves by their last segment.
+pub fn operation(path: &str) -> &str {
+    let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+    if path.ends_with("/chat/completions")
+        || path.ends_with("/messages")
+        || path.ends_with("/responses")
+    {
+        "chat"
+    } else if path.ends_with("/completions") || path.ends_with("/complete") {
+        "text_completion"
+    } else if path.ends_with("/embeddings") {
+        "embeddings"
+    } else {
+        path.rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("request")
+    }
+}
+
+fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::OpenAi => "openai",
+        Provider::Anthropic => "anthropic",
+    }
+}
+
+/// The provider's id of the answer: the body's `id`, or in a stream the first event that
+/// names it (OpenAI chunks, Anthropic `message_start`, Responses `response.created`).
+fn response_id(response: &crate::cassette::Response) -> Option<String> {
+    let of = |value: &Value| -> Option<String> {
+        [Some(value), value.get("message"), value.get("response")]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.get("id")?.as_str().map(str::to_string))
+    };
+    if let Some(id) = response.body.as_ref().and_then(Body::as_json).and_then(of) {
+        return Some(id);
+    }
+    response
+        .stream
+        .iter()
+        .flatten()
+        .find_map(|event| event.data.as_json().and_then(of))
+}
+
+/// The trace, span and parent ids of a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids {
+    pub trace: [u8; 16],
+    pub span: [u8; 8],
+    pub parent: Option<[u8; 8]>,
+}
+
+impl Ids {
+    /// In a session, the trace is the session's and a step's span id comes from the session
+    /// and the step, so a child names its parent's id from its parent-step header alone. An
+    /// interaction without a session is a trace of its own, named by cassette and interaction.
+    /// A step that repeats in a session (a retry) gives spans with the same id.
+    pub fn of(source: Source<'_>) -> Ids {
+        let scope = &source.interaction.scope;
+        let salt = source
+            .replay_run
+            .map(|run| run.to_be_bytes().to_vec())
+            .unwrap_or_default();
+        let interaction = format!("{}#{}", source.cassette, source.interaction.id);
+        let trace_key = match &scope.session {
+            Some(session) => ["session", session.as_str()],
+            None => ["interaction", interaction.as_str()],
+        };
+        let trace: [u8; 16] = digest(&salt, &trace_key);
+        let session = scope.session.as_deref();
+        let span = match (session, &scope.step) {
+            (Some(session), Some(step)) => digest(&salt, &["step", session, step]),
+            _ => digest(&salt, &["interaction", &interaction]),
+        };
+        let parent = match (session, &scope.parent_step) {
+            (Some(session), Some(parent)) => Some(digest(&salt, &["step", session, parent])),
+            _ => None,
+        };
+        Ids {
+            trace,
+            span,
+            parent,
+        }
+    }
+}
+
+/// The first `N` bytes of SHA-256 over the salt and the length-prefixed parts (never all
+/// zero, which OTLP reads as "no id").
+fn digest<const N: usize>(salt: &[u8], parts: &[&str]) -> [u8; N] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(b"traceforge-otlp-id\0");
+    context.update(salt);
+    for part in parts {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part.as_bytes());
+    }
+    let hash = context.finish();
+    let mut out = [0u8; N];
+    out.copy_from_slice(&hash.as_ref()[..N]);
+    if out.iter().all(|b| *b == 0) {
+        out[N - 1] = 1;
+    }
+    out
+}
+
+/// The prompt as the conventions' messages: `(system instructions, input messages)`, each a
+/// list of `{role, parts: [{type: "text", content}]}` (other parts keep their `type`).
+fn input_messages(body: &Value) -> (Option<any_value::Value>, any_value::Value) {
+    let mut system = Vec::new();
+    for key in ["system", "instructions"] {
+        if let Some(value) = body.get(key) {
+            system.extend(parts(value));
+        }
+    }
+    let mut messages = Vec::new();
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("user");
+        let content = message.get("content").map(parts).unwrap_or_default();
+        if role == "system" || role == "developer" {
+            system.extend(content);
+            continue;
+        }
+        messages.push(message_value(role, content, None));
+    }
+    match body.get("input") {
+        Some(Value::Array(items)) => {
+            for item in items {
+                let role = item.get("role").and_then(Value::as_str).unwrap_or("user");
+                let content = match item.get("content") {
+                    Some(content) => parts(content),
+                    None => parts(item),
+                };
+                messages.push(message_value(role, content, None));
+            }
+        }
+        Some(other) => messages.push(message_value("user", parts(other), None)),
+        None => {}
+    }
+    if let Some(prompt) = body.get("prompt") {
+        messages.push(message_value("user", parts(prompt), None));
+    }
+    let system = (!system.is_empty()).then(|| array(system));
+    (system, array(messages))
+}
+
+/// The answer as the conventions' output messages: one assistant message with its text and
+/// tool calls, and the finish reason.
+fn output_messages(response: &crate::cassette::Response) -> any_value::Value {
+    let assembled = provider::assemble(response);
+    let mut parts = Vec::new();
+    if !assembled.text.is_empty() {
+        parts.push(text_part(&assembled.text));
+    }
+    for call in &assembled.tool_calls {
+        parts.push(kvlist(vec![
+            ("type", string_value("tool_call".into())),
+            ("name", string_value(call.name.clone())),
+            ("arguments", string_value(call.arguments.clone())),
+        ]));
+    }
+    let reason = provider::finish_reason(response);
+    array(vec![message_value("assistant", parts, reason)])
+}
+
+/// Content as message parts: a string is one text part; an array of blocks keeps each
+/// block's text (`text` or `content`) and names other blocks by their `type`.
+fn parts(content: &Value) -> Vec<AnyValue> {
+    match content {
+        Value::String(text) => vec![text_part(text)],
+        Value::Array(blocks) => blocks
+            .iter()
+            .map(|block| {
+                let text = block
+                    .get("text")
+                    .or_else(|| block.get("content"))
+                    .and_then(Value::as_str);
+                match (text, block) {
+                    (Some(text), _) => text_part(text),
+                    (None, Value::String(text)) => text_part(text),
+                    (None, _) => {
+                        let kind = block
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown");
+                        kvlist(vec![("type", string_value(kind.to_string()))])
+                    }
+                }
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        other => vec![text_part(&other.to_string())],
+    }
+}
+
+fn message_value(role: &str, parts: Vec<AnyValue>, finish: Option<String>) -> AnyValue {
+    let mut fields = vec![
+        ("role", string_value(role.to_string())),
+        (
+            "parts",
+            AnyValue {
+                value: Some(array(parts)),
+            },
+        ),
+    ];
+    if let Some(reason) = finish {
+        fields.push(("finish_reason", string_value(reason)));
+    }
+    kvlist(fields)
+}
+
+fn text_part(text: &str) -> AnyValue {
+    kvlist(vec![
+        ("type", string_value("text".into())),
+        ("content", string_value(text.to_string())),
+    ])
+}
+
+fn kvlist(fields: Vec<(&str, AnyValue)>) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::KvlistValue(KeyValueList {
+            values: fields
+                .into_iter()
+                .map(|(key, value)| KeyValue {
+                    key: key.to_string(),
+                    value: Some(value),
+                })
+                .collect(),
+        })),
+    }
+}
+
+fn array(values: Vec<AnyValue>) -> any_value::Value {
+    any_value::Value::ArrayValue(ArrayValue { values })
+}
+
+fn string_value(text: String) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::StringValue(text)),
+    }
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A span's attributes as they are added.
+#[derive(Default)]
+struct Attributes(Vec<KeyValue>);
+
+impl Attributes {
+    fn push(&mut self, key: &str, value: any_value::Value) {
+        self.0.push(KeyValue {
+            key: key.to_string(),
+            value: Some(AnyValue { value: Some(value) }),
+        });
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        self.push(key, any_value::Value::StringValue(value.to_string()));
+    }
+
+    fn string_opt(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.string(key, value);
+        }
+    }
+
+    fn int_opt(&mut self, key: &str, value: Option<i64>) {
+        if let Some(value) = value {
+            self.push(key, any_value::Value::IntValue(value));
+        }
+    }
+
+    fn double_opt(&mut self, key: &str, value: Option<f64>) {
+        if let Some(value) = value {
+            self.push(key, any_value::Value::DoubleValue(value));
+        }
+    }
+}

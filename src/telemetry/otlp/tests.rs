@@ -1,0 +1,416 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prost::Message as _;
+
+use super::proto::{any_value, ExportTraceServiceRequest, Span, SpanKind, StatusCode};
+use super::*;
+use crate::cassette::{Body, Request, Response, Scope, StreamEvent, Timing};
+
+fn interaction(scope: Scope, status: u16) -> Interaction {
+    Interaction {
+        id: 3,
+        recorded_at: "2026-01-02T03:04:05Z".into(),
+        request: Request {
+            method: "POST".into(),
+            upstream: "openai".into(),
+            path: "/v1/chat/completions".into(),
+            headers: Default::default(),
+            body: Some(Body::Json(serde_json::json!({
+                "model": "gpt-4o-mini", "max_tokens": 50, "temperature": 0.5,
+                "messages": [
+                    {"role": "system", "content": "be brief"},
+                    {"role": "user", "content": "hello [EMAIL]"}
+                ]
+            }))),
+        },
+        response: Response {
+            status,
+            headers: Default::default(),
+            body: Some(Body::Json(serde_json::json!({
+                "id": "chatcmpl-1", "model": "gpt-4o-mini-2024",
+                "choices": [{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 7, "completion_tokens": 2}
+            }))),
+            stream: None,
+            incomplete: false,
+        },
+        timing: Some(Timing {
+            ttfb_ms: 10,
+            total_ms: 250,
+        }),
+        scope,
+        usage: None,
+        redactions: Vec::new(),
+        decisions: Vec::new(),
+    }
+}
+
+fn scope(session: &str, step: &str, parent: Option<&str>) -> Scope {
+    Scope {
+        organization: Some("acme".into()),
+        service: Some("checkout".into()),
+        session: Some(session.into()),
+        step: Some(step.into()),
+        parent_step: parent.map(str::to_string),
+    }
+}
+
+fn build(interaction: &Interaction, content: bool) -> Span {
+    span::build(
+        span::Source {
+            cassette: "c",
+            interaction,
+            end_unix_nano: 5_000_000_000,
+            replay_run: None,
+        },
+        content,
+    )
+}
+
+fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a any_value::Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+}
+
+fn string(span: &Span, key: &str) -> Option<String> {
+    match attribute(span, key) {
+        Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_span_carries_the_genai_attributes_and_round_trips_through_protobuf() {
+    let span = build(&interaction(scope("s1", "root", None), 200), false);
+    assert_eq!(span.name, "chat gpt-4o-mini");
+    assert_eq!(span.kind, SpanKind::Client as i32);
+    assert_eq!(
+        span.end_time_unix_nano - span.start_time_unix_nano,
+        250_000_000
+    );
+    assert_eq!(
+        string(&span, attributes::OPERATION_NAME).as_deref(),
+        Some("chat")
+    );
+    assert_eq!(
+        string(&span, attributes::PROVIDER_NAME).as_deref(),
+        Some("openai")
+    );
+    assert_eq!(
+        string(&span, attributes::RESPONSE_MODEL).as_deref(),
+        Some("gpt-4o-mini-2024")
+    );
+    assert_eq!(
+        string(&span, attributes::RESPONSE_ID).as_deref(),
+        Some("chatcmpl-1")
+    );
+    assert_eq!(
+        string(&span, attributes::CONVERSATION_ID).as_deref(),
+        Some("s1")
+    );
+    assert_eq!(
+        string(&span, attributes::TF_ORGANIZATION).as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        attribute(&span, attributes::USAGE_INPUT_TOKENS),
+        Some(&any_value::Value::IntValue(7))
+    );
+    assert_eq!(
+        attribute(&span, attributes::REQUEST_MAX_TOKENS),
+        Some(&any_value::Value::IntValue(50))
+    );
+    match attribute(&span, attributes::RESPONSE_FINISH_REASONS) {
+        Some(any_value::Value::ArrayValue(array)) => assert_eq!(
+            array.values[0].value,
+            Some(any_value::Value::StringValue("stop".into()))
+        ),
+        other => panic!("finish reasons: {other:?}"),
+    }
+    assert!(attribute(&span, attributes::INPUT_MESSAGES).is_none());
+    assert!(attribute(&span, attributes::ERROR_TYPE).is_none());
+
+    let message = send::request("svc", vec![span.clone()]);
+    let bytes = message.encode_to_vec();
+    let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
+    assert_eq!(decoded, message);
+    assert_eq!(decoded.resource_spans[0].scope_spans[0].spans[0], span);
+}
+
+#[test]
+fn field_numbers_match_the_official_definitions() {
+    // Bytes written by hand from trace.proto: trace_id = 1 (bytes), name = 5 (string),
+    // kind = 6 (varint), start = 7 (fixed64).
+    let span = Span {
+        trace_id: vec![0xAB],
+        name: "x".into(),
+        kind: SpanKind::Client as i32,
+        start_time_unix_nano: 1,
+        ..Span::default()
+    };
+    assert_eq!(
+        span.encode_to_vec(),
+        [
+            0x0A, 1, 0xAB, // 1: trace_id
+            0x2A, 1, b'x', // 5: name
+            0x30, 3, // 6: kind CLIENT
+            0x39, 1, 0, 0, 0, 0, 0, 0, 0, // 7: start_time_unix_nano
+        ]
+    );
+}
+
+#[test]
+fn steps_link_to_their_parents_without_state() {
+    let parent = build(&interaction(scope("s1", "plan", None), 200), false);
+    let child = build(
+        &interaction(scope("s1", "search", Some("plan")), 200),
+        false,
+    );
+    let other = build(&interaction(scope("s2", "plan", None), 200), false);
+    assert_eq!(parent.trace_id, child.trace_id);
+    assert_eq!(child.parent_span_id, parent.span_id);
+    assert!(parent.parent_span_id.is_empty());
+    assert_ne!(parent.span_id, child.span_id);
+    assert_ne!(other.trace_id, parent.trace_id);
+    assert_eq!(parent.trace_id.len(), 16);
+    assert_eq!(parent.span_id.len(), 8);
+    // Without a session, each interaction is its own trace.
+    let alone = build(&interaction(Scope::default(), 200), false);
+    assert_eq!(alone.trace_id.len(), 16);
+    assert_ne!(alone.trace_id, parent.trace_id);
+    // A replay run is a trace of its own, linked the same way inside it.
+    let replayed = |step, parent_step| {
+        let i = interaction(scope("s1", step, parent_step), 200);
+        span::build(
+            span::Source {
+                cassette: "c",
+                interaction: &i,
+                end_unix_nano: 1,
+                replay_run: Some(42),
+            },
+            false,
+        )
+    };
+    let (rp, rc) = (replayed("plan", None), replayed("search", Some("plan")));
+    assert_ne!(rp.trace_id, parent.trace_id);
+    assert_eq!(rc.parent_span_id, rp.span_id);
+}
+
+#[test]
+fn failures_set_error_type_and_status() {
+    let span = build(&interaction(Scope::default(), 429), false);
+    assert_eq!(
+        string(&span, attributes::ERROR_TYPE).as_deref(),
+        Some("429")
+    );
+    assert_eq!(span.status.unwrap().code, StatusCode::Error as i32);
+    let mut cut = interaction(Scope::default(), 200);
+    cut.response.incomplete = true;
+    let span = build(&cut, false);
+    assert_eq!(
+        string(&span, attributes::ERROR_TYPE).as_deref(),
+        Some("incomplete_stream")
+    );
+}
+
+#[test]
+fn content_only_when_asked_and_as_stored() {
+    let span = build(&interaction(scope("s", "a", None), 200), true);
+    let debug = format!("{:?}", attribute(&span, attributes::INPUT_MESSAGES));
+    assert!(debug.contains("hello [EMAIL]"), "{debug}");
+    let system = format!("{:?}", attribute(&span, attributes::SYSTEM_INSTRUCTIONS));
+    assert!(system.contains("be brief"), "{system}");
+    let output = format!("{:?}", attribute(&span, attributes::OUTPUT_MESSAGES));
+    assert!(
+        output.contains("\"hi\"") && output.contains("finish_reason"),
+        "{output}"
+    );
+}
+
+#[test]
+fn streamed_answers_name_their_id_and_first_chunk() {
+    let mut i = interaction(Scope::default(), 200);
+    i.response.body = None;
+    i.response.stream = Some(vec![StreamEvent {
+        at_ms: 10,
+        event: Some("message_start".into()),
+        id: None,
+        retry: None,
+        data: Body::Json(
+            serde_json::json!({"type": "message_start", "message": {"id": "msg_1", "model": "claude"}}),
+        ),
+    }]);
+    let span = build(&i, false);
+    assert_eq!(
+        string(&span, attributes::RESPONSE_ID).as_deref(),
+        Some("msg_1")
+    );
+    assert_eq!(
+        attribute(&span, attributes::RESPONSE_TIME_TO_FIRST_CHUNK),
+        Some(&any_value::Value::DoubleValue(0.01))
+    );
+}
+
+#[test]
+fn operations_come_from_the_path() {
+    for (path, operation) in [
+        ("/v1/chat/completions", "chat"),
+        ("/v1/messages", "chat"),
+        ("/v1/responses?x=1", "chat"),
+        ("/v1/completions", "text_completion"),
+        ("/v1/embeddings", "embeddings"),
+        ("/v1/models", "models"),
+        ("/", "request"),
+    ] {
+        assert_eq!(span::operation(path), operation, "{path}");
+    }
+}
+
+#[test]
+fn the_debug_form_of_a_config_hides_header_values() {
+    let config = ExportConfig {
+        url: "http://user:pw@h:4318/v1/traces".parse().unwrap(),
+        headers: vec![(
+            http::HeaderName::from_static("authorization"),
+            http::HeaderValue::from_static("Basic c2VjcmV0"),
+        )],
+        service_name: "traceforge".into(),
+        content: false,
+    };
+    let debug = format!("{config:?}");
+    assert!(debug.contains("authorization"));
+    assert!(
+        !debug.contains("c2VjcmV0") && !debug.contains("pw"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn recorded_end_adds_the_total_time_to_the_recording_second() {
+    let i = interaction(Scope::default(), 200);
+    assert_eq!(recorded_end(&i), 1_767_323_045_000_000_000 + 250_000_000);
+}
+
+/// An endpoint that answers the statuses in `script` in turn (then 200), counting requests.
+async fn scripted(
+    script: Vec<(u16, Option<&'static str>)>,
+) -> (crate::server::Running, String, Arc<AtomicU64>) {
+    let listener = crate::server::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicU64::new(0));
+    let script = Arc::new(script);
+    let counter = seen.clone();
+    let running = crate::server::Running::spawn(listener, move |request| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) as usize;
+        let script = script.clone();
+        async move {
+            assert_eq!(
+                request.headers()["content-type"],
+                "application/x-protobuf",
+                "the OTLP/HTTP content type"
+            );
+            let (status, retry_after) = script.get(n).copied().unwrap_or((200, None));
+            let mut response =
+                http::Response::new(crate::server::ResponseBody::full("busy or refused"));
+            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            if let Some(after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", http::HeaderValue::from_static(after));
+            }
+            response
+        }
+    })
+    .unwrap();
+    (running, url, seen)
+}
+
+fn config(url: &str) -> ExportConfig {
+    ExportConfig {
+        url: url.parse().unwrap(),
+        headers: Vec::new(),
+        service_name: "t".into(),
+        content: false,
+    }
+}
+
+#[test]
+fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let spans = || vec![build(&interaction(Scope::default(), 200), false)];
+        // 503 with Retry-After: 0, then 429, then 200: delivered on the third attempt.
+        let (server, url, seen) = scripted(vec![(503, Some("0")), (429, None)]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        assert_eq!(sender.send(spans(), None, None).await.unwrap(), 0);
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        server.stop().await;
+
+        // 400 is final: one attempt.
+        let (server, url, seen) = scripted(vec![(400, None)]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let error = sender.send(spans(), None, None).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("refused the spans: HTTP 400: busy or refused"),
+            "{error}"
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+        server.stop().await;
+
+        // Always busy: gives up after the bounded attempts.
+        let script = vec![(502, Some("0")); send::ATTEMPTS as usize];
+        let (server, url, seen) = scripted(script).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let error = sender.send(spans(), None, None).await.unwrap_err();
+        assert!(
+            error.to_string().contains("still answered HTTP 502"),
+            "{error}"
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), u64::from(send::ATTEMPTS));
+        server.stop().await;
+
+        // A deadline shorter than the wait the endpoint asks for: given up, not waited out.
+        let (server, url, _) = scripted(vec![(503, Some("30"))]).await;
+        let sender = Sender::new(&config(&url)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let error = sender
+            .send(spans(), Some(deadline), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SendError::Stopped { .. }), "{error}");
+        assert!(std::time::Instant::now() < deadline);
+        server.stop().await;
+    });
+}
+
+#[test]
+fn the_exporter_counts_what_it_delivers_and_flushes_at_the_end() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (server, url, seen) = scripted(Vec::new()).await;
+        let exporter = Exporter::spawn(config(&url)).unwrap();
+        let item = Arc::new(interaction(scope("s", "a", None), 200));
+        for _ in 0..5 {
+            exporter.offer(Arc::from("c"), item.clone(), false);
+        }
+        // Fewer than a batch and before the batch delay: only the end of the run sends them.
+        let report = exporter.finish().await;
+        assert_eq!(report.counts.exported, 5, "{report:?}");
+        assert_eq!(report.counts.dropped + report.counts.failed, 0);
+        assert!(seen.load(Ordering::SeqCst) >= 1);
+        server.stop().await;
+    });
+}
