@@ -7,10 +7,10 @@
 #               counted the way the proxy counts them (the metrics_scrape example), then the
 #               HTTP scrape time of a replay server that has just served the throughput run
 #   throughput  `vcr replay` (metrics always on) vs bare hyper (same bytes), wrk -t2 -c32; one
-#               row per entry of RUNS below, so logs and OTLP switches become extra rows
+#               row per entry of RUNS below: metrics only, + JSON logs, + OTLP export
 #   promtool    `promtool check metrics` on a live exposition (installs prometheus if missing)
 #
-# Builds the release traceforge and the bare_hyper and metrics_scrape examples, runs every
+# Builds the release traceforge and the bare_hyper, metrics_scrape and otlp examples, runs every
 # server on 127.0.0.1 with a free port, one at a time, and prints a table (also saved to
 # benches/results/ops-latest.txt, raw output under benches/results/ops-raw/).
 #
@@ -35,10 +35,11 @@ DURATION=${BENCH_DURATION:-5s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 SCRAPE_N=${BENCH_SCRAPE_N:-1000000 10000000}
 
-# The replay-server runs of the throughput section: NAME|extra flags for `vcr replay`. The
-# structured-logs and OTLP switches join as rows here, e.g.
-#   "logs-json|--log-format json"   "otlp|--otlp-endpoint http://127.0.0.1:4318"
-RUNS=("metrics-on|")
+# The replay-server runs of the throughput section: NAME|extra flags for `vcr replay`; @SINK@
+# is the address of a counting OTLP receiver (the otlp example's `sink`). The first run is the
+# issue's "off": metrics are always on, JSON logs (info) and the export are not; the last has
+# them all on, which the issue wants at >= 0.90x the first.
+RUNS=("metrics-on|" "json-logs|--log-format json" "all-on|--log-format json --otlp-endpoint http://@SINK@")
 
 SCRIPT=ops.sh
 # shellcheck source=benches/lib.sh
@@ -162,9 +163,14 @@ bench_throughput() {
     stop_server "$SERVER_PID"
   fi
 
-  local run name flags
+  local run name flags sink=
+  if [[ " ${RUNS[*]}" == *@SINK@* ]]; then
+    start_server sink "$WORK/sink.out" "$WORK/bin/otlp" sink
+    sink=$ADDR
+  fi
   for run in "${RUNS[@]}"; do
     name=${run%%|*} flags=${run#*|}
+    flags=${flags//@SINK@/$sink}
     # shellcheck disable=SC2086
     start_replay "$name" "$TF" $flags
     drive_cpu "$name" "http://$ADDR/openai/v1/chat/completions"
@@ -199,11 +205,11 @@ bench_promtool() {
 for tool in curl python3 cargo wrk; do command -v "$tool" >/dev/null || die "$tool is required"; done
 build
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-  (cd "$ROOT" && cargo build --release --example metrics_scrape)
+  (cd "$ROOT" && cargo build --release --example metrics_scrape --example otlp)
 fi
 target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-cp "$target/release/examples/metrics_scrape" "$WORK/bin/"
+cp "$target/release/examples/metrics_scrape" "$target/release/examples/otlp" "$WORK/bin/"
 rm -rf "$RAW"
 mkdir -p "$RAW"
 
@@ -242,6 +248,11 @@ print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cp
         line+=", RSS $(cat "$RAW/rss-$key.txt") KiB, HTTP scrape $(cat "$RAW/scrape-http-$key.txt") ms (median of 20)"
       fi
       echo "$line"
+    done
+    off=$(rps "$RAW/throughput-${RUNS[0]%%|*}.json")
+    for run in "${RUNS[@]:1}"; do
+      printf '  %s vs %s: %.3fx (target for all-on: >= 0.90x, and >= 0.70x bare)\n' "${run%%|*}" \
+        "${RUNS[0]%%|*}" "$(echo "$(rps "$RAW/throughput-${run%%|*}.json") / $off" | bc -l)"
     done
   fi
   if wants promtool; then
