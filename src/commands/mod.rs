@@ -190,15 +190,17 @@ impl StopSignal {
 /// ever replaced whole by a rename. The one `process::exit` below `main`, because the stop
 /// it cuts short is still running on the main task.
 fn exit_now(signal: i32) -> ! {
-    eprintln!(
-        "traceforge: {} again while draining; exiting now (completed interactions are in \
-         the cassette journals)",
+    tracing::warn!(
+        "{} again while draining; exiting now (completed interactions are in the cassette \
+         journals)",
         if signal == libc::SIGINT {
             "interrupted"
         } else {
             "terminated"
         }
     );
+    // `process::exit` runs no destructors: the log's writer thread must empty its queue first.
+    crate::telemetry::logs::flush();
     std::process::exit(128 + signal)
 }
 

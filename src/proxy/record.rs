@@ -341,9 +341,11 @@ pub(super) async fn forward(
         }
         let total = started.elapsed();
         if cut {
-            eprintln!(
-                "traceforge: the drain deadline passed while {upstream_name} was still answering; \
-                 ending the response"
+            tracing::warn!(
+                target: REQUEST_TARGET,
+                request_id = id.map(tracing::field::display),
+                "the drain deadline passed while {upstream_name} was still answering; ending \
+                 the response"
             );
             if !is_stream {
                 let _ = tx
