@@ -458,19 +458,7 @@ impl Registry {
         help: &'static str,
         read: impl Fn() -> f64 + Send + Sync + 'static,
     ) {
-        debug_assert!(valid_name(name), "metric name {name:?}");
-        let mut metrics = self
-            .metrics
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if metrics.iter().any(|m| m.name == name) {
-            return;
-        }
-        metrics.push(Registered {
-            name,
-            help,
-            source: Source::GaugeFn(Box::new(read)),
-        });
+        self.register_read(name, help, Source::GaugeFn(Box::new(read)));
     }
 
     /// A counter kept elsewhere (another module's atomics), read by calling `read` at each
@@ -482,6 +470,12 @@ impl Registry {
         read: impl Fn() -> u64 + Send + Sync + 'static,
     ) {
         debug_assert!(name.ends_with("_total"), "counter {name}");
+        self.register_read(name, help, Source::CounterFn(Box::new(read)));
+    }
+
+    /// Registers a metric read by a function at each scrape, unless `name` is taken.
+    fn register_read(&self, name: &'static str, help: &'static str, source: Source) {
+        debug_assert!(valid_name(name), "metric name {name:?}");
         let mut metrics = self
             .metrics
             .write()
@@ -489,11 +483,7 @@ impl Registry {
         if metrics.iter().any(|m| m.name == name) {
             return;
         }
-        metrics.push(Registered {
-            name,
-            help,
-            source: Source::CounterFn(Box::new(read)),
-        });
+        metrics.push(Registered { name, help, source });
     }
 
     /// A histogram of durations, in seconds; its name ends in `_seconds`.
