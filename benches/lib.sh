@@ -1,6 +1,7 @@
 # Helpers shared by the benchmark scripts (sourced, not run). The caller sets ROOT (the
 # repository), WORK (its scratch directory), PIDS (an array of the servers to stop on exit) and
-# SCRIPT (its name, for error messages).
+# SCRIPT (its name, for error messages), then calls `stop_on_exit`. STOP_WAIT (seconds, default
+# 10) is how long a stopping server gets before it is killed.
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '%s: error: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
@@ -51,4 +52,50 @@ start_server() {
     die "$name did not announce a 127.0.0.1 address within 10 s (log above; command: $*)"
   fi
   log "$name listening on $ADDR (pid $SERVER_PID)"
+}
+
+# SIGINT is how traceforge and talkback stop (draining and writing cassettes); bare_hyper has
+# no handler, and a background job of a non-interactive shell ignores SIGINT, so it gets TERM.
+# Waits up to $STOP_WAIT seconds, then kills the process.
+stop_pid() {
+  local pid=$1 signal=${2:-INT} wait=${STOP_WAIT:-10}
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -"$signal" "$pid" 2>/dev/null || true
+  for _ in $(seq $((wait * 10))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$SCRIPT: pid $pid still running $wait s after SIG$signal; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# Stops one server of PIDS and forgets it.
+stop_server() {
+  local pid=$1 signal=${2:-INT} kept=()
+  stop_pid "$pid" "$signal"
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  PIDS=("${kept[@]+"${kept[@]}"}")
+}
+
+# On exit, however it comes: every server still in PIDS stopped, the scratch directory removed
+# (kept with BENCH_KEEP=1), the script's status kept.
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" TERM; done
+  cd /
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    echo "$SCRIPT: scratch files kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+
+stop_on_exit() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }

@@ -30,26 +30,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-logs-bench.XXXXXX")
 unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY TRACEFORGE_LOG \
   TRACEFORGE_LOG_FORMAT
 
-stop_pid() {
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -INT "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local status=$?
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid"; done
-  cd /
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
+stop_on_exit
 
 command -v wrk >/dev/null || die "wrk is required (apt-get install wrk)"
 build

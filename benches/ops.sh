@@ -50,38 +50,7 @@ PIDS=()
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-ops.XXXXXX")
 unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY
 
-stop_pid() {
-  local pid=$1 signal=${2:-INT}
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -"$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "ops.sh: pid $pid still running 10 s after SIG$signal; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$?
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" TERM; done
-  cd /
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "ops.sh: scratch files kept in $WORK" >&2; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-stop_server() {
-  local pid=$1 signal=${2:-INT} kept=()
-  stop_pid "$pid" "$signal"
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  PIDS=("${kept[@]+"${kept[@]}"}")
-}
+stop_on_exit
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 

@@ -31,27 +31,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-otlp.XXXXXX")
 unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS
 
-stop_pid() {
-  local pid=$1 signal=${2:-INT}
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -"$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local status=$?
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" TERM; done
-  cd /
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "otlp.sh: scratch files kept in $WORK" >&2; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+STOP_WAIT=5
+stop_on_exit
 
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
   log "cargo build --release --bin traceforge --example otlp --example trace_db"

@@ -61,44 +61,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/traceforge-bench.XXXXXX")
 # written on every recorded and replayed request) starts empty and never lands in the repo.
 unset TRACEFORGE_CONFIG TRACEFORGE_CASSETTES TRACEFORGE_DB TRACEFORGE_PII_KEY
 
-# SIGINT is how traceforge and talkback stop (draining and writing cassettes); bare_hyper has
-# no handler, and a background job of a non-interactive shell ignores SIGINT, so it gets TERM.
-stop_pid() {
-  local pid=$1 signal=${2:-INT}
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -"$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "replay.sh: pid $pid still running 5 s after SIG$signal; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$?
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" TERM; done
-  cd /
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-    echo "replay.sh: scratch files kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-stop_server() {
-  local pid=$1 signal=${2:-INT} kept=()
-  stop_pid "$pid" "$signal"
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  PIDS=("${kept[@]+"${kept[@]}"}")
-}
+STOP_WAIT=5
+stop_on_exit
 
 # POSTs FILE's bytes to URL; fails loudly unless the answer is 200 (and, given EXPECTED_FILE,
 # exactly those bytes).
