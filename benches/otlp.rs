@@ -3,9 +3,18 @@
 //! `otlp sink`          — a fast OTLP/HTTP receiver: decodes every `ExportTraceServiceRequest`
 //!                        with the same prost types traceforge sends, counts the spans, and
 //!                        answers `GET /count` with the total; prints its address first.
+//! `otlp sink --count`  — the same receiver, but it walks the protobuf framing (every tag and
+//!                        length of the request, its resource spans and scope spans, refusing a
+//!                        malformed one) and counts the spans without decoding their fields: for
+//!                        benches/ops.sh, where the receiver shares the proxy's cores. A real
+//!                        collector runs elsewhere; a full decode here (~3 us a span on the
+//!                        benchmark machine) would be charged to the proxy's throughput.
 //! `otlp live URL N`    — runs traceforge's live exporter (`telemetry::otlp::Exporter`, the one
 //!                        the proxy feeds) on N synthetic chat interactions, offered as fast as
 //!                        the queue takes them, and prints spans/s until the last is exported.
+//! `otlp encode N`      — the exporter's CPU per span, without any I/O: encodes N spans from the
+//!                        same interactions into batches of `BATCH_SPANS` (`Batch::push`), frames
+//!                        each as a request (`Batch::request`), and prints ns per span for each.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,19 +35,32 @@ fn main() {
         .build()
         .expect("runtime");
     match args.first().map(String::as_str) {
-        Some("sink") => runtime.block_on(sink()),
+        Some("sink") if args.len() == 1 => runtime.block_on(sink(Decode::Full)),
+        Some("sink") if args.len() == 2 && args[1] == "--count" => {
+            runtime.block_on(sink(Decode::Framing))
+        }
         Some("live") if args.len() == 3 => {
             let n: u64 = args[2].parse().expect("N is a number");
             runtime.block_on(live(&args[1], n));
         }
+        Some("encode") if args.len() == 2 => encode(args[1].parse().expect("N is a number")),
         _ => {
-            eprintln!("usage: otlp sink | otlp live URL N");
+            eprintln!("usage: otlp sink [--count] | otlp live URL N | otlp encode N");
             std::process::exit(2);
         }
     }
 }
 
-async fn sink() {
+/// How much of a request the sink decodes.
+#[derive(Debug, Clone, Copy)]
+enum Decode {
+    /// Every span, with the prost types.
+    Full,
+    /// The framing only, down to the spans (see [`count_spans`]).
+    Framing,
+}
+
+async fn sink(decode: Decode) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -66,18 +88,22 @@ async fn sink() {
                             .await
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
-                        let status = match ExportTraceServiceRequest::decode(body) {
-                            Ok(message) => {
-                                let spans: usize = message
-                                    .resource_spans
+                        let spans = match decode {
+                            Decode::Full => ExportTraceServiceRequest::decode(body).ok().map(|m| {
+                                m.resource_spans
                                     .iter()
                                     .flat_map(|r| &r.scope_spans)
-                                    .map(|s| s.spans.len())
-                                    .sum();
-                                count.fetch_add(spans as u64, Ordering::Relaxed);
+                                    .map(|s| s.spans.len() as u64)
+                                    .sum()
+                            }),
+                            Decode::Framing => count_spans(&body),
+                        };
+                        let status = match spans {
+                            Some(spans) => {
+                                count.fetch_add(spans, Ordering::Relaxed);
                                 200
                             }
-                            Err(_) => 400,
+                            None => 400,
                         };
                         let mut response = http::Response::new(Full::new(Bytes::new()));
                         *response.status_mut() =
@@ -90,6 +116,67 @@ async fn sink() {
                 .await;
         });
     }
+}
+
+/// The spans of an encoded `ExportTraceServiceRequest`, reading only its framing: field 1 of
+/// the request (resource spans), field 2 of each (scope spans), field 2 of each of those (a
+/// span). Every other field is skipped by its wire type; `None` when the bytes are not a
+/// well-formed message.
+fn count_spans(request: &[u8]) -> Option<u64> {
+    let mut spans = 0;
+    for (field, resource) in fields(request)? {
+        if field != 1 {
+            continue;
+        }
+        for (field, scope) in fields(resource?)? {
+            if field != 2 {
+                continue;
+            }
+            for (field, span) in fields(scope?)? {
+                if field == 2 {
+                    span?;
+                    spans += 1;
+                }
+            }
+        }
+    }
+    Some(spans)
+}
+
+/// The fields of one message: (number, the bytes of a length-delimited value). Checks the
+/// whole message's framing first, so a truncated one is `None` rather than half counted.
+#[allow(clippy::type_complexity)]
+fn fields(mut bytes: &[u8]) -> Option<Vec<(u64, Option<&[u8]>)>> {
+    fn varint(bytes: &mut &[u8]) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = bytes.split_first()?;
+            *bytes = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let tag = varint(&mut bytes)?;
+        let skip = match tag & 7 {
+            0 => {
+                varint(&mut bytes)?;
+                0
+            }
+            1 => 8,
+            2 => usize::try_from(varint(&mut bytes)?).ok()?,
+            5 => 4,
+            _ => return None,
+        };
+        let (value, rest) = (bytes.get(..skip)?, &bytes[skip..]);
+        bytes = rest;
+        out.push((tag >> 3, (tag & 7 == 2).then_some(value)));
+    }
+    Some(out)
 }
 
 /// A chat interaction of a session with a step, like the proxy hands the exporter.
@@ -175,4 +262,89 @@ async fn live(url: &str, n: u64) {
         counts.failed,
         report.counts.exported
     );
+}
+
+fn encode(n: usize) {
+    let items: Vec<Interaction> = (0..1000).map(interaction).collect();
+    let (mut build_ns, mut frame_ns, mut bytes) = (0u128, 0u128, 0usize);
+    let mut done = 0;
+    let mut batch = otlp::Batch::default();
+    while done < n {
+        let size = otlp::BATCH_SPANS.min(n - done);
+        let started = Instant::now();
+        batch.clear();
+        for i in done..done + size {
+            batch.push(
+                otlp::span::Source {
+                    cassette: "bench",
+                    interaction: &items[i % items.len()],
+                    end_unix_nano: 1_700_000_000_000_000_000 + i as u64,
+                    replay_run: None,
+                },
+                false,
+            );
+        }
+        let built = Instant::now();
+        let body = batch.request("otlp-bench");
+        frame_ns += built.elapsed().as_nanos();
+        build_ns += (built - started).as_nanos();
+        bytes += std::hint::black_box(body).len();
+        done += size;
+    }
+    println!(
+        "{{\"spans\": {n}, \"encode_ns_per_span\": {:.0}, \"request_ns_per_span\": {:.0}, \"bytes_per_span\": {:.0}}}",
+        build_ns as f64 / n as f64,
+        frame_ns as f64 / n as f64,
+        bytes as f64 / n as f64
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traceforge::telemetry::otlp::proto::{ResourceSpans, ScopeSpans, Span};
+
+    fn request(spans_per_scope: &[usize]) -> Vec<u8> {
+        let span = |i: usize| Span {
+            name: format!("chat {i}"),
+            span_id: vec![i as u8; 8],
+            ..Span::default()
+        };
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: spans_per_scope
+                    .iter()
+                    .map(|&n| ScopeSpans {
+                        spans: (0..n).map(span).collect(),
+                        ..ScopeSpans::default()
+                    })
+                    .collect(),
+                ..ResourceSpans::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn the_framing_count_agrees_with_a_full_decode() {
+        for shape in [&[][..], &[1], &[3, 0, 2], &[512]] {
+            let bytes = request(shape);
+            let decoded = ExportTraceServiceRequest::decode(&bytes[..]).expect("decodes");
+            let full: usize = decoded.resource_spans[0]
+                .scope_spans
+                .iter()
+                .map(|s| s.spans.len())
+                .sum();
+            assert_eq!(count_spans(&bytes), Some(full as u64), "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_garbled_request_is_refused_not_half_counted() {
+        let bytes = request(&[3, 2]);
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert_eq!(count_spans(&bytes[..cut]), None, "cut at {cut}");
+        }
+        assert_eq!(count_spans(&[0x0f]), None, "wire type 7 does not exist");
+    }
 }

@@ -154,23 +154,21 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
             break;
         };
         after = *last;
-        let spans: Vec<_> = rows
-            .iter()
-            .map(|(_, cassette, interaction)| {
-                otlp::span::build(
-                    otlp::span::Source {
-                        cassette,
-                        interaction,
-                        end_unix_nano: otlp::recorded_end(interaction),
-                        replay_run: None,
-                    },
-                    config.content,
-                )
-            })
-            .collect();
-        let count = spans.len() as u64;
+        let mut batch = otlp::Batch::default();
+        for (_, cassette, interaction) in &rows {
+            batch.push(
+                otlp::span::Source {
+                    cassette,
+                    interaction,
+                    end_unix_nano: otlp::recorded_end(interaction),
+                    replay_run: None,
+                },
+                config.content,
+            );
+        }
+        let count = batch.len() as u64;
         let rejected = runtime
-            .block_on(sender.send(spans, None, None))
+            .block_on(sender.send(&batch, None, None))
             .with_context(|| {
                 format!("traces export --format otlp: stopped after {sent} span(s)")
             })?;

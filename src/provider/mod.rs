@@ -94,20 +94,35 @@ pub fn is_terminal(event: &StreamEvent) -> bool {
     }
 }
 
+/// `value[key]` when `value` is an object: a scan of its keys, which for the handful a
+/// provider's message has costs a tenth of hashing `key` (serde_json's map hashes with
+/// SipHash; `otlp encode` spent a third of a span's time there). Large objects are hashed.
+pub fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    let object = value.as_object()?;
+    if object.len() > 16 {
+        return object.get(key);
+    }
+    object.iter().find_map(|(k, v)| (k == key).then_some(v))
+}
+
 /// Model and token counts reported anywhere in a response, for every supported API.
 /// Later reports win, so a stream's final usage overrides its opening estimate.
 pub fn usage(response: &Response) -> Option<Usage> {
     let mut usage = Usage::default();
     let mut visit = |value: &Value| {
-        for candidate in [Some(value), value.get("response"), value.get("message")]
-            .into_iter()
-            .flatten()
+        for candidate in [
+            Some(value),
+            field(value, "response"),
+            field(value, "message"),
+        ]
+        .into_iter()
+        .flatten()
         {
-            if let Some(model) = candidate.get("model").and_then(Value::as_str) {
+            if let Some(model) = field(candidate, "model").and_then(Value::as_str) {
                 usage.model = Some(model.to_string());
             }
-            if let Some(counts) = candidate.get("usage").filter(|u| u.is_object()) {
-                let pick = |names: &[&str]| names.iter().find_map(|n| counts.get(*n)?.as_u64());
+            if let Some(counts) = field(candidate, "usage").filter(|u| u.is_object()) {
+                let pick = |names: &[&str]| names.iter().find_map(|n| field(counts, n)?.as_u64());
                 if let Some(n) = pick(&["input_tokens", "prompt_tokens"]) {
                     usage.input_tokens = Some(n);
                 }
@@ -362,28 +377,25 @@ fn assemble_stream(events: &[StreamEvent], out: &mut Assembled) {
 /// from the last stream event that reports one.
 pub fn finish_reason(response: &Response) -> Option<String> {
     let of = |value: &Value| -> Option<String> {
-        let chat = value
-            .get("choices")
+        let chat = field(value, "choices")
             .and_then(|c| c.get(0))
-            .and_then(|c| c.get("finish_reason"));
-        let anthropic = value
-            .get("stop_reason")
-            .or_else(|| value.get("delta")?.get("stop_reason"));
+            .and_then(|c| field(c, "finish_reason"));
+        let anthropic =
+            field(value, "stop_reason").or_else(|| field(field(value, "delta")?, "stop_reason"));
         if let Some(reason) = chat.or(anthropic).and_then(Value::as_str) {
             return Some(reason.to_string());
         }
         // Responses: the whole response object, plain or inside a terminal event.
-        let object = match value.get("object").and_then(Value::as_str) {
+        let object = match field(value, "object").and_then(Value::as_str) {
             Some("response") => value,
-            _ => value.get("response")?,
+            _ => field(value, "response")?,
         };
-        let status = object.get("status").and_then(Value::as_str)?;
+        let status = field(object, "status").and_then(Value::as_str)?;
         if status == "in_progress" || status == "queued" {
             return None;
         }
-        let why = object
-            .get("incomplete_details")
-            .and_then(|d| d.get("reason"))
+        let why = field(object, "incomplete_details")
+            .and_then(|d| field(d, "reason"))
             .and_then(Value::as_str);
         Some(match why {
             Some(why) => format!("{status}: {why}"),

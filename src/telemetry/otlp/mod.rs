@@ -2,9 +2,9 @@
 //!
 //! The proxy hands each finished interaction, already protected for storage, to
 //! [`Exporter::offer`]: a `try_send` into a bounded queue that never waits (a full queue is a
-//! counted drop). A background thread turns interactions into spans ([`span::build`]), batches
+//! counted drop). A background thread encodes interactions as spans ([`span::encode`]), batches
 //! them (up to [`BATCH_SPANS`] or [`BATCH_DELAY`]), and POSTs them with retries
-//! ([`send::Sender`]); `traces export --format otlp` uses the same builder and sender on
+//! ([`send::Sender`]); `traces export --format otlp` uses the same encoder and sender on
 //! database rows. Counters are process-wide atomics ([`counters`]) for the metrics registry.
 //! Nothing here ever logs a header value: they hold credentials.
 
@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod proto;
 pub mod send;
 pub mod span;
+pub mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
 use crate::cassette::Interaction;
-pub use send::{SendError, Sender};
+pub use send::{Batch, SendError, Sender};
 
 /// Spans per request at most (the OpenTelemetry SDKs' default batch size).
 pub const BATCH_SPANS: usize = 512;
@@ -225,9 +226,9 @@ async fn run(
 ) {
     // Every replay run is a trace of its own (see `span::Source::replay_run`).
     let replay_run = unix_nanos(SystemTime::now()) ^ u64::from(std::process::id());
-    let mut batch = Vec::with_capacity(BATCH_SPANS);
-    let to_span = |item: Item| {
-        span::build(
+    let mut batch = send::Batch::default();
+    let add = |batch: &mut send::Batch, item: Item| {
+        batch.push(
             span::Source {
                 cassette: &item.cassette,
                 interaction: &item.interaction,
@@ -241,7 +242,7 @@ async fn run(
         // A batch's first span: the only wait on the queue itself.
         tokio::select! {
             item = receiver.recv() => match item {
-                Some(item) => batch.push(to_span(item)),
+                Some(item) => add(&mut batch, item),
                 None => break 'run,
             },
             _ = stopping(stop.clone()) => break 'run,
@@ -251,7 +252,7 @@ async fn run(
         'gather: loop {
             loop {
                 match receiver.try_recv() {
-                    Ok(item) => batch.push(to_span(item)),
+                    Ok(item) => add(&mut batch, item),
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => break 'gather,
                 }
@@ -265,20 +266,20 @@ async fn run(
             }
             tokio::time::sleep(left.min(GATHER_TICK)).await;
         }
-        let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
-        deliver(&sender, spans, None, Some(stop.clone())).await;
+        deliver(&sender, &batch, None, Some(stop.clone())).await;
+        batch.clear();
     }
     // The end of the run: what is queued goes out in full batches, within the deadline.
     let deadline = Instant::now() + FLUSH_DEADLINE;
     while let Ok(item) = receiver.try_recv() {
-        batch.push(to_span(item));
+        add(&mut batch, item);
         if batch.len() >= BATCH_SPANS {
-            let spans = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SPANS));
-            deliver(&sender, spans, Some(deadline), None).await;
+            deliver(&sender, &batch, Some(deadline), None).await;
+            batch.clear();
         }
     }
     if !batch.is_empty() {
-        deliver(&sender, batch, Some(deadline), None).await;
+        deliver(&sender, &batch, Some(deadline), None).await;
     }
 }
 
@@ -302,12 +303,12 @@ async fn stopping(mut stop: watch::Receiver<bool>) {
 /// Sends one batch and counts the outcome.
 async fn deliver(
     sender: &Sender,
-    spans: Vec<proto::Span>,
+    batch: &send::Batch,
     deadline: Option<Instant>,
     stop: Option<watch::Receiver<bool>>,
 ) {
-    let count = spans.len() as u64;
-    match sender.send(spans, deadline, stop).await {
+    let count = batch.len() as u64;
+    match sender.send(batch, deadline, stop).await {
         Ok(rejected) => {
             EXPORTED.fetch_add(count - rejected.min(count), Ordering::Relaxed);
             FAILED.fetch_add(rejected.min(count), Ordering::Relaxed);

@@ -3,6 +3,9 @@
 //! (`opentelemetry/proto/{collector/trace,trace,common,resource}/v1/*.proto`). Fields left out
 //! (links, `trace_state`, `entity_refs`, the `*_strindex` fields, …) are skipped by every
 //! decoder, as protobuf's unknown-field rule says. No tonic, no build script, no `protoc`.
+//! The exporter writes spans with [`super::wire`] (field numbers as here, checked by the tests
+//! byte for byte against prost's encoding); these structs read them back, in the tests and in
+//! the benchmark's receiver, and decode the endpoint's answer.
 
 /// `opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest`: the body of a
 /// `POST /v1/traces`.

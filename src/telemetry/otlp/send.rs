@@ -7,11 +7,8 @@ use std::time::{Duration, Instant};
 
 use prost::Message as _;
 
-use super::proto::{
-    any_value, AnyValue, ExportTraceServiceRequest, ExportTraceServiceResponse,
-    InstrumentationScope, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
-};
-use super::ExportConfig;
+use super::proto::ExportTraceServiceResponse;
+use super::{span, wire, ExportConfig};
 
 /// Attempts per batch, the first included.
 pub const ATTEMPTS: u32 = 5;
@@ -56,30 +53,63 @@ pub enum SendError {
     Thread(#[source] std::io::Error),
 }
 
-/// The message for `spans` from `service_name`.
-pub fn request(service_name: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![KeyValue {
-                    key: super::attributes::SERVICE_NAME.to_string(),
-                    value: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(service_name.to_string())),
-                    }),
-                }],
-                dropped_attributes_count: 0,
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "traceforge".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    ..InstrumentationScope::default()
-                }),
-                spans,
-                schema_url: String::new(),
-            }],
-            schema_url: String::new(),
-        }],
+/// Spans encoded for one request, each as it was offered: the `spans` fields of the request's
+/// one `ScopeSpans`.
+#[derive(Debug, Default)]
+pub struct Batch {
+    spans: Vec<u8>,
+    len: usize,
+}
+
+impl Batch {
+    /// Encodes the span of `source` into the batch (see [`span::encode`]).
+    pub fn push(&mut self, source: span::Source<'_>, content: bool) {
+        wire::message_reserving(&mut self.spans, 2, 2, |out| {
+            span::encode(source, content, out)
+        });
+        self.len += 1;
+    }
+
+    /// The spans in the batch.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Empties the batch, keeping its buffer for the next.
+    pub fn clear(&mut self) {
+        self.spans.clear();
+        self.len = 0;
+    }
+
+    /// The `ExportTraceServiceRequest` of the batch, from `service_name`: one resource, one
+    /// scope (traceforge and its version), the spans. The lengths are known before the spans
+    /// are copied, so they are copied once.
+    pub fn request(&self, service_name: &str) -> Vec<u8> {
+        let mut resource = Vec::new();
+        wire::message(&mut resource, 1, |out| {
+            wire::message(out, 1, |out| {
+                wire::string(out, 1, super::attributes::SERVICE_NAME);
+                wire::message(out, 2, |out| wire::string(out, 1, service_name));
+            });
+        });
+        let mut scope = Vec::new();
+        wire::message(&mut scope, 1, |out| {
+            wire::string(out, 1, "traceforge");
+            wire::string(out, 2, env!("CARGO_PKG_VERSION"));
+        });
+        let scope_spans = scope.len() + self.spans.len();
+        let resource_spans = resource.len() + wire::len_prefix_size(2, scope_spans) + scope_spans;
+        let mut out = Vec::with_capacity(resource_spans + 16);
+        wire::len_prefix(&mut out, 1, resource_spans);
+        out.extend_from_slice(&resource);
+        wire::len_prefix(&mut out, 2, scope_spans);
+        out.extend_from_slice(&scope);
+        out.extend_from_slice(&self.spans);
+        out
     }
 }
 
@@ -143,17 +173,16 @@ impl Sender {
         }
     }
 
-    /// Sends `spans` as one request, retrying what may pass later until `deadline` (if any)
+    /// Sends `batch` as one request, retrying what may pass later until `deadline` (if any)
     /// or until `stop` turns true. Returns how many spans the endpoint rejected in a partial
     /// success.
     pub async fn send(
         &self,
-        spans: Vec<Span>,
+        batch: &Batch,
         deadline: Option<Instant>,
         mut stop: Option<tokio::sync::watch::Receiver<bool>>,
     ) -> Result<u64, SendError> {
-        let body = request(&self.service_name, spans).encode_to_vec();
-        let body = bytes::Bytes::from(body);
+        let body = bytes::Bytes::from(batch.request(&self.service_name));
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         let mut last = String::new();

@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use super::attributes as attr;
-use super::proto::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList, Span, SpanKind};
-use super::proto::{Status, StatusCode};
+use super::proto::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList, SpanKind, StatusCode};
+use super::wire;
 use crate::cassette::{Body, Interaction};
 use crate::provider::{self, Provider};
 
@@ -24,51 +24,108 @@ pub struct Source<'a> {
     pub replay_run: Option<u64>,
 }
 
-/// The span for `source`; with `content`, the (protected) prompt and answer as
-/// `gen_ai.input.messages`, `gen_ai.system_instructions` and `gen_ai.output.messages`.
-pub fn build(source: Source<'_>, content: bool) -> Span {
+/// The span for `source`, its fields written to `out` (a `Span` message's body, see
+/// [`wire`]); with `content`, the (protected) prompt and answer as `gen_ai.input.messages`,
+/// `gen_ai.system_instructions` and `gen_ai.output.messages`.
+pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
+    let interaction = source.interaction;
+    let request = &interaction.request;
+    let response = &interaction.response;
+    let body = request.body.as_ref().and_then(Body::as_json);
+    let operation = operation(&request.path);
+    let request_model = body
+        .and_then(|b| provider::field(b, "model"))
+        .and_then(Value::as_str);
+    let error = if response.status >= 400 {
+        Some(Error::Status(response.status))
+    } else if response.incomplete {
+        Some(Error::Incomplete)
+    } else {
+        None
+    };
+
+    let ids = Ids::of(source);
+    wire::bytes(out, 1, &ids.trace);
+    wire::bytes(out, 2, &ids.span);
+    if let Some(parent) = ids.parent {
+        wire::bytes(out, 4, &parent);
+    }
+    match request_model {
+        Some(model) => wire::strings(out, 5, &[operation, " ", model]),
+        None => wire::string(out, 5, operation),
+    }
+    wire::uint(out, 6, SpanKind::Client as u64);
+    let duration_nanos = interaction
+        .timing
+        .map_or(0, |t| t.total_ms.saturating_mul(1_000_000));
+    let start = source.end_unix_nano.saturating_sub(duration_nanos);
+    if start != 0 {
+        wire::fixed64(out, 7, start);
+    }
+    if source.end_unix_nano != 0 {
+        wire::fixed64(out, 8, source.end_unix_nano);
+    }
+    attributes(source, content, request_model, error, &mut Attributes(out));
+    wire::message(out, 15, |out| {
+        if error.is_some() {
+            wire::uint(out, 3, StatusCode::Error as u64);
+        }
+    });
+}
+
+/// Why a span is an error (`error.type`).
+#[derive(Debug, Clone, Copy)]
+enum Error {
+    Status(u16),
+    Incomplete,
+}
+
+/// A span's attributes (field 9), in the order the conventions list them.
+fn attributes(
+    source: Source<'_>,
+    content: bool,
+    request_model: Option<&str>,
+    error: Option<Error>,
+    attributes: &mut Attributes<'_>,
+) {
     let interaction = source.interaction;
     let request = &interaction.request;
     let response = &interaction.response;
     let scope = &interaction.scope;
     let body = request.body.as_ref().and_then(Body::as_json);
     let provider = Provider::detect(&request.upstream, &request.path);
-    let operation = operation(&request.path);
-    let usage = interaction
-        .usage
-        .clone()
-        .or_else(|| provider::usage(response))
-        .unwrap_or_default();
-    let request_model = body
-        .and_then(|b| b.get("model"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let computed;
+    let usage = match &interaction.usage {
+        Some(usage) => usage,
+        None => {
+            computed = provider::usage(response).unwrap_or_default();
+            &computed
+        }
+    };
 
-    let mut attributes = Attributes::default();
-    attributes.string(attr::OPERATION_NAME, operation);
+    attributes.string(attr::OPERATION_NAME, operation(&request.path));
     attributes.string(attr::PROVIDER_NAME, provider_name(provider));
-    attributes.string_opt(attr::REQUEST_MODEL, request_model.as_deref());
+    attributes.string_opt(attr::REQUEST_MODEL, request_model);
     if let Some(body) = body {
         let max_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
             .iter()
-            .find_map(|k| body.get(*k)?.as_i64());
+            .find_map(|k| provider::field(body, k)?.as_i64());
         attributes.int_opt(attr::REQUEST_MAX_TOKENS, max_tokens);
-        let number = |k: &str| body.get(k).and_then(Value::as_f64);
+        let number = |k: &str| provider::field(body, k).and_then(Value::as_f64);
         attributes.double_opt(attr::REQUEST_TEMPERATURE, number("temperature"));
         attributes.double_opt(attr::REQUEST_TOP_P, number("top_p"));
-        if let Some(stream) = body.get("stream").and_then(Value::as_bool) {
-            attributes.push(attr::REQUEST_STREAM, any_value::Value::BoolValue(stream));
+        if let Some(stream) = provider::field(body, "stream").and_then(Value::as_bool) {
+            attributes.bool(attr::REQUEST_STREAM, stream);
         }
     }
     attributes.string_opt(attr::RESPONSE_MODEL, usage.model.as_deref());
-    attributes.string_opt(attr::RESPONSE_ID, response_id(response).as_deref());
+    attributes.string_opt(attr::RESPONSE_ID, response_id(response));
     if let Some(reason) = provider::finish_reason(response) {
-        attributes.push(
-            attr::RESPONSE_FINISH_REASONS,
-            any_value::Value::ArrayValue(ArrayValue {
-                values: vec![string_value(reason)],
-            }),
-        );
+        attributes.value(attr::RESPONSE_FINISH_REASONS, |out| {
+            wire::message(out, 5, |out| {
+                wire::message(out, 1, |out| wire::string(out, 1, &reason));
+            });
+        });
     }
     if let (true, Some(timing)) = (response.is_stream(), interaction.timing) {
         attributes.double_opt(
@@ -90,14 +147,11 @@ pub fn build(source: Source<'_>, content: bool) -> Span {
         attr::HTTP_RESPONSE_STATUS_CODE,
         Some(response.status.into()),
     );
-    let error = if response.status >= 400 {
-        Some(response.status.to_string())
-    } else if response.incomplete {
-        Some("incomplete_stream".to_string())
-    } else {
-        None
-    };
-    attributes.string_opt(attr::ERROR_TYPE, error.as_deref());
+    match error {
+        Some(Error::Status(status)) => attributes.string(attr::ERROR_TYPE, &status.to_string()),
+        Some(Error::Incomplete) => attributes.string(attr::ERROR_TYPE, "incomplete_stream"),
+        None => {}
+    }
     attributes.string_opt(attr::TF_ORGANIZATION, scope.organization.as_deref());
     attributes.string_opt(attr::TF_SERVICE, scope.service.as_deref());
     attributes.string_opt(attr::TF_STEP, scope.step.as_deref());
@@ -110,45 +164,17 @@ pub fn build(source: Source<'_>, content: bool) -> Span {
     attributes.string(attr::TF_UPSTREAM, &request.upstream);
     attributes.string(attr::TF_PATH, &request.path);
     if source.replay_run.is_some() {
-        attributes.push(attr::TF_REPLAYED, any_value::Value::BoolValue(true));
+        attributes.bool(attr::TF_REPLAYED, true);
     }
     if content {
         if let Some(body) = body {
             let (system, input) = input_messages(body);
             if let Some(system) = system {
-                attributes.push(attr::SYSTEM_INSTRUCTIONS, system);
+                attributes.any(attr::SYSTEM_INSTRUCTIONS, system);
             }
-            attributes.push(attr::INPUT_MESSAGES, input);
+            attributes.any(attr::INPUT_MESSAGES, input);
         }
-        attributes.push(attr::OUTPUT_MESSAGES, output_messages(response));
-    }
-
-    let ids = Ids::of(source);
-    let duration_nanos = interaction
-        .timing
-        .map_or(0, |t| t.total_ms.saturating_mul(1_000_000));
-    let name = match &request_model {
-        Some(model) => format!("{operation} {model}"),
-        None => operation.to_string(),
-    };
-    Span {
-        trace_id: ids.trace.to_vec(),
-        span_id: ids.span.to_vec(),
-        parent_span_id: ids.parent.map(|p| p.to_vec()).unwrap_or_default(),
-        name,
-        kind: SpanKind::Client as i32,
-        start_time_unix_nano: source.end_unix_nano.saturating_sub(duration_nanos),
-        end_time_unix_nano: source.end_unix_nano,
-        attributes: attributes.0,
-        status: Some(Status {
-            message: String::new(),
-            code: if error.is_some() {
-                StatusCode::Error
-            } else {
-                StatusCode::Unset
-            } as i32,
-        }),
-        ..Span::default()
+        attributes.any(attr::OUTPUT_MESSAGES, output_messages(response));
     }
 }
 
@@ -181,13 +207,18 @@ fn provider_name(provider: Provider) -> &'static str {
 
 /// The provider's id of the answer: the body's `id`, or in a stream the first event that
 /// names it (OpenAI chunks, Anthropic `message_start`, Responses `response.created`).
-fn response_id(response: &crate::cassette::Response) -> Option<String> {
-    let of = |value: &Value| -> Option<String> {
-        [Some(value), value.get("message"), value.get("response")]
-            .into_iter()
-            .flatten()
-            .find_map(|v| v.get("id")?.as_str().map(str::to_string))
-    };
+fn response_id(response: &crate::cassette::Response) -> Option<&str> {
+    fn of(value: &Value) -> Option<&str> {
+        let field = provider::field;
+        [
+            Some(value),
+            field(value, "message"),
+            field(value, "response"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|v| field(v, "id")?.as_str())
+    }
     if let Some(id) = response.body.as_ref().and_then(Body::as_json).and_then(of) {
         return Some(id);
     }
@@ -213,23 +244,38 @@ impl Ids {
     /// A step that repeats in a session (a retry) gives spans with the same id.
     pub fn of(source: Source<'_>) -> Ids {
         let scope = &source.interaction.scope;
-        let salt = source
-            .replay_run
-            .map(|run| run.to_be_bytes().to_vec())
-            .unwrap_or_default();
-        let interaction = format!("{}#{}", source.cassette, source.interaction.id);
-        let trace_key = match &scope.session {
-            Some(session) => ["session", session.as_str()],
-            None => ["interaction", interaction.as_str()],
+        let salt = source.replay_run.map(u64::to_be_bytes);
+        let salt = salt.as_ref().map_or(&[][..], |s| &s[..]);
+        let mut number = [0u8; 20];
+        let interaction = [
+            source.cassette,
+            "#",
+            decimal(source.interaction.id, &mut number),
+        ];
+        let (trace, span): ([u8; 16], [u8; 8]) = match (&scope.session, &scope.step) {
+            (Some(session), Some(step)) => (
+                digest(salt, &[&["session"], &[session]]),
+                digest(salt, &[&["step"], &[session], &[step]]),
+            ),
+            (Some(session), None) => (
+                digest(salt, &[&["session"], &[session]]),
+                digest(salt, &[&["interaction"], &interaction]),
+            ),
+            // Trace and span are named by the same key: one digest, its first bytes the span's.
+            (None, _) => {
+                let trace: [u8; 16] = digest(salt, &[&["interaction"], &interaction]);
+                let mut span = [0u8; 8];
+                span.copy_from_slice(&trace[..8]);
+                if span.iter().all(|b| *b == 0) {
+                    span[7] = 1;
+                }
+                (trace, span)
+            }
         };
-        let trace: [u8; 16] = digest(&salt, &trace_key);
-        let session = scope.session.as_deref();
-        let span = match (session, &scope.step) {
-            (Some(session), Some(step)) => digest(&salt, &["step", session, step]),
-            _ => digest(&salt, &["interaction", &interaction]),
-        };
-        let parent = match (session, &scope.parent_step) {
-            (Some(session), Some(parent)) => Some(digest(&salt, &["step", session, parent])),
+        let parent = match (&scope.session, &scope.parent_step) {
+            (Some(session), Some(parent)) => {
+                Some(digest(salt, &[&["step"], &[session], &[parent]]))
+            }
             _ => None,
         };
         Ids {
@@ -240,15 +286,32 @@ impl Ids {
     }
 }
 
-/// The first `N` bytes of SHA-256 over the salt and the length-prefixed parts (never all
-/// zero, which OTLP reads as "no id").
-fn digest<const N: usize>(salt: &[u8], parts: &[&str]) -> [u8; N] {
+/// `n` in decimal, written into `buffer` (no allocation: this runs for every span).
+fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or("0")
+}
+
+/// The first `N` bytes of SHA-256 over the salt and the length-prefixed parts, each part the
+/// concatenation of its pieces (never all zero, which OTLP reads as "no id").
+fn digest<const N: usize>(salt: &[u8], parts: &[&[&str]]) -> [u8; N] {
     let mut context = ring::digest::Context::new(&ring::digest::SHA256);
     context.update(b"traceforge-otlp-id\0");
     context.update(salt);
-    for part in parts {
-        context.update(&(part.len() as u64).to_be_bytes());
-        context.update(part.as_bytes());
+    for pieces in parts {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
+        context.update(&(len as u64).to_be_bytes());
+        for piece in *pieces {
+            context.update(piece.as_bytes());
+        }
     }
     let hash = context.finish();
     let mut out = [0u8; N];
@@ -407,20 +470,26 @@ fn saturating_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A span's attributes as they are added.
-#[derive(Default)]
-struct Attributes(Vec<KeyValue>);
+/// A span's attributes as they are written: each a `KeyValue` (field 9 of the span) whose
+/// `AnyValue` holds one of its `oneof` fields.
+struct Attributes<'a>(&'a mut Vec<u8>);
 
-impl Attributes {
-    fn push(&mut self, key: &str, value: any_value::Value) {
-        self.0.push(KeyValue {
-            key: key.to_string(),
-            value: Some(AnyValue { value: Some(value) }),
+impl Attributes<'_> {
+    /// `key` with the `AnyValue` fields `value` writes.
+    fn value(&mut self, key: &str, value: impl FnOnce(&mut Vec<u8>)) {
+        wire::message(self.0, 9, |out| {
+            wire::string(out, 1, key);
+            wire::message(out, 2, value);
         });
     }
 
+    /// `key` with a value built as a message struct (the content attributes, off by default).
+    fn any(&mut self, key: &str, value: any_value::Value) {
+        self.value(key, |out| value.encode(out));
+    }
+
     fn string(&mut self, key: &str, value: &str) {
-        self.push(key, any_value::Value::StringValue(value.to_string()));
+        self.value(key, |out| wire::string(out, 1, value));
     }
 
     fn string_opt(&mut self, key: &str, value: Option<&str>) {
@@ -429,15 +498,19 @@ impl Attributes {
         }
     }
 
+    fn bool(&mut self, key: &str, value: bool) {
+        self.value(key, |out| wire::uint(out, 2, u64::from(value)));
+    }
+
     fn int_opt(&mut self, key: &str, value: Option<i64>) {
         if let Some(value) = value {
-            self.push(key, any_value::Value::IntValue(value));
+            self.value(key, |out| wire::uint(out, 3, value as u64));
         }
     }
 
     fn double_opt(&mut self, key: &str, value: Option<f64>) {
         if let Some(value) = value {
-            self.push(key, any_value::Value::DoubleValue(value));
+            self.value(key, |out| wire::double(out, 4, value));
         }
     }
 }

@@ -57,7 +57,7 @@ fn scope(session: &str, step: &str, parent: Option<&str>) -> Scope {
 }
 
 fn build(interaction: &Interaction, content: bool) -> Span {
-    span::build(
+    encoded(
         span::Source {
             cassette: "c",
             interaction,
@@ -66,6 +66,29 @@ fn build(interaction: &Interaction, content: bool) -> Span {
         },
         content,
     )
+}
+
+/// The span of `source` as an endpoint reads it: encoded in a batch's request, decoded with
+/// the prost types; the span's own bytes are also what prost writes for what it decoded
+/// (fields in order, the same presence).
+fn encoded(source: span::Source<'_>, content: bool) -> Span {
+    let mut own = Vec::new();
+    span::encode(source, content, &mut own);
+    let span = Span::decode(own.as_slice()).expect("the span decodes");
+    assert_eq!(span.encode_to_vec(), own, "prost writes the same bytes");
+
+    let mut batch = Batch::default();
+    batch.push(source, content);
+    let request = ExportTraceServiceRequest::decode(batch.request("svc").as_slice())
+        .expect("the request decodes");
+    let [resource] = &request.resource_spans[..] else {
+        panic!("one resource: {request:?}");
+    };
+    let [scope] = &resource.scope_spans[..] else {
+        panic!("one scope: {resource:?}");
+    };
+    assert_eq!(scope.spans, std::slice::from_ref(&span));
+    span
 }
 
 fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a any_value::Value> {
@@ -132,12 +155,45 @@ fn a_span_carries_the_genai_attributes_and_round_trips_through_protobuf() {
     }
     assert!(attribute(&span, attributes::INPUT_MESSAGES).is_none());
     assert!(attribute(&span, attributes::ERROR_TYPE).is_none());
+}
 
-    let message = send::request("svc", vec![span.clone()]);
-    let bytes = message.encode_to_vec();
-    let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
-    assert_eq!(decoded, message);
-    assert_eq!(decoded.resource_spans[0].scope_spans[0].spans[0], span);
+#[test]
+fn a_request_names_the_service_and_the_scope() {
+    let mut batch = Batch::default();
+    for id in 0..3 {
+        let mut i = interaction(Scope::default(), 200);
+        i.id = id;
+        batch.push(
+            span::Source {
+                cassette: "c",
+                interaction: &i,
+                end_unix_nano: 1,
+                replay_run: None,
+            },
+            false,
+        );
+    }
+    assert_eq!(batch.len(), 3);
+    let request = ExportTraceServiceRequest::decode(batch.request("svc").as_slice()).unwrap();
+    let resource = &request.resource_spans[0];
+    let service = &resource.resource.as_ref().unwrap().attributes[0];
+    assert_eq!(service.key, "service.name");
+    assert_eq!(
+        service.value.as_ref().unwrap().value,
+        Some(any_value::Value::StringValue("svc".into()))
+    );
+    let scope = &resource.scope_spans[0];
+    let name = scope.scope.as_ref().unwrap();
+    assert_eq!(
+        (name.name.as_str(), name.version.as_str()),
+        ("traceforge", env!("CARGO_PKG_VERSION"))
+    );
+    let ids: Vec<_> = scope.spans.iter().map(|s| s.span_id.clone()).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2],
+        "one span per interaction"
+    );
 }
 
 #[test]
@@ -159,6 +215,43 @@ fn field_numbers_match_the_official_definitions() {
             0x30, 3, // 6: kind CLIENT
             0x39, 1, 0, 0, 0, 0, 0, 0, 0, // 7: start_time_unix_nano
         ]
+    );
+}
+
+/// The ids are SHA-256 of `traceforge-otlp-id\0`, the salt, and each part as a big-endian u64
+/// length and its bytes; the figures below come from Python's hashlib, so a change to how ids
+/// are derived (which would split live spans from backfilled ones) fails here.
+#[test]
+fn ids_are_the_documented_digests() {
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let ids = |scope: Scope, replay_run| {
+        let i = interaction(scope, 200);
+        span::Ids::of(span::Source {
+            cassette: "c",
+            interaction: &i,
+            end_unix_nano: 1,
+            replay_run,
+        })
+    };
+    let alone = ids(Scope::default(), None);
+    assert_eq!(hex(&alone.trace), "7a52205ac23468562314f264dd382ef9");
+    assert_eq!(hex(&alone.span), "7a52205ac2346856");
+    assert_eq!(alone.parent, None);
+    let no_step = ids(
+        Scope {
+            session: Some("s1".into()),
+            ..Scope::default()
+        },
+        None,
+    );
+    assert_eq!(hex(&no_step.trace), "7e7bd8993db7c45af93a7ca4141b1c4b");
+    assert_eq!(hex(&no_step.span), "7a52205ac2346856");
+    let salted = ids(scope("s1", "search", Some("plan")), Some(42));
+    assert_eq!(hex(&salted.trace), "afffa47734a92ca42b559757585b6ba2");
+    assert_eq!(hex(&salted.span), "c97ca17669797fab");
+    assert_eq!(
+        salted.parent.map(|p| hex(&p)).as_deref(),
+        Some("0268afec12118591")
     );
 }
 
@@ -184,7 +277,7 @@ fn steps_link_to_their_parents_without_state() {
     // A replay run is a trace of its own, linked the same way inside it.
     let replayed = |step, parent_step| {
         let i = interaction(scope("s1", step, parent_step), 200);
-        span::build(
+        encoded(
             span::Source {
                 cassette: "c",
                 interaction: &i,
@@ -345,18 +438,30 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let spans = || vec![build(&interaction(Scope::default(), 200), false)];
+        let spans = || {
+            let mut batch = Batch::default();
+            batch.push(
+                span::Source {
+                    cassette: "c",
+                    interaction: &interaction(Scope::default(), 200),
+                    end_unix_nano: 1,
+                    replay_run: None,
+                },
+                false,
+            );
+            batch
+        };
         // 503 with Retry-After: 0, then 429, then 200: delivered on the third attempt.
         let (server, url, seen) = scripted(vec![(503, Some("0")), (429, None)]).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        assert_eq!(sender.send(spans(), None, None).await.unwrap(), 0);
+        assert_eq!(sender.send(&spans(), None, None).await.unwrap(), 0);
         assert_eq!(seen.load(Ordering::SeqCst), 3);
         server.stop().await;
 
         // 400 is final: one attempt.
         let (server, url, seen) = scripted(vec![(400, None)]).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        let error = sender.send(spans(), None, None).await.unwrap_err();
+        let error = sender.send(&spans(), None, None).await.unwrap_err();
         assert!(
             error
                 .to_string()
@@ -370,7 +475,7 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         let script = vec![(502, Some("0")); send::ATTEMPTS as usize];
         let (server, url, seen) = scripted(script).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        let error = sender.send(spans(), None, None).await.unwrap_err();
+        let error = sender.send(&spans(), None, None).await.unwrap_err();
         assert!(
             error.to_string().contains("still answered HTTP 502"),
             "{error}"
@@ -383,7 +488,7 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         let sender = Sender::new(&config(&url)).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         let error = sender
-            .send(spans(), Some(deadline), None)
+            .send(&spans(), Some(deadline), None)
             .await
             .unwrap_err();
         assert!(matches!(error, SendError::Stopped { .. }), "{error}");
