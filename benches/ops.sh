@@ -7,7 +7,8 @@
 #               counted the way the proxy counts them (the metrics_scrape example), then the
 #               HTTP scrape time of a replay server that has just served the throughput run
 #   throughput  `vcr replay` (metrics always on) vs bare hyper (same bytes), wrk -t2 -c32; one
-#               row per entry of RUNS below: metrics only, + JSON logs, + OTLP export
+#               row per entry of RUNS below: metrics only, + JSON logs, + OTLP export (into the
+#               otlp example's `sink --count`), BENCH_ROUNDS interleaved rounds
 #   promtool    `promtool check metrics` on a live exposition (installs prometheus if missing)
 #
 # Builds the release traceforge and the bare_hyper, metrics_scrape and otlp examples, runs every
@@ -15,6 +16,7 @@
 # benches/results/ops-latest.txt, raw output under benches/results/ops-raw/).
 #
 # Environment: BENCH_DURATION (wrk measured run, default 5s), BENCH_CONNECTIONS (default 32),
+# BENCH_ROUNDS (default 3: the throughput runs, interleaved, this many times; medians reported),
 # BENCH_SCRAPE_N ("1000000 10000000": request counts for the scrape section),
 # BENCH_NO_BUILD=1 (use the release binaries already built), BENCH_KEEP=1 (keep scratch files),
 # BENCH_BASELINE=PATH (a traceforge binary without metrics, e.g. from main, as an extra row).
@@ -23,7 +25,7 @@ set -euo pipefail
 SECTION=${1:-all}
 case "$SECTION" in
   scrape | throughput | promtool | all) ;;
-  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [scrape|throughput|promtool|all]" >&2; exit 2 ;;
 esac
 
@@ -32,6 +34,7 @@ BENCH=$ROOT/benches
 RESULTS=$BENCH/results
 RAW=$RESULTS/ops-raw
 DURATION=${BENCH_DURATION:-5s}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 SCRAPE_N=${BENCH_SCRAPE_N:-1000000 10000000}
 
@@ -122,32 +125,38 @@ bench_throughput() {
   FX=$WORK/replay
   python3 "$BENCH/fixtures.py" replay "$FX"
 
-  start_server bare "$WORK/bare.out" "$BARE" 127.0.0.1:0 "$FX/response.json" application/json
-  drive_cpu bare "http://$ADDR/v1/chat/completions"
-  stop_server "$SERVER_PID" TERM
-
-  if [[ -n ${BENCH_BASELINE:-} ]]; then
-    start_replay baseline "$BENCH_BASELINE"
-    drive_cpu baseline "http://$ADDR/openai/v1/chat/completions"
-    stop_server "$SERVER_PID"
-  fi
-
-  local run name flags sink=
+  local round run name flags sink=
   if [[ " ${RUNS[*]}" == *@SINK@* ]]; then
-    start_server sink "$WORK/sink.out" "$WORK/bin/otlp" sink
+    start_server sink "$WORK/sink.out" "$WORK/bin/otlp" sink --count
     sink=$ADDR
   fi
-  for run in "${RUNS[@]}"; do
-    name=${run%%|*} flags=${run#*|}
-    flags=${flags//@SINK@/$sink}
-    # shellcheck disable=SC2086
-    start_replay "$name" "$TF" $flags
-    drive_cpu "$name" "http://$ADDR/openai/v1/chat/completions"
-    echo "$(rss_kb "$SERVER_PID")" >"$RAW/rss-$name.txt"
-    scrape_ms "http://$ADDR/_traceforge/metrics" >"$RAW/scrape-http-$name.txt"
-    curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-$name.txt"
-    stop_server "$SERVER_PID"
+  # Rounds interleave the runs, so a slow minute of a shared machine lands on all of them.
+  for round in $(seq "$ROUNDS"); do
+    start_server "bare-r$round" "$WORK/bare-r$round.out" "$BARE" 127.0.0.1:0 "$FX/response.json" application/json
+    drive_cpu "bare-r$round" "http://$ADDR/v1/chat/completions"
+    stop_server "$SERVER_PID" TERM
+
+    if [[ -n ${BENCH_BASELINE:-} ]]; then
+      start_replay "baseline-r$round" "$BENCH_BASELINE"
+      drive_cpu "baseline-r$round" "http://$ADDR/openai/v1/chat/completions"
+      stop_server "$SERVER_PID"
+    fi
+
+    for run in "${RUNS[@]}"; do
+      name=${run%%|*}-r$round flags=${run#*|}
+      flags=${flags//@SINK@/$sink}
+      # shellcheck disable=SC2086
+      start_replay "$name" "$TF" $flags
+      drive_cpu "$name" "http://$ADDR/openai/v1/chat/completions"
+      echo "$(rss_kb "$SERVER_PID")" >"$RAW/rss-$name.txt"
+      scrape_ms "http://$ADDR/_traceforge/metrics" >"$RAW/scrape-http-$name.txt"
+      curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-$name.txt"
+      stop_server "$SERVER_PID"
+    done
   done
+  if [[ -n $sink ]]; then
+    curl -sS "http://$sink/count" >"$RAW/sink-count.txt"
+  fi
 }
 
 # --- 3. promtool ------------------------------------------------------------------------------
@@ -158,7 +167,7 @@ bench_promtool() {
     log "installing prometheus (for promtool)"
     apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   fi
-  local exposition=$RAW/exposition-metrics-on.txt
+  local exposition=$RAW/exposition-metrics-on-r1.txt
   if [[ ! -s $exposition ]]; then
     start_server mock "$WORK/mock.ready" "$TF" mock-llm --listen 127.0.0.1:0 --ready-file "$WORK/mock.ready"
     curl -sS "http://$ADDR/_traceforge/metrics" >"$RAW/exposition-mock.txt"
@@ -202,27 +211,47 @@ print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cp
     echo
     echo "replay throughput, wrk -t2 -c$CONNECTIONS -d$DURATION (ratio against bare hyper); the server's"
     echo "CPU time per request (warm-up included) is the figure to compare when the machine is busy"
-    bare=$(rps "$RAW/throughput-bare.json")
-    printf '  %-14s %10s req/s  %s us CPU/request\n' "bare hyper" "$bare" "$(cat "$RAW/cpu-bare.txt")"
-    keys=()
+    keys=(bare)
     [[ -n ${BENCH_BASELINE:-} ]] && keys+=(baseline)
     for run in "${RUNS[@]}"; do keys+=("${run%%|*}"); done
-    for key in "${keys[@]}"; do
-      r=$(rps "$RAW/throughput-$key.json")
-      line=$(printf '  %-14s %10s req/s  %s us CPU/request  %.2fx bare' "$key" "$r" "$(cat "$RAW/cpu-$key.txt")" "$(echo "$r / $bare" | bc -l)")
-      if [[ -n ${BENCH_BASELINE:-} && $key != baseline ]]; then
-        line+=$(printf ', %.2fx baseline' "$(echo "$r / $(rps "$RAW/throughput-baseline.json")" | bc -l)")
-      fi
-      if [[ -f $RAW/rss-$key.txt ]]; then
-        line+=", RSS $(cat "$RAW/rss-$key.txt") KiB, HTTP scrape $(cat "$RAW/scrape-http-$key.txt") ms (median of 20)"
-      fi
-      echo "$line"
-    done
-    off=$(rps "$RAW/throughput-${RUNS[0]%%|*}.json")
-    for run in "${RUNS[@]:1}"; do
-      printf '  %s vs %s: %.3fx (target for all-on: >= 0.90x, and >= 0.70x bare)\n' "${run%%|*}" \
-        "${RUNS[0]%%|*}" "$(echo "$(rps "$RAW/throughput-${run%%|*}.json") / $off" | bc -l)"
-    done
+    python3 - "$RAW" "$ROUNDS" "${keys[@]}" <<'PY'
+import json, os, re, statistics, sys
+raw, rounds, keys = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def rps(key, r):
+    return json.load(open(f"{raw}/throughput-{key}-r{r}.json"))["rps"]
+def text(key, r, what):
+    path = f"{raw}/{what}-{key}-r{r}.txt"
+    return open(path).read().strip() if os.path.exists(path) else None
+median = statistics.median
+runs = [k for k in keys if k not in ("bare", "baseline")]
+print(f"  median of {rounds} interleaved round(s); ratios are taken within a round, then the median")
+for key in keys:
+    r = [rps(key, i) for i in range(1, rounds + 1)]
+    cpu = [float(text(key, i, "cpu")) for i in range(1, rounds + 1)]
+    line = "  %-12s %8.0f req/s  %5.2f us CPU/request" % (key, median(r), median(cpu))
+    if key != "bare":
+        line += "  %.2fx bare" % median(rps(key, i) / rps("bare", i) for i in range(1, rounds + 1))
+    if text(key, 1, "rss"):
+        line += ", RSS %s KiB, HTTP scrape %s ms (median of 20)" % (text(key, rounds, "rss"), text(key, rounds, "scrape-http"))
+    print(line)
+off = runs[0]
+for key in runs[1:]:
+    ratios = [rps(key, i) / rps(off, i) for i in range(1, rounds + 1)]
+    print("  %s vs %s: %.3fx (rounds: %s; target for all-on: >= 0.90x, and >= 0.70x bare)"
+          % (key, off, median(ratios), " ".join("%.3f" % x for x in ratios)))
+exported = dropped = 0
+for key in runs:
+    for i in range(1, rounds + 1):
+        exposition = text(key, i, "exposition") or ""
+        for name, value in re.findall(r"^traceforge_otlp_spans_(exported|dropped)_total (\d+)", exposition, re.M):
+            if name == "exported":
+                exported += int(value)
+            else:
+                dropped += int(value)
+if os.path.exists(f"{raw}/sink-count.txt"):
+    print("  OTLP: %d spans exported, %d dropped (the proxies' counters); the receiver counted %s"
+          % (exported, dropped, open(f"{raw}/sink-count.txt").read().strip()))
+PY
   fi
   if wants promtool; then
     echo
