@@ -249,7 +249,8 @@ for key in runs:
             else:
                 dropped += int(value)
 if os.path.exists(f"{raw}/sink-count.txt"):
-    print("  OTLP: %d spans exported, %d dropped (the proxies' counters); the receiver counted %s"
+    print("  OTLP: %d spans exported, %d dropped (the proxies' counters, scraped before each stop"
+          " flushed its last batch); the receiver counted %s"
           % (exported, dropped, open(f"{raw}/sink-count.txt").read().strip()))
 PY
   fi

@@ -3,6 +3,7 @@
 #
 #   benches/otlp.sh
 #
+#   0. encoding: `otlp encode N` (the exporter's CPU per span without I/O, pinned to one core).
 #   1. live exporter: telemetry::otlp::Exporter (the one the proxy feeds) on BENCH_OTLP_N
 #      synthetic chat interactions into a counting receiver (examples/otlp sink, which decodes
 #      every request with the same prost types); spans/s. Target >= 20,000.
@@ -47,6 +48,13 @@ OTLP=$WORK/bin/otlp
 cd "$WORK"
 
 count() { curl -fsS "http://$SINK/count"; }
+
+log "0. the exporter's CPU per span, without I/O (otlp encode, one core)"
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+"${pin[@]}" "$OTLP" encode "$N" >"$WORK/encode.json"
+cat "$WORK/encode.json"
+encode_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["encode_ns_per_span"])' "$WORK/encode.json")
 
 start_server sink "$WORK/sink.out" "$OTLP" sink
 SINK=$ADDR
@@ -97,6 +105,7 @@ grep -h "otlp:" "$WORK/record-on.log" >&2 || true
 
 {
   echo "OTLP export benchmark ($(date -u +%FT%TZ), $(nproc) CPUs)"
+  printf '  %-58s %12s\n' "encoding, ns/span (otlp encode, one core, no I/O)" "$encode_ns"
   printf '  %-58s %12s\n' "live exporter, spans/s ($N spans)" "$live_rate"
   printf '  %-58s %12s\n' "backfill (traces export --format otlp), spans/s ($DB_N rows)" "$backfill_rate"
   printf '  %-58s %9s ms\n' "record added p99, export off" "$added_off"

@@ -40,14 +40,24 @@ impl RequestId {
 
     fn header_value(self) -> http::HeaderValue {
         // 16 hex digits are always a valid header value.
-        http::HeaderValue::from_str(&self.to_string())
+        http::HeaderValue::from_bytes(&self.digits())
             .unwrap_or_else(|_| http::HeaderValue::from_static("0"))
+    }
+
+    /// The id's 16 lowercase hex digits, without `fmt` (this runs twice per request).
+    fn digits(self) -> [u8; 16] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, digit) in out.iter_mut().enumerate() {
+            *digit = HEX[((self.0 >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        out
     }
 }
 
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:016x}", self.0)
+        f.write_str(std::str::from_utf8(&self.digits()).unwrap_or_default())
     }
 }
 
@@ -301,9 +311,10 @@ impl Finished {
         };
         let fields = &self.fields;
         let policy = fields.policy.as_ref();
+        let id = self.id.digits();
         tracing::info!(
             target: REQUEST_TARGET,
-            request_id = %self.id,
+            request_id = std::str::from_utf8(&id).unwrap_or_default(),
             method = self.method.as_str(),
             path = fields.path.as_deref(),
             upstream = fields.upstream.as_deref(),
@@ -326,4 +337,18 @@ impl Finished {
 /// Milliseconds with microsecond precision.
 fn millis(duration: Duration) -> f64 {
     (duration.as_micros() as f64) / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestId;
+
+    #[test]
+    fn an_id_is_sixteen_lowercase_hex_digits_in_the_header_and_the_text() {
+        for n in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let id = RequestId(n);
+            assert_eq!(id.to_string(), format!("{n:016x}"));
+            assert_eq!(id.header_value(), format!("{n:016x}").as_str());
+        }
+    }
 }
