@@ -110,7 +110,7 @@ impl Printer {
     }
 
     /// A JSON document, pretty, on stdout.
-    pub fn json(&self, value: &serde_json::Value) -> std::io::Result<()> {
+    pub fn json(&self, value: &impl serde::Serialize) -> std::io::Result<()> {
         // Stdout flushes at every newline, and a pretty document is mostly newlines: a
         // 100,000-interaction `policy check` report took 700,000 writes unbuffered.
         let mut out = std::io::BufWriter::new(self.stdout());
