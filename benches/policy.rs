@@ -13,7 +13,7 @@
 //!                                    prints p50/p99/max per evaluation beside the same
 //!                                    evaluation with no policies;
 //! `policy load DIR [LOADS]`        — only the load and compile of `measure`, to run unpinned
-//!                                    (the loader compiles on three threads);
+//!                                    (the loader compiles on two threads);
 //! `policy cassettes DIR COUNT PER` — writes COUNT cassettes of PER recorded chats (a third
 //!                                    streamed; scopes mixed so every policy is reached; one
 //!                                    in 50 answers holds an e-mail address) with traceforge's
@@ -22,6 +22,9 @@
 //! Evaluation times are this thread's CPU time (as benches/detect.rs measures), because the
 //! machines are shared and wall time there measures the neighbours too; wall time is printed
 //! beside it. Load times are the process's CPU time (every thread's) and wall time.
+//!
+//! It allocates with mimalloc, as the `traceforge` binary does (`src/main.rs`), so that load and
+//! evaluation times are the proxy's and `policy check`'s, not the system allocator's.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -33,6 +36,9 @@ use traceforge::cassette::{files, Body, Cassette, CassetteName, Interaction, Req
 use traceforge::cassette::{Scope, Usage};
 use traceforge::policy::enforce::{Enforcement, Enforcer};
 use traceforge::policy::PolicySet;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

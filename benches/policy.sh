@@ -4,7 +4,7 @@
 #   benches/policy.sh [eval|check|proxy|all]      (default: all)
 #
 #   eval   load+compile of 10 policies / 100 rules (one a 10,000-name blocked-terms list; the
-#          loader compiles on three threads, so this part runs unpinned), and p50/p99 of
+#          loader compiles on two threads, so this part runs unpinned), and p50/p99 of
 #          evaluating a 10 KB request and answer, beside no policies (the `policy` example,
 #          benches/policy.rs, pinned to one core; BENCH_RUNS runs)
 #   check  `traceforge policy check` over 100,000 recorded interactions (1,000 cassettes x 100)

@@ -110,10 +110,13 @@ impl Printer {
     }
 
     /// A JSON document, pretty, on stdout.
-    pub fn json(&self, value: &serde_json::Value) -> std::io::Result<()> {
-        let mut out = self.stdout();
+    pub fn json(&self, value: &impl serde::Serialize) -> std::io::Result<()> {
+        // Stdout flushes at every newline, and a pretty document is mostly newlines: a
+        // 100,000-interaction `policy check` report took 700,000 writes unbuffered.
+        let mut out = std::io::BufWriter::new(self.stdout());
         serde_json::to_writer_pretty(&mut out, value)?;
-        out.write_all(b"\n")
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{Finding, PolicySet, Severity};
 use crate::cassette::files;
@@ -164,33 +164,57 @@ pub fn text(report: &CheckReport) -> String {
     out
 }
 
-pub fn json(report: &CheckReport) -> serde_json::Value {
-    json!({
-        "version": JSON_VERSION,
-        "cassettes": report.cassettes,
-        "interactions": report.checked.len(),
-        "policies": report.policies,
-        "fail_on": report.fail_on.name(),
-        "failing": report.failing(),
-        "unreadable": report.unreadable,
-        "findings": report.findings.iter().map(|l| {
-            let f = &l.finding;
-            json!({
-                "cassette": l.cassette,
-                "file": l.file.display().to_string(),
-                "interaction": l.interaction,
-                "policy": f.policy,
-                "policy_version": f.version,
-                "rule": f.rule,
-                "type": f.rule_type.name(),
-                "action": f.action.name(),
-                "severity": f.severity.name(),
-                "path": f.path,
-                "entity": f.entity,
-                "enforced": f.enforced,
-            })
-        }).collect::<Vec<_>>(),
-    })
+/// The JSON report, serialized straight from the report: building it as a `serde_json::Value`
+/// first took 0.6 s of a 3.8 s `policy check --format json` over 100,000 interactions (50,000
+/// findings), on one thread after the checking was done, and 170 MB.
+pub fn json(report: &CheckReport) -> JsonReport<'_> {
+    JsonReport {
+        version: JSON_VERSION,
+        cassettes: report.cassettes,
+        interactions: report.checked.len(),
+        policies: report.policies,
+        fail_on: report.fail_on.name(),
+        failing: report.failing(),
+        unreadable: &report.unreadable,
+        findings: report.findings.iter().map(JsonFinding).collect(),
+    }
+}
+
+/// [`json`]'s document; its fields serialize in this order.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    version: u32,
+    cassettes: usize,
+    interactions: usize,
+    policies: usize,
+    fail_on: &'static str,
+    failing: usize,
+    unreadable: &'a [String],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+/// One finding of [`JsonReport`].
+struct JsonFinding<'a>(&'a Located);
+
+impl Serialize for JsonFinding<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let (l, f) = (self.0, &self.0.finding);
+        let mut out = serializer.serialize_struct("Finding", 12)?;
+        out.serialize_field("cassette", &l.cassette)?;
+        out.serialize_field("file", &l.file.display().to_string())?;
+        out.serialize_field("interaction", &l.interaction)?;
+        out.serialize_field("policy", &f.policy)?;
+        out.serialize_field("policy_version", &f.version)?;
+        out.serialize_field("rule", &f.rule)?;
+        out.serialize_field("type", f.rule_type.name())?;
+        out.serialize_field("action", f.action.name())?;
+        out.serialize_field("severity", f.severity.name())?;
+        out.serialize_field("path", &f.path)?;
+        out.serialize_field("entity", &f.entity)?;
+        out.serialize_field("enforced", &f.enforced)?;
+        out.end()
+    }
 }
 
 /// JUnit XML: a test suite per cassette, a test case per interaction; one with a finding at

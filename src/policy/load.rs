@@ -10,7 +10,6 @@ use std::sync::Arc;
 use super::file::{Action, PolicyFile, RuleType, Scope};
 use super::rules::{Matcher, Rule, SharedSecrets};
 use super::{Policy, PolicyError, PolicySet};
-use crate::sensitive::Secrets;
 
 /// Where a file sits in the tree: its scope, organization and service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +21,9 @@ struct Place {
 
 /// Loads and compiles every policy under `dir`. A missing directory is an empty set.
 ///
-/// Three parts take nearly all the time: the rules' own matchers (a large term list above
-/// all), the prefilter set of every regex pattern, and the secret rules. The last two need only
-/// the parsed files, so they compile on threads of their own beside the first.
+/// Two parts take nearly all the time: the rules' own matchers (a large term list above all)
+/// and the prefilter set of every regex pattern. The second needs only the parsed files, so it
+/// compiles on a thread of its own beside the first.
 pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
     let mut files = Vec::new();
     if dir.is_dir() {
@@ -39,15 +38,14 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
         let file: PolicyFile = parse_as(&path, &text)?;
         parsed.push((path, text, place, file));
     }
-    let rules = || parsed.iter().flat_map(|(_, _, _, file)| &file.rules);
-    let wants_secrets = rules().any(|r| r.kind == RuleType::NoSecrets);
-    let patterns: Vec<String> = rules()
+    let patterns: Vec<String> = parsed
+        .iter()
+        .flat_map(|(_, _, _, file)| &file.rules)
         .filter(|r| r.kind == RuleType::Regex)
         .flat_map(|r| r.patterns.iter().flatten().cloned())
         .collect();
     let secrets: SharedSecrets = Arc::default();
     std::thread::scope(|threads| {
-        let compiling_secrets = wants_secrets.then(|| threads.spawn(Secrets::new));
         let compiling_prefilter =
             (!patterns.is_empty()).then(|| threads.spawn(|| regex::RegexSet::new(&patterns)));
         let mut policies: Vec<Policy> = Vec::new();
@@ -76,10 +74,6 @@ pub fn load(dir: &Path) -> Result<PolicySet, PolicyError> {
                 })
             }
         };
-        if let Some(compiled) = compiling_secrets.map(join) {
-            // Nothing has read it yet: the set is not out of this function.
-            let _ = secrets.set(compiled);
-        }
         policies.sort_by(|a, b| {
             b.priority
                 .cmp(&a.priority)

@@ -50,9 +50,7 @@ pub struct Span {
     pub entity: String,
 }
 
-/// The secret rules every `no-secrets` rule of a set shares. They take a few milliseconds to
-/// compile, so the loader builds them on a thread of their own while it compiles the rest and
-/// then fills this in; whoever reads it first otherwise compiles it.
+/// The secret rules every `no-secrets` rule of a set shares, built by whoever reads them first.
 pub(super) type SharedSecrets = Arc<OnceLock<Secrets>>;
 
 /// A regex rule's pattern: checked when the policy loads, compiled the first time a string

@@ -7,6 +7,8 @@
 //! it never masks, logs or stores anything. Secrets are always masked by the layers above, never
 //! pseudonymised.
 
+use std::sync::OnceLock;
+
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
@@ -178,15 +180,17 @@ pub struct SecretFinding {
     pub rule: &'static str,
 }
 
-/// Every rule, compiled once. Each pattern starts from a literal (a prefix or a keyword), which
-/// the regex engine finds with a vectorised search, so a text without secrets costs little. A
-/// `RegexSet` in front scanned faster (448 against 340 MB/s on one core, `benches/detect.sh`)
-/// but doubled the compile time (8 against 4 ms), past the 5 ms start-up budget; both are far
-/// above the 50 MB/s target. Patterns use ASCII `\b` and `\s`: Unicode word boundaries tripled
-/// the compile time and keys are ASCII.
+/// Every rule, each compiled the first time a text holds one of its keywords. Each pattern
+/// starts from a literal (a prefix or a keyword), which the regex engine finds with a vectorised
+/// search, so a text without secrets costs little. A `RegexSet` in front scanned faster (448
+/// against 340 MB/s on one core, `benches/detect.sh`) but doubled the compile time (8 against
+/// 4 ms), past the 5 ms start-up budget; both are far above the 50 MB/s target. Compiling the 23
+/// patterns up front took those 4 ms at every start (a quarter of loading issue 12's policy
+/// set), while most texts hold no keyword and most runs never need most rules. Patterns use
+/// ASCII `\b` and `\s`: Unicode word boundaries tripled the compile time and keys are ASCII.
 #[derive(Clone)]
 pub struct Secrets {
-    rules: Vec<(Regex, &'static Rule)>,
+    rules: Vec<(OnceLock<Regex>, &'static Rule)>,
     /// Every rule's keywords, ASCII-case-insensitively, in one automaton.
     keywords: AhoCorasick,
     /// For each keyword of `keywords`, the index of its rule.
@@ -201,16 +205,7 @@ impl Default for Secrets {
 
 impl Secrets {
     pub fn new() -> Secrets {
-        // The patterns are constants, checked by a test; a bad one is a programming error.
-        let rules = RULES
-            .iter()
-            .map(|rule| {
-                (
-                    Regex::new(rule.pattern).expect("secret rule compiles"),
-                    rule,
-                )
-            })
-            .collect();
+        let rules = RULES.iter().map(|rule| (OnceLock::new(), rule)).collect();
         let (words, keyword_rule): (Vec<&str>, Vec<usize>) = RULES
             .iter()
             .enumerate()
@@ -247,7 +242,10 @@ impl Secrets {
     /// [`Secrets::find`] with only the rules `wanted` says.
     fn find_with(&self, text: &str, wanted: [bool; RULES.len()]) -> Vec<SecretFinding> {
         let mut found = Vec::new();
-        for ((regex, rule), _) in self.rules.iter().zip(wanted).filter(|(_, w)| *w) {
+        for ((compiled, rule), _) in self.rules.iter().zip(wanted).filter(|(_, w)| *w) {
+            // The patterns are constants, checked by a test; a bad one is a programming error.
+            let regex =
+                compiled.get_or_init(|| Regex::new(rule.pattern).expect("secret rule compiles"));
             for captures in regex.captures_iter(text) {
                 let Some(span) = captures.get(1).or_else(|| captures.get(0)) else {
                     continue;
