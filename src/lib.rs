@@ -19,6 +19,7 @@ pub mod markup;
 pub mod mock;
 pub mod output;
 pub mod policy;
+pub mod priority;
 pub mod provider;
 pub mod proxy;
 pub mod sensitive;

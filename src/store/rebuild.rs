@@ -58,7 +58,10 @@ pub fn rebuild(
                 let sender = sender.clone();
                 let (next, cassettes) = (&next, &cassettes);
                 scope.spawn(move || {
-                    yield_to_writers();
+                    // Parsing outruns writing: the parsers run below the writer and the
+                    // indexer, so those never wait for a core, the queues between them stay
+                    // short, and the indexer finishes with the rest.
+                    crate::priority::lower(5);
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some((name, path)) = cassettes.get(index) else {
@@ -134,14 +137,4 @@ pub fn rebuild(
         source: e.error,
     })?;
     Ok(report)
-}
-
-/// Parsing outruns writing: run the parsers below the writer and the indexer, so those never
-/// wait for a core, the queues between them stay short, and the indexer finishes with the rest.
-fn yield_to_writers() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on this thread's own id; a failure only leaves the priority as is.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 5);
-    }
 }

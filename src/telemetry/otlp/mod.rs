@@ -156,7 +156,7 @@ impl Exporter {
         std::thread::Builder::new()
             .name("traceforge-otlp".into())
             .spawn(move || {
-                lower_priority();
+                crate::priority::lower(crate::priority::BACKGROUND);
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -280,16 +280,6 @@ async fn run(
     }
     if !batch.is_empty() {
         deliver(&sender, &batch, Some(deadline), None).await;
-    }
-}
-
-/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread), so the
-/// export yields the CPU to the proxy. Best effort: a failure changes nothing else.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its arguments; `who` 0 is the calling thread on Linux.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 
