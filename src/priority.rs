@@ -32,7 +32,8 @@ mod tests {
     #[test]
     fn a_thread_lowers_only_itself() {
         // SAFETY: getpriority only reads its arguments.
-        let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        let nice =
+            || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
         let before = nice();
         let lowered = std::thread::spawn(move || {
             super::lower(3);

@@ -7,7 +7,7 @@
 //! it never masks, logs or stores anything. Secrets are always masked by the layers above, never
 //! pseudonymised.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -190,7 +190,9 @@ pub struct SecretFinding {
 /// ASCII `\b` and `\s`: Unicode word boundaries tripled the compile time and keys are ASCII.
 #[derive(Clone)]
 pub struct Secrets {
-    rules: Vec<(OnceLock<Regex>, &'static Rule)>,
+    /// Shared by every clone, so a pattern is compiled once per process, not once per copy
+    /// (`pii scan` clones the protector for every interaction it checks).
+    rules: Arc<[(OnceLock<Regex>, &'static Rule)]>,
     /// Every rule's keywords, ASCII-case-insensitively, in one automaton.
     keywords: AhoCorasick,
     /// For each keyword of `keywords`, the index of its rule.
@@ -346,6 +348,17 @@ mod tests {
 
     fn rules_in(text: &str) -> Vec<&'static str> {
         Secrets::new().find(text).iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn clones_share_the_patterns_compiled_on_first_use() {
+        let original = Secrets::new();
+        let copy = original.clone();
+        let text = format!("key = {}", key("sk-proj-", ALNUM, 40));
+        assert_eq!(copy.find(&text).len(), 1);
+        let compiled = |s: &Secrets| s.rules.iter().filter(|(r, _)| r.get().is_some()).count();
+        assert!(compiled(&original) >= 1, "the copy compiled for both");
+        assert_eq!(compiled(&original), compiled(&copy));
     }
 
     #[test]
