@@ -177,13 +177,13 @@ impl Rules {
 
 struct State {
     recorded: Vec<Arc<Recorded>>,
-    index: HashMap<MatchKey, Replays>,
+    index: Index,
     fresh: Vec<Arc<Interaction>>,
     counts: Counts,
     dirty: bool,
     /// Recorded requests that protection changes, by their protected key (see
     /// [`OpenCassette::lookup_protected`]).
-    protected: Option<HashMap<MatchKey, Replays>>,
+    protected: Option<Index>,
 }
 
 impl OpenCassette {
@@ -289,7 +289,7 @@ impl OpenCassette {
             ..
         } = &mut *state;
         let protected = protected.get_or_insert_with(|| {
-            let mut index: HashMap<MatchKey, Replays> = HashMap::new();
+            let mut index: Index = Index::default();
             for (i, r) in recorded.iter().enumerate() {
                 if let Some(key) = protect(&r.interaction) {
                     index.entry(key).or_default().positions.push(i);
@@ -442,9 +442,13 @@ struct RenderedYaml {
 /// What opening a cassette gave: the cassette, or the load error to answer with.
 pub type Opened = Result<Arc<OpenCassette>, Arc<CassetteError>>;
 
+/// Match key → where its recordings are. foldhash: the key is hashed on every replayed
+/// request, and SipHash was a visible share of one.
+type Index = foldhash::HashMap<MatchKey, Replays>;
+
 /// The recorded interactions by match key under `rules`, in recorded order.
-fn index_of(recorded: &[Arc<Recorded>], rules: &MatchRules) -> HashMap<MatchKey, Replays> {
-    let mut index: HashMap<MatchKey, Replays> = HashMap::new();
+fn index_of(recorded: &[Arc<Recorded>], rules: &MatchRules) -> Index {
+    let mut index: Index = Index::default();
     for (position, r) in recorded.iter().enumerate() {
         let key = rules.key(RequestView::from(&r.interaction.request));
         index.entry(key).or_default().positions.push(position);
@@ -634,7 +638,7 @@ impl CassetteSet {
 
 /// The next recorded answer for `key` in `index`, advancing its cursor.
 fn next(
-    index: &mut HashMap<MatchKey, Replays>,
+    index: &mut Index,
     recorded: &[Arc<Recorded>],
     key: &MatchKey,
     allow_repeats: bool,

@@ -4,8 +4,7 @@
 //! suite or a load test sends the same bodies again and again, so the replay hot path skips all
 //! of that after the first time. Bounded: when full, a cache starts over.
 
-use std::collections::HashMap;
-use std::hash::{Hash as _, Hasher as _};
+use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -26,13 +25,16 @@ struct Entry<V> {
 
 /// One cache: request → `V`.
 pub(super) struct RequestCache<V> {
-    entries: Mutex<HashMap<u64, Vec<Entry<V>>>>,
+    entries: Mutex<foldhash::HashMap<u64, Vec<Entry<V>>>>,
+    /// Seeded per process: the requests are the client's to choose.
+    hasher: foldhash::fast::RandomState,
 }
 
 impl<V> Default for RequestCache<V> {
     fn default() -> Self {
         RequestCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(foldhash::HashMap::default()),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 }
@@ -67,7 +69,7 @@ impl<V: Clone> RequestCache<V> {
         extra: &str,
         compute: impl FnOnce() -> V,
     ) -> V {
-        let mut hasher = std::hash::DefaultHasher::new();
+        let mut hasher = self.hasher.build_hasher();
         method.hash(&mut hasher);
         upstream.hash(&mut hasher);
         path.hash(&mut hasher);

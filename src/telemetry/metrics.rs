@@ -12,7 +12,7 @@
 //! exporter, say) register their own metrics with [`Registry::counter`] and friends on
 //! [`global`]`().registry`. This module must not know about HTTP, the proxy or the store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher as _, RandomState};
 use std::path::PathBuf;
@@ -131,7 +131,7 @@ impl Histogram {
 /// first use. Looking a series up takes a read lock and no allocation.
 pub struct Family<S> {
     labels: &'static [&'static str],
-    series: RwLock<HashMap<Box<str>, Arc<Series<S>>>>,
+    series: RwLock<foldhash::HashMap<Box<str>, Arc<Series<S>>>>,
     make: Box<dyn Fn() -> S + Send + Sync>,
 }
 
@@ -161,7 +161,7 @@ impl<S> Family<S> {
     ) -> Family<S> {
         Family {
             labels,
-            series: RwLock::new(HashMap::new()),
+            series: RwLock::new(foldhash::HashMap::default()),
             make: Box::new(make),
         }
     }
@@ -254,14 +254,14 @@ impl Family<Histogram> {
 /// distinct values are kept, later ones become [`OTHER`].
 #[derive(Debug)]
 pub struct BoundedValues {
-    seen: RwLock<HashSet<Box<str>>>,
+    seen: RwLock<foldhash::HashSet<Box<str>>>,
     limit: usize,
 }
 
 impl BoundedValues {
     pub fn new(limit: usize) -> BoundedValues {
         BoundedValues {
-            seen: RwLock::new(HashSet::new()),
+            seen: RwLock::new(foldhash::HashSet::default()),
             limit,
         }
     }
