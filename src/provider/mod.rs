@@ -419,7 +419,7 @@ fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
         .skip(1)
         .try_fold(value, |value, segment| match value {
             Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
-            _ => value.get(segment),
+            _ => field(value, segment),
         })
 }
 

@@ -334,7 +334,6 @@ fn json_line(event: &Event<'_>) -> String {
 }
 
 /// An event's fields as `,"name":value` JSON text; the message apart, and no `report`.
-#[derive(Default)]
 struct JsonFields {
     message: String,
     rest: String,

@@ -65,7 +65,13 @@ pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
     if source.end_unix_nano != 0 {
         wire::fixed64(out, 8, source.end_unix_nano);
     }
-    attributes(source, content, request_model, error, &mut Attributes(out));
+    let read = Read {
+        body,
+        operation,
+        request_model,
+        error,
+    };
+    attributes(source, content, read, &mut Attributes(out));
     wire::message(out, 15, |out| {
         if error.is_some() {
             wire::uint(out, 3, StatusCode::Error as u64);
@@ -80,19 +86,27 @@ enum Error {
     Incomplete,
 }
 
-/// A span's attributes (field 9), in the order the conventions list them.
-fn attributes(
-    source: Source<'_>,
-    content: bool,
-    request_model: Option<&str>,
+/// What [`encode`] has already read from the interaction, for the attributes.
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    body: Option<&'a Value>,
+    operation: &'a str,
+    request_model: Option<&'a str>,
     error: Option<Error>,
-    attributes: &mut Attributes<'_>,
-) {
+}
+
+/// A span's attributes (field 9), in the order the conventions list them.
+fn attributes(source: Source<'_>, content: bool, read: Read<'_>, attributes: &mut Attributes<'_>) {
+    let Read {
+        body,
+        operation,
+        request_model,
+        error,
+    } = read;
     let interaction = source.interaction;
     let request = &interaction.request;
     let response = &interaction.response;
     let scope = &interaction.scope;
-    let body = request.body.as_ref().and_then(Body::as_json);
     let provider = Provider::detect(&request.upstream, &request.path);
     let computed;
     let usage = match &interaction.usage {
@@ -103,7 +117,7 @@ fn attributes(
         }
     };
 
-    attributes.string(attr::OPERATION_NAME, operation(&request.path));
+    attributes.string(attr::OPERATION_NAME, operation);
     attributes.string(attr::PROVIDER_NAME, provider_name(provider));
     attributes.string_opt(attr::REQUEST_MODEL, request_model);
     if let Some(body) = body {
