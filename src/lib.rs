@@ -30,6 +30,8 @@ pub mod telemetry;
 pub mod tls;
 pub mod yaml;
 
+use std::io::Write as _;
+
 use clap::Parser as _;
 
 pub use exit::Exit;
@@ -73,7 +75,8 @@ pub fn main() -> std::process::ExitCode {
     let _logs = match logs {
         Ok(guard) => guard,
         Err(error) => {
-            eprintln!("error: {}", error_chain(&error));
+            // Written, not `eprintln!`: a closed stderr must not turn the error into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {}", error_chain(&error));
             return Exit::Usage.into();
         }
     };
@@ -84,9 +87,10 @@ pub fn main() -> std::process::ExitCode {
                 return Exit::Success.into();
             }
             telemetry::logs::flush();
-            eprintln!("error: {error}");
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error}");
             for cause in error.chain().skip(1) {
-                eprintln!("Caused by: {cause}");
+                let _ = writeln!(stderr, "Caused by: {cause}");
             }
             Exit::Usage.into()
         }
