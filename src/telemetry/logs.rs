@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::OnceLock;
 
@@ -112,6 +112,7 @@ pub fn install(config: &LogConfig) -> Result<LogGuard, LogError> {
         source,
     })?;
     let writer = WRITER.get_or_init(Writer::start);
+    JSON_INSTALLED.store(config.format == LogFormat::Json, Ordering::Relaxed);
     let layer = LineLayer {
         format: config.format,
         sender: writer.sender.clone(),
@@ -145,6 +146,16 @@ pub fn flush() {
 }
 
 static WRITER: OnceLock<Writer> = OnceLock::new();
+
+/// The process's log is JSON (set by [`install`]): see [`JsonLine`].
+static JSON_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the process's log is JSON, so an event whose fields the caller knows may be written
+/// as a [`JsonLine`] instead of going through `tracing`. Only [`install`] sets it: a test's
+/// own subscriber ([`capture`]) always sees the events.
+pub fn json_installed() -> bool {
+    JSON_INSTALLED.load(Ordering::Relaxed)
+}
 
 /// Lines not written because the writer was [`QUEUE`] lines behind.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
@@ -205,6 +216,13 @@ fn write_lines(receiver: Receiver<Message>) {
     }
 }
 
+/// Hands a line to the writer; never waits (a full queue drops it, and counts it).
+fn send(sender: &SyncSender<Message>, line: String) {
+    if let Err(TrySendError::Full(_)) = sender.try_send(Message::Line(line)) {
+        DROPPED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Formats each event that passes the filter into one line for the writer.
 struct LineLayer {
     format: LogFormat,
@@ -222,9 +240,7 @@ impl<S: Subscriber> Layer<S> for LineLayer {
             }
             LogFormat::Json => json_line(event),
         };
-        if let Err(TrySendError::Full(_)) = self.sender.try_send(Message::Line(line)) {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+        send(&self.sender, line);
     }
 }
 
@@ -319,18 +335,104 @@ fn json_line(event: &Event<'_>) -> String {
         rest: String::with_capacity(384),
     };
     event.record(&mut fields);
-    let mut line = String::with_capacity(96 + fields.message.len() + fields.rest.len());
-    line.push_str("{\"timestamp\":\"");
-    timestamp(&mut line);
-    line.push_str("\",\"level\":\"");
-    line.push_str(metadata.level().as_str());
-    line.push_str("\",\"target\":");
-    push_json_string(&mut line, metadata.target());
-    line.push_str(",\"message\":");
-    push_json_string(&mut line, &fields.message);
-    line.push_str(&fields.rest);
-    line.push_str("}\n");
-    line
+    let mut line = JsonLine::with_capacity(
+        *metadata.level(),
+        metadata.target(),
+        &fields.message,
+        fields.rest.len(),
+    );
+    line.0.push_str(&fields.rest);
+    line.finish()
+}
+
+/// A JSON log line written field by field by a caller that knows its fields: the same object
+/// [`json_line`] makes of an event, without the event. The request event, one per request, is
+/// written this way when the log is JSON ([`json_installed`]): through `tracing`'s visitor it
+/// cost a replayed request more than its answer did. Absent fields are left out, as an
+/// event's `None` fields are.
+pub struct JsonLine(String);
+
+impl JsonLine {
+    /// `timestamp`, `level`, `target` and `message`.
+    pub fn new(level: Level, target: &str, message: &str) -> JsonLine {
+        JsonLine::with_capacity(level, target, message, 320)
+    }
+
+    fn with_capacity(level: Level, target: &str, message: &str, fields: usize) -> JsonLine {
+        let mut line = String::with_capacity(96 + target.len() + message.len() + fields);
+        line.push_str("{\"timestamp\":\"");
+        timestamp(&mut line);
+        line.push_str("\",\"level\":\"");
+        line.push_str(level.as_str());
+        line.push_str("\",\"target\":");
+        push_json_string(&mut line, target);
+        line.push_str(",\"message\":");
+        push_json_string(&mut line, message);
+        JsonLine(line)
+    }
+
+    fn key(&mut self, name: &str) {
+        self.0.push_str(",\"");
+        self.0.push_str(name);
+        self.0.push_str("\":");
+    }
+
+    pub fn str(&mut self, name: &str, value: Option<&str>) -> &mut JsonLine {
+        if let Some(value) = value {
+            self.key(name);
+            push_json_string(&mut self.0, value);
+        }
+        self
+    }
+
+    pub fn u64(&mut self, name: &str, value: Option<u64>) -> &mut JsonLine {
+        if let Some(value) = value {
+            self.key(name);
+            self.0.push_str(itoa::Buffer::new().format(value));
+        }
+        self
+    }
+
+    /// A duration in milliseconds to the microsecond, the number an event's `f64` of
+    /// `micros / 1000` gives (`0.285`, `12.0`), written with integers only.
+    pub fn millis(&mut self, name: &str, value: Option<std::time::Duration>) -> &mut JsonLine {
+        if let Some(value) = value {
+            self.key(name);
+            let micros = value.as_micros();
+            let mut digits = itoa::Buffer::new();
+            self.0.push_str(digits.format(micros / 1000));
+            self.0.push('.');
+            let mut fraction = (micros % 1000) as u32;
+            match fraction {
+                0 => self.0.push('0'),
+                _ => {
+                    let mut width = 3;
+                    while fraction % 10 == 0 {
+                        fraction /= 10;
+                        width -= 1;
+                    }
+                    let formatted = digits.format(fraction);
+                    for _ in formatted.len()..width {
+                        self.0.push('0');
+                    }
+                    self.0.push_str(formatted);
+                }
+            }
+        }
+        self
+    }
+
+    pub(crate) fn finish(mut self) -> String {
+        self.0.push_str("}\n");
+        self.0
+    }
+
+    /// Ends the line and hands it to the log's writer.
+    pub fn send(self) {
+        if let Some(writer) = WRITER.get() {
+            send(&writer.sender, self.finish());
+        }
+    }
 }
 
 /// An event's fields as `,"name":value` JSON text; the message apart, and no `report`.
@@ -400,10 +502,16 @@ impl Visit for JsonFields {
     }
 }
 
-/// `text` as a JSON string, quoted and escaped. Scans bytes, not chars: only ASCII is ever
-/// escaped, and the runs between escapes are copied whole.
+/// `text` as a JSON string, quoted and escaped. Most strings need no escape, which is checked
+/// eight bytes at a time; the others are scanned by byte (only ASCII is ever escaped), the
+/// runs between escapes copied whole.
 fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
+    if !needs_escape(text.as_bytes()) {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (at, &byte) in text.as_bytes().iter().enumerate() {
         let escape = match byte {
@@ -428,6 +536,30 @@ fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// Whether any byte is a control character, `"` or `\\`. Word by word: a byte's high bit is
+/// set in `has_less(x, n)` when that byte of `x` is below `n` (exact for bytes under 0x80;
+/// bytes at or above 0x80 are masked out by `!x`), and a byte equal to `c` is a zero byte
+/// of `x ^ c`.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let found = has_less(x, 0x20)
+            | has_less(x ^ (ONES * u64::from(b'"')), 1)
+            | has_less(x ^ (ONES * u64::from(b'\\')), 1);
+        if found != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Now as `2026-11-30T04:19:32.849949Z`. The date and time to the second are formatted once
 /// per second per thread.
 fn timestamp(out: &mut String) {
@@ -449,7 +581,16 @@ fn timestamp(out: &mut String) {
         }
         out.push_str(&cached.1);
     });
-    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+    // `.{:06}Z` without `fmt`: six digits, zero-padded.
+    let mut micros = now.subsec_micros();
+    let mut digits = [b'0'; 8];
+    digits[0] = b'.';
+    digits[7] = b'Z';
+    for digit in digits[1..7].iter_mut().rev() {
+        *digit = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits).unwrap_or(".000000Z"));
 }
 
 /// Installs `config` on the current thread only, for tests: returns the lines an action logs.
@@ -593,5 +734,22 @@ mod tests {
         assert_eq!(object["whole"], 3.0);
         assert_eq!(object["tiny"], 1e-7);
         assert_eq!(object["nan"], Value::Null);
+    }
+
+    #[test]
+    fn the_word_check_finds_what_needs_an_escape_wherever_it_is() {
+        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for byte in 0..=255u8 {
+            for at in 0..19 {
+                let mut bytes = vec![b'a'; 19];
+                // Neighbours that sit next to the bounds the borrow trick works with.
+                bytes[(at + 1) % 19] = 0xff;
+                bytes[(at + 2) % 19] = b'!';
+                bytes[at] = byte;
+                assert_eq!(needs_escape(&bytes), naive(&bytes), "{byte:#x} at {at}");
+            }
+        }
+        assert!(!needs_escape("déjà vu — naïve ☃ 日本".as_bytes()));
+        assert!(needs_escape("déjà vu — naïve ☃ 日本\u{7f}\"".as_bytes()));
     }
 }

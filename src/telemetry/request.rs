@@ -180,7 +180,9 @@ where
         })
     });
     let mut watch = Watch(pending);
-    let answer = handler(request);
+    // Boxed: a handler's future is large (a proxy's holds every path's state), and hyper
+    // moves the service future several times per request; a pointer is cheaper to move.
+    let answer = Box::pin(handler(request));
     async move {
         let mut response = answer.await;
         response
@@ -302,13 +304,22 @@ pub struct Finished {
 }
 
 impl Finished {
-    /// Emits the request's event (target [`REQUEST_TARGET`], level info).
+    /// Emits the request's event (target [`REQUEST_TARGET`], level info). A JSON log gets
+    /// the same object written directly ([`super::logs::JsonLine`]); the filter was asked
+    /// when the request began ([`reported`]).
     pub fn report(self, outcome: Outcome) {
         let duration = self.started.elapsed();
         let outcome = match outcome {
             Outcome::Complete if self.fields.upstream_failed => Outcome::UpstreamError,
             other => other,
         };
+        match super::logs::json_installed() {
+            true => self.json(outcome, duration).send(),
+            false => self.event(outcome, duration),
+        }
+    }
+
+    fn event(&self, outcome: Outcome, duration: Duration) {
         let fields = &self.fields;
         let policy = fields.policy.as_ref();
         let id = self.id.digits();
@@ -332,6 +343,30 @@ impl Finished {
             "request"
         );
     }
+
+    /// [`Finished::event`] as a JSON line: the same fields in the same order.
+    fn json(&self, outcome: Outcome, duration: Duration) -> super::logs::JsonLine {
+        let fields = &self.fields;
+        let policy = fields.policy.as_ref();
+        let id = self.id.digits();
+        let mut line = super::logs::JsonLine::new(tracing::Level::INFO, REQUEST_TARGET, "request");
+        line.str("request_id", std::str::from_utf8(&id).ok())
+            .str("method", Some(self.method.as_str()))
+            .str("path", fields.path.as_deref())
+            .str("upstream", fields.upstream.as_deref())
+            .str("provider", fields.provider)
+            .str("mode", fields.mode)
+            .str("cassette", fields.cassette.as_deref())
+            .str("match", fields.matched.map(Match::name))
+            .u64("status", self.status.map(u64::from))
+            .str("outcome", Some(outcome.name()))
+            .millis("duration_ms", Some(duration))
+            .millis("ttfb_ms", self.ttfb)
+            .str("policy_action", policy.map(|p| p.action.as_str()))
+            .str("policy_id", policy.map(|p| p.policy.as_str()))
+            .str("policy_rule", policy.map(|p| p.rule.as_str()));
+        line
+    }
 }
 
 /// Milliseconds with microsecond precision.
@@ -341,7 +376,8 @@ fn millis(duration: Duration) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::RequestId;
+    use super::*;
+    use crate::telemetry::logs::{capture, LogFormat};
 
     #[test]
     fn an_id_is_sixteen_lowercase_hex_digits_in_the_header_and_the_text() {
@@ -349,6 +385,74 @@ mod tests {
             let id = RequestId(n);
             assert_eq!(id.to_string(), format!("{n:016x}"));
             assert_eq!(id.header_value(), format!("{n:016x}").as_str());
+        }
+    }
+
+    fn finished(fields: RequestFields, status: Option<u16>, ttfb: Option<Duration>) -> Finished {
+        Finished {
+            id: RequestId(0x0123_4567_89ab_cdef),
+            started: Instant::now(),
+            method: http::Method::POST,
+            status,
+            ttfb,
+            fields,
+            empty_body: false,
+        }
+    }
+
+    /// The direct JSON line and the event through tracing's JSON layer give the same object
+    /// (but the timestamp), with every field and with none.
+    #[test]
+    fn the_direct_json_line_is_the_events_line() {
+        let full = RequestFields {
+            mode: Some("none"),
+            upstream: Some("openai".into()),
+            provider: Some("openai"),
+            cassette: Some("my \"tests\"\n".into()),
+            path: Some("/openai/v1/chat/completions".into()),
+            matched: Some(Match::Hit),
+            policy: Some(PolicyField {
+                policy: "acme".into(),
+                rule: "no-\\pii".into(),
+                action: "warn".into(),
+            }),
+            upstream_failed: false,
+        };
+        let durations = [
+            0,
+            1,
+            10,
+            999,
+            1000,
+            1001,
+            1500,
+            12_340,
+            285_000,
+            3_600_000_123,
+        ];
+        for (fields, status, ttfb) in [
+            (full, Some(200), Some(Duration::from_micros(402))),
+            (RequestFields::default(), None, None),
+        ] {
+            let finished = finished(fields, status, ttfb);
+            for micros in durations {
+                let duration = Duration::from_micros(micros) + Duration::from_nanos(999);
+                let via_tracing = capture(LogFormat::Json, "info", || {
+                    finished.event(Outcome::Complete, duration)
+                });
+                let direct = finished.json(Outcome::Complete, duration).finish();
+                assert!(direct.ends_with("}\n") && !direct.trim_end().contains('\n'));
+                let parse = |line: &str| {
+                    let mut object: serde_json::Value = serde_json::from_str(line).unwrap();
+                    object.as_object_mut().unwrap().remove("timestamp").unwrap();
+                    object
+                };
+                let (direct, via_tracing) = (parse(&direct), parse(&via_tracing[0]));
+                assert_eq!(direct, via_tracing);
+                // The same keys in the same order, not only the same map.
+                assert_eq!(direct.to_string(), via_tracing.to_string());
+                assert_eq!(direct["duration_ms"].as_f64(), Some(micros as f64 / 1000.0));
+            }
         }
     }
 }
