@@ -407,7 +407,7 @@ impl JsonLine {
                 0 => self.0.push('0'),
                 _ => {
                     let mut width = 3;
-                    while fraction % 10 == 0 {
+                    while fraction.is_multiple_of(10) {
                         fraction /= 10;
                         width -= 1;
                     }
