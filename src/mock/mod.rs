@@ -76,9 +76,9 @@ pub async fn handle(config: Arc<MockConfig>, request: http::Request<Incoming>) -
             ..Default::default()
         }
     });
-    let mut response = answer(config, request).await;
+    let response = answer(config, request).await;
     if let Some(fields) = fields {
-        response.extensions_mut().insert(fields);
+        crate::telemetry::request::note(fields);
     }
     response
 }

@@ -39,6 +39,8 @@ pub use replay::MISS_STATUS;
 
 /// The header that picks a cassette per request.
 pub const CASSETTE_HEADER: &str = "x-traceforge-cassette";
+/// [`CASSETTE_HEADER`], parsed once: looking a header up by `&str` parses the name each time.
+static CASSETTE_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(CASSETTE_HEADER);
 
 /// How long a recorded interaction may wait for its cassette to be rewritten, so bursts share
 /// one write. It is already safe in the journal, and every reader merges the journal, so this
@@ -297,7 +299,7 @@ impl Proxy {
         };
         let mut response = self.answer(request, &mut fields).await;
         observed.finish(response.status());
-        response.extensions_mut().insert(fields);
+        crate::telemetry::request::note(fields);
         if disabled {
             response.headers_mut().insert(
                 policy::POLICY_HEADER,
@@ -314,7 +316,7 @@ impl Proxy {
         fields: &mut RequestFields,
     ) -> HttpResponse {
         let (mut parts, body) = request.into_parts();
-        let id = parts.extensions.get::<RequestId>().copied();
+        let id = crate::telemetry::request::current_id();
         let reported = crate::telemetry::request::reported();
         if reported {
             fields.path = Some(self.logged_path(parts.uri.path()));
@@ -351,7 +353,7 @@ impl Proxy {
         let provider = Provider::detect(&upstream, &path);
         fields.provider = Some(provider.name());
 
-        let name = match parts.headers.get(CASSETTE_HEADER) {
+        let name = match parts.headers.get(&CASSETTE_HEADER_NAME) {
             None => Ok(self.default_cassette()),
             Some(value) => CassetteName::parse(value.to_str().unwrap_or("\u{fffd}")),
         };

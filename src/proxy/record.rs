@@ -28,7 +28,7 @@ use crate::provider::{self, sse, sse::SseParser, Provider};
 use crate::sensitive::Revealer;
 use crate::server::{json_response, HttpResponse, ResponseBody};
 use crate::telemetry::logs::REQUEST_TARGET;
-use crate::telemetry::request::{RequestFields, RequestId};
+use crate::telemetry::request::RequestFields;
 
 /// A request on its way upstream.
 pub(super) struct Forward {
@@ -62,7 +62,7 @@ pub(super) async fn forward(
     let shown_url = format!("{}{}", redact::url(base), request.stored_path);
     // What the log shows: no query string at all.
     let logged_url = || shown_url.split('?').next().unwrap_or_default();
-    let id = request.parts.extensions.get::<RequestId>().copied();
+    let id = crate::telemetry::request::current_id();
 
     let (url, upstream_body, mut restore) = match request.upstream_body {
         Some(p) => (

@@ -23,7 +23,9 @@ const UNREPLAYED_HEADERS: &[&str] = &[
 /// A recorded response as bytes on the wire.
 pub struct Rendered {
     status: http::StatusCode,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Built once and cloned for each answer: a clone copies the map, where appending each
+    /// header would hash every name again.
+    headers: http::HeaderMap,
     body: Bytes,
 }
 
@@ -54,10 +56,14 @@ impl Rendered {
             (None, Some(body)) => body.to_bytes(),
             (None, None) => Vec::new(),
         };
+        let mut map = http::HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            map.append(name, value);
+        }
         Rendered {
             status: http::StatusCode::from_u16(response.status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            headers,
+            headers: map,
             body: Bytes::from(body),
         }
     }
@@ -102,11 +108,7 @@ impl Rendered {
     pub fn response(&self) -> HttpResponse {
         let mut response = http::Response::new(ResponseBody::full(self.body.clone()));
         *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers.reserve(self.headers.len());
-        for (name, value) in &self.headers {
-            headers.append(name.clone(), value.clone());
-        }
+        *response.headers_mut() = self.headers.clone();
         response
     }
 }

@@ -16,8 +16,9 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::OnceLock;
+#[cfg(test)]
+use std::sync::Arc;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use serde_json::Value;
 use tracing::field::{Field, Visit};
@@ -39,8 +40,12 @@ pub const REQUEST_TARGET: &str = "traceforge::request";
 /// How long the writer waits after a write before looking for more lines.
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Lines the writer may fall behind by before new ones are dropped (and counted).
-const QUEUE: usize = 64 * 1024;
+/// Bytes of lines that may wait for stderr before new lines are dropped (and counted): about
+/// 30,000 request events.
+const PENDING_LIMIT: usize = 16 << 20;
+
+/// The capacity a writing buffer keeps between writes.
+const KEEP_CAPACITY: usize = 256 << 10;
 
 /// A log level that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -111,11 +116,11 @@ pub fn install(config: &LogConfig) -> Result<LogGuard, LogError> {
         value: config.directives.clone(),
         source,
     })?;
-    let writer = WRITER.get_or_init(Writer::start);
+    WRITER.get_or_init(start_writer);
     JSON_INSTALLED.store(config.format == LogFormat::Json, Ordering::Relaxed);
     let layer = LineLayer {
         format: config.format,
-        sender: writer.sender.clone(),
+        sink: Sink::Log,
     };
     let subscriber = tracing_subscriber::registry().with(filter).with(layer);
     // Only the first install takes effect (tests may call this more than once).
@@ -136,16 +141,16 @@ impl Drop for LogGuard {
 /// Waits until every line logged so far is written to stderr. Call it before printing to
 /// stderr directly, so a summary never comes out above the warnings that preceded it.
 pub fn flush() {
-    let Some(writer) = WRITER.get() else {
-        return;
-    };
-    let (done, wait) = mpsc::sync_channel(1);
-    if writer.sender.send(Message::Flush(done)).is_ok() {
-        let _ = wait.recv();
+    if WRITER.get().is_some() {
+        LINES.write_to(&mut std::io::stderr().lock());
     }
 }
 
-static WRITER: OnceLock<Writer> = OnceLock::new();
+/// The writer thread, started by the first [`install`].
+static WRITER: OnceLock<()> = OnceLock::new();
+
+/// The lines on their way to stderr.
+static LINES: Lines = Lines::new();
 
 /// The process's log is JSON (set by [`install`]): see [`JsonLine`].
 static JSON_INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -157,76 +162,126 @@ pub fn json_installed() -> bool {
     JSON_INSTALLED.load(Ordering::Relaxed)
 }
 
-/// Lines not written because the writer was [`QUEUE`] lines behind.
+/// Lines not written because [`PENDING_LIMIT`] bytes were already waiting.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-enum Message {
-    Line(String),
-    Flush(SyncSender<()>),
+/// Lines waiting for stderr: one buffer every thread appends its lines to, taken whole by
+/// whoever writes. A channel of one `String` per line cost a replayed request more than
+/// formatting its line did: an allocation freed on another thread, and the channel's slots
+/// passed between cores, per line.
+struct Lines {
+    pending: Mutex<Vec<u8>>,
+    /// Signalled when `pending` stops being empty.
+    ready: Condvar,
+    /// Held while taken lines are written, so a [`flush`] from another thread keeps their
+    /// order; holds the buffer the next lines are taken into.
+    writing: Mutex<Vec<u8>>,
 }
 
-/// The writer thread's end of the queue.
-struct Writer {
-    sender: SyncSender<Message>,
-}
-
-impl Writer {
-    fn start() -> Writer {
-        let (sender, receiver) = mpsc::sync_channel(QUEUE);
-        let spawned = std::thread::Builder::new()
-            .name("traceforge-logs".into())
-            .spawn(move || write_lines(receiver));
-        if spawned.is_err() {
-            // No thread, no log: events are formatted and dropped, the program runs on.
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+impl Lines {
+    const fn new() -> Lines {
+        Lines {
+            pending: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+            writing: Mutex::new(Vec::new()),
         }
-        Writer { sender }
     }
-}
 
-/// Writes lines as they come, in batches: one `write` for whatever is queued.
-fn write_lines(receiver: Receiver<Message>) {
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    let mut acks = Vec::new();
-    while let Ok(first) = receiver.recv() {
-        let mut next = Some(first);
-        while let Some(message) = next {
-            match message {
-                Message::Line(line) => {
-                    let _ = out.write_all(line.as_bytes());
-                }
-                Message::Flush(ack) => acks.push(ack),
-            }
-            next = receiver.try_recv().ok();
+    /// Appends a whole line; never waits for a write (a full buffer drops it, and counts it).
+    fn push(&self, line: &str) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        if pending.len() + line.len() > PENDING_LIMIT {
+            drop(pending);
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let was_empty = pending.is_empty();
+        pending.extend_from_slice(line.as_bytes());
+        drop(pending);
+        if was_empty {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Blocks until a line is pending.
+    fn wait(&self) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        while pending.is_empty() {
+            pending = match self.ready.wait(pending) {
+                Ok(pending) => pending,
+                Err(_) => return,
+            };
+        }
+    }
+
+    /// Writes what is pending to `out` in one write, and a warning if lines were dropped.
+    fn write_to(&self, out: &mut impl std::io::Write) {
+        let Ok(mut taken) = self.writing.lock() else {
+            return;
+        };
+        if let Ok(mut pending) = self.pending.lock() {
+            std::mem::swap(&mut *pending, &mut *taken);
         }
         let dropped = DROPPED.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             let _ = writeln!(
-                out,
+                taken,
                 "traceforge: warning: {dropped} log line(s) dropped: stderr could not keep up"
             );
         }
-        let _ = out.flush();
-        for ack in acks.drain(..) {
-            let _ = ack.send(());
+        if !taken.is_empty() {
+            let _ = out.write_all(&taken);
+            let _ = out.flush();
         }
-        // Lines gather meanwhile and go out in one write: under load, waking this thread per
-        // line cost the proxy more than formatting the lines did.
-        std::thread::sleep(BATCH_PAUSE);
+        taken.clear();
+        // A burst's buffer is not kept for the rest of the run.
+        taken.shrink_to(KEEP_CAPACITY);
     }
 }
 
-/// Hands a line to the writer; never waits (a full queue drops it, and counts it).
-fn send(sender: &SyncSender<Message>, line: String) {
-    if let Err(TrySendError::Full(_)) = sender.try_send(Message::Line(line)) {
+/// Starts the writer thread: it waits for lines, lets more gather for [`BATCH_PAUSE`], and
+/// writes them all at once.
+fn start_writer() {
+    let spawned = std::thread::Builder::new()
+        .name("traceforge-logs".into())
+        .spawn(|| loop {
+            LINES.wait();
+            // Lines gather meanwhile and go out in one write: under load, waking this thread
+            // per line cost the proxy more than formatting the lines did.
+            std::thread::sleep(BATCH_PAUSE);
+            LINES.write_to(&mut std::io::stderr().lock());
+        });
+    if spawned.is_err() {
+        // No thread: lines are written by `flush` (at the end of `main` at the latest).
         DROPPED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Where a [`LineLayer`] puts its lines: the process's log, or a test's list.
+enum Sink {
+    Log,
+    #[cfg(test)]
+    Capture(Arc<Mutex<Vec<String>>>),
+}
+
+impl Sink {
+    fn put(&self, line: String) {
+        match self {
+            Sink::Log => LINES.push(&line),
+            #[cfg(test)]
+            Sink::Capture(lines) => lines.lock().unwrap().push(line),
+        }
     }
 }
 
 /// Formats each event that passes the filter into one line for the writer.
 struct LineLayer {
     format: LogFormat,
-    sender: SyncSender<Message>,
+    sink: Sink,
 }
 
 impl<S: Subscriber> Layer<S> for LineLayer {
@@ -240,7 +295,7 @@ impl<S: Subscriber> Layer<S> for LineLayer {
             }
             LogFormat::Json => json_line(event),
         };
-        send(&self.sender, line);
+        self.sink.put(line);
     }
 }
 
@@ -429,9 +484,7 @@ impl JsonLine {
 
     /// Ends the line and hands it to the log's writer.
     pub fn send(self) {
-        if let Some(writer) = WRITER.get() {
-            send(&writer.sender, self.finish());
-        }
+        LINES.push(&self.finish());
     }
 }
 
@@ -596,19 +649,17 @@ fn timestamp(out: &mut String) {
 /// Installs `config` on the current thread only, for tests: returns the lines an action logs.
 #[cfg(test)]
 pub(crate) fn capture(format: LogFormat, directives: &str, action: impl FnOnce()) -> Vec<String> {
-    let (sender, receiver) = mpsc::sync_channel(QUEUE);
-    let layer = LineLayer { format, sender };
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let layer = LineLayer {
+        format,
+        sink: Sink::Capture(lines.clone()),
+    };
     let subscriber = tracing_subscriber::registry()
         .with(EnvFilter::new(directives))
         .with(layer);
     tracing::subscriber::with_default(subscriber, action);
-    receiver
-        .try_iter()
-        .filter_map(|m| match m {
-            Message::Line(line) => Some(line),
-            Message::Flush(_) => None,
-        })
-        .collect()
+    let captured = std::mem::take(&mut *lines.lock().unwrap());
+    captured
 }
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 //! mock LLM) passes each request through [`observe`], which gives it an id (returned to the
 //! client as `x-traceforge-request-id`), times it, and watches its body to the last byte, the
 //! client's disconnect, or an upstream break. The handler adds what only it knows (upstream,
-//! cassette, match, policy) as a [`RequestFields`] response extension.
+//! cassette, match, policy) as [`RequestFields`], given with [`note`].
 //!
 //! This is the one place a finished request is reported, so anything else that counts
 //! requests belongs in [`Finished::report`]. It must never see a body, a header value or a
 //! query string: the path it logs is the one the handler gives it, already protected.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +23,7 @@ use super::logs::REQUEST_TARGET;
 
 /// The response header that carries the request's id.
 pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
+static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request's id: 16 hex digits, unique within the process (a counter) and unlikely to repeat
 /// across processes (it starts at a random value). A client's own `x-traceforge-request-id` is
@@ -104,8 +106,7 @@ pub struct PolicyField {
     pub action: String,
 }
 
-/// What a handler knows about a request that the server does not, attached to its response as
-/// an extension. Every field is optional: a request refused before its upstream was known has
+/// What a handler knows about a request that the server does not, given with [`note`]. Every field is optional: a request refused before its upstream was known has
 /// none.
 #[derive(Debug, Clone, Default)]
 pub struct RequestFields {
@@ -153,11 +154,42 @@ pub fn reported() -> bool {
     tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO)
 }
 
-/// Runs `handler` for `request` and watches its response: the id goes into the request's
-/// extensions (for the handler's own notes) and into the response's headers; the event is
-/// emitted when the response body ends or is dropped.
+tokio::task_local! {
+    /// The request the task is answering: its id, and what the handler notes about it. A
+    /// task-local rather than request and response extensions: each of those cost a request
+    /// three allocations.
+    static CURRENT: RefCell<Current>;
+}
+
+/// Kept small: the task-local moves it in and out of its slot at every poll.
+struct Current {
+    id: RequestId,
+    /// Whether the request's event is reported: the fields are kept only then.
+    reported: bool,
+    fields: Option<Box<RequestFields>>,
+}
+
+/// The id of the request the calling task is answering; `None` outside [`observe`].
+pub fn current_id() -> Option<RequestId> {
+    CURRENT.try_with(|current| current.borrow().id).ok()
+}
+
+/// Gives the request the calling task is answering what only the handler knows, for its
+/// event. Outside [`observe`] it goes nowhere.
+pub fn note(fields: RequestFields) {
+    let _ = CURRENT.try_with(|current| {
+        let mut current = current.borrow_mut();
+        if current.reported {
+            current.fields = Some(Box::new(fields));
+        }
+    });
+}
+
+/// Runs `handler` for `request` and watches its response: the id is the task's while the
+/// handler's future runs ([`current_id`], for the handler's own notes) and goes into the
+/// response's headers; the event is emitted when the response body ends or is dropped.
 pub fn observe<H, F, B>(
-    mut request: http::Request<hyper::body::Incoming>,
+    request: http::Request<hyper::body::Incoming>,
     handler: &H,
 ) -> impl Future<Output = http::Response<Observed<B>>> + Send + 'static
 where
@@ -166,7 +198,6 @@ where
     B: Body + Unpin + Send + 'static,
 {
     let id = RequestId::next();
-    request.extensions_mut().insert(id);
     // Boxed: the body that carries it is moved around by hyper, and stays small this way.
     let pending = reported().then(|| {
         Box::new(Finished {
@@ -180,18 +211,27 @@ where
         })
     });
     let mut watch = Watch(pending);
-    // Boxed: a handler's future is large (a proxy's holds every path's state), and hyper
-    // moves the service future several times per request; a pointer is cheaper to move.
-    let answer = Box::pin(handler(request));
+    // Boxed at once: a handler's future is large (a proxy's holds every path's state), and
+    // it would be moved into each future wrapping it here, then several times by hyper.
+    let handled = Box::pin(handler(request));
+    let current = RefCell::new(Current {
+        id,
+        reported: watch.0.is_some(),
+        fields: None,
+    });
+    let answer = CURRENT.scope(current, async move {
+        let response = handled.await;
+        let fields = CURRENT.with(|current| current.borrow_mut().fields.take());
+        (response, fields)
+    });
     async move {
-        let mut response = answer.await;
+        let (mut response, fields) = answer.await;
         response
             .headers_mut()
-            .insert(REQUEST_ID_HEADER, id.header_value());
-        let fields = response.extensions_mut().remove::<RequestFields>();
+            .insert(REQUEST_ID_NAME.clone(), id.header_value());
         if let Some(finished) = &mut watch.0 {
             finished.status = Some(response.status().as_u16());
-            finished.fields = fields.unwrap_or_default();
+            finished.fields = fields.map(|f| *f).unwrap_or_default();
             finished.empty_body = response.body().is_end_stream();
         }
         response.map(|inner| Observed { inner, watch })
