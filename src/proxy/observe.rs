@@ -12,7 +12,7 @@ use crate::telemetry::metrics::{self, Metrics};
 /// A request being answered, counted when its response head is ready.
 pub(super) struct Observed {
     started: Instant,
-    upstream: String,
+    upstream: &'static str,
     provider: &'static str,
     mode: &'static str,
 }
@@ -22,15 +22,14 @@ impl Observed {
     pub(super) fn start(mode: super::Mode, path: &str, headers: &http::HeaderMap) -> Observed {
         let metrics = metrics::global();
         let (upstream, rest) = super::route(path).unwrap_or(("", "/"));
-        if let Some(session) = headers
-            .get(super::policy::SCOPE_HEADERS[2])
-            .and_then(|v| v.to_str().ok())
-        {
+        static SESSION: http::HeaderName =
+            http::HeaderName::from_static(super::policy::SCOPE_HEADERS[2]);
+        if let Some(session) = headers.get(&SESSION).and_then(|v| v.to_str().ok()) {
             metrics.sessions.saw(session);
         }
         Observed {
             started: Instant::now(),
-            upstream: metrics.upstreams.admit(upstream).to_string(),
+            upstream: metrics.upstreams.admit(upstream),
             provider: Provider::detect(upstream, rest).name(),
             mode: mode_label(mode),
         }
@@ -40,7 +39,7 @@ impl Observed {
     pub(super) fn finish(self, status: http::StatusCode) {
         let metrics = metrics::global();
         metrics.requests.inc(&[
-            &self.upstream,
+            self.upstream,
             self.provider,
             self.mode,
             metrics::status_class(status.as_u16()),
