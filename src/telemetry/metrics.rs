@@ -274,7 +274,12 @@ impl BoundedValues {
     /// `value` if it is one of the admitted values (admitting it if there is room), else
     /// [`OTHER`].
     pub fn admit(&self, value: &str) -> &'static str {
-        if let Some(kept) = self.seen.read().ok().and_then(|seen| seen.get(value).copied()) {
+        if let Some(kept) = self
+            .seen
+            .read()
+            .ok()
+            .and_then(|seen| seen.get(value).copied())
+        {
             return kept;
         }
         let Ok(mut seen) = self.seen.write() else {

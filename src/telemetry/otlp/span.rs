@@ -33,9 +33,8 @@ pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
     let response = &interaction.response;
     let body = request.body.as_ref().and_then(Body::as_json);
     let operation = operation(&request.path);
-    let request_model = body
-        .and_then(|b| provider::field(b, "model"))
-        .and_then(Value::as_str);
+    let params = Params::of(body);
+    let request_model = params.model;
     let error = if response.status >= 400 {
         Some(Error::Status(response.status))
     } else if response.incomplete {
@@ -67,8 +66,8 @@ pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
     }
     let read = Read {
         body,
+        params,
         operation,
-        request_model,
         error,
     };
     attributes(source, content, read, &mut Attributes(out));
@@ -90,17 +89,51 @@ enum Error {
 #[derive(Clone, Copy)]
 struct Read<'a> {
     body: Option<&'a Value>,
+    params: Params<'a>,
     operation: &'a str,
-    request_model: Option<&'a str>,
     error: Option<Error>,
+}
+
+/// The request parameters a span names, read in one pass over the body's keys (a lookup per
+/// parameter scanned the keys six times: a sixth of a span's time).
+#[derive(Debug, Default, Clone, Copy)]
+struct Params<'a> {
+    model: Option<&'a str>,
+    /// `max_tokens`, `max_completion_tokens`, `max_output_tokens`: the first present wins.
+    max_tokens: [Option<i64>; 3],
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    stream: Option<bool>,
+}
+
+impl<'a> Params<'a> {
+    fn of(body: Option<&'a Value>) -> Params<'a> {
+        let mut params = Params::default();
+        let Some(object) = body.and_then(Value::as_object) else {
+            return params;
+        };
+        for (key, value) in object {
+            match key.as_str() {
+                "model" => params.model = value.as_str(),
+                "max_tokens" => params.max_tokens[0] = value.as_i64(),
+                "max_completion_tokens" => params.max_tokens[1] = value.as_i64(),
+                "max_output_tokens" => params.max_tokens[2] = value.as_i64(),
+                "temperature" => params.temperature = value.as_f64(),
+                "top_p" => params.top_p = value.as_f64(),
+                "stream" => params.stream = value.as_bool(),
+                _ => {}
+            }
+        }
+        params
+    }
 }
 
 /// A span's attributes (field 9), in the order the conventions list them.
 fn attributes(source: Source<'_>, content: bool, read: Read<'_>, attributes: &mut Attributes<'_>) {
     let Read {
         body,
+        params,
         operation,
-        request_model,
         error,
     } = read;
     let interaction = source.interaction;
@@ -119,18 +152,15 @@ fn attributes(source: Source<'_>, content: bool, read: Read<'_>, attributes: &mu
 
     attributes.string(attr::OPERATION_NAME, operation);
     attributes.string(attr::PROVIDER_NAME, provider_name(provider));
-    attributes.string_opt(attr::REQUEST_MODEL, request_model);
-    if let Some(body) = body {
-        let max_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
-            .iter()
-            .find_map(|k| provider::field(body, k)?.as_i64());
-        attributes.int_opt(attr::REQUEST_MAX_TOKENS, max_tokens);
-        let number = |k: &str| provider::field(body, k).and_then(Value::as_f64);
-        attributes.double_opt(attr::REQUEST_TEMPERATURE, number("temperature"));
-        attributes.double_opt(attr::REQUEST_TOP_P, number("top_p"));
-        if let Some(stream) = provider::field(body, "stream").and_then(Value::as_bool) {
-            attributes.bool(attr::REQUEST_STREAM, stream);
-        }
+    attributes.string_opt(attr::REQUEST_MODEL, params.model);
+    attributes.int_opt(
+        attr::REQUEST_MAX_TOKENS,
+        params.max_tokens.into_iter().flatten().next(),
+    );
+    attributes.double_opt(attr::REQUEST_TEMPERATURE, params.temperature);
+    attributes.double_opt(attr::REQUEST_TOP_P, params.top_p);
+    if let Some(stream) = params.stream {
+        attributes.bool(attr::REQUEST_STREAM, stream);
     }
     attributes.string_opt(attr::RESPONSE_MODEL, usage.model.as_deref());
     attributes.string_opt(attr::RESPONSE_ID, response_id(response));
@@ -503,6 +533,24 @@ impl Attributes<'_> {
     }
 
     fn string(&mut self, key: &str, value: &str) {
+        // Most attributes are short: every length then takes one byte, known before writing,
+        // so the bytes go out in four copies instead of a dozen pushes and two length fixes.
+        let any_value = 2 + value.len();
+        let key_value = 2 + key.len() + 2 + any_value;
+        if key_value < 0x80 {
+            let out = &mut *self.0;
+            out.reserve(2 + key_value);
+            out.extend_from_slice(&[(9 << 3) | 2, key_value as u8, (1 << 3) | 2, key.len() as u8]);
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(&[
+                (2 << 3) | 2,
+                any_value as u8,
+                (1 << 3) | 2,
+                value.len() as u8,
+            ]);
+            out.extend_from_slice(value.as_bytes());
+            return;
+        }
         self.value(key, |out| wire::string(out, 1, value));
     }
 
