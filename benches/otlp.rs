@@ -242,7 +242,7 @@ async fn live(url: &str, n: u64) {
         let done = otlp::counters().exported;
         if offered - done < (otlp::QUEUE_CAPACITY as u64) / 2 {
             let item = items[(offered % items.len() as u64) as usize].clone();
-            exporter.offer(cassette.clone(), item, false);
+            exporter.offer(cassette.clone(), item, None);
             offered += 1;
         } else {
             tokio::time::sleep(Duration::from_micros(200)).await;
@@ -279,7 +279,7 @@ fn encode(n: usize) {
                     cassette: "bench",
                     interaction: &items[i % items.len()],
                     end_unix_nano: 1_700_000_000_000_000_000 + i as u64,
-                    replay_run: None,
+                    replay: None,
                 },
                 false,
             );

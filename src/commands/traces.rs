@@ -161,7 +161,7 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
                     cassette,
                     interaction,
                     end_unix_nano: otlp::recorded_end(interaction),
-                    replay_run: None,
+                    replay: None,
                 },
                 config.content,
             );

@@ -52,6 +52,8 @@ pub struct Recorded {
     /// Replays not yet handed to the trace writer: a replay only counts here, and the first one
     /// since the writer last took the count sends it a message (see `store::writer::Pending`).
     pub unsent_replays: Arc<std::sync::atomic::AtomicU64>,
+    /// Times this run served the interaction (counted when spans are exported).
+    pub served: std::sync::atomic::AtomicU64,
     /// The interaction with its surrogates' originals restored, made at its first replay with
     /// a key (`None`: it holds no known surrogate).
     revealed: std::sync::OnceLock<Option<Arc<Recorded>>>,
@@ -87,6 +89,7 @@ impl Recorded {
             interaction,
             rendered: std::sync::OnceLock::new(),
             unsent_replays: Arc::default(),
+            served: std::sync::atomic::AtomicU64::new(0),
             revealed: std::sync::OnceLock::new(),
             checked: Mutex::new(None),
         }

@@ -513,7 +513,12 @@ impl Proxy {
                     fields.matched = Some(Match::Hit);
                     // The span is made from the interaction as stored, before any reveal.
                     if let Some(otlp) = &self.otlp {
-                        otlp.offer(cassette.label.clone(), recorded.interaction.clone(), true);
+                        let served = recorded.served.fetch_add(1, Ordering::Relaxed);
+                        otlp.offer(
+                            cassette.label.clone(),
+                            recorded.interaction.clone(),
+                            Some(served),
+                        );
                     }
                     let recorded = match &self.revealer {
                         Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
@@ -749,7 +754,7 @@ impl Proxy {
             }
         }
         if let Some(otlp) = &self.otlp {
-            otlp.offer(cassette.label.clone(), recording.interaction.clone(), false);
+            otlp.offer(cassette.label.clone(), recording.interaction.clone(), None);
         }
         if let Some(traces) = &self.traces {
             traces.send(Pending {

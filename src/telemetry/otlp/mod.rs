@@ -106,7 +106,8 @@ struct Item {
     cassette: Arc<str>,
     interaction: Arc<Interaction>,
     end_unix_nano: u64,
-    replayed: bool,
+    /// For a replay: how many times the run served the interaction before.
+    replayed: Option<u64>,
 }
 
 /// The live exporter of a proxy run: a bounded queue and the task that empties it.
@@ -182,7 +183,7 @@ impl Exporter {
 
     /// Queues a finished interaction (as stored: protected) for export. Never waits: when
     /// the queue is full the span is dropped and counted.
-    pub fn offer(&self, cassette: Arc<str>, interaction: Arc<Interaction>, replayed: bool) {
+    pub fn offer(&self, cassette: Arc<str>, interaction: Arc<Interaction>, replayed: Option<u64>) {
         let item = Item {
             cassette,
             interaction,
@@ -233,7 +234,10 @@ async fn run(
                 cassette: &item.cassette,
                 interaction: &item.interaction,
                 end_unix_nano: item.end_unix_nano,
-                replay_run: item.replayed.then_some(replay_run),
+                replay: item.replayed.map(|served| span::Replay {
+                    run: replay_run,
+                    served,
+                }),
             },
             config.content,
         )

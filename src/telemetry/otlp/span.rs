@@ -19,9 +19,20 @@ pub struct Source<'a> {
     pub interaction: &'a Interaction,
     /// When the answer was complete, nanoseconds since the Unix epoch.
     pub end_unix_nano: u64,
-    /// For a replay: this run's salt, so every replay run is a trace of its own (the recording
-    /// keeps the unsalted ids) while its spans still link to each other.
-    pub replay_run: Option<u64>,
+    /// For a replay: which run, and which of its replays of this interaction.
+    pub replay: Option<Replay>,
+}
+
+/// A replay, for its span's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    /// This run's salt, so every replay run is a trace of its own (the recording keeps the
+    /// unsalted ids) while its spans still link to each other.
+    pub run: u64,
+    /// How many times this run served the interaction before: a replay server answering the
+    /// same recording again and again makes a trace of each answer (outside a session's
+    /// steps, whose ids must stay derivable from the step alone).
+    pub served: u64,
 }
 
 /// The span for `source`, its fields written to `out` (a `Span` message's body, see
@@ -207,7 +218,7 @@ fn attributes(source: Source<'_>, content: bool, read: Read<'_>, attributes: &mu
     );
     attributes.string(attr::TF_UPSTREAM, &request.upstream);
     attributes.string(attr::TF_PATH, &request.path);
-    if source.replay_run.is_some() {
+    if source.replay.is_some() {
         attributes.bool(attr::TF_REPLAYED, true);
     }
     if content {
@@ -288,7 +299,7 @@ impl Ids {
     /// A step that repeats in a session (a retry) gives spans with the same id.
     pub fn of(source: Source<'_>) -> Ids {
         let scope = &source.interaction.scope;
-        let salt = source.replay_run.map(u64::to_be_bytes);
+        let salt = source.replay.map(|r| r.run.to_be_bytes());
         let salt = salt.as_ref().map_or(&[][..], |s| &s[..]);
         let mut number = [0u8; 20];
         let interaction = [
@@ -296,6 +307,17 @@ impl Ids {
             "#",
             decimal(source.interaction.id, &mut number),
         ];
+        let mut served_number = [0u8; 20];
+        let served = source.replay.map(|r| decimal(r.served, &mut served_number));
+        let served: &[&str] = match &served {
+            Some(n) => std::slice::from_ref(n),
+            None => &[],
+        };
+        // The interaction's key, and for a replay which of the run's replays it is.
+        let answer: &[&[&str]] = match served.is_empty() {
+            true => &[&["interaction"], &interaction],
+            false => &[&["interaction"], &interaction, &["served"], served],
+        };
         let (trace, span): ([u8; 16], [u8; 8]) = match (&scope.session, &scope.step) {
             (Some(session), Some(step)) => (
                 digest(salt, &[&["session"], &[session]]),
@@ -303,11 +325,11 @@ impl Ids {
             ),
             (Some(session), None) => (
                 digest(salt, &[&["session"], &[session]]),
-                digest(salt, &[&["interaction"], &interaction]),
+                digest(salt, answer),
             ),
             // Trace and span are named by the same key: one digest, its first bytes the span's.
             (None, _) => {
-                let trace: [u8; 16] = digest(salt, &[&["interaction"], &interaction]);
+                let trace: [u8; 16] = digest(salt, answer);
                 let mut span = [0u8; 8];
                 span.copy_from_slice(&trace[..8]);
                 if span.iter().all(|b| *b == 0) {

@@ -62,7 +62,7 @@ fn build(interaction: &Interaction, content: bool) -> Span {
             cassette: "c",
             interaction,
             end_unix_nano: 5_000_000_000,
-            replay_run: None,
+            replay: None,
         },
         content,
     )
@@ -168,7 +168,7 @@ fn a_request_names_the_service_and_the_scope() {
                 cassette: "c",
                 interaction: &i,
                 end_unix_nano: 1,
-                replay_run: None,
+                replay: None,
             },
             false,
         );
@@ -224,13 +224,13 @@ fn field_numbers_match_the_official_definitions() {
 #[test]
 fn ids_are_the_documented_digests() {
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let ids = |scope: Scope, replay_run| {
+    let ids = |scope: Scope, replay| {
         let i = interaction(scope, 200);
         span::Ids::of(span::Source {
             cassette: "c",
             interaction: &i,
             end_unix_nano: 1,
-            replay_run,
+            replay,
         })
     };
     let alone = ids(Scope::default(), None);
@@ -246,7 +246,10 @@ fn ids_are_the_documented_digests() {
     );
     assert_eq!(hex(&no_step.trace), "7e7bd8993db7c45af93a7ca4141b1c4b");
     assert_eq!(hex(&no_step.span), "7a52205ac2346856");
-    let salted = ids(scope("s1", "search", Some("plan")), Some(42));
+    let salted = ids(
+        scope("s1", "search", Some("plan")),
+        Some(span::Replay { run: 42, served: 7 }),
+    );
     assert_eq!(hex(&salted.trace), "afffa47734a92ca42b559757585b6ba2");
     assert_eq!(hex(&salted.span), "c97ca17669797fab");
     assert_eq!(
@@ -282,7 +285,7 @@ fn steps_link_to_their_parents_without_state() {
                 cassette: "c",
                 interaction: &i,
                 end_unix_nano: 1,
-                replay_run: Some(42),
+                replay: Some(span::Replay { run: 42, served: 0 }),
             },
             false,
         )
@@ -445,7 +448,7 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
                     cassette: "c",
                     interaction: &interaction(Scope::default(), 200),
                     end_unix_nano: 1,
-                    replay_run: None,
+                    replay: None,
                 },
                 false,
             );
@@ -509,7 +512,7 @@ fn the_exporter_counts_what_it_delivers_and_flushes_at_the_end() {
         let exporter = Exporter::spawn(config(&url)).unwrap();
         let item = Arc::new(interaction(scope("s", "a", None), 200));
         for _ in 0..5 {
-            exporter.offer(Arc::from("c"), item.clone(), false);
+            exporter.offer(Arc::from("c"), item.clone(), None);
         }
         // Fewer than a batch and before the batch delay: only the end of the run sends them.
         let report = exporter.finish().await;
@@ -518,4 +521,33 @@ fn the_exporter_counts_what_it_delivers_and_flushes_at_the_end() {
         assert!(seen.load(Ordering::SeqCst) >= 1);
         server.stop().await;
     });
+}
+
+#[test]
+fn each_replay_outside_a_session_step_is_a_trace_of_its_own() {
+    let ids = |scope: Scope, served| {
+        span::Ids::of(span::Source {
+            cassette: "c",
+            interaction: &interaction(scope, 200),
+            end_unix_nano: 1,
+            replay: Some(span::Replay { run: 42, served }),
+        })
+    };
+    let (first, second) = (ids(Scope::default(), 0), ids(Scope::default(), 1));
+    assert_ne!(first.trace, second.trace);
+    assert_ne!(first.span, second.span);
+    assert_eq!(ids(Scope::default(), 1), second);
+    // In a session without steps: one trace, a span per answer.
+    let session = Scope {
+        session: Some("s1".into()),
+        ..Scope::default()
+    };
+    let (a, b) = (ids(session.clone(), 0), ids(session, 1));
+    assert_eq!(a.trace, b.trace);
+    assert_ne!(a.span, b.span);
+    // A step's ids come from the step alone, so its children still find it.
+    assert_eq!(
+        ids(scope("s1", "plan", None), 0),
+        ids(scope("s1", "plan", None), 5)
+    );
 }
