@@ -33,7 +33,7 @@ use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
 use crate::telemetry::logs::REQUEST_TARGET;
 use crate::telemetry::request::{Match, PolicyField, RequestFields, RequestId};
-use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette, PolicyOutcome};
+use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette, PolicyOutcome, ScopeKey};
 
 pub use replay::MISS_STATUS;
 
@@ -427,21 +427,30 @@ impl Proxy {
 
         // Policies read the request as the client sent it; a blocked one goes nowhere.
         let mut decisions = Vec::new();
+        // The organization and service the policies are chosen by (read once, for the
+        // request's check and a replayed answer's).
+        let scope_key: ScopeKey = match &self.config.policies {
+            Some(_) => (
+                policy::scope_header(&parts.headers, 0),
+                policy::scope_header(&parts.headers, 1),
+            ),
+            None => (None, None),
+        };
         if let Some(enforcer) = &self.config.policies {
-            // What the check reads beyond method, path and body: the scope and the encoding.
-            let header = |name: &str| {
-                parts
-                    .headers
-                    .get(name)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default()
+            // What the check reads beyond method, path and body: the scope and the encoding
+            // (most requests have none of them, and their key needs no formatting).
+            let encoding = parts.headers.get(http::header::CONTENT_ENCODING);
+            let extra = match (&scope_key, encoding) {
+                ((None, None), None) => String::new(),
+                ((organization, service), encoding) => format!(
+                    "{}\0{}\0{}\0",
+                    organization.as_deref().unwrap_or(""),
+                    service.as_deref().unwrap_or(""),
+                    encoding.map_or(std::borrow::Cow::Borrowed(""), |v| {
+                        String::from_utf8_lossy(v.as_bytes())
+                    })
+                ),
             };
-            let extra = format!(
-                "{}\0{}\0{}",
-                header(policy::SCOPE_HEADERS[0]),
-                header(policy::SCOPE_HEADERS[1]),
-                header("content-encoding")
-            );
             let checked =
                 self.policy_checks
                     .get(&parts.method, &upstream, &path, &bytes, &extra, || {
@@ -542,26 +551,25 @@ impl Proxy {
                     }
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
-                        let scope = policy::scope_of(&parts.headers);
-                        let key = (scope.organization.clone(), scope.service.clone());
-                        let outcome =
-                            recorded.policy_checked(key, || {
-                                match policy::check_replayed(
-                                    enforcer,
-                                    &recorded.interaction.response,
-                                    &scope,
-                                ) {
-                                    Err(block) => PolicyOutcome::Blocked(block),
-                                    Ok(Some(response)) => {
-                                        let mut interaction = (*recorded.interaction).clone();
-                                        interaction.response = response;
-                                        PolicyOutcome::Changed(Arc::new(cassettes::Recorded::new(
-                                            Arc::new(interaction),
-                                        )))
-                                    }
-                                    Ok(None) => PolicyOutcome::Unchanged,
+                        // The answer is checked once per scope: the whole scope is read only
+                        // for a check.
+                        let outcome = recorded.policy_checked(scope_key, || {
+                            match policy::check_replayed(
+                                enforcer,
+                                &recorded.interaction.response,
+                                &policy::scope_of(&parts.headers),
+                            ) {
+                                Err(block) => PolicyOutcome::Blocked(block),
+                                Ok(Some(response)) => {
+                                    let mut interaction = (*recorded.interaction).clone();
+                                    interaction.response = response;
+                                    PolicyOutcome::Changed(Arc::new(cassettes::Recorded::new(
+                                        Arc::new(interaction),
+                                    )))
                                 }
-                            });
+                                Ok(None) => PolicyOutcome::Unchanged,
+                            }
+                        });
                         match outcome {
                             PolicyOutcome::Blocked(block) => {
                                 return self.blocked(&cassette, provider, &block, id, fields)

@@ -22,9 +22,10 @@ impl Observed {
     pub(super) fn start(mode: super::Mode, path: &str, headers: &http::HeaderMap) -> Observed {
         let metrics = metrics::global();
         let (upstream, rest) = super::route(path).unwrap_or(("", "/"));
-        static SESSION: http::HeaderName =
-            http::HeaderName::from_static(super::policy::SCOPE_HEADERS[2]);
-        if let Some(session) = headers.get(&SESSION).and_then(|v| v.to_str().ok()) {
+        if let Some(session) = headers
+            .get(&super::policy::SCOPE_HEADER_NAMES[2])
+            .and_then(|v| v.to_str().ok())
+        {
             metrics.sessions.saw(session);
         }
         Observed {

@@ -25,19 +25,30 @@ pub(super) const SCOPE_HEADERS: [&str; 5] = [
     "x-traceforge-parent-step-id",
 ];
 
+/// [`SCOPE_HEADERS`], parsed once: looking a header up by `&str` parses the name each time.
+pub(super) static SCOPE_HEADER_NAMES: [http::HeaderName; 5] = [
+    http::HeaderName::from_static(SCOPE_HEADERS[0]),
+    http::HeaderName::from_static(SCOPE_HEADERS[1]),
+    http::HeaderName::from_static(SCOPE_HEADERS[2]),
+    http::HeaderName::from_static(SCOPE_HEADERS[3]),
+    http::HeaderName::from_static(SCOPE_HEADERS[4]),
+];
+
+/// The value of scope header `index` (of [`SCOPE_HEADERS`]), if the request has it.
+pub(super) fn scope_header(headers: &http::HeaderMap, index: usize) -> Option<String> {
+    headers
+        .get(&SCOPE_HEADER_NAMES[index])
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
 /// The scope a request's `X-TraceForge-*` headers give.
 pub(super) fn scope_of(headers: &http::HeaderMap) -> Scope {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
     Scope {
-        organization: get(SCOPE_HEADERS[0]),
-        service: get(SCOPE_HEADERS[1]),
-        session: get(SCOPE_HEADERS[2]),
-        step: get(SCOPE_HEADERS[3]),
-        parent_step: get(SCOPE_HEADERS[4]),
+        organization: scope_header(headers, 0),
+        service: scope_header(headers, 1),
+        session: scope_header(headers, 2),
+        step: scope_header(headers, 3),
+        parent_step: scope_header(headers, 4),
     }
 }
 
