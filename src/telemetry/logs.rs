@@ -37,7 +37,7 @@ pub const LOG_VARIABLE: &str = "TRACEFORGE_LOG";
 /// block, an upstream failure). In text, those read as a sentence without `warning:`.
 pub const REQUEST_TARGET: &str = "traceforge::request";
 
-/// How long the writer waits after a write before looking for more lines.
+/// How long the writer lets lines gather, after the first one arrives, before writing them.
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Bytes of lines that may wait for stderr before new lines are dropped (and counted): about
@@ -802,5 +802,32 @@ mod tests {
         }
         assert!(!needs_escape("déjà vu — naïve ☃ 日本".as_bytes()));
         assert!(needs_escape("déjà vu — naïve ☃ 日本\u{7f}\"".as_bytes()));
+    }
+
+    #[test]
+    fn lines_come_out_whole_and_in_order_and_what_does_not_fit_is_counted() {
+        let lines = Lines::new();
+        let big = format!("{}\n", "x".repeat((1 << 20) - 1));
+        for _ in 0..16 {
+            lines.push(&big);
+        }
+        lines.push("one too many\n");
+        lines.push(&big);
+        let mut out = Vec::new();
+        lines.write_to(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        let written: Vec<&str> = text.lines().collect();
+        assert_eq!(written.len(), 17, "16 lines and the warning");
+        assert!(written[..16].iter().all(|l| l.len() == (1 << 20) - 1));
+        assert_eq!(
+            written[16],
+            "traceforge: warning: 2 log line(s) dropped: stderr could not keep up"
+        );
+        // Taken whole: the next write has only what came after.
+        lines.push("a\n");
+        lines.push("b\n");
+        let mut out = Vec::new();
+        lines.write_to(&mut out);
+        assert_eq!(out, b"a\nb\n");
     }
 }
