@@ -157,7 +157,7 @@ static JSON_INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// Whether the process's log is JSON, so an event whose fields the caller knows may be written
 /// as a [`JsonLine`] instead of going through `tracing`. Only [`install`] sets it: a test's
-/// own subscriber ([`capture`]) always sees the events.
+/// own subscriber (`capture`) always sees the events.
 pub fn json_installed() -> bool {
     JSON_INSTALLED.load(Ordering::Relaxed)
 }
@@ -401,7 +401,7 @@ fn json_line(event: &Event<'_>) -> String {
 }
 
 /// A JSON log line written field by field by a caller that knows its fields: the same object
-/// [`json_line`] makes of an event, without the event. The request event, one per request, is
+/// `json_line` makes of an event, without the event. The request event, one per request, is
 /// written this way when the log is JSON ([`json_installed`]): through `tracing`'s visitor it
 /// cost a replayed request more than its answer did. Absent fields are left out, as an
 /// event's `None` fields are.
