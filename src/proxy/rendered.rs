@@ -31,7 +31,8 @@ pub struct Rendered {
 
 impl Rendered {
     pub fn new(response: &Response) -> Self {
-        let mut headers: Vec<(HeaderName, HeaderValue)> = response
+        // Collected with `append`, so a repeated header keeps every value.
+        let mut headers: http::HeaderMap = response
             .headers
             .iter()
             .filter(|(name, _)| !UNREPLAYED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
@@ -48,22 +49,18 @@ impl Rendered {
                 events
                     .iter()
                     .for_each(|event| sse::write_event(event, &mut out));
-                if !headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
-                    headers.push((CONTENT_TYPE, HeaderValue::from_static("text/event-stream")));
+                if !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
                 }
                 out
             }
             (None, Some(body)) => body.to_bytes(),
             (None, None) => Vec::new(),
         };
-        let mut map = http::HeaderMap::with_capacity(headers.len());
-        for (name, value) in headers {
-            map.append(name, value);
-        }
         Rendered {
             status: http::StatusCode::from_u16(response.status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            headers: map,
+            headers,
             body: Bytes::from(body),
         }
     }

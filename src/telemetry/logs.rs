@@ -427,9 +427,7 @@ impl JsonLine {
     }
 
     fn key(&mut self, name: &str) {
-        self.0.push_str(",\"");
-        self.0.push_str(name);
-        self.0.push_str("\":");
+        push_key(&mut self.0, name);
     }
 
     pub fn str(&mut self, name: &str, value: Option<&str>) -> &mut JsonLine {
@@ -499,9 +497,7 @@ impl JsonFields {
         match field.name() {
             "message" | "report" => false,
             name => {
-                self.rest.push_str(",\"");
-                self.rest.push_str(name);
-                self.rest.push_str("\":");
+                push_key(&mut self.rest, name);
                 true
             }
         }
@@ -553,6 +549,13 @@ impl Visit for JsonFields {
             push_json_string(&mut self.rest, &format!("{value:?}"));
         }
     }
+}
+
+/// `,"name":`, before a field's value. Names are Rust identifiers: nothing to escape.
+fn push_key(out: &mut String, name: &str) {
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":");
 }
 
 /// `text` as a JSON string, quoted and escaped. Most strings need no escape, which is checked
