@@ -308,15 +308,13 @@ impl Ids {
             decimal(source.interaction.id, &mut number),
         ];
         let mut served_number = [0u8; 20];
-        let served = source.replay.map(|r| decimal(r.served, &mut served_number));
-        let served: &[&str] = match &served {
-            Some(n) => std::slice::from_ref(n),
-            None => &[],
-        };
+        let served = source
+            .replay
+            .map(|r| [decimal(r.served, &mut served_number)]);
         // The interaction's key, and for a replay which of the run's replays it is.
-        let answer: &[&[&str]] = match served.is_empty() {
-            true => &[&["interaction"], &interaction],
-            false => &[&["interaction"], &interaction, &["served"], served],
+        let answer: &[&[&str]] = match &served {
+            None => &[&["interaction"], &interaction],
+            Some(served) => &[&["interaction"], &interaction, &["served"], served],
         };
         let (trace, span): ([u8; 16], [u8; 8]) = match (&scope.session, &scope.step) {
             (Some(session), Some(step)) => (
