@@ -781,9 +781,7 @@ impl Proxy {
             // Cleared before the write snapshots the state: anything pushed after the
             // snapshot schedules the next write.
             cassette.flush_scheduled.store(false, Ordering::Release);
-            let result =
-                tokio::task::spawn_blocking(move || cassette.flush(keep_old, pending)).await;
-            match result {
+            match write_in_background(move || cassette.flush(keep_old, pending)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::error!("{}; will retry at the next write", crate::error_chain(&e))
@@ -942,6 +940,25 @@ fn stored_view<'a>(
         path,
         body: body.as_ref(),
     }
+}
+
+/// Runs a cassette write on a thread of its own at background priority: the journal already
+/// holds every interaction it writes, so it can wait while requests are served beside it (on a
+/// 2-core machine, rendering a batch of large interactions took a core for most of a second).
+/// Not on tokio's blocking pool, whose threads could not be raised back afterwards.
+async fn write_in_background<T: Send + 'static>(
+    write: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("traceforge-cassette".into())
+        .spawn(move || {
+            crate::priority::lower(crate::priority::BACKGROUND);
+            let _ = done.send(write());
+        })?;
+    result
+        .await
+        .map_err(|_| std::io::Error::other("the cassette writer thread panicked"))
 }
 
 #[cfg(test)]

@@ -78,7 +78,11 @@ impl TraceWriter {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("traceforge-traces".into())
-            .spawn(move || run(receiver, path, kind))?;
+            .spawn(move || {
+                // Writing traces can wait; the requests the proxy serves beside it cannot.
+                crate::priority::lower(crate::priority::BACKGROUND);
+                run(receiver, path, kind)
+            })?;
         Ok(TraceWriter {
             sender,
             thread: Mutex::new(Some(thread)),
