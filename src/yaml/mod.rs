@@ -1,8 +1,9 @@
 //! The one place that knows which YAML crate is in use, so it can be swapped (DESIGN.md §11).
 //! Errors carry the line and column where the input went wrong. Documents in the shape
-//! traceforge writes take a fast path (`fast`); anything else, and every error, goes through
-//! serde_yaml.
+//! traceforge writes take a fast path both ways (`fast` reads them, `emit` writes them);
+//! anything else, and every error, goes through serde_yaml.
 
+mod emit;
 mod fast;
 pub mod locate;
 
@@ -94,7 +95,12 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     })
 }
 
+/// `value` as YAML. Documents in the shape traceforge writes take a fast path (`emit`) that
+/// writes the same bytes serde_yaml does; anything else goes through serde_yaml.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
+    if let Some(text) = emit::to_string(value) {
+        return Ok(text);
+    }
     serde_yaml::to_string(value).map_err(|e| YamlError {
         line: None,
         column: None,
