@@ -83,6 +83,13 @@ pub struct Sealed {
     pub sealed: String,
 }
 
+/// A pseudonymised value's surrogate and audit hash, for the detector that found it.
+struct Made {
+    kind: String,
+    surrogate: String,
+    hash: String,
+}
+
 /// `pseudonymize` without a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -115,6 +122,9 @@ pub struct Protector {
 struct Issued {
     /// Surrogate → original, for every surrogate this process made or read from a vault.
     originals: HashMap<String, String>,
+    /// Original → what this process made of it: a value repeated in a conversation (and every
+    /// request of a chat resends the ones before) costs two HMACs once, not per occurrence.
+    made: HashMap<String, Made>,
     /// Surrogates made since the vault was last written.
     fresh: Vec<Sealed>,
 }
@@ -242,12 +252,17 @@ impl Protector {
         for (start, end, detector, kind) in spans {
             let value = &text[start..end];
             out.push_str(&text[last..start]);
-            let (action, replacement) = match (&kind, mode) {
+            let (action, replacement, hash) = match (&kind, mode) {
                 (Some(kind), Mode::Pseudonymize) => {
-                    (Action::Pseudonymize, self.surrogate_of(kind, value))
+                    let (surrogate, hash) = self.surrogate_of(kind, value);
+                    (Action::Pseudonymize, surrogate, hash)
                 }
-                (Some(kind), _) => (Action::Mask, placeholder(kind)),
-                (None, _) => (Action::Mask, SECRET_PLACEHOLDER.to_string()),
+                (Some(kind), _) => (Action::Mask, placeholder(kind), self.audit_hash(value)),
+                (None, _) => (
+                    Action::Mask,
+                    SECRET_PLACEHOLDER.to_string(),
+                    self.audit_hash(value),
+                ),
             };
             out.push_str(&replacement);
             hits.push(Hit {
@@ -256,7 +271,7 @@ impl Protector {
                 detector,
                 action,
                 replacement,
-                hash: self.audit.audit_hash(value),
+                hash,
             });
             last = end;
         }
@@ -264,13 +279,33 @@ impl Protector {
         Some(Protected { text: out, hits })
     }
 
-    fn surrogate_of(&self, kind: &super::Kind, value: &str) -> String {
+    /// The surrogate of `value` and its audit hash.
+    fn surrogate_of(&self, kind: &super::Kind, value: &str) -> (String, String) {
+        if let Some(made) = self
+            .issued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .made
+            .get(value)
+            .filter(|made| made.kind == kind.name())
+        {
+            return (made.surrogate.clone(), made.hash.clone());
+        }
         let key = self
             .key
             .as_ref()
             .expect("pseudonymize has a key (checked in new)");
         let surrogate = surrogate(kind, value, &key.surrogate_bytes(kind.name(), value));
+        let hash = self.audit_hash(value);
         let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        issued.made.insert(
+            value.to_string(),
+            Made {
+                kind: kind.name().to_string(),
+                surrogate: surrogate.clone(),
+                hash: hash.clone(),
+            },
+        );
         if !issued.originals.contains_key(&surrogate) {
             issued
                 .originals
@@ -282,7 +317,7 @@ impl Protector {
                 key_id: key.id().to_string(),
             });
         }
-        surrogate
+        (surrogate, hash)
     }
 
     /// Surrogates made since the last call, for the vault.

@@ -302,6 +302,15 @@ fn pseudonyms_are_consistent_and_never_found_again() {
     assert_eq!(once.text, b.protector().protect(text).unwrap().text);
     assert!(a.protector().protect(&once.text).is_none(), "{}", once.text);
     assert!(!once.text.contains("jane@acme.io"));
+    // A value seen before is remembered, not derived again: the same surrogate and audit
+    // hash as a protector that derives it for the first time, and no second vault entry.
+    let twice = format!("{text}; again: {text}");
+    let remembered = a.protector().protect(&twice).unwrap();
+    let derived = pseudonymizing().protector().protect(&twice).unwrap();
+    assert_eq!(remembered, derived);
+    assert_eq!(remembered.hits.len(), 6);
+    assert_eq!(remembered.hits[0].hash, remembered.hits[3].hash);
+    assert_eq!(remembered.hits[0].replacement, remembered.hits[3].replacement);
     let fresh = a.protector().take_fresh();
     assert_eq!(fresh.len(), 3);
     let key = PiiKey::parse(KEY).unwrap();
