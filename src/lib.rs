@@ -27,6 +27,8 @@ pub mod server;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+#[cfg(test)]
+mod test_rng;
 pub mod tls;
 pub mod yaml;
 

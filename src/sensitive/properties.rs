@@ -3,21 +3,7 @@
 
 use super::*;
 
-/// A tiny deterministic generator: the tests stay reproducible without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::test_rng::Rng;
 
 #[test]
 fn a_value_is_found_the_same_at_any_offset_in_noise() {

@@ -772,6 +772,7 @@ mod tests {
     use serde_json::{json, Map, Value};
 
     use super::to_string;
+    use crate::test_rng::Rng;
 
     /// Asserts that the fast path writes exactly serde_yaml's bytes; `true` if it took it.
     fn same<T: serde::Serialize + ?Sized>(value: &T) -> bool {
@@ -782,22 +783,6 @@ mod tests {
                 true
             }
             None => false,
-        }
-    }
-
-    /// A tiny deterministic generator: the test stays reproducible without a dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
         }
     }
 

@@ -7,21 +7,7 @@ use crate::cassette::{Response, StreamEvent};
 use crate::sensitive::{PiiKey, Revealer};
 use serde_json::json;
 
-/// A tiny deterministic generator: reproducible without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::test_rng::Rng;
 
 fn values() -> Vec<String> {
     vec![

@@ -310,7 +310,10 @@ fn pseudonyms_are_consistent_and_never_found_again() {
     assert_eq!(remembered, derived);
     assert_eq!(remembered.hits.len(), 6);
     assert_eq!(remembered.hits[0].hash, remembered.hits[3].hash);
-    assert_eq!(remembered.hits[0].replacement, remembered.hits[3].replacement);
+    assert_eq!(
+        remembered.hits[0].replacement,
+        remembered.hits[3].replacement
+    );
     let fresh = a.protector().take_fresh();
     assert_eq!(fresh.len(), 3);
     let key = PiiKey::parse(KEY).unwrap();
