@@ -437,7 +437,7 @@ fn unsigned_int(scalar: &str) -> bool {
     if unpositive.starts_with(['+', '-']) || digits_but_not_number(scalar) {
         return false;
     }
-    u128::from_str_radix(unpositive, 10).is_ok()
+    unpositive.parse::<u128>().is_ok()
 }
 
 fn negative_int(scalar: &str) -> bool {
@@ -448,7 +448,7 @@ fn negative_int(scalar: &str) -> bool {
             }
         }
     }
-    !digits_but_not_number(scalar) && i128::from_str_radix(scalar, 10).is_ok()
+    !digits_but_not_number(scalar) && scalar.parse::<i128>().is_ok()
 }
 
 fn float(scalar: &str) -> bool {
