@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::rendered::Rendered;
@@ -145,6 +145,8 @@ pub struct OpenCassette {
     writer: Mutex<RenderedYaml>,
     /// A write is already scheduled; new interactions ride along with it.
     pub(super) flush_scheduled: AtomicBool,
+    /// The size of the file this run last wrote (0 before its first write).
+    written_bytes: AtomicU64,
     /// Where each recorded interaction goes at once, before its client sees the response end;
     /// opened at the first recording. Taken before `state` by [`OpenCassette::record`].
     journal: Mutex<Option<Journal>>,
@@ -214,11 +216,18 @@ impl OpenCassette {
             }),
             writer: Mutex::new(RenderedYaml::default()),
             flush_scheduled: AtomicBool::new(false),
+            written_bytes: AtomicU64::new(0),
             journal: Mutex::new(None),
             recovered: Mutex::new(Vec::new()),
             has_recovered: AtomicBool::new(false),
             rules: RwLock::new(rules),
         }
+    }
+
+    /// The size of the cassette file as this run last wrote it.
+    pub fn written_bytes(&self) -> u64 {
+        self.written_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The rules requests are matched against this cassette with.
@@ -415,6 +424,8 @@ impl OpenCassette {
             // Try again at the next flush.
             self.lock().dirty = true;
         })?;
+        self.written_bytes
+            .store(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
         // Everything up to `written` is in the cassette now: the journal keeps only the rest.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         match journal.as_mut() {

@@ -49,6 +49,21 @@ static CASSETTE_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(CA
 /// p99 past 1 ms (`benches/replay.sh record`).
 const FLUSH_DELAY: Duration = Duration::from_secs(2);
 
+/// For every this many bytes a cassette already holds, its rewrites wait another
+/// [`FLUSH_DELAY`] (up to [`FLUSH_DELAY_MAX`]): a rewrite copies and fsyncs the whole file, so
+/// at a fixed interval a long recording into one cassette rewrote it quadratically (a 15 MB
+/// cassette every 2 s). This keeps the rewrites at about 2 MB/s however large it grows.
+const FLUSH_BYTES_PER_DELAY: u64 = 4 << 20;
+const FLUSH_DELAY_MAX: Duration = Duration::from_secs(60);
+
+/// How long new recordings wait for the rewrite of a cassette that holds `written` bytes.
+fn flush_delay(written: u64) -> Duration {
+    let steps = 1 + written / FLUSH_BYTES_PER_DELAY;
+    FLUSH_DELAY
+        .saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))
+        .min(FLUSH_DELAY_MAX)
+}
+
 /// Request bodies above this size are refused with 413 rather than held in memory.
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
@@ -744,8 +759,9 @@ impl Proxy {
     /// this returns (one `write` of a line of JSON: the only file I/O done on an async worker),
     /// so it survives a kill once its client has the response, then a write of the cassette is
     /// scheduled. Writes are
-    /// coalesced: interactions finishing within [`FLUSH_DELAY`] of each other share one atomic
-    /// rewrite, so a burst of recordings does not rewrite the file per interaction.
+    /// coalesced: interactions finishing within [`FLUSH_DELAY`] of each other (longer for a
+    /// large cassette, see [`flush_delay`]) share one atomic rewrite, so a burst of recordings
+    /// does not rewrite the file per interaction.
     fn store(&self, cassette: Arc<OpenCassette>, interaction: crate::cassette::Interaction) {
         self.save_vault();
         observe::recorded(&interaction);
@@ -777,7 +793,7 @@ impl Proxy {
             return;
         }
         tokio::spawn(async move {
-            tokio::time::sleep(FLUSH_DELAY).await;
+            tokio::time::sleep(flush_delay(cassette.written_bytes())).await;
             // Cleared before the write snapshots the state: anything pushed after the
             // snapshot schedules the next write.
             cassette.flush_scheduled.store(false, Ordering::Release);
@@ -974,6 +990,15 @@ mod tests {
             Ok(http_body::Frame::data(Bytes::from_static(first)));
         let frames = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
         http_body_util::StreamBody::new(frames)
+    }
+
+    #[test]
+    fn a_larger_cassette_is_rewritten_less_often() {
+        assert_eq!(flush_delay(0), FLUSH_DELAY);
+        assert_eq!(flush_delay(FLUSH_BYTES_PER_DELAY - 1), FLUSH_DELAY);
+        assert_eq!(flush_delay(FLUSH_BYTES_PER_DELAY), 2 * FLUSH_DELAY);
+        assert_eq!(flush_delay(15 << 20), 4 * FLUSH_DELAY);
+        assert_eq!(flush_delay(u64::MAX), FLUSH_DELAY_MAX);
     }
 
     #[test]
