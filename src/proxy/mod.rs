@@ -960,7 +960,8 @@ fn stored_view<'a>(
 
 /// Runs a cassette write on a thread of its own at background priority: the journal already
 /// holds every interaction it writes, so it can wait while requests are served beside it (on a
-/// 2-core machine, rendering a batch of large interactions took a core for most of a second).
+/// 2-core machine, rendering, copying and fsyncing a cassette of many megabytes held up the
+/// requests beside it).
 /// Not on tokio's blocking pool, whose threads could not be raised back afterwards.
 async fn write_in_background<T: Send + 'static>(
     write: impl FnOnce() -> T + Send + 'static,
