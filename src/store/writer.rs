@@ -185,11 +185,11 @@ fn run(receiver: Receiver<Message>, path: PathBuf, kind: &'static str) -> Writer
                 metrics.storage_dropped.add(dropped);
                 metrics.storage_breaker_open.set(1);
                 if !reported {
-                    eprintln!(
-                        "traceforge: warning: the trace database failed: {}\n  \
-                         proxying and cassettes are unaffected; traces are skipped and retried \
-                         every {}s. To recover a damaged database run \
-                         `traceforge vcr rebuild-from-cassettes`.",
+                    // Through the log, so `--log-format json` keeps stderr one object a line.
+                    tracing::warn!(
+                        "the trace database failed: {}\n  proxying and cassettes are \
+                         unaffected; traces are skipped and retried every {}s. To recover a \
+                         damaged database run `traceforge vcr rebuild-from-cassettes`.",
                         crate::error_chain(&error),
                         COOLDOWN.as_secs()
                     );

@@ -371,6 +371,52 @@ fn normalise_tree(tree: &str) -> String {
 }
 
 #[test]
+fn a_failing_database_is_reported_in_the_json_log_as_json() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    std::fs::write(work.join("blocked"), "not a directory").unwrap();
+    let recorder = ProxyProcess::start(
+        work,
+        &[
+            "--log-format",
+            "json",
+            "vcr",
+            "record",
+            "--cassettes",
+            "c",
+            "--db",
+            "blocked/t.db",
+            "--upstream",
+            &format!("openai=http://{}", mock.addr),
+        ],
+    );
+    let url = recorder.url("/openai/v1/chat/completions");
+    let sent = rt.block_on(post(&url, &chat("while broken", false), &[]));
+    assert_eq!(sent.status, 200);
+    wait_for("the failure to be reported", || {
+        recorder
+            .stderr_so_far()
+            .contains("the trace database failed")
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    for line in stopped.stderr.lines().filter(|l| !l.trim().is_empty()) {
+        let event: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{}", stopped.stderr));
+        assert!(event.is_object(), "{line}");
+    }
+    let failure = stopped
+        .stderr
+        .lines()
+        .find(|l| l.contains("the trace database failed"))
+        .unwrap();
+    let event: Value = serde_json::from_str(failure).unwrap();
+    assert_eq!(event["level"], "WARN", "{failure}");
+}
+
+#[test]
 fn a_failing_database_never_stops_the_proxy_and_writes_resume_after_the_cooldown() {
     let rt = runtime();
     let work = tempfile::tempdir().unwrap();

@@ -105,7 +105,7 @@ pub(super) async fn open_model(
     let mut due = match Pacer::start(start, end, schedule) {
         Ok(pacer) => pacer,
         Err(e) => {
-            eprintln!("traceforge: error: cannot start the arrival-rate pacing thread: {e}");
+            tracing::error!("cannot start the arrival-rate pacing thread: {e}");
             ctx.deactivate(allocated, false);
             return;
         }
