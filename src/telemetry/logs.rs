@@ -142,7 +142,7 @@ impl Drop for LogGuard {
 /// stderr directly, so a summary never comes out above the warnings that preceded it.
 pub fn flush() {
     if WRITER.get().is_some() {
-        LINES.write_to(&mut std::io::stderr().lock());
+        LINES.write_to(&mut std::io::stderr().lock(), json_installed());
     }
 }
 
@@ -218,8 +218,9 @@ impl Lines {
         }
     }
 
-    /// Writes what is pending to `out` in one write, and a warning if lines were dropped.
-    fn write_to(&self, out: &mut impl std::io::Write) {
+    /// Writes what is pending to `out` in one write, and a warning if lines were dropped (a
+    /// JSON object when the log is `json`).
+    fn write_to(&self, out: &mut impl std::io::Write, json: bool) {
         let Ok(mut taken) = self.writing.lock() else {
             return;
         };
@@ -228,10 +229,14 @@ impl Lines {
         }
         let dropped = DROPPED.swap(0, Ordering::Relaxed);
         if dropped > 0 {
-            let _ = writeln!(
-                taken,
-                "traceforge: warning: {dropped} log line(s) dropped: stderr could not keep up"
-            );
+            const WHY: &str = "log line(s) dropped: stderr could not keep up";
+            if json {
+                let mut line = JsonLine::new(Level::WARN, module_path!(), WHY);
+                line.u64("dropped", Some(dropped));
+                taken.extend_from_slice(line.finish().as_bytes());
+            } else {
+                let _ = writeln!(taken, "traceforge: warning: {dropped} {WHY}");
+            }
         }
         if !taken.is_empty() {
             let _ = out.write_all(&taken);
@@ -253,7 +258,7 @@ fn start_writer() {
             // Lines gather meanwhile and go out in one write: under load, waking this thread
             // per line cost the proxy more than formatting the lines did.
             std::thread::sleep(BATCH_PAUSE);
-            LINES.write_to(&mut std::io::stderr().lock());
+            LINES.write_to(&mut std::io::stderr().lock(), json_installed());
         });
     if spawned.is_err() {
         // No thread: lines are written by `flush` (at the end of `main` at the latest).
@@ -817,7 +822,7 @@ mod tests {
         lines.push("one too many\n");
         lines.push(&big);
         let mut out = Vec::new();
-        lines.write_to(&mut out);
+        lines.write_to(&mut out, false);
         let text = String::from_utf8(out).unwrap();
         let written: Vec<&str> = text.lines().collect();
         assert_eq!(written.len(), 17, "16 lines and the warning");
@@ -830,7 +835,22 @@ mod tests {
         lines.push("a\n");
         lines.push("b\n");
         let mut out = Vec::new();
-        lines.write_to(&mut out);
+        lines.write_to(&mut out, false);
         assert_eq!(out, b"a\nb\n");
+        // In a JSON log the warning is an object of its own, like every other line.
+        for _ in 0..17 {
+            lines.push(&big);
+        }
+        let mut out = Vec::new();
+        lines.write_to(&mut out, true);
+        let text = String::from_utf8(out).unwrap();
+        let warning: serde_json::Value =
+            serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(warning["level"], "WARN");
+        assert_eq!(warning["dropped"], 1);
+        assert_eq!(
+            warning["message"],
+            "log line(s) dropped: stderr could not keep up"
+        );
     }
 }
