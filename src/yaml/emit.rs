@@ -4,12 +4,12 @@
 //! time, which made rendering a recorded interaction the largest cost of `vcr record` after
 //! the request itself (about 200 instructions per byte of a 25 KB interaction). This module
 //! follows the same rules — serde_yaml's choice of style for a string and libyaml's scalar
-//! analysis, indentation and indicators, at serde_yaml's settings (no line width, Unicode
-//! kept) — and gives up on anything else: a string that would be double-quoted (control
-//! characters, tabs and the other characters libyaml escapes), a key that is
-//! not a short single-line scalar, tags (enum variants with data). [`to_string`] then returns
-//! `None` and the caller uses serde_yaml, so the output never depends on which one wrote it
-//! (pinned by `tests::the_same_bytes_as_serde_yaml`).
+//! analysis, indentation, indicators and escapes, at serde_yaml's settings (no line width,
+//! Unicode kept) — and gives up on anything else: a key that is not a short single-line
+//! scalar (written `? key`), the line and paragraph separators, tags (enum variants with
+//! data), a bare scalar as the document. [`to_string`] then returns `None` and the caller uses
+//! serde_yaml, so the output never depends on which one wrote it (pinned by
+//! `tests::the_same_bytes_as_serde_yaml`).
 
 use std::fmt::Display;
 
@@ -132,20 +132,27 @@ impl Emitter {
         self.indent = self.indents.pop().unwrap_or(-1);
     }
 
-    /// A scalar whose text needs no analysis: numbers, booleans, null.
-    fn plain(&mut self, text: &str) -> Result<(), Unsupported> {
+    /// A scalar on the current line, after the space it needs (libyaml's plain and quoted
+    /// writers, which never break a line at serde_yaml's unlimited width).
+    fn scalar(&mut self, write: impl FnOnce(&mut String)) -> Result<(), Unsupported> {
         if self.context == Context::Root {
             // A document that is a bare scalar: not written by traceforge, not worth matching.
             return Err(Unsupported);
         }
+        let before = self.out.len();
         if !self.whitespace {
             self.out.push(' ');
         }
-        self.out.push_str(text);
-        self.column += text.len() + 1;
+        write(&mut self.out);
+        self.column += self.out.len() - before;
         self.whitespace = false;
         self.indention = false;
         Ok(())
+    }
+
+    /// A scalar whose text needs no analysis: numbers, booleans, null.
+    fn plain(&mut self, text: &str) -> Result<(), Unsupported> {
+        self.scalar(|out| out.push_str(text))
     }
 
     fn string(&mut self, text: &str) -> Result<(), Unsupported> {
@@ -172,68 +179,58 @@ impl Emitter {
         if !analysis.single_quoted_allowed {
             return self.double_quoted(text);
         }
-        if !self.whitespace {
-            self.out.push(' ');
-        }
-        self.out.push('\'');
-        let mut rest = text;
-        while let Some(at) = rest.find('\'') {
-            self.out.push_str(&rest[..=at]);
-            self.out.push('\'');
-            rest = &rest[at + 1..];
-        }
-        self.out.push_str(rest);
-        self.out.push('\'');
-        self.column += text.len() + 3;
-        self.whitespace = false;
-        self.indention = false;
-        Ok(())
+        self.scalar(|out| {
+            out.push('\'');
+            let mut rest = text;
+            while let Some(at) = rest.find('\'') {
+                out.push_str(&rest[..=at]);
+                out.push('\'');
+                rest = &rest[at + 1..];
+            }
+            out.push_str(rest);
+            out.push('\'');
+        })
     }
 
     /// A double-quoted scalar with libyaml's escapes: what it does not print, line breaks,
     /// `"` and `\\`.
     fn double_quoted(&mut self, text: &str) -> Result<(), Unsupported> {
-        if !self.whitespace {
-            self.out.push(' ');
-        }
-        self.out.push('"');
-        for c in text.chars() {
-            let escape = match c {
-                '\0' => "\\0",
-                '\u{7}' => "\\a",
-                '\u{8}' => "\\b",
-                '\t' => "\\t",
-                '\n' => "\\n",
-                '\u{b}' => "\\v",
-                '\u{c}' => "\\f",
-                '\r' => "\\r",
-                '\u{1b}' => "\\e",
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\u{85}' => "\\N",
-                '\u{2028}' => "\\L",
-                '\u{2029}' => "\\P",
-                c if printable(c) => {
-                    self.out.push(c);
-                    continue;
-                }
-                c => {
-                    use std::fmt::Write as _;
-                    let _ = match u32::from(c) {
-                        n @ 0..=0xff => write!(self.out, "\\x{n:02X}"),
-                        n @ 0..=0xffff => write!(self.out, "\\u{n:04X}"),
-                        n => write!(self.out, "\\U{n:08X}"),
-                    };
-                    continue;
-                }
-            };
-            self.out.push_str(escape);
-        }
-        self.out.push('"');
-        self.column += text.len() + 3;
-        self.whitespace = false;
-        self.indention = false;
-        Ok(())
+        self.scalar(|out| {
+            out.push('"');
+            for c in text.chars() {
+                let escape = match c {
+                    '\0' => "\\0",
+                    '\u{7}' => "\\a",
+                    '\u{8}' => "\\b",
+                    '\t' => "\\t",
+                    '\n' => "\\n",
+                    '\u{b}' => "\\v",
+                    '\u{c}' => "\\f",
+                    '\r' => "\\r",
+                    '\u{1b}' => "\\e",
+                    '"' => "\\\"",
+                    '\\' => "\\\\",
+                    '\u{85}' => "\\N",
+                    '\u{2028}' => "\\L",
+                    '\u{2029}' => "\\P",
+                    c if printable(c) => {
+                        out.push(c);
+                        continue;
+                    }
+                    c => {
+                        use std::fmt::Write as _;
+                        let _ = match u32::from(c) {
+                            n @ 0..=0xff => write!(out, "\\x{n:02X}"),
+                            n @ 0..=0xffff => write!(out, "\\u{n:04X}"),
+                            n => write!(out, "\\U{n:08X}"),
+                        };
+                        continue;
+                    }
+                };
+                out.push_str(escape);
+            }
+            out.push('"');
+        })
     }
 
     /// A `|` block (libyaml's `write_literal_scalar` with its hints), its lines indented one
@@ -693,44 +690,29 @@ impl Emitter {
     }
 }
 
-impl ser::SerializeSeq for Collection<'_> {
-    type Ok = ();
-    type Error = Unsupported;
+/// Sequences, tuples and tuple structs are all written as a block sequence of their items.
+macro_rules! sequences {
+    ($($kind:ident: $element:ident),*) => {$(
+        impl ser::$kind for Collection<'_> {
+            type Ok = ();
+            type Error = Unsupported;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.item(value)
-    }
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+                self.item(value)
+            }
 
-    fn end(self) -> Result<(), Unsupported> {
-        Collection::end(self)
-    }
+            fn end(self) -> Result<(), Unsupported> {
+                Collection::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Collection<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        Collection::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Collection<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        Collection::end(self)
-    }
-}
+sequences!(
+    SerializeSeq: serialize_element,
+    SerializeTuple: serialize_element,
+    SerializeTupleStruct: serialize_field
+);
 
 impl ser::SerializeMap for Collection<'_> {
     type Ok = ();
@@ -883,25 +865,11 @@ mod tests {
     #[test]
     fn recorded_interactions_take_the_fast_path() {
         let redactor = crate::cassette::redact::Redactor::default();
-        let mut interactions = 0;
-        let mut fast = 0;
+        let (mut files, mut interactions, mut fast) = (0, 0, 0);
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         for dir in ["fixtures", "cassettes"] {
-            let mut stack = vec![root.join(dir)];
-            while let Some(path) = stack.pop() {
-                if path.is_dir() {
-                    stack.extend(
-                        std::fs::read_dir(&path)
-                            .into_iter()
-                            .flatten()
-                            .flatten()
-                            .map(|e| e.path()),
-                    );
-                    continue;
-                }
-                if path.extension().is_none_or(|e| e != "yaml") {
-                    continue;
-                }
+            let listed = crate::cassette::files::list(&root.join(dir)).unwrap();
+            for (_, path) in listed {
                 let cassette = match crate::import::vcrpy::import_file(&path, "fixture", &redactor)
                 {
                     Ok(cassette) => cassette,
@@ -910,6 +878,7 @@ mod tests {
                         Err(_) => continue,
                     },
                 };
+                files += 1;
                 assert!(same(&cassette), "{}", path.display());
                 for interaction in &cassette.interactions {
                     interactions += 1;
@@ -918,8 +887,8 @@ mod tests {
             }
         }
         assert!(
-            interactions >= 10,
-            "only {interactions} interactions to compare"
+            files >= 15 && interactions >= 10,
+            "only {files} cassettes, {interactions} interactions to compare"
         );
         assert_eq!(
             fast, interactions,
