@@ -370,28 +370,36 @@ fn normalise_tree(tree: &str) -> String {
         .into_owned()
 }
 
+/// `vcr record` (after the `global` flags) with its database at `blocked/t.db`, where
+/// `blocked` is a plain file: opening the database fails until the file goes away.
+fn record_into_a_blocked_database(
+    work: &Path,
+    mock: &traceforge::server::Running,
+    global: &[&str],
+) -> ProxyProcess {
+    std::fs::write(work.join("blocked"), "not a directory").unwrap();
+    let upstream = format!("openai=http://{}", mock.addr);
+    let mut args = global.to_vec();
+    args.extend([
+        "vcr",
+        "record",
+        "--cassettes",
+        "c",
+        "--db",
+        "blocked/t.db",
+        "--upstream",
+        &upstream,
+    ]);
+    ProxyProcess::start(work, &args)
+}
+
 #[test]
 fn a_failing_database_is_reported_in_the_json_log_as_json() {
     let rt = runtime();
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
     let mock = rt.block_on(start_mock(MockConfig::default()));
-    std::fs::write(work.join("blocked"), "not a directory").unwrap();
-    let recorder = ProxyProcess::start(
-        work,
-        &[
-            "--log-format",
-            "json",
-            "vcr",
-            "record",
-            "--cassettes",
-            "c",
-            "--db",
-            "blocked/t.db",
-            "--upstream",
-            &format!("openai=http://{}", mock.addr),
-        ],
-    );
+    let recorder = record_into_a_blocked_database(work, &mock, &["--log-format", "json"]);
     let url = recorder.url("/openai/v1/chat/completions");
     let sent = rt.block_on(post(&url, &chat("while broken", false), &[]));
     assert_eq!(sent.status, 200);
@@ -422,21 +430,7 @@ fn a_failing_database_never_stops_the_proxy_and_writes_resume_after_the_cooldown
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
     let mock = rt.block_on(start_mock(MockConfig::default()));
-    // The database's directory is a plain file: opening it fails until the file goes away.
-    std::fs::write(work.join("blocked"), "not a directory").unwrap();
-    let recorder = ProxyProcess::start(
-        work,
-        &[
-            "vcr",
-            "record",
-            "--cassettes",
-            "c",
-            "--db",
-            "blocked/t.db",
-            "--upstream",
-            &format!("openai=http://{}", mock.addr),
-        ],
-    );
+    let recorder = record_into_a_blocked_database(work, &mock, &[]);
     let url = recorder.url("/openai/v1/chat/completions");
     for i in 0..3 {
         assert_eq!(
