@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::rendered::Rendered;
@@ -51,9 +51,9 @@ pub struct Recorded {
     rendered: std::sync::OnceLock<Rendered>,
     /// Replays not yet handed to the trace writer: a replay only counts here, and the first one
     /// since the writer last took the count sends it a message (see `store::writer::Pending`).
-    pub unsent_replays: Arc<std::sync::atomic::AtomicU64>,
+    pub unsent_replays: Arc<AtomicU64>,
     /// Times this run served the interaction (counted when spans are exported).
-    pub served: std::sync::atomic::AtomicU64,
+    pub served: AtomicU64,
     /// The interaction with its surrogates' originals restored, made at its first replay with
     /// a key (`None`: it holds no known surrogate).
     revealed: std::sync::OnceLock<Option<Arc<Recorded>>>,
@@ -89,7 +89,7 @@ impl Recorded {
             interaction,
             rendered: std::sync::OnceLock::new(),
             unsent_replays: Arc::default(),
-            served: std::sync::atomic::AtomicU64::new(0),
+            served: AtomicU64::new(0),
             revealed: std::sync::OnceLock::new(),
             checked: Mutex::new(None),
         }
@@ -226,8 +226,7 @@ impl OpenCassette {
 
     /// The size of the cassette file as this run last wrote it.
     pub fn written_bytes(&self) -> u64 {
-        self.written_bytes
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.written_bytes.load(Ordering::Relaxed)
     }
 
     /// The rules requests are matched against this cassette with.
@@ -266,10 +265,7 @@ impl OpenCassette {
     /// The interactions recovered from a killed run's journal, once: later calls get none.
     pub fn take_recovered(&self) -> Vec<Arc<Interaction>> {
         // Checked on every request: the flag keeps replay's hot path off the mutex.
-        if !self
-            .has_recovered
-            .swap(false, std::sync::atomic::Ordering::AcqRel)
-        {
+        if !self.has_recovered.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut *self.recovered.lock().unwrap_or_else(|e| e.into_inner()))
@@ -425,7 +421,7 @@ impl OpenCassette {
             self.lock().dirty = true;
         })?;
         self.written_bytes
-            .store(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            .store(text.len() as u64, Ordering::Relaxed);
         // Everything up to `written` is in the cassette now: the journal keeps only the rest.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         match journal.as_mut() {
@@ -539,7 +535,7 @@ impl CassetteSet {
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(8);
@@ -547,9 +543,7 @@ impl CassetteSet {
         std::thread::scope(|scope| {
             for _ in 0..workers.min(names.len()) {
                 scope.spawn(|| {
-                    while let Some(name) =
-                        names.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                    {
+                    while let Some(name) = names.get(next.fetch_add(1, Ordering::Relaxed)) {
                         if let Err(e) = self.open_blocking(name) {
                             errors.lock().unwrap_or_else(|e| e.into_inner()).push(e);
                         }
@@ -602,9 +596,7 @@ impl CassetteSet {
                 if !recovered.is_empty() {
                     *opened.recovered.lock().unwrap_or_else(|e| e.into_inner()) =
                         recovered.into_iter().map(Arc::new).collect();
-                    opened
-                        .has_recovered
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    opened.has_recovered.store(true, Ordering::Release);
                 }
                 Arc::new(opened)
             })
