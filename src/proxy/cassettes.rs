@@ -69,9 +69,11 @@ pub type ScopeKey = (Option<String>, Option<String>);
 /// What the policies make of a recorded answer.
 #[derive(Clone)]
 pub enum PolicyOutcome {
-    Unchanged,
+    /// Served as recorded. With it, here and in `Changed`, the decision about the answer the
+    /// request's log event names (a `warn`, or what rewrote or cut it).
+    Unchanged(Option<Arc<crate::cassette::Decision>>),
     /// Rewritten or cut: serve this instead.
-    Changed(Arc<Recorded>),
+    Changed(Arc<Recorded>, Option<Arc<crate::cassette::Decision>>),
     Blocked(Box<crate::policy::Finding>),
 }
 

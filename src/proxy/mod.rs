@@ -32,7 +32,7 @@ use crate::provider::Provider;
 use crate::server::{json_response, HttpResponse};
 use crate::store::writer::{Pending, TraceWriter, WriterReport};
 use crate::telemetry::logs::REQUEST_TARGET;
-use crate::telemetry::request::{Match, PolicyField, RequestFields, RequestId};
+use crate::telemetry::request::{Match, RequestFields, RequestId};
 use cassettes::{CassetteSet, Counts, Lookup, Miss, OpenCassette, PolicyOutcome, ScopeKey};
 
 pub use replay::MISS_STATUS;
@@ -482,15 +482,7 @@ impl Proxy {
                 Err(block) => return self.blocked(&cassette, provider, &block, id, fields),
                 Ok(checked) => {
                     decisions = checked.decisions;
-                    fields.policy =
-                        decisions
-                            .iter()
-                            .find(|d| d.outcome == "applied")
-                            .map(|d| PolicyField {
-                                policy: d.policy.clone(),
-                                rule: d.rule.clone(),
-                                action: d.action.clone(),
-                            });
+                    fields.policy = policy::strongest(&decisions).map(policy::logged_decision);
                     if let Some(body) = checked.body {
                         bytes = body;
                         parts.headers.remove(http::header::CONTENT_ENCODING);
@@ -569,33 +561,47 @@ impl Proxy {
                         // The answer is checked once per scope: the whole scope is read only
                         // for a check.
                         let outcome = recorded.policy_checked(scope_key, || {
-                            match policy::check_replayed(
-                                enforcer,
-                                &recorded.interaction.response,
-                                &policy::scope_of(&parts.headers),
-                            ) {
+                            let scope = policy::scope_of(&parts.headers);
+                            let response = &recorded.interaction.response;
+                            let decisions = enforcer.response_decisions(
+                                response,
+                                crate::provider::usage(response).as_ref(),
+                                &scope,
+                            );
+                            let decision = policy::strongest(&decisions).cloned().map(Arc::new);
+                            match policy::check_replayed(enforcer, response, &scope) {
                                 Err(block) => PolicyOutcome::Blocked(block),
                                 Ok(Some(response)) => {
                                     let mut interaction = (*recorded.interaction).clone();
                                     interaction.response = response;
-                                    PolicyOutcome::Changed(Arc::new(cassettes::Recorded::new(
-                                        Arc::new(interaction),
-                                    )))
+                                    PolicyOutcome::Changed(
+                                        Arc::new(cassettes::Recorded::new(Arc::new(interaction))),
+                                        decision,
+                                    )
                                 }
-                                Ok(None) => PolicyOutcome::Unchanged,
+                                Ok(None) => PolicyOutcome::Unchanged(decision),
                             }
                         });
+                        let about_answer = match &outcome {
+                            PolicyOutcome::Unchanged(decision)
+                            | PolicyOutcome::Changed(_, decision) => decision.as_deref(),
+                            PolicyOutcome::Blocked(_) => None,
+                        };
+                        if let Some(decision) = about_answer {
+                            fields.policy = policy::strongest(decisions.iter().chain([decision]))
+                                .map(policy::logged_decision);
+                        }
                         match outcome {
                             PolicyOutcome::Blocked(block) => {
                                 return self.blocked(&cassette, provider, &block, id, fields)
                             }
-                            PolicyOutcome::Changed(checked) => {
+                            PolicyOutcome::Changed(checked, _) => {
                                 if self.recorded_latency.load(Ordering::Relaxed) {
                                     return checked.rendered().paced(&checked.interaction).await;
                                 }
                                 return checked.rendered().response();
                             }
-                            PolicyOutcome::Unchanged => {}
+                            PolicyOutcome::Unchanged(_) => {}
                         }
                     }
                     if self.recorded_latency.load(Ordering::Relaxed) {

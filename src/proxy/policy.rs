@@ -83,6 +83,38 @@ pub(super) fn logged(finding: &Finding) -> crate::telemetry::request::PolicyFiel
     }
 }
 
+/// The decision a request's log event names, of those `applied`: the one that did most
+/// (`block`, then `redact`, then `warn`), the first of equals.
+pub(super) fn strongest<'a>(
+    decisions: impl IntoIterator<Item = &'a Decision>,
+) -> Option<&'a Decision> {
+    fn weight(action: &str) -> u8 {
+        match action {
+            "block" => 3,
+            "redact" => 2,
+            _ => 1,
+        }
+    }
+    let mut strongest: Option<&Decision> = None;
+    for decision in decisions {
+        if decision.outcome == "applied"
+            && strongest.is_none_or(|s| weight(&decision.action) > weight(&s.action))
+        {
+            strongest = Some(decision);
+        }
+    }
+    strongest
+}
+
+/// A decision as the request's log event shows it: policy, rule, action.
+pub(super) fn logged_decision(decision: &Decision) -> crate::telemetry::request::PolicyField {
+    crate::telemetry::request::PolicyField {
+        policy: decision.policy.clone(),
+        rule: decision.rule.clone(),
+        action: decision.action.clone(),
+    }
+}
+
 /// What the policies made of a request.
 #[derive(Clone)]
 pub(super) struct Checked {

@@ -28,7 +28,7 @@ use crate::provider::{self, sse, sse::SseParser, Provider};
 use crate::sensitive::Revealer;
 use crate::server::{json_response, HttpResponse, ResponseBody};
 use crate::telemetry::logs::REQUEST_TARGET;
-use crate::telemetry::request::RequestFields;
+use crate::telemetry::request::{PolicyField, RequestFields};
 
 /// A request on its way upstream.
 pub(super) struct Forward {
@@ -253,7 +253,7 @@ pub(super) async fn forward(
             );
             blocked = verdict.block;
         }
-        recording.store(
+        fields.policy = recording.store(
             response,
             Timing {
                 ttfb_ms: total.as_millis() as u64,
@@ -274,6 +274,13 @@ pub(super) async fn forward(
 
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(64);
     let deadline = proxy.lifecycle.deadline();
+    // The policies' verdict on the answer is known when it has all come: the request's event
+    // is emitted after that (the body ends only once the slot is set).
+    let late_policy = enforcer.is_some().then(|| {
+        let slot = Arc::new(std::sync::OnceLock::new());
+        fields.late_policy = Some(slot.clone());
+        slot
+    });
     tokio::spawn(async move {
         let mut body = upstream_response.bytes_stream();
         // At the drain deadline a stream still open is ended here: what arrived is stored
@@ -401,13 +408,16 @@ pub(super) async fn forward(
         }
         // The client's response ends (the channel closes) only once the interaction is in the
         // journal: a client that has its whole answer never loses the recording to a kill.
-        recording.store(
+        let decision = recording.store(
             response,
             Timing {
                 ttfb_ms: ttfb.unwrap_or(total).as_millis() as u64,
                 total_ms: total.as_millis() as u64,
             },
         );
+        if let (Some(slot), Some(decision)) = (&late_policy, decision) {
+            let _ = slot.set(decision);
+        }
         drop(tx);
     });
 
@@ -468,8 +478,9 @@ impl Recording {
     /// Stores the interaction: the policies' decisions about the response as it came, then
     /// the response protected for storage. Inline, not on a blocking thread: one small write
     /// to the page cache, where the hop to the blocking pool measured at an added p99 of
-    /// 2.4 ms (`benches/replay.sh record`, against 0.6-0.9 ms inline).
-    fn store(self, response: Response, timing: Timing) {
+    /// 2.4 ms (`benches/replay.sh record`, against 0.6-0.9 ms inline). Returns the decision
+    /// the request's log event names, of the request's and the response's.
+    fn store(self, response: Response, timing: Timing) -> Option<PolicyField> {
         let usage = provider::usage(&response);
         let mut decisions = self.decisions;
         if let Some(enforcer) = &self.proxy.config().policies {
@@ -490,11 +501,13 @@ impl Recording {
             redactions: self.audit,
             decisions,
         };
+        let logged = policy::strongest(&interaction.decisions).map(policy::logged_decision);
         self.proxy
             .config()
             .redactor
             .response(&mut interaction.response, &mut interaction.redactions);
         self.proxy.store(self.cassette, interaction);
+        logged
     }
 }
 

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -121,9 +121,23 @@ pub struct RequestFields {
     pub path: Option<String>,
     pub matched: Option<Match>,
     pub policy: Option<PolicyField>,
+    /// The decision known only once the response has ended (the policies' verdict on a
+    /// streamed or relayed answer), set by whoever sends the body before it ends. When set,
+    /// it is the request's decision: it was made with the request's decisions in view.
+    pub late_policy: Option<Arc<OnceLock<PolicyField>>>,
     /// The upstream failed (unreachable, timed out, broke off): the outcome is `upstream-error`
     /// even though the client got a whole (error) response.
     pub upstream_failed: bool,
+}
+
+impl RequestFields {
+    /// The policy decision the request's event shows.
+    fn decision(&self) -> Option<&PolicyField> {
+        self.late_policy
+            .as_deref()
+            .and_then(OnceLock::get)
+            .or(self.policy.as_ref())
+    }
 }
 
 /// How a response ended.
@@ -361,7 +375,7 @@ impl Finished {
 
     fn event(&self, outcome: Outcome, duration: Duration) {
         let fields = &self.fields;
-        let policy = fields.policy.as_ref();
+        let policy = fields.decision();
         let id = self.id.digits();
         tracing::info!(
             target: REQUEST_TARGET,
@@ -387,7 +401,7 @@ impl Finished {
     /// [`Finished::event`] as a JSON line: the same fields in the same order.
     fn json(&self, outcome: Outcome, duration: Duration) -> super::logs::JsonLine {
         let fields = &self.fields;
-        let policy = fields.policy.as_ref();
+        let policy = fields.decision();
         let id = self.id.digits();
         let mut line = super::logs::JsonLine::new(tracing::Level::INFO, REQUEST_TARGET, "request");
         line.str("request_id", std::str::from_utf8(&id).ok())
@@ -456,6 +470,12 @@ mod tests {
                 rule: "no-\\pii".into(),
                 action: "warn".into(),
             }),
+            // Set once the answer has ended: it is the decision shown.
+            late_policy: Some(Arc::new(OnceLock::from(PolicyField {
+                policy: "acme".into(),
+                rule: "no-\\names".into(),
+                action: "redact".into(),
+            }))),
             upstream_failed: false,
         };
         let durations = [
@@ -492,6 +512,10 @@ mod tests {
                 // The same keys in the same order, not only the same map.
                 assert_eq!(direct.to_string(), via_tracing.to_string());
                 assert_eq!(direct["duration_ms"].as_f64(), Some(micros as f64 / 1000.0));
+                if status.is_some() {
+                    assert_eq!(direct["policy_action"], "redact");
+                    assert_eq!(direct["policy_rule"], "no-\\names");
+                }
             }
         }
     }

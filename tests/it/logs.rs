@@ -378,6 +378,73 @@ fn json_logs_have_one_event_per_request_with_its_id_and_nothing_planted() {
     rt.block_on(mock.stop());
 }
 
+/// The policies' verdict on an answer is only known once it has all come (a stream is
+/// checked as it passes): the request's event still names it, recorded and replayed, and the
+/// strongest decision wins (a `redact` over a `warn`).
+#[test]
+fn the_request_event_names_the_policy_decision_about_the_answer() {
+    let rt = runtime();
+    let mock = rt.block_on(start_mock(MockConfig::default()));
+    let work = tempfile::tempdir().unwrap();
+    let policies = work.path().join("policies");
+    std::fs::create_dir_all(policies.join("global")).unwrap();
+    let policy = json!({"id": "answers", "version": "1.0.0", "scope": "global",
+        "enforce_at_proxy": true, "priority": 100, "rules": [
+            {"id": "competitors", "type": "blocked-terms", "severity": "medium",
+             "applies_to": "response", "action": "redact", "terms": ["Globex"]},
+            {"id": "small-talk", "type": "blocked-terms", "severity": "low",
+             "applies_to": "response", "action": "warn", "terms": ["weather"]}]});
+    std::fs::write(policies.join("global/answers.json"), policy.to_string()).unwrap();
+    let openai = format!("openai=http://{}", mock.addr);
+    let chat_path = "/openai/v1/chat/completions";
+    let prompts = [
+        ("Compare Globex with us", Some(("redact", "competitors"))),
+        ("Is the weather fine", Some(("warn", "small-talk"))),
+        ("Globex and the weather", Some(("redact", "competitors"))),
+        ("hello", None),
+    ];
+    for mode in ["record", "replay"] {
+        let mut args = vec!["vcr", mode, "--log-format", "json", "--cassettes", "c"];
+        args.extend(["--policies", policies.to_str().unwrap()]);
+        if mode == "record" {
+            args.extend(["--upstream", &openai]);
+        }
+        let proxy = ProxyProcess::start_with_env(
+            work.path(),
+            &args,
+            &[("TRACEFORGE_LOG", Path::new("info"))],
+        );
+        let answers = rt.block_on(async {
+            let mut answers = Vec::new();
+            for (prompt, _) in prompts {
+                for stream in [false, true] {
+                    let body = chat("gpt-4o-mini", prompt, stream);
+                    answers.push(send(&proxy.url(chat_path), &body, &[], false).await);
+                }
+            }
+            answers
+        });
+        let stopped = proxy.stop();
+        assert!(stopped.status.success(), "{mode}: {}", stopped.stderr);
+        let (_, requests) = events(&stopped.stderr);
+        let expected = prompts.iter().flat_map(|(_, e)| [e, e]);
+        for (answer, expected) in answers.iter().zip(expected) {
+            assert_eq!(answer.status, 200, "{mode}: {answer:?}");
+            assert!(!answer.body.contains("Globex"), "{mode}: {answer:?}");
+            let e = &requests[&answer.id];
+            match expected {
+                Some((action, rule)) => {
+                    assert_eq!(e["policy_action"], *action, "{mode}: {e}");
+                    assert_eq!(e["policy_rule"], *rule, "{mode}: {e}");
+                    assert_eq!(e["policy_id"], "answers", "{mode}: {e}");
+                }
+                None => assert!(e.get("policy_action").is_none(), "{mode}: {e}"),
+            }
+        }
+    }
+    rt.block_on(mock.stop());
+}
+
 #[test]
 fn verbose_text_logs_a_line_per_request_and_the_default_does_not() {
     let rt = runtime();
