@@ -14,11 +14,12 @@ pub mod send;
 pub mod span;
 pub mod wire;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::cassette::Interaction;
 pub use send::{Batch, SendError, Sender};
@@ -110,9 +111,52 @@ struct Item {
     replayed: Option<u64>,
 }
 
+/// Interactions offered and not yet taken by the export thread: one buffer the proxy's
+/// threads append to and the thread empties. A channel cost each replayed request more: its
+/// slot handed between cores, and a wake of the thread per span.
+#[derive(Default)]
+struct Queue {
+    items: Mutex<Vec<Item>>,
+    /// Notified when `items` stops being empty.
+    ready: tokio::sync::Notify,
+}
+
+impl Queue {
+    /// Appends `item` unless [`QUEUE_CAPACITY`] items are already waiting (then it is
+    /// dropped and counted).
+    fn offer(&self, item: Item) {
+        let Ok(mut items) = self.items.lock() else {
+            return;
+        };
+        if items.len() >= QUEUE_CAPACITY {
+            drop(items);
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let was_empty = items.is_empty();
+        items.push(item);
+        drop(items);
+        if was_empty {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Moves up to `most` of the waiting items, oldest first, to the end of `into`.
+    fn take(&self, into: &mut Vec<Item>, most: usize) {
+        let Ok(mut items) = self.items.lock() else {
+            return;
+        };
+        if items.len() <= most {
+            into.append(&mut items);
+        } else {
+            into.extend(items.drain(..most));
+        }
+    }
+}
+
 /// The live exporter of a proxy run: a bounded queue and the task that empties it.
 pub struct Exporter {
-    queue: mpsc::Sender<Item>,
+    queue: Arc<Queue>,
     stop: watch::Sender<bool>,
     /// Fires when the export thread has sent what it could and stopped.
     finished: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
@@ -147,7 +191,8 @@ impl Exporter {
             "Spans sent but not delivered: refused, or still failing after the retries.",
             || counters().failed,
         );
-        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let queue = Arc::new(Queue::default());
+        let receiver = queue.clone();
         let (stop, stopped) = watch::channel(false);
         let url = config.shown_url();
         let (done, finished) = tokio::sync::oneshot::channel();
@@ -190,9 +235,7 @@ impl Exporter {
             end_unix_nano: unix_nanos(SystemTime::now()),
             replayed,
         };
-        if self.queue.try_send(item).is_err() {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+        self.queue.offer(item);
     }
 
     /// Sends what is queued (within [`FLUSH_DEADLINE`]) and stops the task; what cannot be
@@ -219,53 +262,37 @@ impl Exporter {
 }
 
 /// The export task: batches, sends, and at the stop drains the queue under a deadline.
-async fn run(
-    config: ExportConfig,
-    sender: Sender,
-    mut receiver: mpsc::Receiver<Item>,
-    stop: watch::Receiver<bool>,
-) {
+async fn run(config: ExportConfig, sender: Sender, queue: Arc<Queue>, stop: watch::Receiver<bool>) {
     // Every replay run is a trace of its own (see `span::Source::replay_run`).
     let replay_run = unix_nanos(SystemTime::now()) ^ u64::from(std::process::id());
     let mut batch = send::Batch::default();
-    let add = |batch: &mut send::Batch, item: Item| {
-        batch.push(
-            span::Source {
-                cassette: &item.cassette,
-                interaction: &item.interaction,
-                end_unix_nano: item.end_unix_nano,
-                replay: item.replayed.map(|served| span::Replay {
-                    run: replay_run,
-                    served,
-                }),
-            },
-            config.content,
-        )
+    let mut encoder = Encoder::new(config.content, replay_run);
+    let mut taken = Vec::new();
+    let mut add = |batch: &mut send::Batch, taken: &mut Vec<Item>| {
+        for item in taken.drain(..) {
+            encoder.push(batch, &item);
+        }
     };
     'run: loop {
         // A batch's first span: the only wait on the queue itself.
-        tokio::select! {
-            item = receiver.recv() => match item {
-                Some(item) => add(&mut batch, item),
-                None => break 'run,
-            },
-            _ = stopping(stop.clone()) => break 'run,
+        loop {
+            queue.take(&mut taken, BATCH_SPANS);
+            if !taken.is_empty() {
+                add(&mut batch, &mut taken);
+                break;
+            }
+            tokio::select! {
+                () = queue.ready.notified() => {}
+                () = stopping(stop.clone()) => break 'run,
+            }
         }
         let batch_started = Instant::now();
         // The rest of it: what queued meanwhile, every tick, until it is full or old enough.
-        'gather: loop {
-            loop {
-                match receiver.try_recv() {
-                    Ok(item) => add(&mut batch, item),
-                    Err(mpsc::error::TryRecvError::Empty) => break,
-                    Err(mpsc::error::TryRecvError::Disconnected) => break 'gather,
-                }
-                if batch.len() >= BATCH_SPANS {
-                    break 'gather;
-                }
-            }
+        loop {
+            queue.take(&mut taken, BATCH_SPANS - batch.len());
+            add(&mut batch, &mut taken);
             let left = BATCH_DELAY.saturating_sub(batch_started.elapsed());
-            if left.is_zero() || *stop.borrow() {
+            if batch.len() >= BATCH_SPANS || left.is_zero() || *stop.borrow() {
                 break;
             }
             tokio::time::sleep(left.min(GATHER_TICK)).await;
@@ -275,8 +302,12 @@ async fn run(
     }
     // The end of the run: what is queued goes out in full batches, within the deadline.
     let deadline = Instant::now() + FLUSH_DEADLINE;
-    while let Ok(item) = receiver.try_recv() {
-        add(&mut batch, item);
+    loop {
+        queue.take(&mut taken, BATCH_SPANS - batch.len());
+        if taken.is_empty() {
+            break;
+        }
+        add(&mut batch, &mut taken);
         if batch.len() >= BATCH_SPANS {
             deliver(&sender, &batch, Some(deadline), None).await;
             batch.clear();
@@ -287,11 +318,66 @@ async fn run(
     }
 }
 
+/// Interactions to spans, remembering the fixed part of replayed ones' (a replay server
+/// answers the same recordings again and again): keyed by the cassette and interaction it
+/// holds on to, so a key is never another's.
+struct Encoder {
+    content: bool,
+    replay_run: u64,
+    fixed: HashMap<(usize, usize), (Arc<str>, Arc<Interaction>, span::Fixed)>,
+}
+
+/// Replayed interactions whose spans' fixed parts are kept; beyond, the memory starts over.
+const ENCODER_MEMORY: usize = 4096;
+
+impl Encoder {
+    fn new(content: bool, replay_run: u64) -> Encoder {
+        Encoder {
+            content,
+            replay_run,
+            fixed: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, batch: &mut send::Batch, item: &Item) {
+        let source = span::Source {
+            cassette: &item.cassette,
+            interaction: &item.interaction,
+            end_unix_nano: item.end_unix_nano,
+            replay: item.replayed.map(|served| span::Replay {
+                run: self.replay_run,
+                served,
+            }),
+        };
+        if source.replay.is_none() {
+            // A recording: each interaction is new.
+            batch.push(source, self.content);
+            return;
+        }
+        let key = (
+            Arc::as_ptr(&item.cassette).cast::<u8>() as usize,
+            Arc::as_ptr(&item.interaction) as usize,
+        );
+        if !self.fixed.contains_key(&key) {
+            if self.fixed.len() >= ENCODER_MEMORY {
+                self.fixed.clear();
+            }
+            let fixed = span::Fixed::of(source, self.content);
+            self.fixed.insert(
+                key,
+                (item.cassette.clone(), item.interaction.clone(), fixed),
+            );
+        }
+        if let Some((_, _, fixed)) = self.fixed.get(&key) {
+            batch.push_fixed(source, fixed);
+        }
+    }
+}
+
 /// Resolves once the run is ending.
 async fn stopping(mut stop: watch::Receiver<bool>) {
-    if stop.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    // An exporter dropped without `finish` stops its thread too.
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// Sends one batch and counts the outcome.

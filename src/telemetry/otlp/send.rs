@@ -70,6 +70,14 @@ impl Batch {
         self.len += 1;
     }
 
+    /// [`Batch::push`] with the span's fixed part already encoded (see [`span::write`]).
+    pub fn push_fixed(&mut self, source: span::Source<'_>, fixed: &span::Fixed) {
+        wire::message_reserving(&mut self.spans, 2, 2, |out| {
+            span::write(source, fixed, out)
+        });
+        self.len += 1;
+    }
+
     /// The spans in the batch.
     pub fn len(&self) -> usize {
         self.len

@@ -39,54 +39,84 @@ pub struct Replay {
 /// [`wire`]); with `content`, the (protected) prompt and answer as `gen_ai.input.messages`,
 /// `gen_ai.system_instructions` and `gen_ai.output.messages`.
 pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
-    let interaction = source.interaction;
-    let request = &interaction.request;
-    let response = &interaction.response;
-    let body = request.body.as_ref().and_then(Body::as_json);
-    let operation = operation(&request.path);
-    let params = Params::of(body);
-    let request_model = params.model;
-    let error = if response.status >= 400 {
-        Some(Error::Status(response.status))
-    } else if response.incomplete {
-        Some(Error::Incomplete)
-    } else {
-        None
-    };
+    write(source, &Fixed::of(source, content), out);
+}
 
+/// What a span takes from its interaction alone (name, kind, attributes, status), encoded:
+/// the same for every replay of one recording, so an exporter can encode it once and
+/// [`write`] each replay's span from it.
+#[derive(Debug, Clone)]
+pub struct Fixed {
+    /// Name and kind, then (from `split`) the attributes and the status.
+    bytes: Vec<u8>,
+    split: usize,
+    duration_nanos: u64,
+}
+
+impl Fixed {
+    /// The fixed part of `source`'s span. It depends on the cassette, the interaction,
+    /// whether it is a replay, and `content`; not on the time or which replay it is.
+    pub fn of(source: Source<'_>, content: bool) -> Fixed {
+        let interaction = source.interaction;
+        let request = &interaction.request;
+        let response = &interaction.response;
+        let body = request.body.as_ref().and_then(Body::as_json);
+        let operation = operation(&request.path);
+        let params = Params::of(body);
+        let error = if response.status >= 400 {
+            Some(Error::Status(response.status))
+        } else if response.incomplete {
+            Some(Error::Incomplete)
+        } else {
+            None
+        };
+        let mut bytes = Vec::with_capacity(1024);
+        match params.model {
+            Some(model) => wire::strings(&mut bytes, 5, &[operation, " ", model]),
+            None => wire::string(&mut bytes, 5, operation),
+        }
+        wire::uint(&mut bytes, 6, SpanKind::Client as u64);
+        let split = bytes.len();
+        let read = Read {
+            body,
+            params,
+            operation,
+            error,
+        };
+        attributes(source, content, read, &mut Attributes(&mut bytes));
+        wire::message(&mut bytes, 15, |out| {
+            if error.is_some() {
+                wire::uint(out, 3, StatusCode::Error as u64);
+            }
+        });
+        Fixed {
+            bytes,
+            split,
+            duration_nanos: interaction
+                .timing
+                .map_or(0, |t| t.total_ms.saturating_mul(1_000_000)),
+        }
+    }
+}
+
+/// The span of `source` whose fixed part is `fixed` (made from the same source, but for its
+/// time and which replay it is): ids, then name and kind, times, attributes and status.
+pub fn write(source: Source<'_>, fixed: &Fixed, out: &mut Vec<u8>) {
     let ids = Ids::of(source);
     wire::bytes(out, 1, &ids.trace);
     wire::bytes(out, 2, &ids.span);
     if let Some(parent) = ids.parent {
         wire::bytes(out, 4, &parent);
     }
-    match request_model {
-        Some(model) => wire::strings(out, 5, &[operation, " ", model]),
-        None => wire::string(out, 5, operation),
-    }
-    wire::uint(out, 6, SpanKind::Client as u64);
-    let duration_nanos = interaction
-        .timing
-        .map_or(0, |t| t.total_ms.saturating_mul(1_000_000));
-    let start = source.end_unix_nano.saturating_sub(duration_nanos);
+    out.extend_from_slice(&fixed.bytes[..fixed.split]);
+    let start = source.end_unix_nano.saturating_sub(fixed.duration_nanos);
     if start != 0 {
         wire::fixed64(out, 7, start);
     }
     if source.end_unix_nano != 0 {
         wire::fixed64(out, 8, source.end_unix_nano);
     }
-    let read = Read {
-        body,
-        params,
-        operation,
-        error,
-    };
-    attributes(source, content, read, &mut Attributes(out));
-    wire::message(out, 15, |out| {
-        if error.is_some() {
-            wire::uint(out, 3, StatusCode::Error as u64);
-        }
-    });
+    out.extend_from_slice(&fixed.bytes[fixed.split..]);
 }
 
 /// Why a span is an error (`error.type`).

@@ -551,3 +551,85 @@ fn each_replay_outside_a_session_step_is_a_trace_of_its_own() {
         ids(scope("s1", "plan", None), 5)
     );
 }
+
+/// A replay's span made from the remembered fixed part is the span encoded afresh, for every
+/// replay of it, and after the memory has started over; a recording's is not remembered.
+#[test]
+fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
+    let cassette: Arc<str> = Arc::from("c");
+    let recordings: Vec<Arc<Interaction>> = (0..ENCODER_MEMORY + 3)
+        .map(|i| {
+            let mut interaction = interaction(Scope::default(), [200, 500][i % 2]);
+            interaction.id = i as u64;
+            Arc::new(interaction)
+        })
+        .collect();
+    for content in [false, true] {
+        let mut encoder = Encoder::new(content, 77);
+        for served in 0..2 {
+            for (i, recorded) in recordings.iter().enumerate() {
+                let item = Item {
+                    cassette: cassette.clone(),
+                    interaction: recorded.clone(),
+                    end_unix_nano: 1_000_000_000 + i as u64,
+                    replayed: Some(served),
+                };
+                let mut remembered = Batch::default();
+                encoder.push(&mut remembered, &item);
+                let mut fresh = Batch::default();
+                fresh.push(
+                    span::Source {
+                        cassette: "c",
+                        interaction: recorded,
+                        end_unix_nano: item.end_unix_nano,
+                        replay: Some(span::Replay { run: 77, served }),
+                    },
+                    content,
+                );
+                assert_eq!(remembered.request("s"), fresh.request("s"), "{i} {served}");
+            }
+        }
+        assert!(encoder.fixed.len() <= ENCODER_MEMORY);
+        let recording = Item {
+            cassette: cassette.clone(),
+            interaction: Arc::new(interaction(Scope::default(), 200)),
+            end_unix_nano: 1,
+            replayed: None,
+        };
+        let mut encoder = Encoder::new(content, 77);
+        encoder.push(&mut Batch::default(), &recording);
+        assert!(encoder.fixed.is_empty());
+    }
+}
+
+/// The queue hands items over oldest first, at most as many as asked, and beyond its
+/// capacity drops what is offered and counts it.
+#[test]
+fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
+    let queue = Queue::default();
+    let recorded = Arc::new(interaction(Scope::default(), 200));
+    let item = |n: u64| Item {
+        cassette: Arc::from("c"),
+        interaction: recorded.clone(),
+        end_unix_nano: n,
+        replayed: None,
+    };
+    let dropped = counters().dropped;
+    for n in 0..QUEUE_CAPACITY as u64 + 5 {
+        queue.offer(item(n));
+    }
+    assert!(counters().dropped >= dropped + 5);
+    let mut taken = Vec::new();
+    queue.take(&mut taken, 3);
+    queue.take(&mut taken, BATCH_SPANS);
+    let order: Vec<u64> = taken.iter().map(|i| i.end_unix_nano).collect();
+    assert_eq!(order, (0..3 + BATCH_SPANS as u64).collect::<Vec<_>>());
+    taken.clear();
+    queue.take(&mut taken, usize::MAX);
+    assert_eq!(taken.len(), QUEUE_CAPACITY - 3 - BATCH_SPANS);
+    assert_eq!(taken[0].end_unix_nano, 3 + BATCH_SPANS as u64);
+    queue.offer(item(1));
+    taken.clear();
+    queue.take(&mut taken, usize::MAX);
+    assert_eq!(taken.len(), 1, "room again once taken");
+}
