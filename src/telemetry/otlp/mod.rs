@@ -122,16 +122,14 @@ struct Queue {
 }
 
 impl Queue {
-    /// Appends `item` unless [`QUEUE_CAPACITY`] items are already waiting (then it is
-    /// dropped and counted).
-    fn offer(&self, item: Item) {
+    /// Appends `item` unless [`QUEUE_CAPACITY`] items are already waiting; `false`: it was
+    /// not taken.
+    fn offer(&self, item: Item) -> bool {
         let Ok(mut items) = self.items.lock() else {
-            return;
+            return false;
         };
         if items.len() >= QUEUE_CAPACITY {
-            drop(items);
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-            return;
+            return false;
         }
         let was_empty = items.is_empty();
         items.push(item);
@@ -139,6 +137,7 @@ impl Queue {
         if was_empty {
             self.ready.notify_one();
         }
+        true
     }
 
     /// Moves up to `most` of the waiting items, oldest first, to the end of `into`.
@@ -235,7 +234,9 @@ impl Exporter {
             end_unix_nano: unix_nanos(SystemTime::now()),
             replayed,
         };
-        self.queue.offer(item);
+        if !self.queue.offer(item) {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Sends what is queued (within [`FLUSH_DEADLINE`]) and stops the task; what cannot be

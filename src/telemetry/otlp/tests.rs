@@ -603,7 +603,7 @@ fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
 }
 
 /// The queue hands items over oldest first, at most as many as asked, and beyond its
-/// capacity drops what is offered and counts it.
+/// capacity refuses what is offered.
 #[test]
 fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
     let queue = Queue::default();
@@ -614,11 +614,11 @@ fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
         end_unix_nano: n,
         replayed: None,
     };
-    let dropped = counters().dropped;
-    for n in 0..QUEUE_CAPACITY as u64 + 5 {
-        queue.offer(item(n));
-    }
-    assert!(counters().dropped >= dropped + 5);
+    let taken_in: Vec<bool> = (0..QUEUE_CAPACITY as u64 + 5)
+        .map(|n| queue.offer(item(n)))
+        .collect();
+    assert!(taken_in[..QUEUE_CAPACITY].iter().all(|t| *t));
+    assert!(taken_in[QUEUE_CAPACITY..].iter().all(|t| !*t));
     let mut taken = Vec::new();
     queue.take(&mut taken, 3);
     queue.take(&mut taken, BATCH_SPANS);
@@ -628,7 +628,7 @@ fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
     queue.take(&mut taken, usize::MAX);
     assert_eq!(taken.len(), QUEUE_CAPACITY - 3 - BATCH_SPANS);
     assert_eq!(taken[0].end_unix_nano, 3 + BATCH_SPANS as u64);
-    queue.offer(item(1));
+    assert!(queue.offer(item(1)), "room again once taken");
     taken.clear();
     queue.take(&mut taken, usize::MAX);
     assert_eq!(taken.len(), 1, "room again once taken");
