@@ -279,7 +279,10 @@ fn json_logs_have_one_event_per_request_with_its_id_and_nothing_planted() {
     assert_eq!(e["match"], "forwarded", "{e}");
     assert_eq!(e["outcome"], "complete", "{e}");
     assert!(e["ttfb_ms"].as_f64().unwrap() <= e["duration_ms"].as_f64().unwrap());
-    assert!(e.get("policy_action").is_none(), "{e}");
+    // The mock's answer calls itself deterministic: the house-style rule warns about it.
+    assert!(normal.body.contains("deterministic"), "{normal:?}");
+    assert_eq!(e["policy_action"], "warn", "{e}");
+    assert_eq!(e["policy_rule"], "house-style", "{e}");
 
     let e = event(&stream);
     assert_eq!(e["outcome"], "complete", "{e}");
