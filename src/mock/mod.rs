@@ -72,7 +72,7 @@ pub async fn handle(config: Arc<MockConfig>, request: http::Request<Incoming>) -
             mode: Some("mock"),
             provider: Some(provider_for(endpoint, request.headers()).name()),
             // Only the endpoint's own path: any other path is the client's text.
-            path: endpoint.map(|e| e.path().to_string()),
+            path: endpoint.map(|e| std::sync::Arc::from(e.path())),
             ..Default::default()
         }
     });

@@ -142,7 +142,7 @@ pub struct Proxy {
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
     /// Request path → the form the log shows (protected, no query).
-    logged_paths: keys::RequestCache<String>,
+    logged_paths: keys::RequestCache<Arc<str>>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -700,7 +700,7 @@ impl Proxy {
 
     /// The request's path as the log shows it: each segment protected as a cassette stores it,
     /// without the query string.
-    fn logged_path(&self, path: &str) -> String {
+    fn logged_path(&self, path: &str) -> Arc<str> {
         let method = http::Method::GET;
         self.logged_paths
             .get(&method, "", path, &Bytes::new(), "", || {
@@ -708,7 +708,7 @@ impl Proxy {
                     self.config
                         .redactor
                         .stored_request(path, None, None, &mut Vec::new());
-                stored
+                Arc::from(stored)
             })
     }
 

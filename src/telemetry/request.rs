@@ -118,7 +118,7 @@ pub struct RequestFields {
     pub provider: Option<&'static str>,
     pub cassette: Option<String>,
     /// The path as stored (protected), without its query string.
-    pub path: Option<String>,
+    pub path: Option<Arc<str>>,
     pub matched: Option<Match>,
     pub policy: Option<PolicyField>,
     /// The decision known only once the response has ended (the policies' verdict on a
