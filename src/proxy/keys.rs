@@ -109,6 +109,39 @@ impl<V: Clone> RequestCache<V> {
     }
 }
 
+/// One cache: a request path → its form in the log (secrets and PII protected). Keyed by the
+/// path alone, which is all the protection reads: cheaper per request than a [`RequestCache`].
+pub(super) struct PathCache {
+    entries: Mutex<foldhash::HashMap<Box<str>, Arc<str>>>,
+}
+
+impl Default for PathCache {
+    fn default() -> Self {
+        PathCache {
+            entries: Mutex::new(foldhash::HashMap::default()),
+        }
+    }
+}
+
+impl PathCache {
+    /// The value for `path`: cached, or made by `compute` and remembered.
+    pub fn get(&self, path: &str, compute: impl FnOnce() -> String) -> Arc<str> {
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(value) = entries.get(path) {
+                return value.clone();
+            }
+        }
+        let value: Arc<str> = Arc::from(compute());
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+            entries.insert(Box::from(path), value.clone());
+        }
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +169,26 @@ mod tests {
         assert_ne!(key(b"{\"a\":2}", "/x"), a);
         assert_ne!(key(b"{\"a\":1}", "/y"), a);
         assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn a_path_is_computed_once_and_the_cache_starts_over_when_full() {
+        let cache = PathCache::default();
+        let calls = std::cell::Cell::new(0);
+        let get = |path: &str| {
+            cache.get(path, || {
+                calls.set(calls.get() + 1);
+                path.to_uppercase()
+            })
+        };
+        assert_eq!(&*get("/a"), "/A");
+        assert_eq!(&*get("/a"), "/A");
+        assert_eq!(calls.get(), 1);
+        for n in 0..CAPACITY {
+            get(&format!("/{n}"));
+        }
+        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+        assert_eq!(&*get("/b"), "/B");
+        assert_eq!(calls.get(), CAPACITY + 2);
     }
 }

@@ -142,7 +142,7 @@ pub struct Proxy {
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
     /// Request path → the form the log shows (protected, no query).
-    logged_paths: keys::RequestCache<Arc<str>>,
+    logged_paths: keys::PathCache,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -248,7 +248,7 @@ impl Proxy {
             otlp,
             keys: keys::KeyCache::default(),
             policy_checks: keys::RequestCache::default(),
-            logged_paths: keys::RequestCache::default(),
+            logged_paths: keys::PathCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
@@ -701,15 +701,13 @@ impl Proxy {
     /// The request's path as the log shows it: each segment protected as a cassette stores it,
     /// without the query string.
     fn logged_path(&self, path: &str) -> Arc<str> {
-        let method = http::Method::GET;
-        self.logged_paths
-            .get(&method, "", path, &Bytes::new(), "", || {
-                let (stored, _) =
-                    self.config
-                        .redactor
-                        .stored_request(path, None, None, &mut Vec::new());
-                Arc::from(stored)
-            })
+        self.logged_paths.get(path, || {
+            let (stored, _) =
+                self.config
+                    .redactor
+                    .stored_request(path, None, None, &mut Vec::new());
+            stored
+        })
     }
 
     /// The request's path and body as a cassette stores them, secrets and PII protected, and

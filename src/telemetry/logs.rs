@@ -234,7 +234,7 @@ impl Lines {
             const WHY: &str = "log line(s) dropped: stderr could not keep up";
             if json {
                 let mut line = JsonLine::new(Level::WARN, module_path!(), WHY);
-                line.u64("dropped", Some(dropped));
+                line.u64(json_key!("dropped"), Some(dropped));
                 taken.extend_from_slice(line.finish().as_bytes());
             } else {
                 let _ = writeln!(taken, "traceforge: warning: {dropped} {WHY}");
@@ -407,6 +407,27 @@ fn json_line(event: &Event<'_>) -> String {
     line.finish()
 }
 
+/// A field's name as a [`JsonLine`] writes it before the value: `,"name":`, made once by
+/// [`json_key!`] from a literal (one copy per field instead of three).
+#[derive(Debug, Clone, Copy)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// Use [`json_key!`]: `text` must be `,"name":` with a name that needs no escape.
+    #[doc(hidden)]
+    pub const fn new_unchecked(text: &'static str) -> Key {
+        Key(text)
+    }
+}
+
+/// The [`Key`] of a field name (a Rust identifier: nothing to escape).
+macro_rules! json_key {
+    ($name:literal) => {
+        $crate::telemetry::logs::Key::new_unchecked(concat!(",\"", $name, "\":"))
+    };
+}
+pub(crate) use json_key;
+
 /// A JSON log line written field by field by a caller that knows its fields: the same object
 /// `json_line` makes of an event, without the event. The request event, one per request, is
 /// written this way when the log is JSON ([`json_installed`]): through `tracing`'s visitor it
@@ -433,21 +454,17 @@ impl JsonLine {
         JsonLine(line)
     }
 
-    fn key(&mut self, name: &str) {
-        push_key(&mut self.0, name);
-    }
-
-    pub fn str(&mut self, name: &str, value: Option<&str>) -> &mut JsonLine {
+    pub fn str(&mut self, key: Key, value: Option<&str>) -> &mut JsonLine {
         if let Some(value) = value {
-            self.key(name);
+            self.0.push_str(key.0);
             push_json_string(&mut self.0, value);
         }
         self
     }
 
-    pub fn u64(&mut self, name: &str, value: Option<u64>) -> &mut JsonLine {
+    pub fn u64(&mut self, key: Key, value: Option<u64>) -> &mut JsonLine {
         if let Some(value) = value {
-            self.key(name);
+            self.0.push_str(key.0);
             self.0.push_str(itoa::Buffer::new().format(value));
         }
         self
@@ -455,10 +472,11 @@ impl JsonLine {
 
     /// A duration in milliseconds to the microsecond, the number an event's `f64` of
     /// `micros / 1000` gives (`0.285`, `12.0`), written with integers only.
-    pub fn millis(&mut self, name: &str, value: Option<std::time::Duration>) -> &mut JsonLine {
+    pub fn millis(&mut self, key: Key, value: Option<std::time::Duration>) -> &mut JsonLine {
         if let Some(value) = value {
-            self.key(name);
-            let micros = value.as_micros();
+            self.0.push_str(key.0);
+            // Past u64 microseconds (585,000 years) the duration is saturated.
+            let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
             let mut digits = itoa::Buffer::new();
             self.0.push_str(digits.format(micros / 1000));
             self.0.push('.');

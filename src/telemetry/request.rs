@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::logs::REQUEST_TARGET;
+use super::logs::{json_key, REQUEST_TARGET};
 
 /// The response header that carries the request's id.
 pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
@@ -404,21 +404,24 @@ impl Finished {
         let policy = fields.decision();
         let id = self.id.digits();
         let mut line = super::logs::JsonLine::new(tracing::Level::INFO, REQUEST_TARGET, "request");
-        line.str("request_id", std::str::from_utf8(&id).ok())
-            .str("method", Some(self.method.as_str()))
-            .str("path", fields.path.as_deref())
-            .str("upstream", fields.upstream.as_deref())
-            .str("provider", fields.provider)
-            .str("mode", fields.mode)
-            .str("cassette", fields.cassette.as_deref())
-            .str("match", fields.matched.map(Match::name))
-            .u64("status", self.status.map(u64::from))
-            .str("outcome", Some(outcome.name()))
-            .millis("duration_ms", Some(duration))
-            .millis("ttfb_ms", self.ttfb)
-            .str("policy_action", policy.map(|p| p.action.as_str()))
-            .str("policy_id", policy.map(|p| p.policy.as_str()))
-            .str("policy_rule", policy.map(|p| p.rule.as_str()));
+        line.str(json_key!("request_id"), std::str::from_utf8(&id).ok())
+            .str(json_key!("method"), Some(self.method.as_str()))
+            .str(json_key!("path"), fields.path.as_deref())
+            .str(json_key!("upstream"), fields.upstream.as_deref())
+            .str(json_key!("provider"), fields.provider)
+            .str(json_key!("mode"), fields.mode)
+            .str(json_key!("cassette"), fields.cassette.as_deref())
+            .str(json_key!("match"), fields.matched.map(Match::name))
+            .u64(json_key!("status"), self.status.map(u64::from))
+            .str(json_key!("outcome"), Some(outcome.name()))
+            .millis(json_key!("duration_ms"), Some(duration))
+            .millis(json_key!("ttfb_ms"), self.ttfb)
+            .str(
+                json_key!("policy_action"),
+                policy.map(|p| p.action.as_str()),
+            )
+            .str(json_key!("policy_id"), policy.map(|p| p.policy.as_str()))
+            .str(json_key!("policy_rule"), policy.map(|p| p.rule.as_str()));
         line
     }
 }

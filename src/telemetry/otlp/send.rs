@@ -72,9 +72,7 @@ impl Batch {
 
     /// [`Batch::push`] with the span's fixed part already encoded (see [`span::write`]).
     pub fn push_fixed(&mut self, source: span::Source<'_>, fixed: &span::Fixed) {
-        wire::message_reserving(&mut self.spans, 2, 2, |out| {
-            span::write(source, fixed, out)
-        });
+        wire::message_reserving(&mut self.spans, 2, 2, |out| span::write(source, fixed, out));
         self.len += 1;
     }
 
