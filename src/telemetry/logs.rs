@@ -462,6 +462,19 @@ impl JsonLine {
         self
     }
 
+    /// [`JsonLine::str`] for a value that needs no escape: a name from a fixed set, a token
+    /// such as an HTTP method, hex digits. Checked in debug builds.
+    pub fn name(&mut self, key: Key, value: Option<&str>) -> &mut JsonLine {
+        if let Some(value) = value {
+            debug_assert!(!needs_escape(value.as_bytes()), "{value:?}");
+            self.0.push_str(key.0);
+            self.0.push('"');
+            self.0.push_str(value);
+            self.0.push('"');
+        }
+        self
+    }
+
     pub fn u64(&mut self, key: Key, value: Option<u64>) -> &mut JsonLine {
         if let Some(value) = value {
             self.0.push_str(key.0);

@@ -404,16 +404,16 @@ impl Finished {
         let policy = fields.decision();
         let id = self.id.digits();
         let mut line = super::logs::JsonLine::new(tracing::Level::INFO, REQUEST_TARGET, "request");
-        line.str(json_key!("request_id"), std::str::from_utf8(&id).ok())
-            .str(json_key!("method"), Some(self.method.as_str()))
+        line.name(json_key!("request_id"), std::str::from_utf8(&id).ok())
+            .name(json_key!("method"), Some(self.method.as_str()))
             .str(json_key!("path"), fields.path.as_deref())
             .str(json_key!("upstream"), fields.upstream.as_deref())
-            .str(json_key!("provider"), fields.provider)
-            .str(json_key!("mode"), fields.mode)
+            .name(json_key!("provider"), fields.provider)
+            .name(json_key!("mode"), fields.mode)
             .str(json_key!("cassette"), fields.cassette.as_deref())
-            .str(json_key!("match"), fields.matched.map(Match::name))
+            .name(json_key!("match"), fields.matched.map(Match::name))
             .u64(json_key!("status"), self.status.map(u64::from))
-            .str(json_key!("outcome"), Some(outcome.name()))
+            .name(json_key!("outcome"), Some(outcome.name()))
             .millis(json_key!("duration_ms"), Some(duration))
             .millis(json_key!("ttfb_ms"), self.ttfb)
             .str(

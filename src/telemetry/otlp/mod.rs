@@ -14,7 +14,6 @@ pub mod send;
 pub mod span;
 pub mod wire;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -325,7 +324,8 @@ async fn run(config: ExportConfig, sender: Sender, queue: Arc<Queue>, stop: watc
 struct Encoder {
     content: bool,
     replay_run: u64,
-    fixed: HashMap<(usize, usize), (Arc<str>, Arc<Interaction>, span::Fixed)>,
+    /// Keyed by two addresses: foldhash, not SipHash (which cost a span 400 instructions).
+    fixed: foldhash::HashMap<(usize, usize), (Arc<str>, Arc<Interaction>, span::Fixed)>,
 }
 
 /// Replayed interactions whose spans' fixed parts are kept; beyond, the memory starts over.
@@ -336,7 +336,7 @@ impl Encoder {
         Encoder {
             content,
             replay_run,
-            fixed: HashMap::new(),
+            fixed: foldhash::HashMap::default(),
         }
     }
 
