@@ -127,7 +127,9 @@ impl Appender {
 /// Appends the redactions of one interaction in the caller's transaction, advancing `head`
 /// (written back by [`Appender::finish`] before the commit). A redaction already
 /// in the table — the same interaction, place, detector, time and hash, as a re-written trace
-/// row brings again — is skipped. Returns how many rows were added.
+/// row brings again — is skipped: the interaction's rows are read once, by the
+/// `(cassette, interaction_id)` index (a new interaction has none). Returns how many rows were
+/// added.
 fn append(
     conn: &Connection,
     head: &mut Head,
@@ -136,12 +138,28 @@ fn append(
     interaction_id: u64,
     redactions: &[Redaction],
 ) -> rusqlite::Result<usize> {
+    let mut present = conn.prepare_cached(
+        "SELECT path, span_start, span_end, detector, at, hmac FROM redactions
+         WHERE cassette = ?1 AND interaction_id = ?2",
+    )?;
+    let existing: Vec<Identity> = present
+        .query_map(params![cassette, interaction_id as i64], |row| {
+            Ok(Identity {
+                path: row.get(0)?,
+                span: [row.get(1)?, row.get(2)?],
+                detector: row.get(3)?,
+                at: row.get(4)?,
+                hmac: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // foldhash: SipHash over these ~150 bytes cost a row more than its INSERT's binding.
+    let mut seen: foldhash::HashSet<(&str, [i64; 2], &str, &str, &str)> =
+        existing.iter().map(Identity::key).collect();
     let mut insert = conn.prepare_cached(
         "INSERT INTO redactions (id, trace_id, cassette, interaction_id, path, span_start,
              span_end, detector, action, at, hmac, chain)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (cassette, interaction_id, path, span_start, span_end, detector, at, hmac)
-         DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let mut added = 0;
     for redaction in redactions {
@@ -157,8 +175,11 @@ fn append(
             at: redaction.at.as_str(),
             hmac: redaction.hmac.as_str(),
         };
+        if !seen.insert((entry.path, entry.span, entry.detector, entry.at, entry.hmac)) {
+            continue;
+        }
         let chain = chain(&head.chain, &entry);
-        let inserted = insert.execute(params![
+        insert.execute(params![
             entry.id,
             entry.trace_id,
             entry.cassette,
@@ -172,13 +193,27 @@ fn append(
             entry.hmac,
             chain,
         ])?;
-        if inserted == 1 {
-            head.rows = entry.id;
-            head.chain = chain;
-            added += 1;
-        }
+        head.rows = entry.id;
+        head.chain = chain;
+        added += 1;
     }
     Ok(added)
+}
+
+/// What makes two audit rows of one interaction the same redaction (the action follows from
+/// the detector and the mode, the id and chain from where it was appended).
+struct Identity {
+    path: String,
+    span: [i64; 2],
+    detector: String,
+    at: String,
+    hmac: String,
+}
+
+impl Identity {
+    fn key(&self) -> (&str, [i64; 2], &str, &str, &str) {
+        (&self.path, self.span, &self.detector, &self.at, &self.hmac)
+    }
 }
 
 /// The chain of `entry` after a row whose chain is `previous`: hex SHA-256 over a domain tag,
@@ -683,6 +718,84 @@ mod tests {
         let db = TraceDb::open_existing(&path).unwrap();
         assert_eq!(db.schema_version().unwrap(), schema::SCHEMA_VERSION);
         assert_eq!(Head::read(&db.conn).unwrap(), Head::default());
+        assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
+    }
+
+    /// The rows of a schema-4 audit (with its eight-column unique index) keep their ids and
+    /// chains through the upgrade, the guards and the lookup index are there, the unique index
+    /// is gone, and a row written again still adds nothing twice.
+    #[test]
+    fn a_schema_4_audit_is_rebuilt_without_its_unique_index_keeping_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; BEGIN; {} {} {} {} {} PRAGMA user_version = 4; COMMIT;",
+                schema::V1,
+                schema::FTS_INSERT_TRIGGER,
+                schema::V2,
+                schema::V3,
+                schema::V4
+            ))
+            .unwrap();
+            let mut head = Head::default();
+            append(
+                &conn,
+                &mut head,
+                Some(1),
+                "support",
+                1,
+                &[redaction(0), redaction(1)],
+            )
+            .unwrap();
+            append(&conn, &mut head, None, "support", 2, &[redaction(2)]).unwrap();
+            head.write(&conn).unwrap();
+        }
+        let rows = |db: &TraceDb| -> Vec<(i64, String)> {
+            db.conn
+                .prepare("SELECT id, chain FROM redactions ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let before = rows(&TraceDb::open_existing(&path).unwrap());
+        assert_eq!(before.len(), 3);
+
+        let mut db = TraceDb::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), schema::SCHEMA_VERSION);
+        assert_eq!(rows(&db), before);
+        assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
+        let indexes: Vec<String> = db
+            .conn
+            .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'redactions' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "redactions",
+                "redactions_interaction",
+                "redactions_no_delete",
+                "redactions_no_update",
+                "redactions_trace"
+            ]
+        );
+        let run = db.begin_run("record", "2026-11-30T01:00:00Z").unwrap();
+        db.write(
+            run,
+            &[trace_row(1, vec![redaction(0), redaction(1), redaction(3)])],
+            &[],
+        )
+        .unwrap();
+        let after = rows(&db);
+        assert_eq!(after.len(), 4, "only redaction 3 is new");
+        assert_eq!(after[..3], before[..]);
         assert!(db.check().unwrap().is_empty(), "{:?}", db.check());
     }
 

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 pub(crate) const V1: &str = "
 CREATE TABLE runs (
@@ -162,6 +162,42 @@ CREATE TABLE load_runs (
 CREATE INDEX load_runs_scenario ON load_runs (scenario, started_at);
 ";
 
+/// Version 5: the redaction audit without its eight-column unique index, which every appended
+/// row paid for (an interaction of a chat appends dozens) and which held a copy of every row's
+/// text. An interaction's rows are found by the `(cassette, interaction_id)` index instead, and
+/// a row already there is skipped by [`super::audit`] (it reads them once per interaction).
+/// The table is rebuilt with its rows, ids and chains as they were: the chain does not change.
+pub(crate) const V5: &str = "
+CREATE TABLE redactions_v5 (
+    id             INTEGER PRIMARY KEY,
+    trace_id       INTEGER,
+    cassette       TEXT NOT NULL,
+    interaction_id INTEGER NOT NULL,
+    path           TEXT NOT NULL,
+    span_start     INTEGER NOT NULL,
+    span_end       INTEGER NOT NULL,
+    detector       TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    hmac           TEXT NOT NULL,
+    chain          TEXT NOT NULL
+);
+INSERT INTO redactions_v5 (id, trace_id, cassette, interaction_id, path, span_start, span_end,
+                           detector, action, at, hmac, chain)
+    SELECT id, trace_id, cassette, interaction_id, path, span_start, span_end, detector, action,
+           at, hmac, chain FROM redactions ORDER BY id;
+DROP TABLE redactions;
+ALTER TABLE redactions_v5 RENAME TO redactions;
+CREATE INDEX redactions_trace ON redactions (trace_id);
+CREATE INDEX redactions_interaction ON redactions (cassette, interaction_id);
+CREATE TRIGGER redactions_no_update BEFORE UPDATE ON redactions BEGIN
+    SELECT RAISE(ABORT, 'the redaction audit is append-only');
+END;
+CREATE TRIGGER redactions_no_delete BEFORE DELETE ON redactions BEGIN
+    SELECT RAISE(ABORT, 'the redaction audit is append-only');
+END;
+";
+
 /// Adds one decision of a trace row.
 pub const INSERT_DECISION: &str = "
 INSERT INTO decisions (trace_id, policy, version, rule, action, severity, path, entity, outcome)
@@ -256,10 +292,11 @@ fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
         ));
     }
     let missing = match version {
-        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2} {V3} {V4}"),
-        1 => format!("{V2} {V3} {V4}"),
-        2 => format!("{V3} {V4}"),
-        _ => V4.to_string(),
+        0 => format!("{V1} {FTS_INSERT_TRIGGER} {V2} {V3} {V4} {V5}"),
+        1 => format!("{V2} {V3} {V4} {V5}"),
+        2 => format!("{V3} {V4} {V5}"),
+        3 => format!("{V4} {V5}"),
+        _ => V5.to_string(),
     };
     conn.execute_batch(&format!(
         "{missing} PRAGMA user_version = {SCHEMA_VERSION};"
