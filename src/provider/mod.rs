@@ -26,8 +26,15 @@ impl Provider {
 
     /// Anthropic for the `anthropic` upstream or a Messages path, OpenAI-compatible otherwise.
     pub fn detect(upstream: &str, path: &str) -> Provider {
-        let path = path.split('?').next().unwrap_or(path);
-        if upstream == "anthropic" || path.ends_with("/v1/messages") || path == "/messages" {
+        if upstream == "anthropic" {
+            return Provider::Anthropic;
+        }
+        // A byte loop: `split('?')` set up a char searcher for every request, twice.
+        let path = match path.bytes().position(|b| b == b'?') {
+            Some(query) => &path[..query],
+            None => path,
+        };
+        if path.ends_with("/v1/messages") || path == "/messages" {
             Provider::Anthropic
         } else {
             Provider::OpenAi
@@ -632,6 +639,22 @@ mod tests {
             incomplete: false,
         };
         assert_eq!(finish_reason(&plain).as_deref(), Some("max_tokens"));
+    }
+
+    #[test]
+    fn the_provider_comes_from_the_upstream_or_the_path_without_its_query() {
+        for (upstream, path, provider) in [
+            ("anthropic", "/v1/chat/completions", Provider::Anthropic),
+            ("local", "/v1/messages", Provider::Anthropic),
+            ("local", "/v1/messages?beta=true", Provider::Anthropic),
+            ("local", "/messages", Provider::Anthropic),
+            ("local", "/v1/chat/completions?next=/v1/messages", Provider::OpenAi),
+            ("openai", "/v1/chat/completions", Provider::OpenAi),
+            ("openai", "?", Provider::OpenAi),
+            ("openai", "", Provider::OpenAi),
+        ] {
+            assert_eq!(Provider::detect(upstream, path), provider, "{upstream} {path}");
+        }
     }
 
     #[test]
