@@ -198,7 +198,7 @@ fn a_rebuild_restores_the_audit_and_pii_audit_lists_and_filters_it() {
     let check = tf(work, &["db", "check", "--db", "t.db", "--cassettes", "c"]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     assert!(
-        stdout(&check).contains("t.db: ok (schema version 4)"),
+        stdout(&check).contains("t.db: ok (schema version 5)"),
         "{}",
         stdout(&check)
     );
