@@ -648,12 +648,20 @@ mod tests {
             ("local", "/v1/messages", Provider::Anthropic),
             ("local", "/v1/messages?beta=true", Provider::Anthropic),
             ("local", "/messages", Provider::Anthropic),
-            ("local", "/v1/chat/completions?next=/v1/messages", Provider::OpenAi),
+            (
+                "local",
+                "/v1/chat/completions?next=/v1/messages",
+                Provider::OpenAi,
+            ),
             ("openai", "/v1/chat/completions", Provider::OpenAi),
             ("openai", "?", Provider::OpenAi),
             ("openai", "", Provider::OpenAi),
         ] {
-            assert_eq!(Provider::detect(upstream, path), provider, "{upstream} {path}");
+            assert_eq!(
+                Provider::detect(upstream, path),
+                provider,
+                "{upstream} {path}"
+            );
         }
     }
 

@@ -403,7 +403,7 @@ impl Finished {
         let fields = &self.fields;
         let policy = fields.decision();
         let id = self.id.digits();
-        let mut line = super::logs::JsonLine::new(tracing::Level::INFO, REQUEST_TARGET, "request");
+        let mut line = super::logs::JsonLine::with_head(REQUEST_HEAD);
         line.name(json_key!("request_id"), std::str::from_utf8(&id).ok())
             .name(json_key!("method"), Some(self.method.as_str()))
             .str(json_key!("path"), fields.path.as_deref())
@@ -425,6 +425,10 @@ impl Finished {
         line
     }
 }
+
+/// What a request event's JSON line holds after its timestamp: always the same.
+const REQUEST_HEAD: &str =
+    "\",\"level\":\"INFO\",\"target\":\"traceforge::request\",\"message\":\"request\"";
 
 /// Milliseconds with microsecond precision.
 fn millis(duration: Duration) -> f64 {
@@ -455,6 +459,22 @@ mod tests {
             fields,
             empty_body: false,
         }
+    }
+
+    #[test]
+    fn the_request_events_fixed_head_is_what_a_line_of_its_level_target_and_message_has() {
+        let line = |built: super::super::logs::JsonLine| {
+            let line = built.finish();
+            line[line.find("\",").unwrap()..].to_string()
+        };
+        assert_eq!(
+            line(super::super::logs::JsonLine::with_head(REQUEST_HEAD)),
+            line(super::super::logs::JsonLine::new(
+                tracing::Level::INFO,
+                REQUEST_TARGET,
+                "request"
+            ))
+        );
     }
 
     /// The direct JSON line and the event through tracing's JSON layer give the same object
