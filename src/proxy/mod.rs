@@ -525,37 +525,39 @@ impl Proxy {
                 });
             }
             match lookup {
-                Lookup::Hit(recorded) => {
+                Lookup::Hit(stored) => {
                     fields.matched = Some(Match::Hit);
-                    // The span is made from the interaction as stored, before any reveal.
+                    // The span and the trace row are made from the interaction as stored,
+                    // never from what the key reveals to the client below: the trace writer
+                    // writes a replayed interaction's row when this run has none yet.
                     if let Some(otlp) = &self.otlp {
-                        let served = recorded.served.fetch_add(1, Ordering::Relaxed);
+                        let served = stored.served.fetch_add(1, Ordering::Relaxed);
                         otlp.offer(
                             cassette.label.clone(),
-                            recorded.interaction.clone(),
+                            stored.interaction.clone(),
                             Some(served),
                         );
                     }
-                    let recorded = match &self.revealer {
-                        Some(revealer) => recorded.revealed(revealer).unwrap_or(&recorded).clone(),
-                        None => recorded,
-                    };
-                    // Counted before the policies are applied: a replay they cut or block is
-                    // still a replay of the recording.
-                    cassette.count(|c| c.replayed += 1);
-                    observe::tokens(recorded.interaction.usage.as_ref());
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
-                        if recorded.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
+                        if stored.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
                             traces.send(Pending {
                                 cassette: cassette.label.clone(),
-                                interaction: recorded.interaction.clone(),
+                                interaction: stored.interaction.clone(),
                                 replayed_at: Some(crate::cassette::now()),
-                                replays: Some(recorded.unsent_replays.clone()),
+                                replays: Some(stored.unsent_replays.clone()),
                                 replaces_cassette: false,
                             });
                         }
                     }
+                    // Counted before the policies are applied: a replay they cut or block is
+                    // still a replay of the recording.
+                    cassette.count(|c| c.replayed += 1);
+                    let recorded = match &self.revealer {
+                        Some(revealer) => stored.revealed(revealer).unwrap_or(&stored).clone(),
+                        None => stored,
+                    };
+                    observe::tokens(recorded.interaction.usage.as_ref());
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
                         // The answer is checked once per scope: the whole scope is read only

@@ -364,6 +364,19 @@ fn pseudonyms_are_consistent_across_processes_and_revealed_only_with_the_key() {
     assert!(replay.status.success(), "replay: {stderr}");
     assert!(stderr.contains("8 replayed, 0 missed"), "{stderr}");
     assert_eq!(replayed.unwrap(), recorded[0]);
+    // What the client is served is not what is stored: the replay's trace rows (written by
+    // this new process at each interaction's first replay) hold surrogates, like the cassette.
+    assert_absent(&files_under(work.path()), &pii_needles());
+    let export = traceforge_command()
+        .current_dir(work.path())
+        .args(["traces", "export"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert_absent(
+        &[(PathBuf::from("traces export after replay"), export.stdout)],
+        &pii_needles(),
+    );
 
     // Without it, a request holding PII cannot match, and the miss says why.
     let (replay, _) = run_sdk(work.path(), &replay_args, &[], &prompts(), &path);
