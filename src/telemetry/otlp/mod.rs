@@ -1,7 +1,7 @@
 //! OTLP/HTTP protobuf export of one GenAI span per interaction (DESIGN.md §14, issue 13).
 //!
 //! The proxy hands each finished interaction, already protected for storage, to
-//! [`Exporter::offer`]: a `try_send` into a bounded queue that never waits (a full queue is a
+//! [`Exporter::offer`]: an append to a bounded queue that never waits (a full queue is a
 //! counted drop). A background thread encodes interactions as spans ([`span::encode`]), batches
 //! them (up to [`BATCH_SPANS`] or [`BATCH_DELAY`]), and POSTs them with retries
 //! ([`send::Sender`]); `traces export --format otlp` uses the same encoder and sender on
@@ -325,11 +325,23 @@ struct Encoder {
     content: bool,
     replay_run: u64,
     /// Keyed by two addresses: foldhash, not SipHash (which cost a span 400 instructions).
-    fixed: foldhash::HashMap<(usize, usize), (Arc<str>, Arc<Interaction>, span::Fixed)>,
+    fixed: foldhash::HashMap<(usize, usize), Remembered>,
+    /// The bytes of the fixed parts in `fixed`.
+    fixed_bytes: usize,
 }
 
-/// Replayed interactions whose spans' fixed parts are kept; beyond, the memory starts over.
+/// A replayed interaction's fixed part, with the cassette and interaction its key's
+/// addresses are of (held, so no other can take those addresses while it is remembered).
+struct Remembered {
+    _cassette: Arc<str>,
+    _interaction: Arc<Interaction>,
+    fixed: span::Fixed,
+}
+
+/// Replayed interactions whose spans' fixed parts are kept, and their bytes (prompts and
+/// answers are in them with `--otlp-content`); beyond either, the memory starts over.
 const ENCODER_MEMORY: usize = 4096;
+const ENCODER_MEMORY_BYTES: usize = 16 << 20;
 
 impl Encoder {
     fn new(content: bool, replay_run: u64) -> Encoder {
@@ -337,6 +349,7 @@ impl Encoder {
             content,
             replay_run,
             fixed: foldhash::HashMap::default(),
+            fixed_bytes: 0,
         }
     }
 
@@ -360,17 +373,25 @@ impl Encoder {
             Arc::as_ptr(&item.interaction) as usize,
         );
         if !self.fixed.contains_key(&key) {
-            if self.fixed.len() >= ENCODER_MEMORY {
-                self.fixed.clear();
-            }
             let fixed = span::Fixed::of(source, self.content);
+            if self.fixed.len() >= ENCODER_MEMORY
+                || self.fixed_bytes + fixed.size() > ENCODER_MEMORY_BYTES
+            {
+                self.fixed.clear();
+                self.fixed_bytes = 0;
+            }
+            self.fixed_bytes += fixed.size();
             self.fixed.insert(
                 key,
-                (item.cassette.clone(), item.interaction.clone(), fixed),
+                Remembered {
+                    _cassette: item.cassette.clone(),
+                    _interaction: item.interaction.clone(),
+                    fixed,
+                },
             );
         }
-        if let Some((_, _, fixed)) = self.fixed.get(&key) {
-            batch.push_fixed(source, fixed);
+        if let Some(remembered) = self.fixed.get(&key) {
+            batch.push_fixed(source, &remembered.fixed);
         }
     }
 }

@@ -54,6 +54,11 @@ pub struct Fixed {
 }
 
 impl Fixed {
+    /// Its size in bytes.
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// The fixed part of `source`'s span. It depends on the cassette, the interaction,
     /// whether it is a replay, and `content`; not on the time or which replay it is.
     pub fn of(source: Source<'_>, content: bool) -> Fixed {

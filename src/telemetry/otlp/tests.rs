@@ -590,6 +590,9 @@ fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
             }
         }
         assert!(encoder.fixed.len() <= ENCODER_MEMORY);
+        assert!(encoder.fixed_bytes <= ENCODER_MEMORY_BYTES);
+        let held: usize = encoder.fixed.values().map(|r| r.fixed.size()).sum();
+        assert_eq!(held, encoder.fixed_bytes);
         let recording = Item {
             cassette: cassette.clone(),
             interaction: Arc::new(interaction(Scope::default(), 200)),
