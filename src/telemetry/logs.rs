@@ -408,14 +408,13 @@ fn json_line(event: &Event<'_>) -> String {
 }
 
 /// A field's name as a [`JsonLine`] writes it before the value: `,"name":`, made once by
-/// [`json_key!`] from a literal (one copy per field instead of three).
+/// `json_key!` from a literal (one copy per field instead of three).
 #[derive(Debug, Clone, Copy)]
 pub struct Key(&'static str);
 
 impl Key {
-    /// Use [`json_key!`]: `text` must be `,"name":` with a name that needs no escape.
-    #[doc(hidden)]
-    pub const fn new_unchecked(text: &'static str) -> Key {
+    /// Use `json_key!`: `text` must be `,"name":` with a name that needs no escape.
+    pub(crate) const fn new_unchecked(text: &'static str) -> Key {
         Key(text)
     }
 }

@@ -44,7 +44,7 @@ pub fn encode(source: Source<'_>, content: bool, out: &mut Vec<u8>) {
 
 /// What a span takes from its interaction alone (name, kind, attributes, status), encoded:
 /// the same for every replay of one recording, so an exporter can encode it once and
-/// [`write`] each replay's span from it.
+/// [`write()`] each replay's span from it.
 #[derive(Debug, Clone)]
 pub struct Fixed {
     /// Name and kind, then (from `split`) the attributes and the status.
