@@ -90,13 +90,19 @@ pub(super) async fn forward(
     }
 
     let started = Instant::now();
-    let sent = proxy
-        .client
-        .request(request.parts.method.clone(), &url)
-        .headers(upstream_headers)
-        .body(upstream_body)
-        .send()
-        .await;
+    // A non-streamed answer's head comes only with the whole answer: a slow model can still be
+    // thinking at the drain deadline, and the client then gets an error, not a reset.
+    let sent = tokio::select! {
+        sent = proxy
+            .client
+            .request(request.parts.method.clone(), &url)
+            .headers(upstream_headers)
+            .body(upstream_body)
+            .send() => sent,
+        () = proxy.lifecycle.deadline() => {
+            return ended_at_deadline(&cassette, provider, &request.upstream, id, fields);
+        }
+    };
     let upstream_response = match sent {
         Ok(response) => {
             super::observe::upstream_ttfb(&request.upstream, started.elapsed());
@@ -210,7 +216,13 @@ pub(super) async fn forward(
     // whole before its status is sent: a blocked one becomes an error. Not only when a text
     // rule guards streams: a `max-tokens` cap blocks on the usage of a whole answer.
     if !is_stream && (restore.is_some() || checks_response) {
-        let body = match upstream_response.bytes().await {
+        let body = tokio::select! {
+            body = upstream_response.bytes() => body,
+            () = proxy.lifecycle.deadline() => {
+                return ended_at_deadline(&cassette, provider, &upstream_name, id, fields);
+            }
+        };
+        let body = match body {
             Ok(body) => body,
             Err(error) => {
                 cassette.count(|c| c.upstream_errors += 1);
@@ -424,6 +436,39 @@ pub(super) async fn forward(
     let mut response = http::Response::new(ResponseBody::Fallible(rx));
     *response.status_mut() = status;
     *response.headers_mut() = client_headers;
+    response
+}
+
+/// The answer to a request whose upstream had not answered (or not wholly, where the answer
+/// is checked before it is sent) when the drain deadline passed: an error in the provider's
+/// shape that SDKs do not retry (the proxy is going away), counted as an upstream error, and
+/// nothing recorded.
+fn ended_at_deadline(
+    cassette: &OpenCassette,
+    provider: Provider,
+    upstream: &str,
+    id: Option<crate::telemetry::request::RequestId>,
+    fields: &mut RequestFields,
+) -> HttpResponse {
+    cassette.count(|c| c.upstream_errors += 1);
+    fields.upstream_failed = true;
+    tracing::warn!(
+        target: REQUEST_TARGET,
+        request_id = id.map(tracing::field::display),
+        "the drain deadline passed while {upstream} was still answering; the client gets an \
+         error and nothing is recorded"
+    );
+    let message = format!(
+        "traceforge: the proxy is shutting down and its drain deadline passed before upstream \
+         {upstream} had answered; nothing was recorded"
+    );
+    let mut response = json_response(
+        503,
+        &provider.error_body(503, "traceforge_shutting_down", &message),
+    );
+    response
+        .headers_mut()
+        .insert("x-should-retry", HeaderValue::from_static("false"));
     response
 }
 

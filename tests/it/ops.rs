@@ -707,3 +707,109 @@ fn with_a_wrapped_command_the_first_signal_turns_readyz_503_and_serving_goes_on_
         stopped.stderr
     );
 }
+
+/// An upstream that takes its time: `head_first` sends the status and headers at once and then
+/// nothing more; otherwise nothing at all (a non-streamed answer's head comes with the whole
+/// answer). Says on `arrived` when a request reached it.
+fn stalling_upstream(
+    rt: &tokio::runtime::Runtime,
+    head_first: bool,
+) -> (traceforge::server::Running, std::sync::mpsc::Receiver<()>) {
+    let (arrived, arrivals) = std::sync::mpsc::channel::<()>();
+    let arrived = std::sync::Arc::new(std::sync::Mutex::new(arrived));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let server = rt
+        .block_on(async {
+            traceforge::server::Running::spawn(listener, move |_request| {
+                let _ = arrived.lock().unwrap().send(());
+                async move {
+                    if !head_first {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                    }
+                    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        drop(sender);
+                    });
+                    let mut response =
+                        http::Response::new(traceforge::server::ResponseBody::Channel(receiver));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    response
+                }
+            })
+        })
+        .unwrap();
+    (server, arrivals)
+}
+
+/// A non-streamed answer still coming at the drain deadline — its head not yet sent, or its
+/// body held back for a policy that checks answers whole — ends at the deadline as a 503 in
+/// the provider's shape that SDKs do not retry, not as a reset two seconds later; nothing is
+/// recorded and the process exits 0.
+#[test]
+fn a_non_streamed_answer_still_coming_at_the_drain_deadline_is_a_503() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let policies = work.path().join("policies");
+    std::fs::create_dir_all(policies.join("global")).unwrap();
+    std::fs::write(
+        policies.join("global/answers.json"),
+        serde_json::json!({"id": "answers", "version": "1.0.0", "scope": "global",
+            "enforce_at_proxy": true, "priority": 100, "rules": [
+                {"id": "names", "type": "blocked-terms", "severity": "low",
+                 "applies_to": "response", "action": "redact", "terms": ["Globex"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    for head_first in [false, true] {
+        let (upstream, arrivals) = stalling_upstream(&rt, head_first);
+        let openai = format!("openai=http://{}", upstream.addr);
+        let mut args = vec!["vcr", "record", "--cassettes", "c", "--upstream", &openai];
+        args.extend(["--drain-timeout", "500ms"]);
+        if head_first {
+            // The answer is checked whole before any of it is sent.
+            args.extend(["--policies", policies.to_str().unwrap()]);
+        }
+        let mut recorder = ProxyProcess::start(work.path(), &args);
+        let url = recorder.url("/openai/v1/chat/completions");
+        let answer = rt.spawn(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(chat("think hard", false).to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry = response.headers().get("x-should-retry").cloned();
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            (status, retry, body)
+        });
+        arrivals.recv_timeout(Duration::from_secs(30)).unwrap();
+        let signalled = std::time::Instant::now();
+        recorder.send(libc::SIGTERM);
+        let (status, retry, body) = rt.block_on(answer).unwrap();
+        let waited = signalled.elapsed();
+        assert_eq!(status, 503, "head first: {head_first}: {body}");
+        assert_eq!(body["error"]["code"], "traceforge_shutting_down", "{body}");
+        assert_eq!(retry.as_ref().map(|v| v.as_bytes()), Some(&b"false"[..]));
+        assert!(waited < Duration::from_secs(2), "answered after {waited:?}");
+        let stopped = recorder
+            .exited_within(Duration::from_secs(30))
+            .expect("never exited");
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+        assert!(
+            stopped.stderr.contains("the drain deadline passed"),
+            "{}",
+            stopped.stderr
+        );
+        assert!(!work.path().join("c/default.yaml").exists());
+        rt.block_on(upstream.stop());
+    }
+}
