@@ -502,15 +502,20 @@ impl Proxy {
             Mode::Once => !cassette.existed,
             Mode::NewEpisodes | Mode::All => true,
         };
+        // The request as a cassette stores it, when the match key needed it first: protecting
+        // a request is most of its cost, so it is done once.
+        let mut protected = None;
         if replay_first {
             let rules = cassette.rules();
             let key = self
                 .keys
                 .key(&parts.method, &upstream, &path, &bytes, &rules.tag, || {
                     let stored = self.stored(&path, &bytes, &parts.headers);
-                    rules
+                    let key = rules
                         .rules
-                        .key(stored_view(&parts.method, &upstream, &stored))
+                        .key(stored_view(&parts.method, &upstream, &stored));
+                    protected = Some(stored);
+                    key
                 });
             let mut lookup = cassette.lookup(&key, self.config.allow_repeats);
             if let Lookup::Miss(Miss {
@@ -621,7 +626,9 @@ impl Proxy {
                         }
                         _ => "replay mode never forwards requests",
                     };
-                    let stored = self.stored(&path, &bytes, &parts.headers);
+                    let stored = protected
+                        .take()
+                        .unwrap_or_else(|| self.stored(&path, &bytes, &parts.headers));
                     let view = stored_view(&parts.method, &upstream, &stored);
                     let (response, report) = replay::miss(
                         &rules.rules,
@@ -648,7 +655,6 @@ impl Proxy {
             }
         }
         fields.matched = Some(Match::Forwarded);
-        let stored = self.stored(&path, &bytes, &parts.headers);
         let upstream_body = if self.config.pii_upstream {
             let encoding = header_text(&parts.headers, "content-encoding");
             self.config
@@ -660,9 +666,7 @@ impl Proxy {
         let forward = record::Forward {
             upstream,
             path,
-            stored_path: stored.0,
-            stored_body: stored.1,
-            audit: stored.2,
+            protected,
             body: bytes,
             upstream_body,
             decisions,
@@ -715,12 +719,7 @@ impl Proxy {
     /// The request's path and body as a cassette stores them, secrets and PII protected, and
     /// the audit of what was replaced. Matching compares these forms, so a recorded secret or
     /// value never has to be known to replay.
-    fn stored(
-        &self,
-        path: &str,
-        bytes: &Bytes,
-        headers: &http::HeaderMap,
-    ) -> (String, Option<Body>, Vec<crate::cassette::Redaction>) {
+    fn stored(&self, path: &str, bytes: &Bytes, headers: &http::HeaderMap) -> Protected {
         let body = (!bytes.is_empty()).then(|| Body::from_bytes(bytes));
         let encoding = header_text(headers, "content-encoding");
         let mut audit = Vec::new();
@@ -950,11 +949,15 @@ fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A request's path and body as a cassette stores them, and the audit of what protecting
+/// them replaced.
+pub(super) type Protected = (String, Option<Body>, Vec<crate::cassette::Redaction>);
+
 /// A request in its stored form ([`Proxy::stored`]), as the matcher sees it.
 fn stored_view<'a>(
     method: &'a http::Method,
     upstream: &'a str,
-    (path, body, _): &'a (String, Option<Body>, Vec<crate::cassette::Redaction>),
+    (path, body, _): &'a Protected,
 ) -> RequestView<'a> {
     RequestView {
         method: method.as_str(),

@@ -6,7 +6,9 @@
 //! (counted as aborted).
 
 use std::collections::BTreeMap;
+use std::future::Future as _;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -36,10 +38,9 @@ pub(super) struct Forward {
     /// Path and query as the client sent them, below the upstream prefix.
     pub path: String,
     /// The protected path and body, as they will be stored, and the audit of what protection
-    /// replaced in them.
-    pub stored_path: String,
-    pub stored_body: Option<Body>,
-    pub audit: Vec<Redaction>,
+    /// replaced in them, when matching needed them already; otherwise they are made while the
+    /// upstream answers.
+    pub protected: Option<super::Protected>,
     pub body: Bytes,
     /// `pii.upstream: pseudonymize`: the body the provider receives instead (decoded, PII
     /// replaced by surrogates) and the (surrogate, original) pairs to restore its answer with.
@@ -58,10 +59,6 @@ pub(super) async fn forward(
     let config = proxy.config();
     let provider = Provider::detect(&request.upstream, &request.path);
     let base = &config.upstreams[&request.upstream];
-    // What messages show: no password from the base URL, no key from the query.
-    let shown_url = format!("{}{}", redact::url(base), request.stored_path);
-    // What the log shows: no query string at all.
-    let logged_url = || shown_url.split('?').next().unwrap_or_default();
     let id = crate::telemetry::request::current_id();
 
     let (url, upstream_body, mut restore) = match request.upstream_body {
@@ -90,18 +87,41 @@ pub(super) async fn forward(
     }
 
     let started = Instant::now();
+    let send = proxy
+        .client
+        .request(request.parts.method.clone(), &url)
+        .headers(upstream_headers)
+        .body(upstream_body)
+        .send();
+    let mut send = std::pin::pin!(send);
+    // Protecting the request for the cassette is most of the proxy's own work on it: it is
+    // done while the upstream works. The send is polled once (handing the request to its
+    // connection's task) and the task yields, so the request is written before it starts.
+    let mut sent = None;
+    let (stored_path, stored_body, audit) = match request.protected {
+        Some(protected) => protected,
+        None => {
+            match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
+                Poll::Ready(result) => sent = Some(result),
+                Poll::Pending => tokio::task::yield_now().await,
+            }
+            proxy.stored(&request.path, &request.body, &request.parts.headers)
+        }
+    };
+    // What messages show: no password from the base URL, no key from the query.
+    let shown_url = format!("{}{}", redact::url(base), stored_path);
+    // What the log shows: no query string at all.
+    let logged_url = || shown_url.split('?').next().unwrap_or_default();
     // A non-streamed answer's head comes only with the whole answer: a slow model can still be
     // thinking at the drain deadline, and the client then gets an error, not a reset.
-    let sent = tokio::select! {
-        sent = proxy
-            .client
-            .request(request.parts.method.clone(), &url)
-            .headers(upstream_headers)
-            .body(upstream_body)
-            .send() => sent,
-        () = proxy.lifecycle.deadline() => {
-            return ended_at_deadline(&cassette, provider, &request.upstream, id, fields);
-        }
+    let sent = match sent {
+        Some(sent) => sent,
+        None => tokio::select! {
+            sent = send => sent,
+            () = proxy.lifecycle.deadline() => {
+                return ended_at_deadline(&cassette, provider, &request.upstream, id, fields);
+            }
+        },
     };
     let upstream_response = match sent {
         Ok(response) => {
@@ -153,9 +173,9 @@ pub(super) async fn forward(
     let mut stored_request = Request {
         method: request.parts.method.to_string(),
         upstream: request.upstream.clone(),
-        path: request.stored_path,
+        path: stored_path,
         headers: BTreeMap::new(),
-        body: request.stored_body,
+        body: stored_body,
     };
     let mut scope = policy::scope_of(&request.parts.headers);
     // The scope as the policies read it, before its values are protected for storage.
@@ -166,7 +186,7 @@ pub(super) async fn forward(
             append(&mut stored_request.headers, lower, value);
         }
     }
-    let mut audit = request.audit;
+    let mut audit = audit;
     let redactor = &proxy.config().redactor;
     // A compressed body is stored decoded (a compressed one is never text), so its encoding
     // no longer applies.
