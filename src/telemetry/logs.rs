@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 #[cfg(test)]
 use std::sync::Arc;
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -126,8 +126,24 @@ pub fn install(config: &LogConfig) -> Result<LogGuard, LogError> {
     };
     let subscriber = tracing_subscriber::registry().with(filter).with(layer);
     // Only the first install takes effect (tests may call this more than once).
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        // The filter never changes: asked once here, not by every request.
+        let reported = tracing::enabled!(target: REQUEST_TARGET, Level::INFO);
+        REQUEST_EVENTS.store(1 + u8::from(reported), Ordering::Relaxed);
+    }
     Ok(LogGuard(()))
+}
+
+/// Whether the installed log shows request events: 0 unknown (no log installed), 1 no, 2 yes.
+static REQUEST_EVENTS: AtomicU8 = AtomicU8::new(0);
+
+/// Whether the process's log shows request events, when [`install`] set it up (`None`
+/// otherwise: a test's own subscriber decides).
+pub fn request_events() -> Option<bool> {
+    match REQUEST_EVENTS.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n == 2),
+    }
 }
 
 /// Flushes the log when dropped.

@@ -165,7 +165,8 @@ impl Outcome {
 /// Whether finished requests are reported at all (the event passes the log filter). Checked
 /// once per request, so a server whose log is at `warn` pays for an id and nothing else.
 pub fn reported() -> bool {
-    tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO)
+    super::logs::request_events()
+        .unwrap_or_else(|| tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO))
 }
 
 tokio::task_local! {
