@@ -98,7 +98,7 @@ pub(super) async fn forward(
     // done while the upstream works. The send is polled once (handing the request to its
     // connection's task) and the task yields, so the request is written before it starts.
     let mut sent = None;
-    let (stored_path, stored_body, audit) = match request.protected {
+    let (stored_path, stored_body, mut audit) = match request.protected {
         Some(protected) => protected,
         None => {
             match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
@@ -186,7 +186,6 @@ pub(super) async fn forward(
             append(&mut stored_request.headers, lower, value);
         }
     }
-    let mut audit = audit;
     let redactor = &proxy.config().redactor;
     // A compressed body is stored decoded (a compressed one is never text), so its encoding
     // no longer applies.
