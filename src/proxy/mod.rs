@@ -534,15 +534,19 @@ impl Proxy {
                     fields.matched = Some(Match::Hit);
                     // The span and the trace row are made from the interaction as stored,
                     // never from what the key reveals to the client below: the trace writer
-                    // writes a replayed interaction's row when this run has none yet.
-                    if let Some(otlp) = &self.otlp {
-                        let served = stored.served.fetch_add(1, Ordering::Relaxed);
-                        otlp.offer(
-                            cassette.label.clone(),
-                            stored.interaction.clone(),
-                            Some(served),
-                        );
-                    }
+                    // writes a replayed interaction's row when this run has none yet. The span
+                    // goes out once the policies have let the answer through (changed or not):
+                    // a replay they block answered nothing from the recording.
+                    let for_span = self
+                        .otlp
+                        .as_ref()
+                        .map(|otlp| (otlp, cassette.label.clone(), stored.clone()));
+                    let export = move || {
+                        if let Some((otlp, label, stored)) = for_span {
+                            let served = stored.served.fetch_add(1, Ordering::Relaxed);
+                            otlp.offer(label, stored.interaction.clone(), Some(served));
+                        }
+                    };
                     if let Some(traces) = &self.traces {
                         // Under load, most replays only bump a counter the writer collects.
                         if stored.unsent_replays.fetch_add(1, Ordering::AcqRel) == 0 {
@@ -603,6 +607,7 @@ impl Proxy {
                                 return self.blocked(&cassette, provider, &block, id, fields)
                             }
                             PolicyOutcome::Changed(checked, _) => {
+                                export();
                                 if self.recorded_latency.load(Ordering::Relaxed) {
                                     return checked.rendered().paced(&checked.interaction).await;
                                 }
@@ -611,6 +616,7 @@ impl Proxy {
                             PolicyOutcome::Unchanged(_) => {}
                         }
                     }
+                    export();
                     if self.recorded_latency.load(Ordering::Relaxed) {
                         return recorded.rendered().paced(&recorded.interaction).await;
                     }

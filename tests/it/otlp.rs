@@ -1,7 +1,8 @@
 //! OTLP export end to end: a real receiver (tests/it/otlp_receiver.py, which decodes with the
 //! official `opentelemetry-proto` package) gets one GenAI span per interaction from `vcr
 //! record`, with the session's step DAG as parent links; content only with `--otlp-content`
-//! and only as stored (masked); an unreachable endpoint costs a counted drop and one warning;
+//! and only as stored (masked); a replay the policies block exports none; an unreachable
+//! endpoint costs a counted drop and one warning;
 //! `traces export --format otlp` backfills a database with the same ids.
 //!
 //! Needs `pip install opentelemetry-proto`. Without it the tests say so and pass, unless
@@ -458,4 +459,79 @@ fn bad_endpoint_and_header_settings_are_one_clear_error() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// A replay exports the recording's span once the policies let its answer through; a replay
+/// they block (the client got a policy error, not the recording) exports none.
+#[test]
+fn a_replay_the_policies_block_exports_no_span() {
+    if !receiver_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let stderr = record_session(work.path(), &[], &[]);
+    assert!(stderr.contains("3 recorded"), "{stderr}");
+    // The mock quotes the prompt: the `answer` step's answer says "Write the answer".
+    let policies = work.path().join("policies");
+    std::fs::create_dir_all(policies.join("global")).unwrap();
+    let policy = json!({"id": "answers", "version": "1.0.0", "scope": "global",
+        "enforce_at_proxy": true, "priority": 100, "rules": [
+            {"id": "no-writing", "type": "blocked-terms", "severity": "high",
+             "applies_to": "response", "action": "block", "terms": ["Write the answer"]}]});
+    std::fs::write(policies.join("global/answers.json"), policy.to_string()).unwrap();
+    let receiver = Receiver::start(&[]);
+    let endpoint = receiver.url();
+    let args = [
+        "vcr",
+        "replay",
+        "--cassettes",
+        "c",
+        "--db",
+        "t.db",
+        "--policies",
+        policies.to_str().unwrap(),
+        "--otlp-endpoint",
+        &endpoint,
+    ];
+    let proxy = ProxyProcess::start(work.path(), &args);
+    let rt = runtime();
+    let mut statuses = Vec::new();
+    for (step, path, body) in [
+        (
+            "search",
+            "/openai/v1/chat/completions",
+            json!({"model": "gpt-4o-mini", "stream": true, "messages": [
+                {"role": "user", "content": "Search the refund rules"}]}),
+        ),
+        (
+            "answer",
+            "/anthropic/v1/messages",
+            json!({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": [
+                {"role": "user", "content": "Write the answer"}]}),
+        ),
+    ] {
+        let headers = [
+            ("x-traceforge-session-id", "sess-7"),
+            ("x-traceforge-organization-id", "acme"),
+            ("x-traceforge-service-id", "support"),
+            ("x-traceforge-step-id", step),
+            ("x-traceforge-parent-step-id", "plan"),
+            ("x-traceforge-cassette", "flow"),
+        ];
+        statuses.push(rt.block_on(post(&proxy.url(path), &body, &headers)).status);
+    }
+    assert_eq!(statuses, [200, 400]);
+    let stopped = proxy.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("otlp: 1 span(s) exported"),
+        "{}",
+        stopped.stderr
+    );
+    let spans = receiver.spans();
+    let steps: Vec<&str> = spans
+        .iter()
+        .map(|s| s["attributes"]["traceforge.step.id"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["search"], "{spans:?}");
 }
