@@ -220,7 +220,25 @@ pub(crate) fn pending(globals: &Globals, args: PendingArgs) -> anyhow::Result<Ex
 /// whose behaviour matches its original is deleted (nothing to review); the others are kept
 /// and announced. Problems are reported and leave the pending file in place. Compared under the
 /// run's own settings (its `--match` included), never re-read.
-pub(crate) fn settle_recorded(printer: &Printer, settings: &Settings, recorded: &[&str]) {
+pub(crate) fn settle_recorded(
+    printer: &Printer,
+    settings: &Settings,
+    recorded: &[&str],
+    json_log: bool,
+) {
+    // With `--log-format json` every stderr line is a JSON object: these go to the log.
+    let say = |text: String| match json_log {
+        true => tracing::info!("{text}"),
+        false => {
+            let _ = writeln!(printer.stderr(), "{text}");
+        }
+    };
+    let warn = |text: String| match json_log {
+        true => tracing::warn!("{text}"),
+        false => {
+            let _ = writeln!(printer.important(), "traceforge: warning: {text}");
+        }
+    };
     let dir = &settings.cassettes;
     let mut kept = 0;
     for name in recorded {
@@ -238,44 +256,36 @@ pub(crate) fn settle_recorded(printer: &Printer, settings: &Settings, recorded: 
         }
         match pending.diff(settings) {
             Ok(report) if !report.totals().differs() => match pending.reject() {
-                Ok(()) => {
-                    let _ = writeln!(
-                        printer.stderr(),
-                        "{}: no behaviour change, {} left as it was",
-                        pending.name,
-                        pending.original.display()
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(printer.important(), "traceforge: warning: {e:#}");
-                }
+                Ok(()) => say(format!(
+                    "{}: no behaviour change, {} left as it was",
+                    pending.name,
+                    pending.original.display()
+                )),
+                Err(e) => warn(format!("{e:#}")),
             },
             Ok(report) => {
                 kept += 1;
-                let _ = writeln!(
-                    printer.stderr(),
+                say(format!(
                     "{}: behaviour changed: {}; written to {}",
                     pending.name,
                     render::headline(&report.totals()),
                     pending.pending.display()
-                );
+                ));
             }
             Err(e) => {
                 kept += 1;
-                let _ = writeln!(
-                    printer.important(),
-                    "traceforge: warning: {} kept for review, it could not be compared: {e:#}",
+                warn(format!(
+                    "{} kept for review, it could not be compared: {e:#}",
                     pending.pending.display()
-                );
+                ));
             }
         }
     }
     if kept > 0 {
-        let _ = writeln!(
-            printer.stderr(),
+        say(format!(
             "{kept} cassette(s) pending review: run `traceforge review{}` (or `traceforge accept` / `traceforge reject`)",
             cassettes_flag(dir)
-        );
+        ));
     }
 }
 

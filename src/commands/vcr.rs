@@ -184,7 +184,7 @@ fn run(
             .filter(|(_, counts)| counts.recorded > 0)
             .map(|(name, _)| name.as_str())
             .collect();
-        super::review::settle_recorded(printer, settings, &recorded);
+        super::review::settle_recorded(printer, settings, &recorded, json_log);
     }
     let missed = summary.total().missed > 0 && mode.is_strict();
     Ok(match child_exit {

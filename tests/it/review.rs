@@ -99,6 +99,27 @@ fn record_pending_keeps_originals_and_writes_only_changed_cassettes() {
     ask(&again, "fresh", "Hello there");
     let stopped = again.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
+
+    // The same with a JSON log: what it says of the pending cassettes is JSON too.
+    let json_run = record(&["--pending", "--log-format", "json"]);
+    ask(&json_run, "stable", "What is the refund window?");
+    let json_stopped = json_run.stop();
+    assert!(json_stopped.status.success(), "{}", json_stopped.stderr);
+    let messages: Vec<String> = json_stopped
+        .stderr
+        .lines()
+        .map(|line| {
+            let object: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+            object["message"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("stable: no behaviour change")),
+        "{messages:?}"
+    );
     rt.block_on(mock.stop());
 
     assert_eq!(
