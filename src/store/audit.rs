@@ -153,7 +153,7 @@ fn append(
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    // foldhash: SipHash over these ~150 bytes cost a row more than its INSERT's binding.
+    // foldhash: SipHash over these ~150 bytes cost a row about as much as binding its INSERT.
     let mut seen: foldhash::HashSet<(&str, [i64; 2], &str, &str, &str)> =
         existing.iter().map(Identity::key).collect();
     let mut insert = conn.prepare_cached(
