@@ -947,6 +947,16 @@ where
     }
 }
 
+/// An error in `provider`'s own shape that its SDKs do not retry (`x-should-retry: false`):
+/// retrying cannot help (a policy's block, a proxy going away).
+fn final_error(provider: Provider, status: u16, kind: &str, message: &str) -> HttpResponse {
+    let mut response = json_response(status, &provider.error_body(status, kind, message));
+    response
+        .headers_mut()
+        .insert("x-should-retry", http::HeaderValue::from_static("false"));
+    response
+}
+
 /// A header's value as text, if it is there and is text.
 fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers

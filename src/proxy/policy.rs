@@ -4,14 +4,13 @@
 //! same rules as live ones, so CI sees what production would.
 
 use bytes::Bytes;
-use http::HeaderValue;
 
 use crate::cassette::{Body, Decision, Request, Response, Scope, StreamEvent};
 use crate::policy::enforce::{Enforcement, Enforcer};
 use crate::policy::stream::StreamGuard;
 use crate::policy::Finding;
 use crate::provider::Provider;
-use crate::server::{json_response, HttpResponse};
+use crate::server::HttpResponse;
 
 /// The header every response carries while the emergency switch is on.
 pub const POLICY_HEADER: &str = "x-traceforge-policy";
@@ -64,14 +63,7 @@ pub(super) fn blocked(provider: Provider, finding: &Finding) -> HttpResponse {
         finding.entity,
         finding.path
     );
-    let mut response = json_response(
-        400,
-        &provider.error_body(400, "traceforge_policy_violation", &message),
-    );
-    response
-        .headers_mut()
-        .insert("x-should-retry", HeaderValue::from_static("false"));
-    response
+    super::final_error(provider, 400, "traceforge_policy_violation", &message)
 }
 
 /// A blocking finding as the request's log event shows it: policy, rule, action; no value.

@@ -481,14 +481,7 @@ fn ended_at_deadline(
         "traceforge: the proxy is shutting down and its drain deadline passed before upstream \
          {upstream} had answered; nothing was recorded"
     );
-    let mut response = json_response(
-        503,
-        &provider.error_body(503, "traceforge_shutting_down", &message),
-    );
-    response
-        .headers_mut()
-        .insert("x-should-retry", HeaderValue::from_static("false"));
-    response
+    super::final_error(provider, 503, "traceforge_shutting_down", &message)
 }
 
 /// What a stream's events become on their way to the client: originals restored
