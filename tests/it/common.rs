@@ -443,3 +443,19 @@ pub async fn post_raw(url: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Rec
 pub fn cassette(path: &Path) -> traceforge::cassette::Cassette {
     traceforge::cassette::files::load(path).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Writes policy files (path under the policy directory, JSON document) into a fresh directory.
+pub fn policy_dir(files: &[(&str, Value)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, doc) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+    }
+    dir
+}
+
+pub fn global(id: &str, enforce: bool, rules: Value) -> Value {
+    serde_json::json!({"id": id, "version": "1.0.0", "scope": "global", "enforce_at_proxy": enforce,
+           "priority": 100, "rules": rules})
+}

@@ -389,15 +389,19 @@ fn the_request_event_names_the_policy_decision_about_the_answer() {
     let rt = runtime();
     let mock = rt.block_on(start_mock(MockConfig::default()));
     let work = tempfile::tempdir().unwrap();
-    let policies = work.path().join("policies");
-    std::fs::create_dir_all(policies.join("global")).unwrap();
-    let policy = json!({"id": "answers", "version": "1.0.0", "scope": "global",
-        "enforce_at_proxy": true, "priority": 100, "rules": [
-            {"id": "competitors", "type": "blocked-terms", "severity": "medium",
-             "applies_to": "response", "action": "redact", "terms": ["Globex"]},
-            {"id": "small-talk", "type": "blocked-terms", "severity": "low",
-             "applies_to": "response", "action": "warn", "terms": ["weather"]}]});
-    std::fs::write(policies.join("global/answers.json"), policy.to_string()).unwrap();
+    let policies = policy_dir(&[(
+        "global/answers.json",
+        global(
+            "answers",
+            true,
+            json!([
+                {"id": "competitors", "type": "blocked-terms", "severity": "medium",
+                 "applies_to": "response", "action": "redact", "terms": ["Globex"]},
+                {"id": "small-talk", "type": "blocked-terms", "severity": "low",
+                 "applies_to": "response", "action": "warn", "terms": ["weather"]}
+            ]),
+        ),
+    )]);
     let openai = format!("openai=http://{}", mock.addr);
     let chat_path = "/openai/v1/chat/completions";
     let prompts = [
@@ -408,7 +412,7 @@ fn the_request_event_names_the_policy_decision_about_the_answer() {
     ];
     for mode in ["record", "replay"] {
         let mut args = vec!["vcr", mode, "--log-format", "json", "--cassettes", "c"];
-        args.extend(["--policies", policies.to_str().unwrap()]);
+        args.extend(["--policies", policies.path().to_str().unwrap()]);
         if mode == "record" {
             args.extend(["--upstream", &openai]);
         }

@@ -755,17 +755,17 @@ fn stalling_upstream(
 fn a_non_streamed_answer_still_coming_at_the_drain_deadline_is_a_503() {
     let rt = runtime();
     let work = tempfile::tempdir().unwrap();
-    let policies = work.path().join("policies");
-    std::fs::create_dir_all(policies.join("global")).unwrap();
-    std::fs::write(
-        policies.join("global/answers.json"),
-        serde_json::json!({"id": "answers", "version": "1.0.0", "scope": "global",
-            "enforce_at_proxy": true, "priority": 100, "rules": [
+    let policies = policy_dir(&[(
+        "global/answers.json",
+        global(
+            "answers",
+            true,
+            serde_json::json!([
                 {"id": "names", "type": "blocked-terms", "severity": "low",
-                 "applies_to": "response", "action": "redact", "terms": ["Globex"]}]})
-        .to_string(),
-    )
-    .unwrap();
+                 "applies_to": "response", "action": "redact", "terms": ["Globex"]}
+            ]),
+        ),
+    )]);
     for head_first in [false, true] {
         let (upstream, arrivals) = stalling_upstream(&rt, head_first);
         let openai = format!("openai=http://{}", upstream.addr);
@@ -773,7 +773,7 @@ fn a_non_streamed_answer_still_coming_at_the_drain_deadline_is_a_503() {
         args.extend(["--drain-timeout", "500ms"]);
         if head_first {
             // The answer is checked whole before any of it is sent.
-            args.extend(["--policies", policies.to_str().unwrap()]);
+            args.extend(["--policies", policies.path().to_str().unwrap()]);
         }
         let mut recorder = ProxyProcess::start(work.path(), &args);
         let url = recorder.url("/openai/v1/chat/completions");

@@ -472,13 +472,17 @@ fn a_replay_the_policies_block_exports_no_span() {
     let stderr = record_session(work.path(), &[], &[]);
     assert!(stderr.contains("3 recorded"), "{stderr}");
     // The mock quotes the prompt: the `answer` step's answer says "Write the answer".
-    let policies = work.path().join("policies");
-    std::fs::create_dir_all(policies.join("global")).unwrap();
-    let policy = json!({"id": "answers", "version": "1.0.0", "scope": "global",
-        "enforce_at_proxy": true, "priority": 100, "rules": [
-            {"id": "no-writing", "type": "blocked-terms", "severity": "high",
-             "applies_to": "response", "action": "block", "terms": ["Write the answer"]}]});
-    std::fs::write(policies.join("global/answers.json"), policy.to_string()).unwrap();
+    let policies = policy_dir(&[(
+        "global/answers.json",
+        global(
+            "answers",
+            true,
+            json!([
+                {"id": "no-writing", "type": "blocked-terms", "severity": "high",
+                 "applies_to": "response", "action": "block", "terms": ["Write the answer"]}
+            ]),
+        ),
+    )]);
     let receiver = Receiver::start(&[]);
     let endpoint = receiver.url();
     let args = [
@@ -489,7 +493,7 @@ fn a_replay_the_policies_block_exports_no_span() {
         "--db",
         "t.db",
         "--policies",
-        policies.to_str().unwrap(),
+        policies.path().to_str().unwrap(),
         "--otlp-endpoint",
         &endpoint,
     ];

@@ -51,22 +51,6 @@ fn fake_key() -> String {
     format!("{}{random}", ["gh", "p_"].concat())
 }
 
-/// Writes policy files (path under the policy directory, JSON document) into a fresh directory.
-fn policy_dir(files: &[(&str, Value)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, doc) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
-    }
-    dir
-}
-
-fn global(id: &str, enforce: bool, rules: Value) -> Value {
-    json!({"id": id, "version": "1.0.0", "scope": "global", "enforce_at_proxy": enforce,
-           "priority": 100, "rules": rules})
-}
-
 /// An upstream behind a recording proxy, so what it received can be counted.
 struct Observer {
     dir: tempfile::TempDir,
