@@ -123,6 +123,19 @@ fn upstream_args(url: &str) -> Vec<String> {
     ]
 }
 
+/// `traces export` run in `dir` with the extra `args` and `env`: its stdout, once it succeeded.
+fn traces_export(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let export = traceforge_command()
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .args(["traces", "export"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    export.stdout
+}
+
 /// Every file under `dir` (recursively) with its bytes: cassettes, journals, the vault, the
 /// database with its `-wal` and `-shm` files.
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -242,17 +255,9 @@ fn sdk_prompts_with_pii_are_masked_everywhere_and_replay_with_the_real_values() 
         .output()
         .unwrap();
     assert!(verify.status.success(), "{}", text(&verify.stdout));
-    let export = traceforge_command()
-        .current_dir(work.path())
-        .args(["traces", "export"])
-        .output()
-        .unwrap();
-    assert!(export.status.success(), "{}", text(&export.stderr));
-    assert!(text(&export.stdout).contains("<EMAIL>"));
-    assert_absent(
-        &[(PathBuf::from("traces export"), export.stdout)],
-        &pii_needles(),
-    );
+    let export = traces_export(work.path(), &[], &[]);
+    assert!(text(&export).contains("<EMAIL>"));
+    assert_absent(&[(PathBuf::from("traces export"), export)], &pii_needles());
 
     // Replay, mock stopped, the same prompts with the real values: every call matches.
     let replayed_path = results.path().join("replayed.json");
@@ -343,18 +348,9 @@ fn pseudonyms_are_consistent_across_processes_and_revealed_only_with_the_key() {
             text(&verify.stderr)
         );
     }
-    let export = traceforge_command()
-        .current_dir(work.path())
-        .env("TRACEFORGE_PII_KEY", KEY)
-        .args(["traces", "export"])
-        .output()
-        .unwrap();
-    assert!(export.status.success(), "{}", text(&export.stderr));
-    assert!(text(&export.stdout).contains(&first.iter().next().unwrap().0));
-    assert_absent(
-        &[(PathBuf::from("traces export"), export.stdout)],
-        &pii_needles(),
-    );
+    let export = traces_export(work.path(), &[], &[("TRACEFORGE_PII_KEY", KEY)]);
+    assert!(text(&export).contains(&first.iter().next().unwrap().0));
+    assert_absent(&[(PathBuf::from("traces export"), export)], &pii_needles());
 
     // With the key, replay serves what the client saw while recording.
     let path = results.path().join("replayed.json");
@@ -367,14 +363,11 @@ fn pseudonyms_are_consistent_across_processes_and_revealed_only_with_the_key() {
     // What the client is served is not what is stored: the replay's trace rows (written by
     // this new process at each interaction's first replay) hold surrogates, like the cassette.
     assert_absent(&files_under(work.path()), &pii_needles());
-    let export = traceforge_command()
-        .current_dir(work.path())
-        .args(["traces", "export"])
-        .output()
-        .unwrap();
-    assert!(export.status.success(), "{}", text(&export.stderr));
     assert_absent(
-        &[(PathBuf::from("traces export after replay"), export.stdout)],
+        &[(
+            PathBuf::from("traces export after replay"),
+            traces_export(work.path(), &[], &[]),
+        )],
         &pii_needles(),
     );
 
@@ -660,13 +653,7 @@ fn secrets_in_bodies_streams_headers_and_queries_are_never_written() {
     let cassette = cassette(&work.path().join("c/default.yaml"));
     assert_eq!(cassette.interactions.len(), fakes.len() + 2);
 
-    let export = traceforge_command()
-        .current_dir(work.path())
-        .args(["traces", "export", "--db", "t.db"])
-        .output()
-        .unwrap();
-    assert!(export.status.success(), "{}", text(&export.stderr));
-    let exported = export.stdout;
+    let exported = traces_export(work.path(), &["--db", "t.db"], &[]);
     assert_eq!(
         text(&exported).lines().count(),
         fakes.len() + 2,
