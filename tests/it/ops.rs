@@ -726,13 +726,11 @@ fn stalling_upstream(
                 let _ = arrived.lock().unwrap().send(());
                 async move {
                     if !head_first {
-                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        std::future::pending::<()>().await;
                     }
-                    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_secs(60)).await;
-                        drop(sender);
-                    });
+                    // The body never comes: its sender is held until the response is dropped.
+                    let (sender, receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(1);
+                    tokio::spawn(async move { sender.closed().await });
                     let mut response =
                         http::Response::new(traceforge::server::ResponseBody::Channel(receiver));
                     response.headers_mut().insert(
