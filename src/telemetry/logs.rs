@@ -460,18 +460,14 @@ impl JsonLine {
     /// as the text after the timestamp's closing quote: `,"level":…,"message":"…"` (a test
     /// compares it with what [`JsonLine::new`] writes).
     pub fn with_head(head: &'static str) -> JsonLine {
-        let mut line = String::with_capacity(96 + head.len() + 320);
-        line.push_str("{\"timestamp\":\"");
-        timestamp(&mut line);
+        let mut line = opened(96 + head.len() + 320);
         line.push_str(head);
         JsonLine(line)
     }
 
     fn with_capacity(level: Level, target: &str, message: &str, fields: usize) -> JsonLine {
-        let mut line = String::with_capacity(96 + target.len() + message.len() + fields);
-        line.push_str("{\"timestamp\":\"");
-        timestamp(&mut line);
-        line.push_str("\",\"level\":\"");
+        let mut line = opened(96 + target.len() + message.len() + fields);
+        line.push_str(",\"level\":\"");
         line.push_str(level.as_str());
         line.push_str("\",\"target\":");
         push_json_string(&mut line, target);
@@ -678,6 +674,15 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .remainder()
         .iter()
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// A line's start, `{"timestamp":"…"`, in a string with room for `capacity` bytes.
+fn opened(capacity: usize) -> String {
+    let mut line = String::with_capacity(capacity);
+    line.push_str("{\"timestamp\":\"");
+    timestamp(&mut line);
+    line.push('"');
+    line
 }
 
 /// Now as `2026-11-30T04:19:32.849949Z`. The date and time to the second are formatted once

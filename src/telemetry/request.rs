@@ -429,7 +429,7 @@ impl Finished {
 
 /// What a request event's JSON line holds after its timestamp: always the same.
 const REQUEST_HEAD: &str =
-    "\",\"level\":\"INFO\",\"target\":\"traceforge::request\",\"message\":\"request\"";
+    ",\"level\":\"INFO\",\"target\":\"traceforge::request\",\"message\":\"request\"";
 
 /// Milliseconds with microsecond precision.
 fn millis(duration: Duration) -> f64 {
