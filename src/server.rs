@@ -9,17 +9,20 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+
+mod timer;
 
 /// How long a stop waits for in-flight requests (a stream still being recorded, say) unless
 /// told otherwise (`--drain-timeout`).
@@ -379,10 +382,75 @@ enum Phase {
     Deadline,
 }
 
-/// Resolves once a server's stop has reached `phase`.
-async fn reached(phase: &mut watch::Receiver<Phase>, at: Phase) {
-    // The reference `wait_for` returns holds a lock; it is dropped here, not held by a task.
-    let _ = phase.wait_for(|p| *p >= at).await;
+/// How far a server's stop has got, and the task of each of its connections to wake when it
+/// gets further. A connection's task asks on every wake (each read and write of its requests),
+/// so asking is an atomic load and, while serving, the registration of the task's waker in
+/// the connection's own slot: a `watch` channel shared by every connection took its lock on
+/// each of those wakes, from both cores.
+struct Stop {
+    phase: AtomicU8,
+    connections: Mutex<Vec<Weak<AtomicWaker>>>,
+}
+
+impl Stop {
+    fn new() -> Stop {
+        Stop {
+            phase: AtomicU8::new(Phase::Serving as u8),
+            connections: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Moves the stop to `phase` and wakes every connection's task to see it.
+    fn advance(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::SeqCst);
+        let connections = match self.connections.lock() {
+            Ok(connections) => connections.clone(),
+            Err(_) => return,
+        };
+        for waker in connections.iter().filter_map(Weak::upgrade) {
+            waker.wake();
+        }
+    }
+
+    /// A new connection's view of the stop.
+    fn watch(self: &Arc<Stop>) -> Watch {
+        let waker = Arc::new(AtomicWaker::new());
+        if let Ok(mut connections) = self.connections.lock() {
+            // Ended connections are forgotten when the list would grow: amortised, a
+            // connection's registration costs a push.
+            if connections.len() == connections.capacity() {
+                connections.retain(|c| c.strong_count() > 0);
+            }
+            connections.push(Arc::downgrade(&waker));
+        }
+        Watch {
+            stop: self.clone(),
+            waker,
+        }
+    }
+}
+
+/// One connection's view of its server's [`Stop`].
+struct Watch {
+    stop: Arc<Stop>,
+    waker: Arc<AtomicWaker>,
+}
+
+impl Watch {
+    /// Resolves once the server's stop has reached `at`.
+    fn reached(&self, at: Phase) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let reached = || self.stop.phase.load(Ordering::SeqCst) >= at as u8;
+            if reached() {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            match reached() {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            }
+        })
+    }
 }
 
 /// Serves HTTP/1.1 on `listener` with `handler` until `shutdown` resolves, then stops accepting
@@ -427,7 +495,7 @@ pub async fn serve_on<H, F>(
     F: Future<Output = HttpResponse> + Send + 'static,
 {
     let lifecycle = options.lifecycle;
-    let phase = watch::Sender::new(Phase::Serving);
+    let stop = Arc::new(Stop::new());
     // Every connection task holds a sender; `recv` returns `None` once all have ended.
     let (alive, mut all_closed) = mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -474,17 +542,17 @@ pub async fn serve_on<H, F>(
         // client that never finishes one is closed instead of holding its descriptor forever.
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
-            .timer(TokioTimer::new())
+            .timer(timer::Timer::new())
             .header_read_timeout(options.limits.header_read)
             .serve_connection(TokioIo::new(stream), service);
-        let mut phase = phase.subscribe();
+        let watch = stop.watch();
         let alive = alive.clone();
         tokio::spawn(async move {
             let _alive = alive;
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => return,
-                () = reached(&mut phase, Phase::Stopping) => {}
+                () = watch.reached(Phase::Stopping) => {}
             }
             // Finish the response being sent, then close. A connection with none (idle, or
             // a request head still arriving) is closed now: it must not hold the drain.
@@ -494,7 +562,7 @@ pub async fn serve_on<H, F>(
             }
             tokio::select! {
                 _ = connection.as_mut() => {}
-                () = reached(&mut phase, Phase::Deadline) => {
+                () = watch.reached(Phase::Deadline) => {
                     let _ = tokio::time::timeout(DEADLINE_GRACE, connection).await;
                 }
             }
@@ -504,13 +572,13 @@ pub async fn serve_on<H, F>(
     lifecycle.stopping.store(true, Ordering::Release);
     drop(listener);
     drop(alive);
-    phase.send_replace(Phase::Stopping);
+    stop.advance(Phase::Stopping);
     if tokio::time::timeout(options.drain_timeout, all_closed.recv())
         .await
         .is_err()
     {
         lifecycle.pass_deadline();
-        phase.send_replace(Phase::Deadline);
+        stop.advance(Phase::Deadline);
         let _ = tokio::time::timeout(DEADLINE_GRACE * 2, all_closed.recv()).await;
     }
 }

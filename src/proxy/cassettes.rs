@@ -61,6 +61,8 @@ pub struct Recorded {
     /// asked: replaying the same interaction in the same scope gives the same answer, so it is
     /// checked once, not per replay.
     checked: Mutex<Option<(ScopeKey, PolicyOutcome)>>,
+    /// The token counters its replays count into, resolved at the first.
+    pub tokens: std::sync::OnceLock<crate::telemetry::metrics::ModelTokens>,
 }
 
 /// The organization and service a replay's policies are chosen by.
@@ -94,6 +96,7 @@ impl Recorded {
             served: AtomicU64::new(0),
             revealed: std::sync::OnceLock::new(),
             checked: Mutex::new(None),
+            tokens: std::sync::OnceLock::new(),
         }
     }
 

@@ -109,13 +109,14 @@ impl<V: Clone> RequestCache<V> {
     }
 }
 
-/// One cache: a request path → its form in the log (secrets and PII protected). Keyed by the
-/// path alone, which is all the protection reads: cheaper per request than a [`RequestCache`].
-pub(super) struct PathCache {
-    entries: Mutex<foldhash::HashMap<Box<str>, Arc<str>>>,
+/// One cache: a request path → what the proxy derives from the path alone (its form in the
+/// log, secrets and PII protected; its metrics series). Keyed by the path only: cheaper per
+/// request than a [`RequestCache`].
+pub(super) struct PathCache<V> {
+    entries: Mutex<foldhash::HashMap<Box<str>, V>>,
 }
 
-impl Default for PathCache {
+impl<V> Default for PathCache<V> {
     fn default() -> Self {
         PathCache {
             entries: Mutex::new(foldhash::HashMap::default()),
@@ -123,15 +124,15 @@ impl Default for PathCache {
     }
 }
 
-impl PathCache {
+impl<V: Clone> PathCache<V> {
     /// The value for `path`: cached, or made by `compute` and remembered.
-    pub fn get(&self, path: &str, compute: impl FnOnce() -> String) -> Arc<str> {
+    pub fn get(&self, path: &str, compute: impl FnOnce() -> V) -> V {
         if let Ok(entries) = self.entries.lock() {
             if let Some(value) = entries.get(path) {
                 return value.clone();
             }
         }
-        let value: Arc<str> = Arc::from(compute());
+        let value = compute();
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
                 entries.clear();
@@ -173,12 +174,12 @@ mod tests {
 
     #[test]
     fn a_path_is_computed_once_and_the_cache_starts_over_when_full() {
-        let cache = PathCache::default();
+        let cache = PathCache::<Arc<str>>::default();
         let calls = std::cell::Cell::new(0);
         let get = |path: &str| {
             cache.get(path, || {
                 calls.set(calls.get() + 1);
-                path.to_uppercase()
+                Arc::from(path.to_uppercase())
             })
         };
         assert_eq!(&*get("/a"), "/A");

@@ -142,7 +142,9 @@ pub struct Proxy {
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
     /// Request path → the form the log shows (protected, no query).
-    logged_paths: keys::PathCache,
+    logged_paths: keys::PathCache<Arc<str>>,
+    /// Each path's metrics series, resolved at its first request.
+    path_metrics: keys::PathCache<Arc<observe::PathMetrics>>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -249,6 +251,7 @@ impl Proxy {
             keys: keys::KeyCache::default(),
             policy_checks: keys::RequestCache::default(),
             logged_paths: keys::PathCache::default(),
+            path_metrics: keys::PathCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
@@ -305,8 +308,11 @@ impl Proxy {
             .as_ref()
             .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
         // Metrics: one observation per request (see `observe`).
-        let observed =
-            observe::Observed::start(self.config.mode, request.uri().path(), request.headers());
+        let path = request.uri().path();
+        let series = self.path_metrics.get(path, || {
+            Arc::new(observe::PathMetrics::new(self.config.mode, path))
+        });
+        let observed = observe::Observed::start(series, request.headers());
         // The log: what only the proxy knows about the request, for its one event.
         let mut fields = RequestFields {
             mode: Some(self.config.mode.name()),
@@ -566,7 +572,7 @@ impl Proxy {
                         Some(revealer) => stored.revealed(revealer).unwrap_or(&stored).clone(),
                         None => stored,
                     };
-                    observe::tokens(recorded.interaction.usage.as_ref());
+                    observe::replayed_tokens(&recorded);
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
                         // The answer is checked once per scope: the whole scope is read only
@@ -718,7 +724,7 @@ impl Proxy {
                 self.config
                     .redactor
                     .stored_request(path, None, None, &mut Vec::new());
-            stored
+            Arc::from(stored)
         })
     }
 
@@ -877,7 +883,8 @@ impl Proxy {
 /// Splits `/openai/v1/chat/completions` into `("openai", "/v1/chat/completions")`.
 fn route(path: &str) -> Option<(&str, &str)> {
     let trimmed = path.strip_prefix('/')?;
-    let (upstream, rest) = match trimmed.find('/') {
+    // A byte search: `find('/')` set up a char searcher for every request.
+    let (upstream, rest) = match trimmed.bytes().position(|b| b == b'/') {
         Some(at) => (&trimmed[..at], &trimmed[at..]),
         None => (trimmed, "/"),
     };
@@ -933,16 +940,24 @@ where
     let mut body = std::pin::pin!(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
     let mut bytes = Vec::new();
     loop {
-        match tokio::time::timeout(idle, body.frame()).await {
-            Err(_) => return Err(408),
-            Ok(None) => return Ok(Bytes::from(bytes)),
-            Ok(Some(Ok(frame))) => {
+        // What has arrived already is taken without arming a timer (a small body comes with
+        // its request head, and its end right after).
+        let next = match futures_util::FutureExt::now_or_never(body.frame()) {
+            Some(next) => next,
+            None => match tokio::time::timeout(idle, body.frame()).await {
+                Err(_) => return Err(408),
+                Ok(next) => next,
+            },
+        };
+        match next {
+            None => return Ok(Bytes::from(bytes)),
+            Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
                     bytes.extend_from_slice(data);
                 }
             }
-            Ok(Some(Err(e))) if e.is::<http_body_util::LengthLimitError>() => return Err(413),
-            Ok(Some(Err(_))) => return Err(400),
+            Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(413),
+            Some(Err(_)) => return Err(400),
         }
     }
 }

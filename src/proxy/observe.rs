@@ -3,51 +3,75 @@
 //! the tokens, PII redactions and policy decisions of the interactions it serves. Kept apart
 //! from the handlers so that counting stays a line at each place something happens.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::cassette::{Decision, Interaction, Usage};
 use crate::provider::Provider;
-use crate::telemetry::metrics::{self, Metrics};
+use crate::telemetry::metrics::{self, Counter, Handle, Histogram, Metrics, ModelTokens};
+
+/// The series a request to one path is counted in, resolved at the path's first request
+/// (the proxy keeps one per path): counting a request then hashes no label and takes no lock.
+pub(super) struct PathMetrics {
+    upstream: &'static str,
+    provider: &'static str,
+    mode: &'static str,
+    /// Requests by status class (`1xx` … `5xx`), each series resolved when first counted.
+    requests: [OnceLock<Handle<Counter>>; 5],
+    duration: Handle<Histogram>,
+}
+
+impl PathMetrics {
+    /// The series of requests for `path` at a proxy in `mode`.
+    pub(super) fn new(mode: super::Mode, path: &str) -> PathMetrics {
+        let metrics = metrics::global();
+        let (upstream, rest) = super::route(path).unwrap_or(("", "/"));
+        let mode = mode_label(mode);
+        PathMetrics {
+            upstream: metrics.upstreams.admit(upstream),
+            provider: Provider::detect(upstream, rest).name(),
+            mode,
+            requests: Default::default(),
+            duration: metrics.request_duration.handle(&[mode]),
+        }
+    }
+}
 
 /// A request being answered, counted when its response head is ready.
 pub(super) struct Observed {
     started: Instant,
-    upstream: &'static str,
-    provider: &'static str,
-    mode: &'static str,
+    path: Arc<PathMetrics>,
 }
 
 impl Observed {
-    /// Starts observing a request for `path` at a proxy in `mode`.
-    pub(super) fn start(mode: super::Mode, path: &str, headers: &http::HeaderMap) -> Observed {
-        let metrics = metrics::global();
-        let (upstream, rest) = super::route(path).unwrap_or(("", "/"));
+    /// Starts observing a request counted in `path`'s series.
+    pub(super) fn start(path: Arc<PathMetrics>, headers: &http::HeaderMap) -> Observed {
         if let Some(session) = headers
             .get(&super::policy::SCOPE_HEADER_NAMES[2])
             .and_then(|v| v.to_str().ok())
         {
-            metrics.sessions.saw(session);
+            metrics::global().sessions.saw(session);
         }
         Observed {
             started: Instant::now(),
-            upstream: metrics.upstreams.admit(upstream),
-            provider: Provider::detect(upstream, rest).name(),
-            mode: mode_label(mode),
+            path,
         }
     }
 
     /// Counts the request with the status it was answered with.
     pub(super) fn finish(self, status: http::StatusCode) {
-        let metrics = metrics::global();
-        metrics.requests.inc(&[
-            self.upstream,
-            self.provider,
-            self.mode,
-            metrics::status_class(status.as_u16()),
-        ]);
-        metrics
-            .request_duration
-            .observe(&[self.mode], self.started.elapsed());
+        let path = &self.path;
+        let class = metrics::status_class(status.as_u16());
+        // `1xx` … `5xx` (anything else is counted as `5xx`).
+        let index = usize::from(class.as_bytes()[0] - b'1');
+        path.requests[index]
+            .get_or_init(|| {
+                metrics::global()
+                    .requests
+                    .handle(&[path.upstream, path.provider, path.mode, class])
+            })
+            .inc();
+        path.duration.observe(self.started.elapsed());
     }
 }
 
@@ -65,6 +89,16 @@ pub(super) fn upstream_ttfb(upstream: &str, elapsed: Duration) {
     metrics
         .upstream_ttfb
         .observe(&[metrics.upstreams.admit(upstream)], elapsed);
+}
+
+/// The tokens of a replayed answer, counted through the interaction's own counters.
+pub(super) fn replayed_tokens(recorded: &super::cassettes::Recorded) {
+    if let Some(usage) = &recorded.interaction.usage {
+        recorded
+            .tokens
+            .get_or_init(|| ModelTokens::new(usage.model.as_deref()))
+            .count(usage.input_tokens, usage.output_tokens);
+    }
 }
 
 /// The tokens of an answer served (recorded or replayed).

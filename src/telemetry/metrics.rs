@@ -149,6 +149,24 @@ struct Series<S> {
     metric: S,
 }
 
+/// One series of a [`Family`], held by whoever counts into it (see [`Family::handle`]).
+#[derive(Debug)]
+pub struct Handle<S>(Arc<Series<S>>);
+
+impl<S> Clone for Handle<S> {
+    fn clone(&self) -> Self {
+        Handle(self.0.clone())
+    }
+}
+
+impl<S> std::ops::Deref for Handle<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.0.metric
+    }
+}
+
 thread_local! {
     /// The lookup key of a family's series, built here so that counting allocates nothing.
     static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
@@ -188,6 +206,21 @@ impl<S> Family<S> {
             let series = self.insert(&key, values);
             f(&series.metric)
         })
+    }
+
+    /// The series of `values`, resolved once: counting through a [`Handle`] hashes no label
+    /// and takes no lock, for a caller that counts the same labels again and again (a route,
+    /// a replayed interaction). Bounded like [`Family::with`]: past the family's limit it is
+    /// the `other` series.
+    pub fn handle(&self, values: &[&str]) -> Handle<S> {
+        debug_assert_eq!(values.len(), self.labels.len(), "{:?}", self.labels);
+        let key: String = values.iter().flat_map(|v| [*v, "\u{1f}"]).collect();
+        if let Ok(map) = self.series.read() {
+            if let Some(series) = map.get(&*key) {
+                return Handle(series.clone());
+            }
+        }
+        Handle(self.insert(&key, values))
     }
 
     fn insert(&self, key: &str, values: &[&str]) -> Arc<Series<S>> {
@@ -843,6 +876,40 @@ impl Metrics {
     /// The whole exposition.
     pub fn render(&self) -> String {
         self.registry.render()
+    }
+}
+
+/// The token counters of one model, resolved at their first use: for an answer served again
+/// and again (a replayed interaction), counting is two atomic additions.
+#[derive(Debug)]
+pub struct ModelTokens {
+    model: &'static str,
+    input: OnceLock<Handle<Counter>>,
+    output: OnceLock<Handle<Counter>>,
+}
+
+impl ModelTokens {
+    pub fn new(model: Option<&str>) -> ModelTokens {
+        ModelTokens {
+            model: global().models.admit(model.unwrap_or("unknown")),
+            input: OnceLock::new(),
+            output: OnceLock::new(),
+        }
+    }
+
+    /// Counts the tokens of one answer (what [`Metrics::count_tokens`] counts).
+    pub fn count(&self, input: Option<u64>, output: Option<u64>) {
+        let tokens = &global().tokens;
+        if let Some(n) = input {
+            self.input
+                .get_or_init(|| tokens.handle(&["input", self.model]))
+                .add(n);
+        }
+        if let Some(n) = output {
+            self.output
+                .get_or_init(|| tokens.handle(&["output", self.model]))
+                .add(n);
+        }
     }
 }
 
