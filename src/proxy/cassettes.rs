@@ -52,7 +52,8 @@ pub struct Recorded {
     /// Replays not yet handed to the trace writer: a replay only counts here, and the first one
     /// since the writer last took the count sends it a message (see `store::writer::Pending`).
     pub unsent_replays: Arc<AtomicU64>,
-    /// Times this run served the interaction (counted when spans are exported).
+    /// Replays of the interaction this run numbered for their spans (counted only when spans
+    /// are exported; a replay the policies block leaves its number unused).
     pub served: AtomicU64,
     /// The interaction with its surrogates' originals restored, made at its first replay with
     /// a key (`None`: it holds no known surrogate).

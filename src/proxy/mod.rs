@@ -543,14 +543,19 @@ impl Proxy {
                     // writes a replayed interaction's row when this run has none yet. The span
                     // goes out once the policies have let the answer through (changed or not):
                     // a replay they block answered nothing from the recording.
-                    let for_span = self
-                        .otlp
-                        .as_ref()
-                        .map(|otlp| (otlp, cassette.label.clone(), stored.clone()));
+                    // (Numbered now: a blocked replay leaves a gap, which no id minds.)
+                    let for_span = self.otlp.as_ref().map(|otlp| {
+                        let served = stored.served.fetch_add(1, Ordering::Relaxed);
+                        (
+                            otlp,
+                            cassette.label.clone(),
+                            stored.interaction.clone(),
+                            served,
+                        )
+                    });
                     let export = move || {
-                        if let Some((otlp, label, stored)) = for_span {
-                            let served = stored.served.fetch_add(1, Ordering::Relaxed);
-                            otlp.offer(label, stored.interaction.clone(), Some(served));
+                        if let Some((otlp, label, interaction, served)) = for_span {
+                            otlp.offer(label, interaction, Some(served));
                         }
                     };
                     if let Some(traces) = &self.traces {
