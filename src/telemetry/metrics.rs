@@ -1000,6 +1000,24 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_counts_into_the_series_its_labels_name() {
+        let family = Family::new(&["x", "y"], Counter::default);
+        let held = family.handle(&["a", "b"]);
+        held.add(2);
+        family.inc(&["a", "b"]);
+        assert_eq!(family.get(&["a", "b"]), 3);
+        assert_eq!(family.handle(&["a", "b"]).get(), 3);
+        assert_eq!(family.get(&["a", "c"]), 0);
+        // Past the family's limit a handle is the `other` series, as `with` is.
+        for n in 2..SERIES_PER_FAMILY {
+            family.inc(&[&n.to_string(), "z"]);
+        }
+        family.handle(&["new", "one"]).inc();
+        assert_eq!(family.get(&[OTHER, OTHER]), 1);
+        assert_eq!(family.series.read().unwrap().len(), SERIES_PER_FAMILY + 1);
+    }
+
+    #[test]
     fn sessions_count_within_the_window_only() {
         let sessions = ActiveSessions::new(Duration::from_secs(60));
         let start = Instant::now();
