@@ -8,20 +8,30 @@
 /// a nice-0 thread also wants, and every idle cycle.
 pub const BACKGROUND: i32 = 10;
 
-/// The slice a background thread runs for before a waking thread may take its core (Linux
+/// The slice a [`background`] thread runs for before a waking thread may take its core (Linux
 /// 6.12 and later; older kernels ignore it). At the default slice (0.75 ms times 1 + log2 of the
 /// cores), the scheduler lets a running thread finish its slice before a thread just woken
 /// (a proxy's worker, its answer arrived) gets the core, whatever their nice values: on two
 /// cores where the trace writer runs most of the time, that was the tail of a recorded
-/// request's latency. The shortest slice the kernel takes: background work is done in
-/// short turns.
+/// request's latency. The shortest slice the kernel takes.
 pub const BACKGROUND_SLICE_NANOS: u64 = 100_000;
 
-/// Lowers the calling thread's priority by `steps` nice levels, and shortens its slice to
-/// [`BACKGROUND_SLICE_NANOS`], for the rest of its life: only for a thread of its own (a
-/// pooled thread could not be raised back without privileges). Best effort: a failure leaves
-/// the priority as it was (or, where the slice is refused, lowers the nice value only).
+/// Lowers the calling thread's priority by `steps` nice levels, for the rest of its life: only
+/// for a thread of its own (a pooled thread could not be raised back without privileges).
+/// Best effort: a failure leaves the priority as it was.
 pub fn lower(steps: i32) {
+    set(steps, None);
+}
+
+/// [`lower`] by [`BACKGROUND`], in slices of [`BACKGROUND_SLICE_NANOS`]: for work that runs
+/// for long stretches beside requests being answered (writing traces and cassettes). Not for
+/// the OTLP exporter: in short slices it cost replay throughput with every telemetry on about
+/// a tenth (benches/ops.sh's all-on row, interleaved rounds), where it gave no latency back.
+pub fn background() {
+    set(BACKGROUND, Some(BACKGROUND_SLICE_NANOS));
+}
+
+fn set(steps: i32, slice: Option<u64>) {
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls on this thread's own id; they only read their arguments (and
     // `attr`, which lives across the call).
@@ -33,23 +43,25 @@ pub fn lower(steps: i32) {
             return;
         }
         let nice = (now + steps).min(19);
-        let attr = libc::sched_attr {
-            size: std::mem::size_of::<libc::sched_attr>() as u32,
-            sched_policy: libc::SCHED_OTHER as u32,
-            sched_flags: 0,
-            sched_nice: nice,
-            sched_priority: 0,
-            sched_runtime: BACKGROUND_SLICE_NANOS,
-            sched_deadline: 0,
-            sched_period: 0,
-        };
-        let set = libc::syscall(libc::SYS_sched_setattr, tid, &attr as *const _, 0);
-        if set != 0 {
-            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        if let Some(slice) = slice {
+            let attr = libc::sched_attr {
+                size: std::mem::size_of::<libc::sched_attr>() as u32,
+                sched_policy: libc::SCHED_OTHER as u32,
+                sched_flags: 0,
+                sched_nice: nice,
+                sched_priority: 0,
+                sched_runtime: slice,
+                sched_deadline: 0,
+                sched_period: 0,
+            };
+            if libc::syscall(libc::SYS_sched_setattr, tid, &attr as *const _, 0) == 0 {
+                return;
+            }
         }
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = steps;
+    let _ = (steps, slice);
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -71,7 +83,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lowered_thread_runs_in_short_slices_where_the_kernel_has_them() {
+    fn a_background_thread_runs_in_short_slices_where_the_kernel_has_them() {
         // The slice as the kernel reports it: 0 before Linux 6.12 (no slices to set).
         fn slice() -> u64 {
             // SAFETY: sched_getattr writes at most `size` bytes into `attr`.
@@ -84,10 +96,12 @@ mod tests {
                 attr.sched_runtime
             }
         }
-        let (before, after) = std::thread::spawn(|| {
+        let (before, after, lowered) = std::thread::spawn(|| {
             let before = slice();
+            super::background();
+            let after = slice();
             super::lower(1);
-            (before, slice())
+            (before, after, slice())
         })
         .join()
         .unwrap();

@@ -1015,7 +1015,7 @@ async fn write_in_background<T: Send + 'static>(
     std::thread::Builder::new()
         .name("traceforge-cassette".into())
         .spawn(move || {
-            crate::priority::lower(crate::priority::BACKGROUND);
+            crate::priority::background();
             let _ = done.send(write());
         })?;
     result

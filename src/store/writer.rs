@@ -80,7 +80,7 @@ impl TraceWriter {
             .name("traceforge-traces".into())
             .spawn(move || {
                 // Writing traces can wait; the requests the proxy serves beside it cannot.
-                crate::priority::lower(crate::priority::BACKGROUND);
+                crate::priority::background();
                 run(receiver, path, kind)
             })?;
         Ok(TraceWriter {

@@ -144,7 +144,10 @@ impl Queue {
         let Ok(mut items) = self.items.lock() else {
             return;
         };
-        if items.len() <= most {
+        if items.len() <= most && into.is_empty() {
+            // The usual case, done in O(1) under the lock the workers offer into.
+            std::mem::swap(&mut *items, into);
+        } else if items.len() <= most {
             into.append(&mut items);
         } else {
             into.extend(items.drain(..most));
