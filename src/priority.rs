@@ -113,5 +113,6 @@ mod tests {
                 "default slice {before} ns"
             ),
         }
+        assert_eq!(lowered, after, "lower changes the nice value only");
     }
 }

@@ -51,7 +51,7 @@ pub struct Limits {
     /// How long a request's headers may take to arrive, counted from when the server starts
     /// waiting for them: from the connection's start, and on a kept-alive connection from the
     /// end of the previous response (so it is also the idle keep-alive timeout). A connection
-    /// that runs out of it is closed without an answer, within [`timer::TICK`] of its deadline.
+    /// that runs out of it is closed without an answer, within 50 ms of its deadline.
     /// Bodies and streamed responses are not limited by it.
     pub header_read: Duration,
 }
