@@ -188,24 +188,7 @@ impl<S> Family<S> {
     /// if it is new. `f` runs under the read lock: cloning the series' `Arc` out would add two
     /// atomic operations on a line every worker shares, per count.
     pub fn with<R>(&self, values: &[&str], f: impl FnOnce(&S) -> R) -> R {
-        debug_assert_eq!(values.len(), self.labels.len(), "{:?}", self.labels);
-        KEY.with(|key| {
-            let mut key = key.borrow_mut();
-            key.clear();
-            for value in values {
-                key.push_str(value);
-                // A separator no label value worth keeping apart contains; one that does only
-                // shares a series with a look-alike, each keeping its own values for display.
-                key.push('\u{1f}');
-            }
-            if let Ok(map) = self.series.read() {
-                if let Some(series) = map.get(&**key) {
-                    return f(&series.metric);
-                }
-            }
-            let series = self.insert(&key, values);
-            f(&series.metric)
-        })
+        self.find(values, |series| f(&series.metric))
     }
 
     /// The series of `values`, resolved once: counting through a [`Handle`] hashes no label
@@ -213,14 +196,24 @@ impl<S> Family<S> {
     /// a replayed interaction). Bounded like [`Family::with`]: past the family's limit it is
     /// the `other` series.
     pub fn handle(&self, values: &[&str]) -> Handle<S> {
+        self.find(values, |series| Handle(series.clone()))
+    }
+
+    /// Calls `f` with the series of `values` (made if new), its key built in a buffer kept
+    /// per thread.
+    fn find<R>(&self, values: &[&str], f: impl FnOnce(&Arc<Series<S>>) -> R) -> R {
         debug_assert_eq!(values.len(), self.labels.len(), "{:?}", self.labels);
-        let key: String = values.iter().flat_map(|v| [*v, "\u{1f}"]).collect();
-        if let Ok(map) = self.series.read() {
-            if let Some(series) = map.get(&*key) {
-                return Handle(series.clone());
+        KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            key.clear();
+            write_key(&mut key, values);
+            if let Ok(map) = self.series.read() {
+                if let Some(series) = map.get(&**key) {
+                    return f(series);
+                }
             }
-        }
-        Handle(self.insert(&key, values))
+            f(&self.insert(&key, values))
+        })
     }
 
     fn insert(&self, key: &str, values: &[&str]) -> Arc<Series<S>> {
@@ -236,10 +229,9 @@ impl<S> Family<S> {
         }
         let (key, values): (Box<str>, Vec<&str>) = if map.len() >= SERIES_PER_FAMILY {
             let values = vec![OTHER; values.len()];
-            (
-                values.iter().map(|v| format!("{v}\u{1f}")).collect(),
-                values,
-            )
+            let mut key = String::new();
+            write_key(&mut key, &values);
+            (key.into(), values)
         } else {
             (key.into(), values.to_vec())
         };
@@ -262,6 +254,16 @@ impl<S> Family<S> {
             .unwrap_or_default();
         all.sort_by(|a, b| a.values.cmp(&b.values));
         all
+    }
+}
+
+/// A series' key in its family's map: each label value followed by a separator no label value
+/// worth keeping apart contains (one that does only shares a series with a look-alike, each
+/// keeping its own values for display).
+fn write_key(key: &mut String, values: &[&str]) {
+    for value in values {
+        key.push_str(value);
+        key.push('\u{1f}');
     }
 }
 
@@ -864,13 +866,7 @@ impl Metrics {
 
     /// Counts the tokens of one answer.
     pub fn count_tokens(&self, model: Option<&str>, input: Option<u64>, output: Option<u64>) {
-        let model = self.models.admit(model.unwrap_or("unknown"));
-        if let Some(n) = input {
-            self.tokens.add(&["input", model], n);
-        }
-        if let Some(n) = output {
-            self.tokens.add(&["output", model], n);
-        }
+        ModelTokens::new(model).count(input, output);
     }
 
     /// The whole exposition.
@@ -897,7 +893,7 @@ impl ModelTokens {
         }
     }
 
-    /// Counts the tokens of one answer (what [`Metrics::count_tokens`] counts).
+    /// Counts the tokens of one answer.
     pub fn count(&self, input: Option<u64>, output: Option<u64>) {
         let tokens = &global().tokens;
         if let Some(n) = input {
