@@ -455,6 +455,11 @@ pub fn policy_dir(files: &[(&str, Value)]) -> tempfile::TempDir {
     dir
 }
 
+/// A policy directory holding one enforced global policy, `global/ID.json`, with `rules`.
+pub fn global_policy_dir(id: &str, rules: Value) -> tempfile::TempDir {
+    policy_dir(&[(&format!("global/{id}.json"), global(id, true, rules))])
+}
+
 pub fn global(id: &str, enforce: bool, rules: Value) -> Value {
     serde_json::json!({"id": id, "version": "1.0.0", "scope": "global", "enforce_at_proxy": enforce,
            "priority": 100, "rules": rules})

@@ -389,19 +389,15 @@ fn the_request_event_names_the_policy_decision_about_the_answer() {
     let rt = runtime();
     let mock = rt.block_on(start_mock(MockConfig::default()));
     let work = tempfile::tempdir().unwrap();
-    let policies = policy_dir(&[(
-        "global/answers.json",
-        global(
-            "answers",
-            true,
-            json!([
-                {"id": "competitors", "type": "blocked-terms", "severity": "medium",
-                 "applies_to": "response", "action": "redact", "terms": ["Globex"]},
-                {"id": "small-talk", "type": "blocked-terms", "severity": "low",
-                 "applies_to": "response", "action": "warn", "terms": ["weather"]}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "answers",
+        json!([
+            {"id": "competitors", "type": "blocked-terms", "severity": "medium",
+             "applies_to": "response", "action": "redact", "terms": ["Globex"]},
+            {"id": "small-talk", "type": "blocked-terms", "severity": "low",
+             "applies_to": "response", "action": "warn", "terms": ["weather"]}
+        ]),
+    );
     let openai = format!("openai=http://{}", mock.addr);
     let chat_path = "/openai/v1/chat/completions";
     let prompts = [

@@ -753,17 +753,13 @@ fn stalling_upstream(
 fn a_non_streamed_answer_still_coming_at_the_drain_deadline_is_a_503() {
     let rt = runtime();
     let work = tempfile::tempdir().unwrap();
-    let policies = policy_dir(&[(
-        "global/answers.json",
-        global(
-            "answers",
-            true,
-            serde_json::json!([
-                {"id": "names", "type": "blocked-terms", "severity": "low",
-                 "applies_to": "response", "action": "redact", "terms": ["Globex"]}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "answers",
+        serde_json::json!([
+            {"id": "names", "type": "blocked-terms", "severity": "low",
+             "applies_to": "response", "action": "redact", "terms": ["Globex"]}
+        ]),
+    );
     for head_first in [false, true] {
         let (upstream, arrivals) = stalling_upstream(&rt, head_first);
         let openai = format!("openai=http://{}", upstream.addr);

@@ -472,17 +472,13 @@ fn a_replay_the_policies_block_exports_no_span() {
     let stderr = record_session(work.path(), &[], &[]);
     assert!(stderr.contains("3 recorded"), "{stderr}");
     // The mock quotes the prompt: the `answer` step's answer says "Write the answer".
-    let policies = policy_dir(&[(
-        "global/answers.json",
-        global(
-            "answers",
-            true,
-            json!([
-                {"id": "no-writing", "type": "blocked-terms", "severity": "high",
-                 "applies_to": "response", "action": "block", "terms": ["Write the answer"]}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "answers",
+        json!([
+            {"id": "no-writing", "type": "blocked-terms", "severity": "high",
+             "applies_to": "response", "action": "block", "terms": ["Write the answer"]}
+        ]),
+    );
     let receiver = Receiver::start(&[]);
     let endpoint = receiver.url();
     let args = [

@@ -265,19 +265,15 @@ fn sdk_blocked_requests_raise_bad_request_after_one_attempt_and_never_reach_the_
     if !sdks_installed() {
         return;
     }
-    let policies = policy_dir(&[(
-        "global/safety.json",
-        global(
-            "safety",
-            true,
-            json!([
-                {"id": "approved-models", "type": "allowed-models", "severity": "high",
-                 "applies_to": "request", "action": "block", "models": ["gpt-4o*", "claude-*"]},
-                {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
-                 "applies_to": "both", "action": "block"}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "safety",
+        json!([
+            {"id": "approved-models", "type": "allowed-models", "severity": "high",
+             "applies_to": "request", "action": "block", "models": ["gpt-4o*", "claude-*"]},
+            {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
+             "applies_to": "both", "action": "block"}
+        ]),
+    );
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let observer = Observer::start(&format!("http://{}", mock.addr));
@@ -476,18 +472,14 @@ fn sdk_redact_rewrites_answers_in_place_streamed_and_not() {
     if !sdks_installed() {
         return;
     }
-    let policies = policy_dir(&[(
-        "global/names.json",
-        global(
-            "names",
-            true,
-            json!([
-                {"id": "competitors", "type": "blocked-terms", "severity": "medium",
-                 "applies_to": "response", "action": "redact",
-                 "terms": ["Globex", "Initech Systems"]}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "names",
+        json!([
+            {"id": "competitors", "type": "blocked-terms", "severity": "medium",
+             "applies_to": "response", "action": "redact",
+             "terms": ["Globex", "Initech Systems"]}
+        ]),
+    );
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let work = tempfile::tempdir().unwrap();
@@ -935,19 +927,15 @@ fn sdk_requests_reach_the_upstream_redacted_and_capped() {
     if !sdks_installed() {
         return;
     }
-    let policies = policy_dir(&[(
-        "global/requests.json",
-        global(
-            "requests",
-            true,
-            json!([
-                {"id": "codenames", "type": "blocked-terms", "severity": "medium",
-                 "applies_to": "request", "action": "redact", "terms": ["Project Bluebird"]},
-                {"id": "token-cap", "type": "max-tokens", "severity": "low",
-                 "applies_to": "request", "action": "redact", "max": 50}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "requests",
+        json!([
+            {"id": "codenames", "type": "blocked-terms", "severity": "medium",
+             "applies_to": "request", "action": "redact", "terms": ["Project Bluebird"]},
+            {"id": "token-cap", "type": "max-tokens", "severity": "low",
+             "applies_to": "request", "action": "redact", "max": 50}
+        ]),
+    );
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let observer = Observer::start(&format!("http://{}", mock.addr));
@@ -1011,15 +999,11 @@ fn sdk_an_answer_over_the_output_token_cap_is_blocked_live_and_on_replay() {
         return;
     }
     let none = policy_dir(&[]);
-    let policies = policy_dir(&[(
-        "global/caps.json",
-        global(
-            "caps",
-            true,
-            json!([{"id": "short-answers", "type": "max-tokens", "severity": "high",
+    let policies = global_policy_dir(
+        "caps",
+        json!([{"id": "short-answers", "type": "max-tokens", "severity": "high",
                     "applies_to": "response", "action": "block", "max": 3}]),
-        ),
-    )]);
+    );
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let mock_url = format!("http://{}", mock.addr);
@@ -1069,19 +1053,15 @@ fn sdk_secrets_and_personal_data_in_streamed_answers_are_cut_and_redacted() {
     if !sdks_installed() {
         return;
     }
-    let policies = policy_dir(&[(
-        "global/leaks.json",
-        global(
-            "leaks",
-            true,
-            json!([
-                {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
-                 "applies_to": "response", "action": "block"},
-                {"id": "no-email", "type": "no-pii", "severity": "high", "entities": ["email"],
-                 "applies_to": "response", "action": "redact"}
-            ]),
-        ),
-    )]);
+    let policies = global_policy_dir(
+        "leaks",
+        json!([
+            {"id": "no-secrets", "type": "no-secrets", "severity": "critical",
+             "applies_to": "response", "action": "block"},
+            {"id": "no-email", "type": "no-pii", "severity": "high", "entities": ["email"],
+             "applies_to": "response", "action": "redact"}
+        ]),
+    );
     let rt = runtime();
     let mock = rt.block_on(paced_mock());
     let mock_url = format!("http://{}", mock.addr);
