@@ -75,7 +75,7 @@ pub(crate) fn run(globals: &Globals, args: DemoArgs) -> anyhow::Result<Exit> {
         })?;
     }
     let printer = &globals.printer;
-    let ok = super::runtime()?.block_on(demo(printer, &dir))?;
+    let ok = super::runtime(super::Threads::Workers)?.block_on(demo(printer, &dir))?;
     writeln!(printer.stdout())?;
     if args.keep.is_some() {
         writeln!(

@@ -75,7 +75,7 @@ pub(crate) fn run(globals: &Globals, args: LoadArgs) -> anyhow::Result<Exit> {
         None => None,
     };
 
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(super::Threads::Workers)?;
     let workers = super::load_workers()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let (plan, outcome, out_result) = runtime.block_on(async {

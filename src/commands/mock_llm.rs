@@ -16,7 +16,7 @@ pub(crate) fn run(globals: &Globals, args: MockLlmArgs) -> anyhow::Result<Exit> 
         event_delay: duration::parse(&args.event_delay)
             .map_err(|e| anyhow::anyhow!("--event-delay: {e}"))?,
     });
-    super::runtime()?.block_on(async {
+    super::runtime(super::Threads::Workers)?.block_on(async {
         let listener = server::bind(&args.listen).await?;
         let addr = listener.local_addr()?;
         let stop = super::StopSignal::install();

@@ -93,13 +93,29 @@ pub(crate) fn otlp_flags(args: &crate::cli::OtlpArgs) -> crate::settings::OtlpFl
     }
 }
 
+/// How many threads a command's runtime runs its tasks on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// A worker per CPU, tasks stolen between them: throughput (`vcr replay`, mock-llm, load).
+    Workers,
+    /// The calling thread only: latency. A request `vcr record` forwards passes through three
+    /// tasks (the client's connection, the upstream's, the relay between them), and on workers
+    /// each hand-over can wake another thread and wait for a core: on the 2-core benchmark
+    /// machine that was half the time a streamed answer's first byte spent in the proxy
+    /// (`benches/replay.sh record`, DESIGN.md §10). Blocking work still goes to
+    /// `spawn_blocking` and the writer threads.
+    One,
+}
+
 /// The one place a tokio runtime is built. Every command that builds one serves or opens
 /// connections, so this is also where the open-files limit is raised.
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime(threads: Threads) -> anyhow::Result<tokio::runtime::Runtime> {
     crate::server::raise_open_files_limit();
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    let mut builder = match threads {
+        Threads::Workers => tokio::runtime::Builder::new_multi_thread(),
+        Threads::One => tokio::runtime::Builder::new_current_thread(),
+    };
+    Ok(builder.enable_all().build()?)
 }
 
 /// The load generator's workers: one single-threaded runtime per CPU, each on its own thread,

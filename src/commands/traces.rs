@@ -144,7 +144,7 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
         );
     };
     let sender = otlp::Sender::new(&config)?;
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(super::Threads::Workers)?;
     let mut after = 0;
     let mut sent = 0u64;
     loop {

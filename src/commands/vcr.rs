@@ -98,7 +98,11 @@ fn run(
             }
         }
     }
-    let runtime = super::runtime()?;
+    // Replay serves for throughput; every mode that forwards, for latency.
+    let runtime = super::runtime(match mode {
+        Mode::None => super::Threads::Workers,
+        _ => super::Threads::One,
+    })?;
     let (summary, child_exit, flush_errors, traces, otlp) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
         if mode == Mode::None {
