@@ -52,6 +52,14 @@ pub(crate) fn replay(globals: &Globals, args: ReplayArgs) -> anyhow::Result<Exit
     run(globals, &settings, config, &args.proxy, "replay")
 }
 
+/// Replay serves for throughput; every mode that forwards, for latency (see [`super::Threads`]).
+fn threads(mode: Mode) -> super::Threads {
+    match mode {
+        Mode::None => super::Threads::Workers,
+        Mode::Once | Mode::NewEpisodes | Mode::All => super::Threads::One,
+    }
+}
+
 /// `CI` set to anything but empty, `0` or `false`.
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
@@ -98,11 +106,7 @@ fn run(
             }
         }
     }
-    // Replay serves for throughput; every mode that forwards, for latency.
-    let runtime = super::runtime(match mode {
-        Mode::None => super::Threads::Workers,
-        _ => super::Threads::One,
-    })?;
+    let runtime = super::runtime(threads(mode))?;
     let (summary, child_exit, flush_errors, traces, otlp) = runtime.block_on(async {
         let proxy = Proxy::new(config)?;
         if mode == Mode::None {
@@ -350,4 +354,25 @@ fn render_traces(traces: &TracesReport) -> String {
         ));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::runtime::RuntimeFlavor;
+
+    #[test]
+    fn recording_serves_on_one_thread_and_replay_on_workers() {
+        for (mode, flavor) in [
+            (Mode::Once, RuntimeFlavor::CurrentThread),
+            (Mode::NewEpisodes, RuntimeFlavor::CurrentThread),
+            (Mode::All, RuntimeFlavor::CurrentThread),
+            (Mode::None, RuntimeFlavor::MultiThread),
+        ] {
+            let runtime = super::super::runtime(threads(mode)).unwrap();
+            let built =
+                runtime.block_on(async { tokio::runtime::Handle::current().runtime_flavor() });
+            assert_eq!(built, flavor, "{mode:?}");
+        }
+    }
 }
