@@ -51,6 +51,8 @@ pub struct Fixed {
     bytes: Vec<u8>,
     split: usize,
     duration_nanos: u64,
+    /// The ids, less which replay the span is of.
+    ids: IdBase,
 }
 
 impl Fixed {
@@ -100,6 +102,7 @@ impl Fixed {
             duration_nanos: interaction
                 .timing
                 .map_or(0, |t| t.total_ms.saturating_mul(1_000_000)),
+            ids: IdBase::of(source),
         }
     }
 }
@@ -107,7 +110,7 @@ impl Fixed {
 /// The span of `source` whose fixed part is `fixed` (made from the same source, but for its
 /// time and which replay it is): ids, then name and kind, times, attributes and status.
 pub fn write(source: Source<'_>, fixed: &Fixed, out: &mut Vec<u8>) {
-    let ids = Ids::of(source);
+    let ids = fixed.ids.of_replay(source.replay.map_or(0, |r| r.served));
     wire::bytes(out, 1, &ids.trace);
     wire::bytes(out, 2, &ids.span);
     if let Some(parent) = ids.parent {
@@ -332,7 +335,35 @@ impl Ids {
     /// and the step, so a child names its parent's id from its parent-step header alone. An
     /// interaction without a session is a trace of its own, named by cassette and interaction.
     /// A step that repeats in a session (a retry) gives spans with the same id.
+    ///
+    /// A replay's ids are salted with its run, and those that name the answer rather than a
+    /// step (a span outside steps, a trace outside sessions) are the digest's bits mixed with
+    /// which of the run's replays it is ([`IdBase::of_replay`]): distinct for every replay of
+    /// an interaction, and one digest per interaction, not one per answer served.
     pub fn of(source: Source<'_>) -> Ids {
+        IdBase::of(source).of_replay(source.replay.map_or(0, |r| r.served))
+    }
+}
+
+/// A span's ids less which replay it is of: what [`Ids::of`] digests, once per interaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IdBase {
+    ids: Ids,
+    /// Which ids name the answer, and so vary with the replay (never for a recording).
+    varies: Varies,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Varies {
+    Nothing,
+    /// Outside a step in a session: the span.
+    Span,
+    /// Outside a session: the trace, and the span its first bytes.
+    Trace,
+}
+
+impl IdBase {
+    fn of(source: Source<'_>) -> IdBase {
         let scope = &source.interaction.scope;
         let salt = source.replay.map(|r| r.run.to_be_bytes());
         let salt = salt.as_ref().map_or(&[][..], |s| &s[..]);
@@ -342,33 +373,36 @@ impl Ids {
             "#",
             decimal(source.interaction.id, &mut number),
         ];
-        let mut served_number = [0u8; 20];
-        let served = source
-            .replay
-            .map(|r| [decimal(r.served, &mut served_number)]);
-        // The interaction's key, and for a replay which of the run's replays it is.
-        let answer: &[&[&str]] = match &served {
-            None => &[&["interaction"], &interaction],
-            Some(served) => &[&["interaction"], &interaction, &["served"], served],
-        };
-        let (trace, span): ([u8; 16], [u8; 8]) = match (&scope.session, &scope.step) {
+        let answer: &[&[&str]] = &[&["interaction"], &interaction];
+        let replay = source.replay.is_some();
+        let (trace, span, varies): ([u8; 16], [u8; 8], Varies) = match (&scope.session, &scope.step)
+        {
             (Some(session), Some(step)) => (
                 digest(salt, &[&["session"], &[session]]),
                 digest(salt, &[&["step"], &[session], &[step]]),
+                Varies::Nothing,
             ),
             (Some(session), None) => (
                 digest(salt, &[&["session"], &[session]]),
                 digest(salt, answer),
+                if replay {
+                    Varies::Span
+                } else {
+                    Varies::Nothing
+                },
             ),
             // Trace and span are named by the same key: one digest, its first bytes the span's.
             (None, _) => {
                 let trace: [u8; 16] = digest(salt, answer);
-                let mut span = [0u8; 8];
-                span.copy_from_slice(&trace[..8]);
-                if span.iter().all(|b| *b == 0) {
-                    span[7] = 1;
-                }
-                (trace, span)
+                (
+                    trace,
+                    first_bytes(&trace),
+                    if replay {
+                        Varies::Trace
+                    } else {
+                        Varies::Nothing
+                    },
+                )
             }
         };
         let parent = match (&scope.session, &scope.parent_step) {
@@ -377,12 +411,58 @@ impl Ids {
             }
             _ => None,
         };
-        Ids {
-            trace,
-            span,
-            parent,
+        IdBase {
+            ids: Ids {
+                trace,
+                span,
+                parent,
+            },
+            varies,
         }
     }
+
+    /// The ids of the run's `served`th replay: the varying ids' bits, as big-endian `u64`s,
+    /// each XORed with a bijective mix of `served` (so no two replays of one interaction
+    /// share them). A recording's ids do not vary.
+    fn of_replay(&self, served: u64) -> Ids {
+        let mut ids = self.ids;
+        match self.varies {
+            Varies::Nothing => {}
+            Varies::Span => ids.span = mixed(&ids.span, served),
+            Varies::Trace => {
+                let (high, low) = self.ids.trace.split_at(8);
+                ids.trace[..8].copy_from_slice(&mixed(high, served));
+                ids.trace[8..].copy_from_slice(&mixed(low, !served));
+                ids.span = first_bytes(&ids.trace);
+            }
+        }
+        ids
+    }
+}
+
+/// The first eight bytes of `trace`, never all zero (which OTLP reads as "no id").
+fn first_bytes(trace: &[u8; 16]) -> [u8; 8] {
+    let mut span = [0u8; 8];
+    span.copy_from_slice(&trace[..8]);
+    if span.iter().all(|b| *b == 0) {
+        span[7] = 1;
+    }
+    span
+}
+
+/// `bits` (eight bytes) XOR splitmix64's finaliser of `n`, a bijection of `u64`; never all zero.
+fn mixed(bits: &[u8], n: u64) -> [u8; 8] {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bits);
+    let mut out = (u64::from_be_bytes(word) ^ z).to_be_bytes();
+    if out.iter().all(|b| *b == 0) {
+        out[7] = 1;
+    }
+    out
 }
 
 /// `n` in decimal, written into `buffer` (no allocation: this runs for every span).

@@ -537,14 +537,39 @@ fn each_replay_outside_a_session_step_is_a_trace_of_its_own() {
     assert_ne!(first.trace, second.trace);
     assert_ne!(first.span, second.span);
     assert_eq!(ids(Scope::default(), 1), second);
+    // Every replay of a run its own trace and span, however many (the ids mix which replay
+    // it is into one digest of the interaction), and none all zero.
+    let mut traces = std::collections::HashSet::new();
+    let mut spans = std::collections::HashSet::new();
+    for served in (0..20_000).chain([u64::MAX - 1, u64::MAX]) {
+        let replay = ids(Scope::default(), served);
+        assert!(
+            traces.insert(replay.trace),
+            "trace of replay {served} repeats"
+        );
+        assert!(spans.insert(replay.span), "span of replay {served} repeats");
+        assert!(replay.span.iter().any(|b| *b != 0));
+    }
+    // Another interaction's replays are other traces.
+    let other = span::Ids::of(span::Source {
+        cassette: "d",
+        interaction: &interaction(Scope::default(), 200),
+        end_unix_nano: 1,
+        replay: Some(span::Replay { run: 42, served: 0 }),
+    });
+    assert!(!traces.contains(&other.trace));
     // In a session without steps: one trace, a span per answer.
     let session = Scope {
         session: Some("s1".into()),
         ..Scope::default()
     };
-    let (a, b) = (ids(session.clone(), 0), ids(session, 1));
+    let (a, b) = (ids(session.clone(), 0), ids(session.clone(), 1));
     assert_eq!(a.trace, b.trace);
     assert_ne!(a.span, b.span);
+    let spans: std::collections::HashSet<_> = (0..20_000)
+        .map(|served| ids(session.clone(), served).span)
+        .collect();
+    assert_eq!(spans.len(), 20_000);
     // A step's ids come from the step alone, so its children still find it.
     assert_eq!(
         ids(scope("s1", "plan", None), 0),
