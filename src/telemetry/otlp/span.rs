@@ -62,7 +62,8 @@ impl Fixed {
     }
 
     /// The fixed part of `source`'s span. It depends on the cassette, the interaction,
-    /// whether it is a replay, and `content`; not on the time or which replay it is.
+    /// whether it is a replay and of which run, and `content`; not on the time or which of the
+    /// run's replays it is.
     pub fn of(source: Source<'_>, content: bool) -> Fixed {
         let interaction = source.interaction;
         let request = &interaction.request;
