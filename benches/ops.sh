@@ -8,7 +8,8 @@
 #               HTTP scrape time of a replay server that has just served the throughput run
 #   throughput  `vcr replay` (metrics always on) vs bare hyper (same bytes), wrk -t2 -c32; one
 #               row per entry of RUNS below: metrics only, + JSON logs, + OTLP export (into the
-#               otlp example's `sink --count`), BENCH_ROUNDS interleaved rounds
+#               otlp example's `sink --count`), BENCH_ROUNDS interleaved rounds; then each run's
+#               CPU per request by thread (workers, log writer, exporter, rest) and the receiver's
 #   promtool    `promtool check metrics` on a live exposition (installs prometheus if missing)
 #
 # Builds the release traceforge and the bare_hyper, metrics_scrape and otlp examples, runs every
@@ -60,13 +61,45 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # CPU time (user + system, in clock ticks) a process has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# Each thread of a process as `NAME USER SYSTEM` (clock ticks); a process's own line for PID2
+# (the OTLP receiver), named `receiver`, when given.
+thread_ticks() {
+  local pid=$1 task
+  for task in /proc/"$pid"/task/*; do
+    echo "$(tr ' ' _ <"$task/comm") $(awk '{ print $14, $15 }' "$task/stat" 2>/dev/null || echo 0 0)"
+  done
+  [[ -z ${2:-} ]] || echo "receiver $(awk '{ print $14, $15 }' "/proc/$2/stat")"
+}
+
 # Runs drive KEY URL against the server $SERVER_PID and notes its CPU time per request in
-# $RAW/cpu-KEY.txt (microseconds): unlike req/s, it holds when other work shares the CPUs.
+# $RAW/cpu-KEY.txt (microseconds): unlike req/s, it holds when other work shares the CPUs. Also
+# where it went, in $RAW/threads-KEY.json: each kind of thread's user and system time per
+# request, warm-up included like the total (and the OTLP receiver's, which shares the cores).
 drive_cpu() {
   local key=$1 url=$2 before after
   before=$(cpu_ticks "$SERVER_PID")
+  thread_ticks "$SERVER_PID" "${SINK_PID:-}" >"$RAW/threads-$key.before"
   drive "$key" "$url"
+  thread_ticks "$SERVER_PID" "${SINK_PID:-}" >"$RAW/threads-$key.after"
   after=$(cpu_ticks "$SERVER_PID")
+  python3 -c 'import collections, json, os, sys
+def load(path):
+    ticks = collections.defaultdict(lambda: [0, 0])
+    for line in open(path):
+        name, user, system = line.split()
+        name = "workers" if name.startswith("tokio-rt-worker") else name
+        ticks[name][0] += int(user)
+        ticks[name][1] += int(system)
+    return ticks
+before, after = load(sys.argv[1]), load(sys.argv[2])
+requests = json.load(open(sys.argv[3]))["requests"]
+warm = sys.argv[5]
+requests += json.load(open(warm))["requests"] if os.path.exists(warm) and os.path.getsize(warm) else 0
+us = 1e6 / os.sysconf("SC_CLK_TCK") / requests
+json.dump({name: [(after[name][0] - before[name][0]) * us, (after[name][1] - before[name][1]) * us]
+           for name in after}, open(sys.argv[4], "w"))' \
+    "$RAW/threads-$key.before" "$RAW/threads-$key.after" "$RAW/throughput-$key.json" "$RAW/threads-$key.json" \
+    "$RAW/warmup-$key.json"
   python3 -c 'import json,sys,os
 ticks = int(sys.argv[2]) - int(sys.argv[1])
 d = json.load(open(sys.argv[3]))
@@ -128,7 +161,7 @@ bench_throughput() {
   local round run name flags sink=
   if [[ " ${RUNS[*]}" == *@SINK@* ]]; then
     start_server sink "$WORK/sink.out" "$WORK/bin/otlp" sink --count
-    sink=$ADDR
+    sink=$ADDR SINK_PID=$SERVER_PID
   fi
   # Rounds interleave the runs, so a slow minute of a shared machine lands on all of them.
   for round in $(seq "$ROUNDS"); do
@@ -234,6 +267,21 @@ for key in keys:
     if text(key, 1, "rss"):
         line += ", RSS %s KiB, HTTP scrape %s ms (median of 20)" % (text(key, rounds, "rss"), text(key, rounds, "scrape-http"))
     print(line)
+print("  where the CPU went, us/request with the warm-up (medians; user+system, system in")
+print("  parentheses): the workers, the log writer, the OTLP exporter, the rest, and the receiver")
+for key in runs:
+    shares = [json.load(open(f"{raw}/threads-{key}-r{i}.json")) for i in range(1, rounds + 1)]
+    def part(names, exclude=()):
+        total, system = [], []
+        for share in shares:
+            picked = [v for n, v in share.items() if (n in names if names else n not in exclude)]
+            total.append(sum(u + s for u, s in picked))
+            system.append(sum(s for _, s in picked))
+        return "%5.2f (%4.2f)" % (median(total), median(system))
+    known = ("workers", "traceforge-logs", "traceforge-otlp", "receiver")
+    print("  %-12s workers %s  logs %s  export %s  rest %s  receiver %s" % (
+        key, part(("workers",)), part(("traceforge-logs",)), part(("traceforge-otlp",)),
+        part((), known), part(("receiver",))))
 off = runs[0]
 for key in runs[1:]:
     ratios = [rps(key, i) / rps(off, i) for i in range(1, rounds + 1)]
