@@ -9,7 +9,8 @@
 #   throughput  `vcr replay` (metrics always on) vs bare hyper (same bytes), wrk -t2 -c32; one
 #               row per entry of RUNS below: metrics only, + JSON logs, + OTLP export (into the
 #               otlp example's `sink --count`), BENCH_ROUNDS interleaved rounds; then each run's
-#               CPU per request by thread (workers, log writer, exporter, rest) and the receiver's
+#               CPU per request by thread (workers, log writer, exporter, rest) and the receiver's,
+#               and the whole machine's by /proc/stat state (softirq is in no process's time)
 #   promtool    `promtool check metrics` on a live exposition (installs prometheus if missing)
 #
 # Builds the release traceforge and the bare_hyper, metrics_scrape and otlp examples, runs every
@@ -26,7 +27,7 @@ set -euo pipefail
 SECTION=${1:-all}
 case "$SECTION" in
   scrape | throughput | promtool | all) ;;
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [scrape|throughput|promtool|all]" >&2; exit 2 ;;
 esac
 
@@ -79,13 +80,21 @@ drive_cpu() {
   local key=$1 url=$2 before after
   before=$(cpu_ticks "$SERVER_PID")
   thread_ticks "$SERVER_PID" "${SINK_PID:-}" >"$RAW/threads-$key.before"
+  head -n1 /proc/stat >>"$RAW/threads-$key.before"
   drive "$key" "$url"
   thread_ticks "$SERVER_PID" "${SINK_PID:-}" >"$RAW/threads-$key.after"
+  head -n1 /proc/stat >>"$RAW/threads-$key.after"
   after=$(cpu_ticks "$SERVER_PID")
   python3 -c 'import collections, json, os, sys
 def load(path):
     ticks = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
+        if line.startswith("cpu "):
+            # The whole machine (both CPUs): user nice system idle iowait irq softirq steal.
+            fields = line.split()[1:9]
+            for what, value in zip(("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"), fields):
+                ticks["machine-" + what][0] += int(value)
+            continue
         name, user, system = line.split()
         name = "workers" if name.startswith("tokio-rt-worker") else name
         ticks[name][0] += int(user)
@@ -292,7 +301,15 @@ for key in runs:
     known = ("workers", "traceforge-logs", "traceforge-otlp", "receiver")
     print("  %-12s workers %s  logs %s  export %s  rest %s  receiver %s" % (
         key, part(("workers",)), part(("traceforge-logs",)), part(("traceforge-otlp",)),
-        part((), known), part(("receiver",))))
+        part((), known + tuple(n for n in shares[0] if n.startswith("machine-"))), part(("receiver",))))
+machine = ("user", "nice", "system", "softirq", "irq", "steal", "idle")
+print("  the whole machine (wrk and the kernel's network work included), us/request by /proc/stat")
+print("  state; busy is everything but idle, what a request costs when the CPUs are saturated")
+for key in ["bare"] + runs:
+    shares = [json.load(open(f"{raw}/threads-{key}-r{i}.json")) for i in range(1, rounds + 1)]
+    each = {m: median(s["machine-" + m][0] for s in shares) for m in machine}
+    busy = median(sum(v[0] for n, v in s.items() if n.startswith("machine-") and n != "machine-idle") for s in shares)
+    print("  %-12s busy %5.2f  " % (key, busy) + "  ".join("%s %.2f" % (m, each[m]) for m in machine))
 off = runs[0]
 for key in runs[1:]:
     ratios = [rps(key, i) / rps(off, i) for i in range(1, rounds + 1)]
