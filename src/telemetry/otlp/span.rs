@@ -339,7 +339,7 @@ impl Ids {
     ///
     /// A replay's ids are salted with its run, and those that name the answer rather than a
     /// step (a span outside steps, a trace outside sessions) are the digest's bits mixed with
-    /// which of the run's replays it is ([`IdBase::of_replay`]): distinct for every replay of
+    /// which of the run's replays it is (`IdBase::of_replay`): distinct for every replay of
     /// an interaction, and one digest per interaction, not one per answer served.
     pub fn of(source: Source<'_>) -> Ids {
         IdBase::of(source).of_replay(source.replay.map_or(0, |r| r.served))
