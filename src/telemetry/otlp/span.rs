@@ -375,7 +375,11 @@ impl IdBase {
             decimal(source.interaction.id, &mut number),
         ];
         let answer: &[&[&str]] = &[&["interaction"], &interaction];
-        let replay = source.replay.is_some();
+        // What names the answer varies with the replay; a recording's ids never vary.
+        let per_replay = |varies| match source.replay {
+            Some(_) => varies,
+            None => Varies::Nothing,
+        };
         let (trace, span, varies): ([u8; 16], [u8; 8], Varies) = match (&scope.session, &scope.step)
         {
             (Some(session), Some(step)) => (
@@ -386,24 +390,12 @@ impl IdBase {
             (Some(session), None) => (
                 digest(salt, &[&["session"], &[session]]),
                 digest(salt, answer),
-                if replay {
-                    Varies::Span
-                } else {
-                    Varies::Nothing
-                },
+                per_replay(Varies::Span),
             ),
             // Trace and span are named by the same key: one digest, its first bytes the span's.
             (None, _) => {
                 let trace: [u8; 16] = digest(salt, answer);
-                (
-                    trace,
-                    first_bytes(&trace),
-                    if replay {
-                        Varies::Trace
-                    } else {
-                        Varies::Nothing
-                    },
-                )
+                (trace, first_bytes(&trace), per_replay(Varies::Trace))
             }
         };
         let parent = match (&scope.session, &scope.parent_step) {
@@ -441,14 +433,11 @@ impl IdBase {
     }
 }
 
-/// The first eight bytes of `trace`, never all zero (which OTLP reads as "no id").
+/// The first eight bytes of `trace`, never all zero.
 fn first_bytes(trace: &[u8; 16]) -> [u8; 8] {
     let mut span = [0u8; 8];
     span.copy_from_slice(&trace[..8]);
-    if span.iter().all(|b| *b == 0) {
-        span[7] = 1;
-    }
-    span
+    nonzero(span)
 }
 
 /// `bits` (eight bytes) XOR splitmix64's finaliser of `n`, a bijection of `u64`; never all zero.
@@ -459,11 +448,7 @@ fn mixed(bits: &[u8], n: u64) -> [u8; 8] {
     z ^= z >> 31;
     let mut word = [0u8; 8];
     word.copy_from_slice(bits);
-    let mut out = (u64::from_be_bytes(word) ^ z).to_be_bytes();
-    if out.iter().all(|b| *b == 0) {
-        out[7] = 1;
-    }
-    out
+    nonzero((u64::from_be_bytes(word) ^ z).to_be_bytes())
 }
 
 /// `n` in decimal, written into `buffer` (no allocation: this runs for every span).
@@ -496,10 +481,15 @@ fn digest<const N: usize>(salt: &[u8], parts: &[&[&str]]) -> [u8; N] {
     let hash = context.finish();
     let mut out = [0u8; N];
     out.copy_from_slice(&hash.as_ref()[..N]);
-    if out.iter().all(|b| *b == 0) {
-        out[N - 1] = 1;
+    nonzero(out)
+}
+
+/// `id`, or when it is all zero (which OTLP reads as "no id"), one.
+fn nonzero<const N: usize>(mut id: [u8; N]) -> [u8; N] {
+    if id.iter().all(|b| *b == 0) {
+        id[N - 1] = 1;
     }
-    out
+    id
 }
 
 /// The prompt as the conventions' messages: `(system instructions, input messages)`, each a
