@@ -90,6 +90,7 @@ drive_cpu() {
   head -n1 /proc/stat >>"$RAW/threads-$key.after"
   after=$(cpu_ticks "$SERVER_PID")
   python3 -c 'import collections, json, os, sys
+before_path, after_path, before, after, run, warm, cpu_out, threads_out = sys.argv[1:]
 def load(path):
     ticks = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
@@ -104,21 +105,16 @@ def load(path):
         ticks[name][0] += int(user)
         ticks[name][1] += int(system)
     return ticks
-before, after = load(sys.argv[1]), load(sys.argv[2])
-requests = json.load(open(sys.argv[3]))["requests"]
-warm = sys.argv[5]
+requests = json.load(open(run))["requests"]
 requests += json.load(open(warm))["requests"] if os.path.exists(warm) and os.path.getsize(warm) else 0
 us = 1e6 / os.sysconf("SC_CLK_TCK") / requests
-json.dump({name: [(after[name][0] - before[name][0]) * us, (after[name][1] - before[name][1]) * us]
-           for name in after}, open(sys.argv[4], "w"))' \
-    "$RAW/threads-$key.before" "$RAW/threads-$key.after" "$RAW/throughput-$key.json" "$RAW/threads-$key.json" \
-    "$RAW/warmup-$key.json"
-  python3 -c 'import json,sys,os
-ticks = int(sys.argv[2]) - int(sys.argv[1])
-d = json.load(open(sys.argv[3]))
-warm = json.load(open(sys.argv[4]))["requests"] if os.path.exists(sys.argv[4]) and os.path.getsize(sys.argv[4]) else 0
-print("%.2f" % (ticks / os.sysconf("SC_CLK_TCK") * 1e6 / (d["requests"] + warm)))' \
-    "$before" "$after" "$RAW/throughput-$key.json" "$RAW/warmup-$key.json" >"$RAW/cpu-$key.txt"
+with open(cpu_out, "w") as out:
+    print("%.2f" % ((int(after) - int(before)) * us), file=out)
+first, last = load(before_path), load(after_path)
+json.dump({name: [(last[name][0] - first[name][0]) * us, (last[name][1] - first[name][1]) * us]
+           for name in last}, open(threads_out, "w"))' \
+    "$RAW/threads-$key.before" "$RAW/threads-$key.after" "$before" "$after" \
+    "$RAW/throughput-$key.json" "$RAW/warmup-$key.json" "$RAW/cpu-$key.txt" "$RAW/threads-$key.json"
 }
 
 # Median wall time (ms) of 20 `curl` scrapes of URL.
