@@ -53,7 +53,8 @@ impl Observed {
             metrics::global().sessions.saw(session);
         }
         Observed {
-            started: Instant::now(),
+            // The request's event started its clock already (one reading per request).
+            started: crate::telemetry::request::current_started().unwrap_or_else(Instant::now),
             path,
         }
     }

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 #[cfg(test)]
 use std::sync::Arc;
 use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use tracing::field::{Field, Visit};
@@ -458,9 +459,13 @@ impl JsonLine {
 
     /// [`JsonLine::new`] for an event whose level, target and message never change, given
     /// as the text after the timestamp's closing quote: `,"level":…,"message":"…"` (a test
-    /// compares it with what [`JsonLine::new`] writes).
-    pub fn with_head(head: &'static str) -> JsonLine {
-        let mut line = opened(96 + head.len() + 320);
+    /// compares it with what [`JsonLine::new`] writes), that happened `at` (a clock reading
+    /// the caller has: the line costs no reading of its own).
+    pub fn with_head(head: &'static str, at: Instant) -> JsonLine {
+        let mut line = String::with_capacity(96 + head.len() + 320);
+        line.push_str("{\"timestamp\":\"");
+        timestamp(&mut line, wall_time(at));
+        line.push('"');
         line.push_str(head);
         JsonLine(line)
     }
@@ -680,21 +685,49 @@ fn needs_escape(bytes: &[u8]) -> bool {
 fn opened(capacity: usize) -> String {
     let mut line = String::with_capacity(capacity);
     line.push_str("{\"timestamp\":\"");
-    timestamp(&mut line);
+    timestamp(&mut line, since_epoch(SystemTime::now()));
     line.push('"');
     line
 }
 
-/// Now as `2026-11-30T04:19:32.849949Z`. The date and time to the second are formatted once
-/// per second per thread.
-fn timestamp(out: &mut String) {
+fn since_epoch(at: SystemTime) -> Duration {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// How long a thread's pairing of the monotonic and the wall clock is used by [`wall_time`].
+const WALL_BASE_LIFE: Duration = Duration::from_millis(100);
+
+/// The wall-clock time of `at`, since the Unix epoch, without a clock reading: from the two
+/// clocks read together at most [`WALL_BASE_LIFE`] earlier on this thread (the kernel slews
+/// both alike, so only a step of the wall clock shows late, by that much at most).
+fn wall_time(at: Instant) -> Duration {
+    thread_local! {
+        static BASE: std::cell::Cell<Option<(Instant, Duration)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    BASE.with(|base| {
+        if let Some((instant, wall)) = base.get() {
+            if let Some(since) = at.checked_duration_since(instant) {
+                if since < WALL_BASE_LIFE {
+                    return wall + since;
+                }
+            }
+        }
+        let wall = since_epoch(SystemTime::now());
+        let instant = Instant::now();
+        base.set(Some((instant, wall)));
+        wall.saturating_sub(instant.saturating_duration_since(at))
+    })
+}
+
+/// `now` (since the Unix epoch) as `2026-11-30T04:19:32.849949Z`. The date and time to the
+/// second are formatted once per second per thread.
+fn timestamp(out: &mut String, now: Duration) {
     thread_local! {
         static SECOND: std::cell::RefCell<(i64, String)> =
             const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
     let seconds = now.as_secs() as i64;
     SECOND.with(|cached| {
         let mut cached = cached.borrow_mut();
@@ -785,11 +818,48 @@ mod tests {
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
         }
         let mut stamp = String::new();
-        timestamp(&mut stamp);
+        timestamp(&mut stamp, since_epoch(SystemTime::now()));
         assert!(
             chrono::DateTime::parse_from_rfc3339(&stamp).is_ok() && stamp.len() == 27,
             "{stamp}"
         );
+    }
+
+    /// A reading of the monotonic clock becomes the wall-clock time it was read at, whether
+    /// it is later or earlier than the thread's pairing of the two clocks, or too late for it.
+    #[test]
+    fn a_monotonic_reading_gives_the_wall_time_it_was_taken_at() {
+        let close = |got: Duration, wall_before: Duration, wall_after: Duration| {
+            // A millisecond either way: the pairing's two reads are not one instant.
+            let slack = Duration::from_millis(1);
+            assert!(
+                got + slack >= wall_before && got <= wall_after + slack,
+                "{got:?} not within {wall_before:?}..{wall_after:?}"
+            );
+        };
+        let before = since_epoch(SystemTime::now());
+        let earlier = Instant::now();
+        let after = since_epoch(SystemTime::now());
+        std::thread::sleep(Duration::from_millis(2));
+        // A fresh pairing, then a reading from before it.
+        let _ = wall_time(Instant::now());
+        close(wall_time(earlier), before, after);
+        // Within the pairing's life.
+        let before = since_epoch(SystemTime::now());
+        let now = Instant::now();
+        let after = since_epoch(SystemTime::now());
+        close(wall_time(now), before, after);
+        // Past it: paired again.
+        std::thread::sleep(WALL_BASE_LIFE + Duration::from_millis(5));
+        let before = since_epoch(SystemTime::now());
+        let now = Instant::now();
+        let after = since_epoch(SystemTime::now());
+        close(wall_time(now), before, after);
+        let mut line = String::new();
+        timestamp(&mut line, wall_time(now));
+        let parsed = chrono::DateTime::parse_from_rfc3339(&line).unwrap();
+        let micros = u64::try_from(parsed.timestamp_micros()).unwrap();
+        close(Duration::from_micros(micros), before, after);
     }
 
     #[test]

@@ -179,9 +179,20 @@ tokio::task_local! {
 /// Kept small: the task-local moves it in and out of its slot at every poll.
 struct Current {
     id: RequestId,
-    /// Whether the request's event is reported: the fields are kept only then.
-    reported: bool,
-    fields: Option<Box<RequestFields>>,
+    /// When the request's head had arrived: its event's and its metrics' start.
+    started: Instant,
+    /// The request's event while the handler runs (`None`: it is not reported), where
+    /// [`note`] puts the fields; then the response body's [`Watch`] holds it.
+    finished: Option<Box<Finished>>,
+}
+
+impl Drop for Current {
+    /// The handler's future was dropped before it answered: the client went away.
+    fn drop(&mut self) {
+        if let Some(finished) = self.finished.take() {
+            finished.report(Outcome::ClientGone, Instant::now());
+        }
+    }
 }
 
 /// The id of the request the calling task is answering; `None` outside [`observe`].
@@ -189,13 +200,19 @@ pub fn current_id() -> Option<RequestId> {
     CURRENT.try_with(|current| current.borrow().id).ok()
 }
 
+/// When the request the calling task is answering began, as its event times it: a handler
+/// that times the request too starts from the same reading instead of another clock read.
+/// `None` outside [`observe`].
+pub fn current_started() -> Option<Instant> {
+    CURRENT.try_with(|current| current.borrow().started).ok()
+}
+
 /// Gives the request the calling task is answering what only the handler knows, for its
 /// event. Outside [`observe`] it goes nowhere.
 pub fn note(fields: RequestFields) {
     let _ = CURRENT.try_with(|current| {
-        let mut current = current.borrow_mut();
-        if current.reported {
-            current.fields = Some(Box::new(fields));
+        if let Some(finished) = &mut current.borrow_mut().finished {
+            finished.fields = fields;
         }
     });
 }
@@ -213,11 +230,12 @@ where
     B: Body + Unpin + Send + 'static,
 {
     let id = RequestId::next();
+    let started = Instant::now();
     // Boxed: the body that carries it is moved around by hyper, and stays small this way.
-    let pending = reported().then(|| {
+    let finished = reported().then(|| {
         Box::new(Finished {
             id,
-            started: Instant::now(),
+            started,
             method: request.method().clone(),
             status: None,
             ttfb: None,
@@ -225,28 +243,27 @@ where
             empty_body: false,
         })
     });
-    let mut watch = Watch(pending);
     // Boxed at once: a handler's future is large (a proxy's holds every path's state), and
     // it would be moved into each future wrapping it here, then several times by hyper.
     let handled = Box::pin(handler(request));
     let current = RefCell::new(Current {
         id,
-        reported: watch.0.is_some(),
-        fields: None,
+        started,
+        finished,
     });
     let answer = CURRENT.scope(current, async move {
         let response = handled.await;
-        let fields = CURRENT.with(|current| current.borrow_mut().fields.take());
-        (response, fields)
+        let finished = CURRENT.with(|current| current.borrow_mut().finished.take());
+        (response, finished)
     });
     async move {
-        let (mut response, fields) = answer.await;
+        let (mut response, finished) = answer.await;
+        let mut watch = Watch(finished);
         response
             .headers_mut()
             .insert(REQUEST_ID_NAME.clone(), id.header_value());
         if let Some(finished) = &mut watch.0 {
             finished.status = Some(response.status().as_u16());
-            finished.fields = fields.map(|f| *f).unwrap_or_default();
             finished.empty_body = response.body().is_end_stream();
         }
         response.map(|inner| Observed { inner, watch })
@@ -258,9 +275,17 @@ where
 struct Watch(Option<Box<Finished>>);
 
 impl Watch {
+    /// Reports the request as ended now.
     fn finish(&mut self, outcome: Outcome) {
+        if self.0.is_some() {
+            self.finish_at(outcome, Instant::now());
+        }
+    }
+
+    /// Reports the request as ended at `ended` (a clock reading the caller already has).
+    fn finish_at(&mut self, outcome: Outcome, ended: Instant) {
         if let Some(finished) = self.0.take() {
-            finished.report(outcome);
+            finished.report(outcome, ended);
         }
     }
 }
@@ -310,11 +335,17 @@ where
         if let Some(finished) = &mut this.watch.0 {
             match &poll {
                 Poll::Ready(Some(Ok(_))) => {
-                    finished
-                        .ttfb
-                        .get_or_insert_with(|| finished.started.elapsed());
-                    if this.inner.is_end_stream() {
-                        this.watch.finish(Outcome::Complete);
+                    // One clock reading for the first byte and the end: an answer in one
+                    // frame (every non-streamed one) ends as its first byte goes out.
+                    let last = this.inner.is_end_stream();
+                    if finished.ttfb.is_none() || last {
+                        let now = Instant::now();
+                        finished
+                            .ttfb
+                            .get_or_insert(now.saturating_duration_since(finished.started));
+                        if last {
+                            this.watch.finish_at(Outcome::Complete, now);
+                        }
                     }
                 }
                 Poll::Ready(Some(Err(_))) => this.watch.finish(Outcome::UpstreamError),
@@ -361,15 +392,15 @@ pub struct Finished {
 impl Finished {
     /// Emits the request's event (target [`REQUEST_TARGET`], level info). A JSON log gets
     /// the same object written directly ([`super::logs::JsonLine`]); the filter was asked
-    /// when the request began ([`reported`]).
-    pub fn report(self, outcome: Outcome) {
-        let duration = self.started.elapsed();
+    /// when the request began ([`reported`]). `ended`: when the response ended.
+    pub fn report(self, outcome: Outcome, ended: Instant) {
+        let duration = ended.saturating_duration_since(self.started);
         let outcome = match outcome {
             Outcome::Complete if self.fields.upstream_failed => Outcome::UpstreamError,
             other => other,
         };
         match super::logs::json_installed() {
-            true => self.json(outcome, duration).send(),
+            true => self.json(outcome, duration, ended).send(),
             false => self.event(outcome, duration),
         }
     }
@@ -400,11 +431,12 @@ impl Finished {
     }
 
     /// [`Finished::event`] as a JSON line: the same fields in the same order.
-    fn json(&self, outcome: Outcome, duration: Duration) -> super::logs::JsonLine {
+    /// Its timestamp is `ended`'s.
+    fn json(&self, outcome: Outcome, duration: Duration, ended: Instant) -> super::logs::JsonLine {
         let fields = &self.fields;
         let policy = fields.decision();
         let id = self.id.digits();
-        let mut line = super::logs::JsonLine::with_head(REQUEST_HEAD);
+        let mut line = super::logs::JsonLine::with_head(REQUEST_HEAD, ended);
         line.name(json_key!("request_id"), std::str::from_utf8(&id).ok())
             .name(json_key!("method"), Some(self.method.as_str()))
             .str(json_key!("path"), fields.path.as_deref())
@@ -469,7 +501,10 @@ mod tests {
             line[line.find("\",").unwrap()..].to_string()
         };
         assert_eq!(
-            line(super::super::logs::JsonLine::with_head(REQUEST_HEAD)),
+            line(super::super::logs::JsonLine::with_head(
+                REQUEST_HEAD,
+                Instant::now()
+            )),
             line(super::super::logs::JsonLine::new(
                 tracing::Level::INFO,
                 REQUEST_TARGET,
@@ -524,7 +559,9 @@ mod tests {
                 let via_tracing = capture(LogFormat::Json, "info", || {
                     finished.event(Outcome::Complete, duration)
                 });
-                let direct = finished.json(Outcome::Complete, duration).finish();
+                let direct = finished
+                    .json(Outcome::Complete, duration, Instant::now())
+                    .finish();
                 assert!(direct.ends_with("}\n") && !direct.trim_end().contains('\n'));
                 let parse = |line: &str| {
                     let mut object: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -96,6 +96,63 @@ fn events(stderr: &str) -> (Vec<Value>, BTreeMap<String, Value>) {
     (lines, requests)
 }
 
+/// A client that hangs up while its request waits for the upstream's answer has one event,
+/// `client-gone`, with no status: the request was never answered.
+#[test]
+fn a_client_gone_before_the_answer_has_one_client_gone_event() {
+    use std::io::{Read as _, Write as _};
+    // An upstream that takes the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("openai=http://{}", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let (mut stream, _) = silent.accept().unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let work = tempfile::tempdir().unwrap();
+    let recorder = ProxyProcess::start_with_env(
+        work.path(),
+        &[
+            "vcr",
+            "record",
+            "--log-format",
+            "json",
+            "--cassettes",
+            "c",
+            "--cassette",
+            "gone",
+            "--upstream",
+            &upstream,
+        ],
+        &[("TRACEFORGE_LOG", Path::new("info"))],
+    );
+    let body = chat("gpt-4o-mini", "hello", false).to_string();
+    let mut client = std::net::TcpStream::connect(&recorder.addr).unwrap();
+    write!(
+        client,
+        "POST /openai/v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // The request reached the upstream: it is waiting for the answer.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(client);
+    wait_for("the hang-up to be reported", || {
+        recorder.stderr_so_far().contains("client-gone")
+    });
+    let stopped = recorder.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let (_, requests) = events(&stopped.stderr);
+    assert_eq!(requests.len(), 1, "{}", stopped.stderr);
+    let event = requests.values().next().unwrap();
+    assert_eq!(event["outcome"], "client-gone", "{event}");
+    assert_eq!(event["method"], "POST", "{event}");
+    assert!(event.get("status").is_none(), "{event}");
+    assert!(event["duration_ms"].as_f64().unwrap() >= 250.0, "{event}");
+    drop(held);
+}
+
 /// A port nothing listens on: bound, then let go.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
