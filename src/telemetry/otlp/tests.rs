@@ -661,3 +661,75 @@ fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
     queue.take(&mut taken, usize::MAX);
     assert_eq!(taken.len(), 1, "room again once taken");
 }
+
+/// Each thread that offers has a buffer of its own, with its own capacity; the export thread
+/// takes from all of them, each one's oldest first, at most as many as asked; a queue that is
+/// gone leaves nothing behind in a thread, and a new queue starts empty.
+#[test]
+fn each_offering_thread_has_its_own_buffer_and_the_taker_empties_them_all() {
+    let recorded = Arc::new(interaction(Scope::default(), 200));
+    let item = |n: u64| Item {
+        cassette: Arc::from("c"),
+        interaction: recorded.clone(),
+        end_unix_nano: n,
+        replayed: None,
+    };
+    let queue = Arc::new(Queue::default());
+    std::thread::scope(|scope| {
+        for thread in 0..3u64 {
+            let (queue, item) = (&queue, &item);
+            scope.spawn(move || {
+                // A full buffer on one thread does not refuse the others' items.
+                for n in 0..QUEUE_CAPACITY as u64 + 1 {
+                    assert_eq!(
+                        queue.offer(item(thread << 32 | n)),
+                        n < QUEUE_CAPACITY as u64
+                    );
+                }
+            });
+        }
+    });
+    assert_eq!(queue.shards.lock().unwrap().len(), 3);
+    let mut taken = Vec::new();
+    queue.take(&mut taken, QUEUE_CAPACITY + 10);
+    assert_eq!(taken.len(), QUEUE_CAPACITY + 10);
+    queue.take(&mut taken, 5);
+    assert_eq!(
+        taken.len(),
+        QUEUE_CAPACITY + 15,
+        "at most as many as asked, added"
+    );
+    queue.take(&mut taken, usize::MAX);
+    assert_eq!(taken.len(), 3 * QUEUE_CAPACITY);
+    for thread in 0..3u64 {
+        let own: Vec<u64> = taken
+            .iter()
+            .map(|i| i.end_unix_nano)
+            .filter(|n| n >> 32 == thread)
+            .map(|n| n & 0xffff_ffff)
+            .collect();
+        assert_eq!(own, (0..QUEUE_CAPACITY as u64).collect::<Vec<_>>());
+    }
+    // This thread offers to two queues, then one of them goes.
+    assert!(queue.offer(item(1)));
+    let other = Queue::default();
+    assert!(other.offer(item(2)));
+    SHARDS.with(|shards| assert_eq!(shards.borrow().len(), 2));
+    drop(other);
+    let again = Queue::default();
+    assert!(again.offer(item(3)));
+    SHARDS.with(|shards| {
+        assert_eq!(
+            shards.borrow().len(),
+            2,
+            "the gone queue's entry is dropped"
+        )
+    });
+    let mut from_again = Vec::new();
+    again.take(&mut from_again, usize::MAX);
+    let ends: Vec<u64> = from_again.iter().map(|i| i.end_unix_nano).collect();
+    assert_eq!(ends, [3], "a new queue holds only its own items");
+    taken.clear();
+    queue.take(&mut taken, usize::MAX);
+    assert_eq!(taken.len(), 1);
+}
