@@ -462,7 +462,9 @@ impl JsonLine {
     /// compares it with what [`JsonLine::new`] writes), that happened `at` (a clock reading
     /// the caller has: the line costs no reading of its own).
     pub fn with_head(head: &'static str, at: Instant) -> JsonLine {
-        let mut line = String::with_capacity(96 + head.len() + 320);
+        // The thread's last line's string, if it gave it back ([`JsonLine::send`]).
+        let mut line = SPARE.take();
+        line.reserve(96 + head.len() + 320);
         line.push_str("{\"timestamp\":\"");
         timestamp(&mut line, wall_time(at));
         line.push('"');
@@ -479,6 +481,25 @@ impl JsonLine {
         line.push_str(",\"message\":");
         push_json_string(&mut line, message);
         JsonLine(line)
+    }
+
+    /// No line: fields alone (`,"name":value…`), as a line writes them, for a caller that
+    /// puts the same fields into many lines with [`JsonLine::raw`].
+    pub fn fields() -> JsonLine {
+        JsonLine(String::new())
+    }
+
+    /// The text written so far.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Appends `json`: whole fields, `,"name":value…`, written by a [`JsonLine`] (from
+    /// [`JsonLine::fields`]) or literal ones that need no escape.
+    pub fn raw(&mut self, json: &str) -> &mut JsonLine {
+        debug_assert!(json.is_empty() || json.starts_with(",\""), "{json:?}");
+        self.0.push_str(json);
+        self
     }
 
     pub fn str(&mut self, key: Key, value: Option<&str>) -> &mut JsonLine {
@@ -545,11 +566,25 @@ impl JsonLine {
         self.0
     }
 
-    /// Ends the line and hands it to the log's writer.
+    /// Ends the line and hands it to the log's writer (its string is kept for the thread's
+    /// next line).
     pub fn send(self) {
-        LINES.push(&self.finish());
+        let mut line = self.finish();
+        LINES.push(&line);
+        if line.capacity() <= SPARE_CAPACITY {
+            line.clear();
+            SPARE.set(line);
+        }
     }
 }
+
+thread_local! {
+    /// A string a sent line gave back, for the thread's next: one allocation fewer per line.
+    static SPARE: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// A line's string bigger than this is not kept for the next.
+const SPARE_CAPACITY: usize = 4096;
 
 /// An event's fields as `,"name":value` JSON text; the message apart, and no `report`.
 struct JsonFields {

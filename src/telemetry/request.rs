@@ -94,6 +94,15 @@ impl Match {
             Match::Forwarded => "forwarded",
         }
     }
+
+    /// The event's `match` field as JSON (a test holds it to [`Match::name`]).
+    fn json(self) -> &'static str {
+        match self {
+            Match::Hit => r#","match":"hit""#,
+            Match::Miss => r#","match":"miss""#,
+            Match::Forwarded => r#","match":"forwarded""#,
+        }
+    }
 }
 
 /// A policy decision about a request: which policy and rule, and what was done. Never what
@@ -158,6 +167,15 @@ impl Outcome {
             Outcome::Complete => "complete",
             Outcome::ClientGone => "client-gone",
             Outcome::UpstreamError => "upstream-error",
+        }
+    }
+
+    /// The event's `outcome` field as JSON (a test holds it to [`Outcome::name`]).
+    fn json(self) -> &'static str {
+        match self {
+            Outcome::Complete => r#","outcome":"complete""#,
+            Outcome::ClientGone => r#","outcome":"client-gone""#,
+            Outcome::UpstreamError => r#","outcome":"upstream-error""#,
         }
     }
 }
@@ -430,23 +448,19 @@ impl Finished {
         );
     }
 
-    /// [`Finished::event`] as a JSON line: the same fields in the same order.
-    /// Its timestamp is `ended`'s.
+    /// [`Finished::event`] as a JSON line: the same fields in the same order. Its timestamp
+    /// is `ended`'s.
     fn json(&self, outcome: Outcome, duration: Duration, ended: Instant) -> super::logs::JsonLine {
         let fields = &self.fields;
         let policy = fields.decision();
-        let id = self.id.digits();
         let mut line = super::logs::JsonLine::with_head(REQUEST_HEAD, ended);
-        line.name(json_key!("request_id"), std::str::from_utf8(&id).ok())
-            .name(json_key!("method"), Some(self.method.as_str()))
-            .str(json_key!("path"), fields.path.as_deref())
-            .str(json_key!("upstream"), fields.upstream.as_deref())
-            .name(json_key!("provider"), fields.provider)
-            .name(json_key!("mode"), fields.mode)
-            .str(json_key!("cassette"), fields.cassette.as_deref())
-            .name(json_key!("match"), fields.matched.map(Match::name))
+        let mut id = *b",\"request_id\":\"0000000000000000\"";
+        id[15..31].copy_from_slice(&self.id.digits());
+        line.raw(std::str::from_utf8(&id).unwrap_or_default());
+        ROUTE.with(|route| line.raw(route.borrow_mut().json(&self.method, fields)));
+        line.raw(fields.matched.map_or("", Match::json))
             .u64(json_key!("status"), self.status.map(u64::from))
-            .name(json_key!("outcome"), Some(outcome.name()))
+            .raw(outcome.json())
             .millis(json_key!("duration_ms"), Some(duration))
             .millis(json_key!("ttfb_ms"), self.ttfb)
             .str(
@@ -456,6 +470,57 @@ impl Finished {
             .str(json_key!("policy_id"), policy.map(|p| p.policy.as_str()))
             .str(json_key!("policy_rule"), policy.map(|p| p.rule.as_str()));
         line
+    }
+}
+
+thread_local! {
+    /// The thread's last route, for request events' JSON lines.
+    static ROUTE: RefCell<RouteJson> = RefCell::new(RouteJson::default());
+}
+
+/// The fields of a request's event that every request to one route shares — method, path,
+/// upstream, provider, mode and cassette — as the JSON of the last route the thread reported:
+/// a server answering one route again and again writes them with one copy, not two dozen
+/// small ones and three escape checks.
+#[derive(Default)]
+struct RouteJson {
+    method: Option<http::Method>,
+    path: Option<Arc<str>>,
+    upstream: Option<String>,
+    provider: Option<&'static str>,
+    mode: Option<&'static str>,
+    cassette: Option<String>,
+    json: String,
+}
+
+impl RouteJson {
+    /// The JSON of the fields of a request to this route, `,"method":…` up to the cassette.
+    fn json(&mut self, method: &http::Method, fields: &RequestFields) -> &str {
+        let same = self.method.as_ref() == Some(method)
+            && self.path == fields.path
+            && self.upstream == fields.upstream
+            && self.provider == fields.provider
+            && self.mode == fields.mode
+            && self.cassette == fields.cassette;
+        if !same {
+            let mut json = super::logs::JsonLine::fields();
+            json.name(json_key!("method"), Some(method.as_str()))
+                .str(json_key!("path"), fields.path.as_deref())
+                .str(json_key!("upstream"), fields.upstream.as_deref())
+                .name(json_key!("provider"), fields.provider)
+                .name(json_key!("mode"), fields.mode)
+                .str(json_key!("cassette"), fields.cassette.as_deref());
+            *self = RouteJson {
+                method: Some(method.clone()),
+                path: fields.path.clone(),
+                upstream: fields.upstream.clone(),
+                provider: fields.provider,
+                mode: fields.mode,
+                cassette: fields.cassette.clone(),
+                json: json.as_str().to_string(),
+            };
+        }
+        &self.json
     }
 }
 
@@ -549,19 +614,51 @@ mod tests {
             285_000,
             3_600_000_123,
         ];
-        for (fields, status, ttfb) in [
-            (full, Some(200), Some(Duration::from_micros(402))),
-            (RequestFields::default(), None, None),
-        ] {
-            let finished = finished(fields, status, ttfb);
-            for micros in durations {
+        // Routes that differ from the full one in one field each: the thread's route JSON is
+        // made again whenever one of them changes.
+        let mut routes = vec![(http::Method::POST, full.clone())];
+        let changes: [fn(&mut RequestFields); 6] = [
+            |f| f.path = Some("/anthropic/v1/messages".into()),
+            |f| f.upstream = Some("dead".into()),
+            |f| f.provider = Some("anthropic"),
+            |f| f.mode = Some("all"),
+            |f| f.cassette = None,
+            |f| f.path = None,
+        ];
+        // Each after the full one, so that each differs from the last in one field.
+        for change in changes {
+            let mut fields = full.clone();
+            change(&mut fields);
+            routes.push((http::Method::POST, fields));
+            routes.push((http::Method::POST, full.clone()));
+        }
+        routes.push((http::Method::GET, full.clone()));
+        routes.push((http::Method::POST, full));
+        routes.push((http::Method::POST, RequestFields::default()));
+        for (n, (method, fields)) in routes.into_iter().enumerate() {
+            let (status, ttfb) = match n {
+                0 => (Some(200), Some(Duration::from_micros(402))),
+                _ => (None, None),
+            };
+            let mut finished = finished(fields, status, ttfb);
+            finished.method = method;
+            for (i, micros) in durations.into_iter().enumerate() {
                 let duration = Duration::from_micros(micros) + Duration::from_nanos(999);
+                let outcome = [
+                    Outcome::Complete,
+                    Outcome::ClientGone,
+                    Outcome::UpstreamError,
+                ][i % 3];
+                finished.fields.matched = [
+                    None,
+                    Some(Match::Hit),
+                    Some(Match::Miss),
+                    Some(Match::Forwarded),
+                ][(i + n) % 4];
                 let via_tracing = capture(LogFormat::Json, "info", || {
-                    finished.event(Outcome::Complete, duration)
+                    finished.event(outcome, duration)
                 });
-                let direct = finished
-                    .json(Outcome::Complete, duration, Instant::now())
-                    .finish();
+                let direct = finished.json(outcome, duration, Instant::now()).finish();
                 assert!(direct.ends_with("}\n") && !direct.trim_end().contains('\n'));
                 let parse = |line: &str| {
                     let mut object: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -573,11 +670,22 @@ mod tests {
                 // The same keys in the same order, not only the same map.
                 assert_eq!(direct.to_string(), via_tracing.to_string());
                 assert_eq!(direct["duration_ms"].as_f64(), Some(micros as f64 / 1000.0));
-                if status.is_some() {
+                assert_eq!(direct["outcome"], outcome.name());
+                if n == 0 {
                     assert_eq!(direct["policy_action"], "redact");
                     assert_eq!(direct["policy_rule"], "no-\\names");
                 }
             }
+        }
+        for m in [Match::Hit, Match::Miss, Match::Forwarded] {
+            assert_eq!(m.json(), format!(",\"match\":\"{}\"", m.name()));
+        }
+        for o in [
+            Outcome::Complete,
+            Outcome::ClientGone,
+            Outcome::UpstreamError,
+        ] {
+            assert_eq!(o.json(), format!(",\"outcome\":\"{}\"", o.name()));
         }
     }
 }
