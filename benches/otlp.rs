@@ -241,8 +241,8 @@ async fn live(url: &str, n: u64) {
         // and the figure is the exporter's own pace.
         let done = otlp::counters().exported;
         if offered - done < (otlp::QUEUE_CAPACITY as u64) / 2 {
-            let item = items[(offered % items.len() as u64) as usize].clone();
-            exporter.offer(cassette.clone(), item, None);
+            let item = &items[(offered % items.len() as u64) as usize];
+            exporter.offer(&cassette, item, None);
             offered += 1;
         } else {
             tokio::time::sleep(Duration::from_micros(200)).await;

@@ -544,18 +544,13 @@ impl Proxy {
                     // goes out once the policies have let the answer through (changed or not):
                     // a replay they block answered nothing from the recording.
                     // (Numbered now: a blocked replay leaves a gap, which no id minds.)
-                    let for_span = self.otlp.as_ref().map(|otlp| {
-                        let served = stored.served.fetch_add(1, Ordering::Relaxed);
-                        (
-                            otlp,
-                            cassette.label.clone(),
-                            stored.interaction.clone(),
-                            served,
-                        )
-                    });
-                    let export = move || {
-                        if let Some((otlp, label, interaction, served)) = for_span {
-                            otlp.offer(label, interaction, Some(served));
+                    let for_span = self
+                        .otlp
+                        .as_ref()
+                        .map(|otlp| (otlp, stored.served.fetch_add(1, Ordering::Relaxed)));
+                    let export = || {
+                        if let Some((otlp, served)) = for_span {
+                            otlp.offer(&cassette.label, &stored.interaction, Some(served));
                         }
                     };
                     if let Some(traces) = &self.traces {
@@ -574,10 +569,10 @@ impl Proxy {
                     // still a replay of the recording.
                     cassette.count(|c| c.replayed += 1);
                     let recorded = match &self.revealer {
-                        Some(revealer) => stored.revealed(revealer).unwrap_or(&stored).clone(),
-                        None => stored,
+                        Some(revealer) => stored.revealed(revealer).unwrap_or(&stored),
+                        None => &stored,
                     };
-                    observe::replayed_tokens(&recorded);
+                    observe::replayed_tokens(recorded);
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
                         // The answer is checked once per scope: the whole scope is read only
@@ -800,7 +795,7 @@ impl Proxy {
             }
         }
         if let Some(otlp) = &self.otlp {
-            otlp.offer(cassette.label.clone(), recording.interaction.clone(), None);
+            otlp.offer(&cassette.label, &recording.interaction, None);
         }
         if let Some(traces) = &self.traces {
             traces.send(Pending {

@@ -104,11 +104,28 @@ pub fn counters() -> Counts {
 
 /// An interaction waiting to become a span.
 struct Item {
-    cassette: Arc<str>,
-    interaction: Arc<Interaction>,
+    /// `None`: the same as the item's before it in its thread's buffer, whose first item
+    /// always has one. A replay server offers one interaction again and again, and cloning
+    /// its two `Arc`s for each offer (and dropping them on the export thread) passed their
+    /// counts' cache lines between cores at every request.
+    source: Option<Source>,
     end_unix_nano: u64,
     /// For a replay: how many times the run served the interaction before.
     replayed: Option<u64>,
+}
+
+/// The interaction of a span, and its cassette.
+#[derive(Clone)]
+struct Source {
+    cassette: Arc<str>,
+    interaction: Arc<Interaction>,
+}
+
+impl Source {
+    /// Whether this is `cassette`'s `interaction` (the same allocations).
+    fn is(&self, cassette: &Arc<str>, interaction: &Arc<Interaction>) -> bool {
+        Arc::ptr_eq(&self.cassette, cassette) && Arc::ptr_eq(&self.interaction, interaction)
+    }
 }
 
 /// Interactions offered and not yet taken by the export thread: one buffer per thread that
@@ -127,7 +144,14 @@ struct Queue {
 /// One thread's items, oldest first: at most [`QUEUE_CAPACITY`].
 #[derive(Default)]
 struct Shard {
-    items: Mutex<Vec<Item>>,
+    buffer: Mutex<Buffer>,
+}
+
+#[derive(Default)]
+struct Buffer {
+    items: Vec<Item>,
+    /// The last item that has a source, when there are items: the source of the last.
+    sourced: usize,
 }
 
 thread_local! {
@@ -141,7 +165,16 @@ impl Queue {
     /// Appends `item` to the calling thread's buffer unless [`QUEUE_CAPACITY`] items are
     /// already waiting in it; `false`: it was not taken. The thread's first offer adds its
     /// buffer to the queue's list.
-    fn offer(&self, item: Item) -> bool {
+    fn offer(
+        &self,
+        cassette: &Arc<str>,
+        interaction: &Arc<Interaction>,
+        end_unix_nano: u64,
+        replayed: Option<u64>,
+    ) -> bool {
+        let offer = |shard: &Shard| {
+            shard.offer(cassette, interaction, end_unix_nano, replayed, &self.ready)
+        };
         let address = std::ptr::from_ref(self) as usize;
         SHARDS.with(|shards| {
             let mut shards = shards.borrow_mut();
@@ -151,7 +184,7 @@ impl Queue {
                 .iter()
                 .find(|(a, shard)| *a == address && Arc::strong_count(shard) > 1)
             {
-                return shard.offer(item, &self.ready);
+                return offer(shard);
             }
             shards.retain(|(_, shard)| Arc::strong_count(shard) > 1);
             let shard = Arc::new(Shard::default());
@@ -160,7 +193,7 @@ impl Queue {
                 Err(_) => return false,
             }
             shards.push((address, shard.clone()));
-            shard.offer(item, &self.ready)
+            offer(&shard)
         })
     }
 
@@ -184,16 +217,40 @@ impl Queue {
 
 impl Shard {
     /// [`Queue::offer`] into this buffer; `ready` is told when it stops being empty.
-    fn offer(&self, item: Item, ready: &tokio::sync::Notify) -> bool {
-        let Ok(mut items) = self.items.lock() else {
+    fn offer(
+        &self,
+        cassette: &Arc<str>,
+        interaction: &Arc<Interaction>,
+        end_unix_nano: u64,
+        replayed: Option<u64>,
+        ready: &tokio::sync::Notify,
+    ) -> bool {
+        let Ok(mut buffer) = self.buffer.lock() else {
             return false;
         };
+        let Buffer { items, sourced } = &mut *buffer;
         if items.len() >= QUEUE_CAPACITY {
             return false;
         }
         let was_empty = items.is_empty();
-        items.push(item);
-        drop(items);
+        // Only the last item's source is looked at: one interaction replayed again and again
+        // is the case that matters.
+        let same = items
+            .get(*sourced)
+            .and_then(|item| item.source.as_ref())
+            .is_some_and(|last| last.is(cassette, interaction));
+        if !same {
+            *sourced = items.len();
+        }
+        items.push(Item {
+            source: (!same).then(|| Source {
+                cassette: cassette.clone(),
+                interaction: interaction.clone(),
+            }),
+            end_unix_nano,
+            replayed,
+        });
+        drop(buffer);
         if was_empty {
             ready.notify_one();
         }
@@ -202,16 +259,27 @@ impl Shard {
 
     /// Moves up to `most` items, oldest first, to the end of `into`.
     fn take(&self, into: &mut Vec<Item>, most: usize) {
-        let Ok(mut items) = self.items.lock() else {
+        let Ok(mut buffer) = self.buffer.lock() else {
             return;
         };
+        let Buffer { items, sourced } = &mut *buffer;
         if items.len() <= most && into.is_empty() {
             // The usual case, done in O(1) under the lock the thread offers into.
-            std::mem::swap(&mut *items, into);
+            std::mem::swap(items, into);
         } else if items.len() <= most {
-            into.append(&mut items);
+            into.append(items);
         } else {
+            // The first item left needs its own source now: the last one taken has it.
+            let source = items[..most]
+                .iter()
+                .rev()
+                .find_map(|item| item.source.as_ref())
+                .cloned();
             into.extend(items.drain(..most));
+            if let Some(first) = items.first_mut() {
+                first.source = first.source.take().or(source);
+            }
+            *sourced = sourced.saturating_sub(most);
         }
     }
 }
@@ -290,14 +358,14 @@ impl Exporter {
 
     /// Queues a finished interaction (as stored: protected) for export. Never waits: when
     /// the queue is full the span is dropped and counted.
-    pub fn offer(&self, cassette: Arc<str>, interaction: Arc<Interaction>, replayed: Option<u64>) {
-        let item = Item {
-            cassette,
-            interaction,
-            end_unix_nano: unix_nanos(SystemTime::now()),
-            replayed,
-        };
-        if !self.queue.offer(item) {
+    pub fn offer(
+        &self,
+        cassette: &Arc<str>,
+        interaction: &Arc<Interaction>,
+        replayed: Option<u64>,
+    ) {
+        let end = unix_nanos(SystemTime::now());
+        if !self.queue.offer(cassette, interaction, end, replayed) {
             DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -333,8 +401,20 @@ async fn run(config: ExportConfig, sender: Sender, queue: Arc<Queue>, stop: watc
     let mut encoder = Encoder::new(config.content, replay_run);
     let mut taken = Vec::new();
     let mut add = |batch: &mut send::Batch, taken: &mut Vec<Item>| {
+        // Each thread's items come whole and in order: the first has its source.
+        let mut source = None;
         for item in taken.drain(..) {
-            encoder.push(batch, &item);
+            let Item {
+                source: own,
+                end_unix_nano,
+                replayed,
+            } = item;
+            if own.is_some() {
+                source = own;
+            }
+            if let Some(source) = &source {
+                encoder.push(batch, source, end_unix_nano, replayed);
+            }
         }
     };
     'run: loop {
@@ -417,12 +497,18 @@ impl Encoder {
         }
     }
 
-    fn push(&mut self, batch: &mut send::Batch, item: &Item) {
+    fn push(
+        &mut self,
+        batch: &mut send::Batch,
+        item: &Source,
+        end_unix_nano: u64,
+        replayed: Option<u64>,
+    ) {
         let source = span::Source {
             cassette: &item.cassette,
             interaction: &item.interaction,
-            end_unix_nano: item.end_unix_nano,
-            replay: item.replayed.map(|served| span::Replay {
+            end_unix_nano,
+            replay: replayed.map(|served| span::Replay {
                 run: self.replay_run,
                 served,
             }),

@@ -511,8 +511,9 @@ fn the_exporter_counts_what_it_delivers_and_flushes_at_the_end() {
         let (server, url, seen) = scripted(Vec::new()).await;
         let exporter = Exporter::spawn(config(&url)).unwrap();
         let item = Arc::new(interaction(scope("s", "a", None), 200));
+        let cassette = Arc::from("c");
         for _ in 0..5 {
-            exporter.offer(Arc::from("c"), item.clone(), None);
+            exporter.offer(&cassette, &item, None);
         }
         // Fewer than a batch and before the batch delay: only the end of the run sends them.
         let report = exporter.finish().await;
@@ -593,20 +594,19 @@ fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
         let mut encoder = Encoder::new(content, 77);
         for served in 0..2 {
             for (i, recorded) in recordings.iter().enumerate() {
-                let item = Item {
+                let source = Source {
                     cassette: cassette.clone(),
                     interaction: recorded.clone(),
-                    end_unix_nano: 1_000_000_000 + i as u64,
-                    replayed: Some(served),
                 };
+                let end_unix_nano = 1_000_000_000 + i as u64;
                 let mut remembered = Batch::default();
-                encoder.push(&mut remembered, &item);
+                encoder.push(&mut remembered, &source, end_unix_nano, Some(served));
                 let mut fresh = Batch::default();
                 fresh.push(
                     span::Source {
                         cassette: "c",
                         interaction: recorded,
-                        end_unix_nano: item.end_unix_nano,
+                        end_unix_nano,
                         replay: Some(span::Replay { run: 77, served }),
                     },
                     content,
@@ -618,14 +618,12 @@ fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
         assert!(encoder.fixed_bytes <= ENCODER_MEMORY_BYTES);
         let held: usize = encoder.fixed.values().map(|r| r.fixed.size()).sum();
         assert_eq!(held, encoder.fixed_bytes);
-        let recording = Item {
+        let recording = Source {
             cassette: cassette.clone(),
             interaction: Arc::new(interaction(Scope::default(), 200)),
-            end_unix_nano: 1,
-            replayed: None,
         };
         let mut encoder = Encoder::new(content, 77);
-        encoder.push(&mut Batch::default(), &recording);
+        encoder.push(&mut Batch::default(), &recording, 1, None);
         assert!(encoder.fixed.is_empty());
     }
 }
@@ -635,16 +633,9 @@ fn remembered_fixed_parts_give_the_spans_a_fresh_encoding_gives() {
 #[test]
 fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
     let queue = Queue::default();
-    let recorded = Arc::new(interaction(Scope::default(), 200));
-    let item = |n: u64| Item {
-        cassette: Arc::from("c"),
-        interaction: recorded.clone(),
-        end_unix_nano: n,
-        replayed: None,
-    };
-    let taken_in: Vec<bool> = (0..QUEUE_CAPACITY as u64 + 5)
-        .map(|n| queue.offer(item(n)))
-        .collect();
+    let (cassette, recorded) = (Arc::from("c"), Arc::new(interaction(Scope::default(), 200)));
+    let offer = |n: u64| queue.offer(&cassette, &recorded, n, None);
+    let taken_in: Vec<bool> = (0..QUEUE_CAPACITY as u64 + 5).map(offer).collect();
     assert!(taken_in[..QUEUE_CAPACITY].iter().all(|t| *t));
     assert!(taken_in[QUEUE_CAPACITY..].iter().all(|t| !*t));
     let mut taken = Vec::new();
@@ -656,10 +647,110 @@ fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
     queue.take(&mut taken, usize::MAX);
     assert_eq!(taken.len(), QUEUE_CAPACITY - 3 - BATCH_SPANS);
     assert_eq!(taken[0].end_unix_nano, 3 + BATCH_SPANS as u64);
-    assert!(queue.offer(item(1)), "room again once taken");
+    assert!(offer(1), "room again once taken");
     taken.clear();
     queue.take(&mut taken, usize::MAX);
     assert_eq!(taken.len(), 1, "room again once taken");
+}
+
+/// An item repeating the source of the one before it in its thread's buffer does not hold
+/// it again; whatever is taken, in whatever pieces, starts with an item that has its source,
+/// and every item resolves to the source it was offered with.
+#[test]
+fn repeated_sources_are_held_once_and_every_taken_piece_starts_with_one() {
+    let queue = Queue::default();
+    let cassettes: [Arc<str>; 2] = [Arc::from("a"), Arc::from("b")];
+    let interactions: Vec<Arc<Interaction>> = (0..2)
+        .map(|_| Arc::new(interaction(Scope::default(), 200)))
+        .collect();
+    // Runs of one source, then another, then the first again, one of each pair of cassette
+    // and interaction changing.
+    let pattern = [
+        (0, 0),
+        (0, 0),
+        (0, 0),
+        (0, 1),
+        (0, 1),
+        (1, 1),
+        (0, 0),
+        (0, 0),
+        (1, 0),
+    ];
+    for (n, (c, i)) in pattern.iter().enumerate() {
+        assert!(queue.offer(&cassettes[*c], &interactions[*i], n as u64, None));
+    }
+    let held = |items: &[Item]| items.iter().filter(|i| i.source.is_some()).count();
+    let check = |pieces: &[Vec<Item>]| {
+        let mut resolved = Vec::new();
+        for piece in pieces {
+            assert!(piece[0].source.is_some(), "a piece starts with its source");
+            let mut source = None;
+            for item in piece {
+                if let Some(own) = &item.source {
+                    source = Some(own.clone());
+                }
+                let source = source.as_ref().unwrap();
+                let c = cassettes
+                    .iter()
+                    .position(|c| Arc::ptr_eq(c, &source.cassette));
+                let i = interactions
+                    .iter()
+                    .position(|i| Arc::ptr_eq(i, &source.interaction));
+                resolved.push((item.end_unix_nano, (c.unwrap(), i.unwrap())));
+            }
+        }
+        let offered: Vec<(u64, (usize, usize))> = pattern
+            .iter()
+            .enumerate()
+            .map(|(n, p)| (n as u64, *p))
+            .collect();
+        assert_eq!(resolved, offered);
+    };
+    {
+        let items = queue.shards.lock().unwrap()[0]
+            .buffer
+            .lock()
+            .unwrap()
+            .items
+            .len();
+        assert_eq!(items, pattern.len());
+    }
+    // Taken in pieces that cut runs in the middle.
+    let mut pieces = Vec::new();
+    for most in [2, 3, 1, usize::MAX] {
+        let mut piece = Vec::new();
+        queue.take(&mut piece, most);
+        pieces.push(piece);
+    }
+    check(&pieces);
+    // Taken whole: five runs, five sources held.
+    for (n, (c, i)) in pattern.iter().enumerate() {
+        assert!(queue.offer(&cassettes[*c], &interactions[*i], n as u64, None));
+    }
+    let mut whole = Vec::new();
+    queue.take(&mut whole, usize::MAX);
+    assert_eq!(held(&whole), 5);
+    check(&[whole]);
+    // After a piece cut a run, the rest of the run still knows its source: more of it is
+    // not held again, another source is.
+    let buffered = || {
+        let shards = queue.shards.lock().unwrap();
+        let buffer = shards[0].buffer.lock().unwrap();
+        (buffer.items.len(), held(&buffer.items))
+    };
+    for n in 0..4 {
+        queue.offer(&cassettes[0], &interactions[0], n, None);
+    }
+    queue.take(&mut Vec::new(), 2);
+    assert_eq!(buffered(), (2, 1));
+    queue.offer(&cassettes[0], &interactions[0], 4, None);
+    assert_eq!(buffered(), (3, 1));
+    queue.offer(&cassettes[1], &interactions[0], 5, None);
+    queue.offer(&cassettes[1], &interactions[0], 6, None);
+    assert_eq!(buffered(), (5, 2));
+    queue.take(&mut Vec::new(), 3);
+    queue.offer(&cassettes[1], &interactions[0], 7, None);
+    assert_eq!(buffered(), (3, 1));
 }
 
 /// Each thread that offers has a buffer of its own, with its own capacity; the export thread
@@ -667,24 +758,16 @@ fn the_queue_keeps_order_and_drops_beyond_its_capacity() {
 /// gone leaves nothing behind in a thread, and a new queue starts empty.
 #[test]
 fn each_offering_thread_has_its_own_buffer_and_the_taker_empties_them_all() {
-    let recorded = Arc::new(interaction(Scope::default(), 200));
-    let item = |n: u64| Item {
-        cassette: Arc::from("c"),
-        interaction: recorded.clone(),
-        end_unix_nano: n,
-        replayed: None,
-    };
+    let (cassette, recorded) = (Arc::from("c"), Arc::new(interaction(Scope::default(), 200)));
+    let offer = |queue: &Queue, n: u64| queue.offer(&cassette, &recorded, n, None);
     let queue = Arc::new(Queue::default());
     std::thread::scope(|scope| {
         for thread in 0..3u64 {
-            let (queue, item) = (&queue, &item);
+            let (queue, offer) = (&queue, &offer);
             scope.spawn(move || {
                 // A full buffer on one thread does not refuse the others' items.
                 for n in 0..QUEUE_CAPACITY as u64 + 1 {
-                    assert_eq!(
-                        queue.offer(item(thread << 32 | n)),
-                        n < QUEUE_CAPACITY as u64
-                    );
+                    assert_eq!(offer(queue, thread << 32 | n), n < QUEUE_CAPACITY as u64);
                 }
             });
         }
@@ -711,13 +794,13 @@ fn each_offering_thread_has_its_own_buffer_and_the_taker_empties_them_all() {
         assert_eq!(own, (0..QUEUE_CAPACITY as u64).collect::<Vec<_>>());
     }
     // This thread offers to two queues, then one of them goes.
-    assert!(queue.offer(item(1)));
+    assert!(offer(&queue, 1));
     let other = Queue::default();
-    assert!(other.offer(item(2)));
+    assert!(offer(&other, 2));
     SHARDS.with(|shards| assert_eq!(shards.borrow().len(), 2));
     drop(other);
     let again = Queue::default();
-    assert!(again.offer(item(3)));
+    assert!(offer(&again, 3));
     SHARDS.with(|shards| {
         assert_eq!(
             shards.borrow().len(),
