@@ -8,4 +8,5 @@
 pub mod logs;
 pub mod metrics;
 pub mod otlp;
+mod per_thread;
 pub mod request;

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use super::per_thread::{Gathered, PerThread};
 use crate::cassette::Interaction;
 pub use send::{Batch, SendError, Sender};
 
@@ -129,24 +130,18 @@ impl Source {
 }
 
 /// Interactions offered and not yet taken by the export thread: one buffer per thread that
-/// offers, which that thread appends to and the export thread empties. A channel cost each
-/// replayed request more (its slot handed between cores, and a wake of the thread per span),
-/// and so did one buffer for all the proxy's threads: its lock's cache line passed from core
-/// to core at every offer (`perf`: a quarter of a microsecond a request under load).
+/// offers ([`PerThread`]), which that thread appends to and the export thread empties. A
+/// channel cost each replayed request more (its slot handed between cores, and a wake of the
+/// thread per span), and so did one buffer for all the proxy's threads (`perf`: a quarter of
+/// a microsecond a request under load).
 #[derive(Default)]
 struct Queue {
-    /// Every thread's buffer, added by its first offer.
-    shards: Mutex<Vec<Arc<Shard>>>,
+    buffers: PerThread<Buffer>,
     /// Notified when a buffer stops being empty.
     ready: tokio::sync::Notify,
 }
 
 /// One thread's items, oldest first: at most [`QUEUE_CAPACITY`].
-#[derive(Default)]
-struct Shard {
-    buffer: Mutex<Buffer>,
-}
-
 #[derive(Default)]
 struct Buffer {
     items: Vec<Item>,
@@ -154,17 +149,15 @@ struct Buffer {
     sourced: usize,
 }
 
-thread_local! {
-    /// This thread's buffer in each queue it offers to, by the queue's address. The queue
-    /// holds the other reference: an entry whose queue is gone is dropped at the next lookup.
-    static SHARDS: std::cell::RefCell<Vec<(usize, Arc<Shard>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+impl Gathered for Buffer {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 impl Queue {
-    /// Appends `item` to the calling thread's buffer unless [`QUEUE_CAPACITY`] items are
-    /// already waiting in it; `false`: it was not taken. The thread's first offer adds its
-    /// buffer to the queue's list.
+    /// Appends an item to the calling thread's buffer unless [`QUEUE_CAPACITY`] items are
+    /// already waiting in it; `false`: it was not taken.
     fn offer(
         &self,
         cassette: &Arc<str>,
@@ -172,65 +165,45 @@ impl Queue {
         end_unix_nano: u64,
         replayed: Option<u64>,
     ) -> bool {
-        let offer = |shard: &Shard| {
-            shard.offer(cassette, interaction, end_unix_nano, replayed, &self.ready)
-        };
-        let address = std::ptr::from_ref(self) as usize;
-        SHARDS.with(|shards| {
-            let mut shards = shards.borrow_mut();
-            // Only the thread and the queue hold a shard: one reference is a queue gone (and
-            // a new one may have its address).
-            if let Some((_, shard)) = shards
-                .iter()
-                .find(|(a, shard)| *a == address && Arc::strong_count(shard) > 1)
-            {
-                return offer(shard);
+        let offered = self
+            .buffers
+            .with(|buffer| buffer.offer(cassette, interaction, end_unix_nano, replayed));
+        match offered {
+            Some(Some(was_empty)) => {
+                if was_empty {
+                    self.ready.notify_one();
+                }
+                true
             }
-            shards.retain(|(_, shard)| Arc::strong_count(shard) > 1);
-            let shard = Arc::new(Shard::default());
-            match self.shards.lock() {
-                Ok(mut all) => all.push(shard.clone()),
-                Err(_) => return false,
-            }
-            shards.push((address, shard.clone()));
-            offer(&shard)
-        })
+            _ => false,
+        }
     }
 
     /// Moves up to `most` of the waiting items, each thread's oldest first, to the end of
     /// `into`.
     fn take(&self, into: &mut Vec<Item>, most: usize) {
-        let Ok(shards) = self.shards.lock() else {
-            return;
-        };
         let mut left = most;
-        for shard in shards.iter() {
-            if left == 0 {
-                break;
-            }
+        self.buffers.each(|buffer| {
             let before = into.len();
-            shard.take(into, left);
+            buffer.take(into, left);
             left -= into.len() - before;
-        }
+            left > 0
+        });
     }
 }
 
-impl Shard {
-    /// [`Queue::offer`] into this buffer; `ready` is told when it stops being empty.
+impl Buffer {
+    /// [`Queue::offer`] into this buffer: `None` when it is full, else whether it was empty.
     fn offer(
-        &self,
+        &mut self,
         cassette: &Arc<str>,
         interaction: &Arc<Interaction>,
         end_unix_nano: u64,
         replayed: Option<u64>,
-        ready: &tokio::sync::Notify,
-    ) -> bool {
-        let Ok(mut buffer) = self.buffer.lock() else {
-            return false;
-        };
-        let Buffer { items, sourced } = &mut *buffer;
+    ) -> Option<bool> {
+        let Buffer { items, sourced } = self;
         if items.len() >= QUEUE_CAPACITY {
-            return false;
+            return None;
         }
         let was_empty = items.is_empty();
         // Only the last item's source is looked at: one interaction replayed again and again
@@ -250,19 +223,12 @@ impl Shard {
             end_unix_nano,
             replayed,
         });
-        drop(buffer);
-        if was_empty {
-            ready.notify_one();
-        }
-        true
+        Some(was_empty)
     }
 
     /// Moves up to `most` items, oldest first, to the end of `into`.
-    fn take(&self, into: &mut Vec<Item>, most: usize) {
-        let Ok(mut buffer) = self.buffer.lock() else {
-            return;
-        };
-        let Buffer { items, sourced } = &mut *buffer;
+    fn take(&mut self, into: &mut Vec<Item>, most: usize) {
+        let Buffer { items, sourced } = self;
         if items.len() <= most && into.is_empty() {
             // The usual case, done in O(1) under the lock the thread offers into.
             std::mem::swap(items, into);
