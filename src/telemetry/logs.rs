@@ -27,8 +27,6 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::EnvFilter;
 
-use super::per_thread::{Gathered, PerThread};
-
 pub use crate::cli::LogFormat;
 
 /// The variable that sets the log level, in `tracing`'s env-filter syntax (`info`,
@@ -45,8 +43,8 @@ pub const REQUEST_TARGET: &str = "traceforge::request";
 /// (at 2 ms, its wakes and writes were 1.7% of a replay server's CPU at 80k requests/s).
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// Bytes of a thread's lines that may wait for stderr before its new lines are dropped (and
-/// counted): about 30,000 request events.
+/// Bytes of lines that may wait for stderr before new lines are dropped (and counted): about
+/// 30,000 request events.
 const PENDING_LIMIT: usize = 16 << 20;
 
 /// The capacity a writing buffer keeps between writes.
@@ -186,152 +184,67 @@ pub fn json_installed() -> bool {
 /// Lines not written because [`PENDING_LIMIT`] bytes were already waiting.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// Lines waiting for stderr: each thread appends its lines to a buffer of its own
-/// ([`PerThread`]), with the moment each line is of, and whoever writes takes every buffer and
-/// writes their lines in the order of those moments. A channel of one `String` per line cost
-/// a replayed request more than formatting its line did (an allocation freed on another
-/// thread, the channel's slots passed between cores), and so did one buffer for all threads:
-/// its lock and the cache lines the lines ended in passed from core to core at every line.
+/// Lines waiting for stderr: one buffer every thread appends its lines to, taken whole by
+/// whoever writes. A channel of one `String` per line cost a replayed request more than
+/// formatting its line did: an allocation freed on another thread, and the channel's slots
+/// passed between cores, per line.
 struct Lines {
-    threads: PerThread<Local>,
-    /// Set when a buffer stops being empty; the writer waits for it.
-    ready: Mutex<bool>,
-    signal: Condvar,
+    pending: Mutex<Vec<u8>>,
+    /// Signalled when `pending` stops being empty.
+    ready: Condvar,
     /// Held while taken lines are written, so a [`flush`] from another thread keeps their
-    /// order; holds the writer's buffers.
-    writing: Mutex<Writing>,
-}
-
-/// One thread's lines, oldest first.
-#[derive(Default)]
-struct Local {
-    text: Vec<u8>,
-    /// Each line's moment (see [`stamp`]) and where it ends in `text`.
-    ends: Vec<(u64, usize)>,
-}
-
-impl Gathered for Local {
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-}
-
-/// What the writer keeps between writes: the buffers it took, emptied for the next take,
-/// and the text it writes.
-struct Writing {
-    taken: Vec<Local>,
-    spare: Vec<Local>,
-    /// The taken lines in the order they are written: moment, buffer, start, end.
-    order: Vec<(u64, usize, usize, usize)>,
-    out: Vec<u8>,
-}
-
-/// `at` as a number in the order of moments: the order lines are written in. A line stamped
-/// after another line was appended (on any thread) is written after it. Nanoseconds from the
-/// first stamp, offset by 2^63 so that a moment before it keeps its place too.
-fn stamp(at: Instant) -> u64 {
-    const MIDDLE: u64 = 1 << 63;
-    static FIRST: OnceLock<Instant> = OnceLock::new();
-    let first = *FIRST.get_or_init(|| at);
-    let nanos = |d: Duration| {
-        u64::try_from(d.as_nanos())
-            .unwrap_or(u64::MAX)
-            .min(MIDDLE - 1)
-    };
-    match at.checked_duration_since(first) {
-        Some(after) => MIDDLE + nanos(after),
-        None => MIDDLE - nanos(first.duration_since(at)) - 1,
-    }
+    /// order; holds the buffer the next lines are taken into.
+    writing: Mutex<Vec<u8>>,
 }
 
 impl Lines {
     const fn new() -> Lines {
         Lines {
-            threads: PerThread::new(),
-            ready: Mutex::new(false),
-            signal: Condvar::new(),
-            writing: Mutex::new(Writing {
-                taken: Vec::new(),
-                spare: Vec::new(),
-                order: Vec::new(),
-                out: Vec::new(),
-            }),
+            pending: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+            writing: Mutex::new(Vec::new()),
         }
     }
 
-    /// Appends a whole line of the moment `at`; never waits for a write (a thread whose
-    /// [`PENDING_LIMIT`] bytes are already waiting drops it, and counts it).
-    fn push(&self, line: &str, at: Instant) {
-        let stamp = stamp(at);
-        let pushed = self.threads.with(|local| {
-            if local.text.len() + line.len() > PENDING_LIMIT {
-                return None;
-            }
-            let was_empty = local.ends.is_empty();
-            local.text.extend_from_slice(line.as_bytes());
-            local.ends.push((stamp, local.text.len()));
-            Some(was_empty)
-        });
-        match pushed {
-            Some(Some(false)) => {}
-            Some(Some(true)) => {
-                if let Ok(mut ready) = self.ready.lock() {
-                    *ready = true;
-                }
-                self.signal.notify_one();
-            }
-            _ => {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Appends a whole line; never waits for a write (a full buffer drops it, and counts it).
+    fn push(&self, line: &str) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        if pending.len() + line.len() > PENDING_LIMIT {
+            drop(pending);
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let was_empty = pending.is_empty();
+        pending.extend_from_slice(line.as_bytes());
+        drop(pending);
+        if was_empty {
+            self.ready.notify_one();
         }
     }
 
     /// Blocks until a line is pending.
     fn wait(&self) {
-        let Ok(mut ready) = self.ready.lock() else {
+        let Ok(mut pending) = self.pending.lock() else {
             return;
         };
-        while !*ready {
-            ready = match self.signal.wait(ready) {
-                Ok(ready) => ready,
+        while pending.is_empty() {
+            pending = match self.ready.wait(pending) {
+                Ok(pending) => pending,
                 Err(_) => return,
             };
         }
-        // Lines appended from now on are taken by the next write, or set it again.
-        *ready = false;
     }
 
-    /// Writes what is pending to `out` in one write, in the order of the lines' moments, and
-    /// a warning if lines were dropped (a JSON object when the log is `json`).
+    /// Writes what is pending to `out` in one write, and a warning if lines were dropped (a
+    /// JSON object when the log is `json`).
     fn write_to(&self, out: &mut impl std::io::Write, json: bool) {
-        let Ok(mut writing) = self.writing.lock() else {
+        let Ok(mut taken) = self.writing.lock() else {
             return;
         };
-        let Writing {
-            taken,
-            spare,
-            order,
-            out: text,
-        } = &mut *writing;
-        self.threads.each(|local| {
-            if !local.ends.is_empty() {
-                let mut empty = spare.pop().unwrap_or_default();
-                std::mem::swap(local, &mut empty);
-                taken.push(empty);
-            }
-            true
-        });
-        // Each thread's lines are in order already: a stable sort of the runs merges them.
-        for (which, local) in taken.iter().enumerate() {
-            let mut start = 0;
-            for &(stamp, end) in &local.ends {
-                order.push((stamp, which, start, end));
-                start = end;
-            }
-        }
-        order.sort_by_key(|&(stamp, ..)| stamp);
-        for (_, which, start, end) in order.drain(..) {
-            text.extend_from_slice(&taken[which].text[start..end]);
+        if let Ok(mut pending) = self.pending.lock() {
+            std::mem::swap(&mut *pending, &mut *taken);
         }
         let dropped = DROPPED.swap(0, Ordering::Relaxed);
         if dropped > 0 {
@@ -339,25 +252,18 @@ impl Lines {
             if json {
                 let mut line = JsonLine::new(Level::WARN, module_path!(), WHY);
                 line.u64(json_key!("dropped"), Some(dropped));
-                text.extend_from_slice(line.finish().as_bytes());
+                taken.extend_from_slice(line.finish().as_bytes());
             } else {
-                let _ = writeln!(text, "traceforge: warning: {dropped} {WHY}");
+                let _ = writeln!(taken, "traceforge: warning: {dropped} {WHY}");
             }
         }
-        if !text.is_empty() {
-            let _ = out.write_all(text);
+        if !taken.is_empty() {
+            let _ = out.write_all(&taken);
             let _ = out.flush();
         }
-        text.clear();
-        // A burst's buffers are not kept for the rest of the run.
-        text.shrink_to(KEEP_CAPACITY);
-        for mut local in taken.drain(..) {
-            local.text.clear();
-            local.ends.clear();
-            local.text.shrink_to(KEEP_CAPACITY);
-            local.ends.shrink_to(KEEP_CAPACITY / 256);
-            spare.push(local);
-        }
+        taken.clear();
+        // A burst's buffer is not kept for the rest of the run.
+        taken.shrink_to(KEEP_CAPACITY);
     }
 }
 
@@ -389,7 +295,7 @@ enum Sink {
 impl Sink {
     fn put(&self, line: String) {
         match self {
-            Sink::Log => LINES.push(&line, Instant::now()),
+            Sink::Log => LINES.push(&line),
             #[cfg(test)]
             Sink::Capture(lines) => lines.lock().unwrap().push(line),
         }
@@ -543,7 +449,7 @@ pub(crate) use json_key;
 /// written this way when the log is JSON ([`json_installed`]): through `tracing`'s visitor it
 /// cost a replayed request more than its answer did. Absent fields are left out, as an
 /// event's `None` fields are.
-pub struct JsonLine(String, Option<Instant>);
+pub struct JsonLine(String);
 
 impl JsonLine {
     /// `timestamp`, `level`, `target` and `message`.
@@ -563,7 +469,7 @@ impl JsonLine {
         timestamp(&mut line, wall_time(at));
         line.push('"');
         line.push_str(head);
-        JsonLine(line, Some(at))
+        JsonLine(line)
     }
 
     fn with_capacity(level: Level, target: &str, message: &str, fields: usize) -> JsonLine {
@@ -574,13 +480,13 @@ impl JsonLine {
         push_json_string(&mut line, target);
         line.push_str(",\"message\":");
         push_json_string(&mut line, message);
-        JsonLine(line, None)
+        JsonLine(line)
     }
 
     /// No line: fields alone (`,"name":value…`), as a line writes them, for a caller that
     /// puts the same fields into many lines with [`JsonLine::raw`].
     pub fn fields() -> JsonLine {
-        JsonLine(String::new(), None)
+        JsonLine(String::new())
     }
 
     /// The text written so far.
@@ -663,9 +569,8 @@ impl JsonLine {
     /// Ends the line and hands it to the log's writer (its string is kept for the thread's
     /// next line).
     pub fn send(self) {
-        let at = self.1.unwrap_or_else(Instant::now);
         let mut line = self.finish();
-        LINES.push(&line, at);
+        LINES.push(&line);
         if line.capacity() <= SPARE_CAPACITY {
             line.clear();
             SPARE.set(line);
@@ -1081,10 +986,10 @@ mod tests {
         let lines = Lines::new();
         let big = format!("{}\n", "x".repeat((1 << 20) - 1));
         for _ in 0..16 {
-            lines.push(&big, Instant::now());
+            lines.push(&big);
         }
-        lines.push("one too many\n", Instant::now());
-        lines.push(&big, Instant::now());
+        lines.push("one too many\n");
+        lines.push(&big);
         let mut out = Vec::new();
         lines.write_to(&mut out, false);
         let text = String::from_utf8(out).unwrap();
@@ -1096,14 +1001,14 @@ mod tests {
             "traceforge: warning: 2 log line(s) dropped: stderr could not keep up"
         );
         // Taken whole: the next write has only what came after.
-        lines.push("a\n", Instant::now());
-        lines.push("b\n", Instant::now());
+        lines.push("a\n");
+        lines.push("b\n");
         let mut out = Vec::new();
         lines.write_to(&mut out, false);
         assert_eq!(out, b"a\nb\n");
         // In a JSON log the warning is an object of its own, like every other line.
         for _ in 0..17 {
-            lines.push(&big, Instant::now());
+            lines.push(&big);
         }
         let mut out = Vec::new();
         lines.write_to(&mut out, true);
@@ -1116,72 +1021,5 @@ mod tests {
             warning["message"],
             "log line(s) dropped: stderr could not keep up"
         );
-    }
-
-    #[test]
-    fn stamps_keep_the_order_of_moments_before_and_after_the_first() {
-        let now = Instant::now();
-        let first = stamp(now);
-        let earlier = now - Duration::from_millis(5);
-        let later = now + Duration::from_millis(5);
-        let moments = [earlier, now - Duration::from_nanos(1), now, later, later];
-        let stamps: Vec<u64> = moments.into_iter().map(stamp).collect();
-        assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stamps:?}");
-        assert!(stamps[1] < stamps[2] && stamps[0] < stamps[1] && stamps[2] < stamps[3]);
-        assert_eq!(stamp(now), first);
-    }
-
-    /// Lines appended on several threads are written in the order of their moments, each
-    /// whole; a line appended after another one was (on another thread) comes after it; and
-    /// what was written is not written again.
-    #[test]
-    fn lines_of_several_threads_are_written_in_the_order_of_their_moments() {
-        let lines = Lines::new();
-        let start = Instant::now();
-        let at = |n: u64| start + Duration::from_micros(n);
-        std::thread::scope(|scope| {
-            for thread in 0..3u64 {
-                let lines = &lines;
-                scope.spawn(move || {
-                    for k in 0..200u64 {
-                        let n = k * 3 + thread;
-                        lines.push(&format!("line {n} {}\n", "x".repeat(n as usize % 7)), at(n));
-                    }
-                });
-            }
-        });
-        let mut out = Vec::new();
-        lines.write_to(&mut out, false);
-        let text = String::from_utf8(out).unwrap();
-        let numbers: Vec<u64> = text
-            .lines()
-            .map(|line| {
-                let mut words = line.split(' ');
-                assert_eq!(words.next(), Some("line"), "{line:?}");
-                let n: u64 = words.next().unwrap().parse().unwrap();
-                assert_eq!(
-                    words.next().unwrap(),
-                    "x".repeat(n as usize % 7),
-                    "{line:?}"
-                );
-                n
-            })
-            .collect();
-        assert_eq!(numbers, (0..600).collect::<Vec<_>>());
-        // One thread's line, then another's stamped after it: in that order.
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| lines.push("first\n", Instant::now()))
-                .join()
-                .unwrap();
-            scope
-                .spawn(|| lines.push("second\n", Instant::now()))
-                .join()
-                .unwrap();
-        });
-        lines.push("third\n", Instant::now());
-        let mut out = Vec::new();
-        lines.write_to(&mut out, false);
-        assert_eq!(out, b"first\nsecond\nthird\n");
     }
 }
