@@ -39,30 +39,34 @@ impl<T: Gathered> PerThread<T> {
     }
 
     /// Runs `f` on the calling thread's value, made at its first use; `None` when a lock was
-    /// poisoned.
+    /// poisoned, or when `f` of another `PerThread` met its first use here.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let mine = self.mine()?;
-        let mut value = mine.lock().ok()?;
-        Some(f(&mut value))
-    }
-
-    fn mine(&self) -> Option<Arc<Mutex<T>>> {
         let address = std::ptr::from_ref(self) as usize;
         MINE.with(|mine| {
-            let mut mine = mine.borrow_mut();
-            let found = mine
-                .iter()
-                .find(|(a, value)| *a == address && Arc::strong_count(value) > 1)
-                .and_then(|(_, value)| value.clone().downcast::<Mutex<T>>().ok());
-            if found.is_some() {
-                return found;
+            // Found, the value is used in place: no reference taken, none dropped.
+            if let Ok(list) = mine.try_borrow() {
+                let found = list
+                    .iter()
+                    .find(|(a, value)| *a == address && Arc::strong_count(value) > 1)
+                    .and_then(|(_, value)| (**value).downcast_ref::<Mutex<T>>());
+                if let Some(value) = found {
+                    return Some(f(&mut *value.lock().ok()?));
+                }
             }
-            mine.retain(|(_, value)| Arc::strong_count(value) > 1);
-            let value = Arc::new(Mutex::new(T::default()));
-            self.all.lock().ok()?.push(value.clone());
-            mine.push((address, value.clone()));
-            Some(value)
+            let value = self.add(&mut *mine.try_borrow_mut().ok()?)?;
+            let mut value = value.lock().ok()?;
+            Some(f(&mut value))
         })
+    }
+
+    /// The calling thread's value, new, in both lists (`mine` is the thread's).
+    fn add(&self, mine: &mut Vec<(usize, Arc<dyn Any + Send + Sync>)>) -> Option<Arc<Mutex<T>>> {
+        let address = std::ptr::from_ref(self) as usize;
+        mine.retain(|(_, value)| Arc::strong_count(value) > 1);
+        let value = Arc::new(Mutex::new(T::default()));
+        self.all.lock().ok()?.push(value.clone());
+        mine.push((address, value.clone()));
+        Some(value)
     }
 
     /// Runs `f` on every thread's value in turn, in the order the threads first used it,
