@@ -110,22 +110,7 @@ fn a_client_gone_before_the_answer_has_one_client_gone_event() {
         let _ = stream.read_to_end(&mut sink);
     });
     let work = tempfile::tempdir().unwrap();
-    let recorder = ProxyProcess::start_with_env(
-        work.path(),
-        &[
-            "vcr",
-            "record",
-            "--log-format",
-            "json",
-            "--cassettes",
-            "c",
-            "--cassette",
-            "gone",
-            "--upstream",
-            &upstream,
-        ],
-        &[("TRACEFORGE_LOG", Path::new("info"))],
-    );
+    let recorder = json_recorder(work.path(), "gone", &["--upstream", &upstream]);
     let body = chat("gpt-4o-mini", "hello", false).to_string();
     let mut client = std::net::TcpStream::connect(&recorder.addr).unwrap();
     write!(
@@ -151,6 +136,22 @@ fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     assert!(event.get("status").is_none(), "{event}");
     assert!(event["duration_ms"].as_f64().unwrap() >= 250.0, "{event}");
     drop(held);
+}
+
+/// `vcr record` into cassette `name` of `c` with JSON logs at `info`, and `args`.
+fn json_recorder(cwd: &Path, name: &str, args: &[&str]) -> ProxyProcess {
+    let mut all = vec![
+        "vcr",
+        "record",
+        "--log-format",
+        "json",
+        "--cassettes",
+        "c",
+        "--cassette",
+        name,
+    ];
+    all.extend_from_slice(args);
+    ProxyProcess::start_with_env(cwd, &all, &[("TRACEFORGE_LOG", Path::new("info"))])
 }
 
 /// A port nothing listens on: bound, then let go.
@@ -189,17 +190,10 @@ fn json_logs_have_one_event_per_request_with_its_id_and_nothing_planted() {
     let openai = format!("openai=http://{}", mock.addr);
     let dead = format!("dead=http://127.0.0.1:{}", closed_port());
     let info = Path::new("info");
-    let recorder = ProxyProcess::start_with_env(
+    let recorder = json_recorder(
         work.path(),
+        "logs",
         &[
-            "vcr",
-            "record",
-            "--log-format",
-            "json",
-            "--cassettes",
-            "c",
-            "--cassette",
-            "logs",
             "--upstream",
             &openai,
             "--upstream",
@@ -207,7 +201,6 @@ fn json_logs_have_one_event_per_request_with_its_id_and_nothing_planted() {
             "--policies",
             policies.to_str().unwrap(),
         ],
-        &[("TRACEFORGE_LOG", info)],
     );
     let url = |path: &str| recorder.url(path);
     let key = key();
