@@ -101,18 +101,26 @@ fn events(stderr: &str) -> (Vec<Value>, BTreeMap<String, Value>) {
 #[test]
 fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     use std::io::{Read as _, Write as _};
-    // An upstream that takes the connection and never answers.
+    // An upstream that takes the connection and never answers; it says when the request
+    // has reached it.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = format!("openai=http://{}", silent.local_addr().unwrap());
+    let (arrived, arrival) = std::sync::mpsc::channel();
     let held = std::thread::spawn(move || {
         let (mut stream, _) = silent.accept().unwrap();
-        let mut sink = Vec::new();
-        let _ = stream.read_to_end(&mut sink);
+        let (mut seen, mut chunk) = (Vec::new(), [0u8; 4096]);
+        while let Ok(n @ 1..) = stream.read(&mut chunk) {
+            seen.extend_from_slice(&chunk[..n]);
+            if seen.windows(7).any(|w| w == b"\"hello\"") {
+                let _ = arrived.send(std::time::Instant::now());
+            }
+        }
     });
     let work = tempfile::tempdir().unwrap();
     let recorder = json_recorder(work.path(), "gone", &["--upstream", &upstream]);
     let body = chat("gpt-4o-mini", "hello", false).to_string();
     let mut client = std::net::TcpStream::connect(&recorder.addr).unwrap();
+    let sent = std::time::Instant::now();
     write!(
         client,
         "POST /openai/v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
@@ -121,11 +129,13 @@ fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     )
     .unwrap();
     // The request reached the upstream: it is waiting for the answer.
-    std::thread::sleep(Duration::from_millis(300));
+    let reached = arrival.recv_timeout(Duration::from_secs(30)).unwrap();
     drop(client);
+    let gone = std::time::Instant::now();
     wait_for("the hang-up to be reported", || {
         recorder.stderr_so_far().contains("client-gone")
     });
+    let reported = sent.elapsed();
     let stopped = recorder.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
     let (_, requests) = events(&stopped.stderr);
@@ -134,7 +144,14 @@ fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     assert_eq!(event["outcome"], "client-gone", "{event}");
     assert_eq!(event["method"], "POST", "{event}");
     assert!(event.get("status").is_none(), "{event}");
-    assert!(event["duration_ms"].as_f64().unwrap() >= 250.0, "{event}");
+    // It lasted from before the upstream had the request until the hang-up, at least, and
+    // no longer than the client saw.
+    let duration_ms = event["duration_ms"].as_f64().unwrap();
+    let (least, most) = ((gone - reached).as_secs_f64(), reported.as_secs_f64());
+    assert!(
+        duration_ms >= least * 1000.0 - 0.001 && duration_ms <= most * 1000.0,
+        "{event}: not within {least} s .. {most} s"
+    );
     drop(held);
 }
 
