@@ -465,9 +465,7 @@ impl JsonLine {
         // The thread's last line's string, if it gave it back ([`JsonLine::send`]).
         let mut line = SPARE.take();
         line.reserve(96 + head.len() + 320);
-        line.push_str("{\"timestamp\":\"");
-        timestamp(&mut line, wall_time(at));
-        line.push('"');
+        open(&mut line, wall_time(at));
         line.push_str(head);
         JsonLine(line)
     }
@@ -716,13 +714,18 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-/// A line's start, `{"timestamp":"…"`, in a string with room for `capacity` bytes.
+/// A line's start of now, `{"timestamp":"…"`, in a string with room for `capacity` bytes.
 fn opened(capacity: usize) -> String {
     let mut line = String::with_capacity(capacity);
-    line.push_str("{\"timestamp\":\"");
-    timestamp(&mut line, since_epoch(SystemTime::now()));
-    line.push('"');
+    open(&mut line, since_epoch(SystemTime::now()));
     line
+}
+
+/// Appends a line's start, `{"timestamp":"…"`, of `now` (since the Unix epoch).
+fn open(line: &mut String, now: Duration) {
+    line.push_str("{\"timestamp\":\"");
+    timestamp(line, now);
+    line.push('"');
 }
 
 fn since_epoch(at: SystemTime) -> Duration {
