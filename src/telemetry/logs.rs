@@ -755,7 +755,10 @@ fn wall_time(at: Instant) -> Duration {
         let wall = since_epoch(SystemTime::now());
         let instant = Instant::now();
         base.set(Some((instant, wall)));
-        wall.saturating_sub(instant.saturating_duration_since(at))
+        match at.checked_duration_since(instant) {
+            Some(since) => wall + since,
+            None => wall.saturating_sub(instant.duration_since(at)),
+        }
     })
 }
 
@@ -867,37 +870,38 @@ mod tests {
     /// it is later or earlier than the thread's pairing of the two clocks, or too late for it.
     #[test]
     fn a_monotonic_reading_gives_the_wall_time_it_was_taken_at() {
-        let close = |got: Duration, wall_before: Duration, wall_after: Duration| {
-            // A millisecond either way: the pairing's two reads are not one instant.
+        // `got` is `shift` from a moment read between the wall-clock readings `before` and
+        // `after`, within a millisecond (the pairing's two reads are not one instant).
+        let close = |got: Duration, before: Duration, after: Duration, shift: i64| {
             let slack = Duration::from_millis(1);
+            let by = Duration::from_millis(shift.unsigned_abs());
+            let (before, after) = match shift >= 0 {
+                true => (before + by, after + by),
+                false => (before - by, after - by),
+            };
             assert!(
-                got + slack >= wall_before && got <= wall_after + slack,
-                "{got:?} not within {wall_before:?}..{wall_after:?}"
+                got + slack >= before && got <= after + slack,
+                "{got:?} not within {before:?}..{after:?}"
             );
         };
         let before = since_epoch(SystemTime::now());
-        let earlier = Instant::now();
-        let after = since_epoch(SystemTime::now());
-        std::thread::sleep(Duration::from_millis(2));
-        // A fresh pairing, then a reading from before it.
-        let _ = wall_time(Instant::now());
-        close(wall_time(earlier), before, after);
-        // Within the pairing's life.
-        let before = since_epoch(SystemTime::now());
         let now = Instant::now();
         let after = since_epoch(SystemTime::now());
-        close(wall_time(now), before, after);
-        // Past it: paired again.
-        std::thread::sleep(WALL_BASE_LIFE + Duration::from_millis(5));
-        let before = since_epoch(SystemTime::now());
-        let now = Instant::now();
-        let after = since_epoch(SystemTime::now());
-        close(wall_time(now), before, after);
+        // The thread's first: a fresh pairing, the moment is before it.
+        close(wall_time(now), before, after, 0);
+        // Earlier than the pairing: paired again, the moment before the new pairing.
+        close(wall_time(now - Duration::from_millis(2)), before, after, -2);
+        // Later, within its life: from the pairing.
+        close(wall_time(now + Duration::from_millis(3)), before, after, 3);
+        // Past its life: paired again, the moment after the new pairing.
+        let past = WALL_BASE_LIFE + Duration::from_millis(5);
+        let shift = i64::try_from(past.as_millis()).unwrap();
+        close(wall_time(now + past), before, after, shift);
         let mut line = String::new();
-        timestamp(&mut line, wall_time(now));
+        timestamp(&mut line, wall_time(now + past));
         let parsed = chrono::DateTime::parse_from_rfc3339(&line).unwrap();
         let micros = u64::try_from(parsed.timestamp_micros()).unwrap();
-        close(Duration::from_micros(micros), before, after);
+        close(Duration::from_micros(micros), before, after, shift);
     }
 
     #[test]
