@@ -487,9 +487,9 @@ impl JsonLine {
         JsonLine(String::new())
     }
 
-    /// The text written so far.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The fields written (of a [`JsonLine::fields`]).
+    pub fn into_fields(self) -> String {
+        self.0
     }
 
     /// Appends `json`: whole fields, `,"name":value…`, written by a [`JsonLine`] (from

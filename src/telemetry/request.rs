@@ -517,7 +517,7 @@ impl RouteJson {
                 provider: fields.provider,
                 mode: fields.mode,
                 cassette: fields.cassette.clone(),
-                json: json.as_str().to_string(),
+                json: json.into_fields(),
             };
         }
         &self.json
