@@ -1,7 +1,8 @@
-//! A value per thread, for what many threads hand to one collector (log lines, spans to
-//! export): each thread appends to its own under a lock that only it and the collector take,
-//! and the collector visits them all. One value shared by the proxy's threads passed its
-//! lock's cache line, and the one its data ended in, from core to core at every append.
+//! A value per thread, for what many threads hand to one collector (the spans the OTLP
+//! exporter sends): each thread appends to its own under a lock that only it and the
+//! collector take, and the collector visits them all. One value shared by the proxy's threads
+//! passed its lock's cache line, and the one its data ended in, from core to core at every
+//! append. (The log's lines tried it too and measured no gain: they keep one buffer.)
 
 use std::any::Any;
 use std::cell::RefCell;
