@@ -18,7 +18,7 @@ mod restore;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -141,10 +141,8 @@ pub struct Proxy {
     keys: keys::KeyCache,
     /// Request → what the policies made of it (a test suite sends the same requests again).
     policy_checks: keys::RequestCache<Result<policy::Checked, Box<crate::policy::Finding>>>,
-    /// Request path → the form the log shows (protected, no query).
-    logged_paths: keys::PathCache<Arc<str>>,
-    /// Each path's metrics series, resolved at its first request.
-    path_metrics: keys::PathCache<Arc<observe::PathMetrics>>,
+    /// Request path → what the path alone decides (see [`KnownPath`]).
+    paths: keys::PathCache<Arc<KnownPath>>,
     /// Cassettes whose load error was already printed.
     reported: Mutex<HashSet<CassetteName>>,
     /// Replay with the recorded timing instead of at once (`load --latency recorded`).
@@ -250,8 +248,7 @@ impl Proxy {
             otlp,
             keys: keys::KeyCache::default(),
             policy_checks: keys::RequestCache::default(),
-            logged_paths: keys::PathCache::default(),
-            path_metrics: keys::PathCache::default(),
+            paths: keys::PathCache::default(),
             reported: Mutex::new(HashSet::new()),
             recorded_latency: std::sync::atomic::AtomicBool::new(false),
             journal_failed: std::sync::atomic::AtomicBool::new(false),
@@ -307,18 +304,18 @@ impl Proxy {
             .policies
             .as_ref()
             .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
-        // Metrics: one observation per request (see `observe`).
         let path = request.uri().path();
-        let series = self.path_metrics.get(path, || {
-            Arc::new(observe::PathMetrics::new(self.config.mode, path))
-        });
-        let observed = observe::Observed::start(series, request.headers());
+        let known = self
+            .paths
+            .get(path, || Arc::new(KnownPath::new(&self.config, path)));
+        // Metrics: one observation per request (see `observe`).
+        let observed = observe::Observed::start(&known.metrics, request.headers());
         // The log: what only the proxy knows about the request, for its one event.
         let mut fields = RequestFields {
             mode: Some(self.config.mode.name()),
             ..RequestFields::default()
         };
-        let mut response = self.answer(request, &mut fields).await;
+        let mut response = self.answer(request, &known, &mut fields).await;
         observed.finish(response.status());
         crate::telemetry::request::note(fields);
         if disabled {
@@ -334,24 +331,25 @@ impl Proxy {
     async fn answer(
         self: Arc<Self>,
         request: http::Request<Incoming>,
+        known: &KnownPath,
         fields: &mut RequestFields,
     ) -> HttpResponse {
         let (mut parts, body) = request.into_parts();
         let id = crate::telemetry::request::current_id();
         let reported = crate::telemetry::request::reported();
         if reported {
-            fields.path = Some(self.logged_path(parts.uri.path()));
+            fields.path = Some(self.logged_path(known, parts.uri.path()));
         }
         let Some((upstream, rest)) = route(parts.uri.path()) else {
             return self.unknown_upstream(parts.uri.path());
         };
         // Replay forwards nothing, so any upstream a cassette was recorded with is fine; the
         // matcher reports a wrong one as a difference.
-        if self.config.mode != Mode::None && !self.config.upstreams.contains_key(upstream) {
+        if self.config.mode != Mode::None && known.upstream.is_none() {
             return self.unknown_upstream(parts.uri.path());
         }
-        if has_dot_segment(rest) {
-            let provider = Provider::detect(upstream, rest);
+        let provider = known.provider;
+        if known.dot_segment {
             let message = format!(
                 "traceforge: request path {:?} has a '.' or '..' segment (perhaps percent-encoded); \
                  such paths are refused so that no request can leave its upstream's base path",
@@ -363,15 +361,14 @@ impl Proxy {
             );
         }
         let upstream = upstream.to_string();
-        if reported && self.config.upstreams.contains_key(&upstream) {
-            fields.upstream = Some(upstream.clone());
+        if reported {
+            fields.upstream = known.upstream.clone();
         }
         let mut path = rest.to_string();
         if let Some(query) = parts.uri.query() {
             path.push('?');
             path.push_str(query);
         }
-        let provider = Provider::detect(&upstream, &path);
         fields.provider = Some(provider.name());
 
         let name = match parts.headers.get(&CASSETTE_HEADER_NAME) {
@@ -410,12 +407,12 @@ impl Proxy {
             }
         };
 
-        if reported {
-            fields.cassette = Some(name.to_string());
-        }
         let cassette = match self.cassettes.open(&name).await {
             Ok(cassette) => cassette,
             Err(error) => {
+                if reported {
+                    fields.cassette = Some(Arc::from(name.as_str()));
+                }
                 let first = self
                     .reported
                     .lock()
@@ -432,6 +429,9 @@ impl Proxy {
                 );
             }
         };
+        if reported {
+            fields.cassette = Some(cassette.label.clone());
+        }
         // A killed run's last recordings, recovered from its journal: their rows may never
         // have been written, and rows follow the cassette.
         if let Some(traces) = &self.traces {
@@ -718,14 +718,17 @@ impl Proxy {
 
     /// The request's path as the log shows it: each segment protected as a cassette stores it,
     /// without the query string.
-    fn logged_path(&self, path: &str) -> Arc<str> {
-        self.logged_paths.get(path, || {
-            let (stored, _) =
-                self.config
-                    .redactor
-                    .stored_request(path, None, None, &mut Vec::new());
-            Arc::from(stored)
-        })
+    fn logged_path(&self, known: &KnownPath, path: &str) -> Arc<str> {
+        known
+            .logged
+            .get_or_init(|| {
+                let (stored, _) =
+                    self.config
+                        .redactor
+                        .stored_request(path, None, None, &mut Vec::new());
+                Arc::from(stored)
+            })
+            .clone()
     }
 
     /// The request's path and body as a cassette stores them, secrets and PII protected, and
@@ -876,6 +879,36 @@ impl Proxy {
                 .iter()
                 .map(|(_, e)| e.to_string())
                 .collect(),
+        }
+    }
+}
+
+/// What a request's path alone decides, worked out at its first request (the proxy keeps one
+/// per path): a request then looks its path up once instead of routing, detecting the provider,
+/// checking the upstream and its segments, and finding its metrics series each time.
+struct KnownPath {
+    /// The upstream's name, when it is a configured one.
+    upstream: Option<Arc<str>>,
+    provider: Provider,
+    /// The path past the upstream has a `.` or `..` segment (see [`has_dot_segment`]).
+    dot_segment: bool,
+    metrics: observe::PathMetrics,
+    /// The form the log shows (secrets and PII protected), made when first logged.
+    logged: OnceLock<Arc<str>>,
+}
+
+impl KnownPath {
+    fn new(config: &ProxyConfig, path: &str) -> KnownPath {
+        let (upstream, rest) = route(path).unwrap_or(("", "/"));
+        KnownPath {
+            upstream: config
+                .upstreams
+                .contains_key(upstream)
+                .then(|| Arc::from(upstream)),
+            provider: Provider::detect(upstream, rest),
+            dot_segment: has_dot_segment(rest),
+            metrics: observe::PathMetrics::new(config.mode, upstream, rest),
+            logged: OnceLock::new(),
         }
     }
 }

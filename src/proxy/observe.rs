@@ -3,7 +3,7 @@
 //! the tokens, PII redactions and policy decisions of the interactions it serves. Kept apart
 //! from the handlers so that counting stays a line at each place something happens.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::cassette::{Decision, Interaction, Usage};
@@ -22,10 +22,10 @@ pub(super) struct PathMetrics {
 }
 
 impl PathMetrics {
-    /// The series of requests for `path` at a proxy in `mode`.
-    pub(super) fn new(mode: super::Mode, path: &str) -> PathMetrics {
+    /// The series of requests for a path (routed to `upstream` and `rest`) at a proxy in
+    /// `mode`.
+    pub(super) fn new(mode: super::Mode, upstream: &str, rest: &str) -> PathMetrics {
         let metrics = metrics::global();
-        let (upstream, rest) = super::route(path).unwrap_or(("", "/"));
         let mode = mode_label(mode);
         PathMetrics {
             upstream: metrics.upstreams.admit(upstream),
@@ -38,14 +38,14 @@ impl PathMetrics {
 }
 
 /// A request being answered, counted when its response head is ready.
-pub(super) struct Observed {
+pub(super) struct Observed<'a> {
     started: Instant,
-    path: Arc<PathMetrics>,
+    path: &'a PathMetrics,
 }
 
-impl Observed {
+impl<'a> Observed<'a> {
     /// Starts observing a request counted in `path`'s series.
-    pub(super) fn start(path: Arc<PathMetrics>, headers: &http::HeaderMap) -> Observed {
+    pub(super) fn start(path: &'a PathMetrics, headers: &http::HeaderMap) -> Observed<'a> {
         if let Some(session) = headers
             .get(&super::policy::SCOPE_HEADER_NAMES[2])
             .and_then(|v| v.to_str().ok())
@@ -61,7 +61,7 @@ impl Observed {
 
     /// Counts the request with the status it was answered with.
     pub(super) fn finish(self, status: http::StatusCode) {
-        let path = &self.path;
+        let path = self.path;
         let class = metrics::status_class(status.as_u16());
         // `1xx` … `5xx` (anything else is counted as `5xx`).
         let index = usize::from(class.as_bytes()[0] - b'1');

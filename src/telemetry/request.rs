@@ -122,10 +122,10 @@ pub struct RequestFields {
     /// The vcr record mode (`once`, `new-episodes`, `all`, `none`), or `mock`.
     pub mode: Option<&'static str>,
     /// A configured upstream's name.
-    pub upstream: Option<String>,
+    pub upstream: Option<Arc<str>>,
     /// `openai` or `anthropic`.
     pub provider: Option<&'static str>,
-    pub cassette: Option<String>,
+    pub cassette: Option<Arc<str>>,
     /// The path as stored (protected), without its query string.
     pub path: Option<Arc<str>>,
     pub matched: Option<Match>,
@@ -486,10 +486,10 @@ thread_local! {
 struct RouteJson {
     method: Option<http::Method>,
     path: Option<Arc<str>>,
-    upstream: Option<String>,
+    upstream: Option<Arc<str>>,
     provider: Option<&'static str>,
     mode: Option<&'static str>,
-    cassette: Option<String>,
+    cassette: Option<Arc<str>>,
     json: String,
 }
 
