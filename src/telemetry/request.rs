@@ -26,8 +26,11 @@ pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
 static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request's id: 16 hex digits, unique within the process (a counter) and unlikely to repeat
-/// across processes (it starts at a random value). A client's own `x-traceforge-request-id` is
-/// not taken over: a header value is the client's to fill, and it would be logged as is.
+/// across processes (it starts at a random value). Each thread takes [`ID_BLOCK`] numbers of the
+/// counter at a time, so threads answering requests side by side do not write one shared
+/// counter per request (ids are unique, not in the order requests came). A client's own
+/// `x-traceforge-request-id` is not taken over: a header value is the client's to fill, and it
+/// would be logged as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId(u64);
 
@@ -36,8 +39,21 @@ impl RequestId {
     pub fn next() -> RequestId {
         static START: OnceLock<u64> = OnceLock::new();
         static COUNT: AtomicU64 = AtomicU64::new(0);
+        thread_local! {
+            /// The thread's next number and the end of its block.
+            static BLOCK: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
         let start = *START.get_or_init(random_start);
-        RequestId(start.wrapping_add(COUNT.fetch_add(1, Ordering::Relaxed)))
+        let number = BLOCK.with(|block| {
+            let (mut next, mut end) = block.get();
+            if next == end {
+                next = COUNT.fetch_add(ID_BLOCK, Ordering::Relaxed);
+                end = next.wrapping_add(ID_BLOCK);
+            }
+            block.set((next.wrapping_add(1), end));
+            next
+        });
+        RequestId(start.wrapping_add(number))
     }
 
     fn header_value(self) -> http::HeaderValue {
@@ -62,6 +78,9 @@ impl std::fmt::Display for RequestId {
         f.write_str(std::str::from_utf8(&self.digits()).unwrap_or_default())
     }
 }
+
+/// How many ids a thread takes from the process's counter at a time.
+const ID_BLOCK: u64 = 1024;
 
 fn random_start() -> u64 {
     use ring::rand::SecureRandom as _;
@@ -545,6 +564,26 @@ mod tests {
             assert_eq!(id.to_string(), format!("{n:016x}"));
             assert_eq!(id.header_value(), format!("{n:016x}").as_str());
         }
+    }
+
+    #[test]
+    fn ids_are_unique_across_threads_taking_blocks_of_them() {
+        let ids: Vec<Vec<RequestId>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..3 * ID_BLOCK as usize)
+                            .map(|_| RequestId::next())
+                            .collect()
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let all: std::collections::HashSet<RequestId> = ids.iter().flatten().copied().collect();
+        assert_eq!(all.len(), 4 * 3 * ID_BLOCK as usize);
+        // Within a thread, a block's ids follow one another.
+        assert_eq!(ids[0][1].0, ids[0][0].0.wrapping_add(1));
     }
 
     fn finished(fields: RequestFields, status: Option<u16>, ttfb: Option<Duration>) -> Finished {
