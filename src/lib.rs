@@ -18,6 +18,7 @@ pub mod load;
 pub mod markup;
 pub mod mock;
 pub mod output;
+mod per_thread;
 pub mod policy;
 pub mod priority;
 pub mod provider;

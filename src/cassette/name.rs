@@ -63,6 +63,10 @@ impl CassetteName {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// The cassette's file inside `dir`: `dir/NAME.yaml`.
     pub fn path_in(&self, dir: &Path) -> PathBuf {
         dir.join(format!("{}.yaml", self.0))

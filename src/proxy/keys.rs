@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use crate::cassette::matcher::MatchKey;
+use crate::per_thread::PerThread;
 
 /// Entries kept before the cache starts over.
 const CAPACITY: usize = 4096;
@@ -109,36 +110,46 @@ impl<V: Clone> RequestCache<V> {
     }
 }
 
-/// One cache: a request path → what the proxy derives from the path alone (its form in the
-/// log, secrets and PII protected; its metrics series). Keyed by the path only: cheaper per
-/// request than a [`RequestCache`].
+/// One cache: a request path → what the proxy derives from the path alone (see
+/// `KnownPath`). Keyed by the path only: cheaper per request than a [`RequestCache`]. Each
+/// thread keeps its own, so a request takes no lock and no reference count that another
+/// thread's requests write (a busy machine passed those cache lines between its cores at
+/// every request); a path is worked out once per thread.
 pub(super) struct PathCache<V> {
-    entries: Mutex<foldhash::HashMap<Box<str>, V>>,
+    per_thread: PerThread<Paths<V>>,
 }
 
-impl<V> Default for PathCache<V> {
+/// One thread's [`PathCache`].
+struct Paths<V>(foldhash::HashMap<Box<str>, V>);
+
+impl<V> Default for Paths<V> {
+    fn default() -> Self {
+        Paths(foldhash::HashMap::default())
+    }
+}
+
+impl<V: Send + 'static> Default for PathCache<V> {
     fn default() -> Self {
         PathCache {
-            entries: Mutex::new(foldhash::HashMap::default()),
+            per_thread: PerThread::new(),
         }
     }
 }
 
-impl<V: Clone> PathCache<V> {
-    /// The value for `path`: cached, or made by `compute` and remembered.
+impl<V: Clone + Send + 'static> PathCache<V> {
+    /// The value for `path`: cached by the calling thread, or made by `compute` and
+    /// remembered there.
     pub fn get(&self, path: &str, compute: impl FnOnce() -> V) -> V {
-        if let Ok(entries) = self.entries.lock() {
-            if let Some(value) = entries.get(path) {
-                return value.clone();
-            }
+        if let Some(Some(value)) = self.per_thread.with(|paths| paths.0.get(path).cloned()) {
+            return value;
         }
         let value = compute();
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CAPACITY {
-                entries.clear();
+        self.per_thread.with(|paths| {
+            if paths.0.len() >= CAPACITY {
+                paths.0.clear();
             }
-            entries.insert(Box::from(path), value.clone());
-        }
+            paths.0.insert(Box::from(path), value.clone());
+        });
         value
     }
 }
@@ -173,6 +184,24 @@ mod tests {
     }
 
     #[test]
+    fn each_thread_computes_a_path_once_and_keeps_its_own_value() {
+        let cache = PathCache::<Arc<str>>::default();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let get = || {
+            cache.get("/a", || {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Arc::from("/A")
+            })
+        };
+        let here = get();
+        assert!(Arc::ptr_eq(&here, &get()));
+        let there = std::thread::scope(|scope| scope.spawn(|| (get(), get())).join().unwrap());
+        assert!(Arc::ptr_eq(&there.0, &there.1));
+        assert!(!Arc::ptr_eq(&here, &there.0), "another thread's value is its own");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    #[test]
     fn a_path_is_computed_once_and_the_cache_starts_over_when_full() {
         let cache = PathCache::<Arc<str>>::default();
         let calls = std::cell::Cell::new(0);
@@ -188,7 +217,7 @@ mod tests {
         for n in 0..CAPACITY {
             get(&format!("/{n}"));
         }
-        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+        assert!(cache.per_thread.with(|paths| paths.0.len()).unwrap() <= CAPACITY);
         assert_eq!(&*get("/b"), "/B");
         assert_eq!(calls.get(), CAPACITY + 2);
     }

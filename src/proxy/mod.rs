@@ -411,7 +411,7 @@ impl Proxy {
             Ok(cassette) => cassette,
             Err(error) => {
                 if reported {
-                    fields.cassette = Some(Arc::from(name.as_str()));
+                    fields.cassette = Some(name.to_string());
                 }
                 let first = self
                     .reported
@@ -430,7 +430,9 @@ impl Proxy {
             }
         };
         if reported {
-            fields.cassette = Some(cassette.label.clone());
+            // Its own string: the cassette's shared label would be a reference count every
+            // worker writes.
+            fields.cassette = Some(name.into_string());
         }
         // A killed run's last recordings, recovered from its journal: their rows may never
         // have been written, and rows follow the cassette.

@@ -8,5 +8,4 @@
 pub mod logs;
 pub mod metrics;
 pub mod otlp;
-mod per_thread;
 pub mod request;

@@ -144,7 +144,7 @@ pub struct RequestFields {
     pub upstream: Option<Arc<str>>,
     /// `openai` or `anthropic`.
     pub provider: Option<&'static str>,
-    pub cassette: Option<Arc<str>>,
+    pub cassette: Option<String>,
     /// The path as stored (protected), without its query string.
     pub path: Option<Arc<str>>,
     pub matched: Option<Match>,
@@ -508,7 +508,7 @@ struct RouteJson {
     upstream: Option<Arc<str>>,
     provider: Option<&'static str>,
     mode: Option<&'static str>,
-    cassette: Option<Arc<str>>,
+    cassette: Option<String>,
     json: String,
 }
 
@@ -516,8 +516,8 @@ impl RouteJson {
     /// The JSON of the fields of a request to this route, `,"method":…` up to the cassette.
     fn json(&mut self, method: &http::Method, fields: &RequestFields) -> &str {
         let same = self.method.as_ref() == Some(method)
-            && self.path == fields.path
-            && self.upstream == fields.upstream
+            && same_text(&self.path, &fields.path)
+            && same_text(&self.upstream, &fields.upstream)
             && self.provider == fields.provider
             && self.mode == fields.mode
             && self.cassette == fields.cassette;
@@ -540,6 +540,15 @@ impl RouteJson {
             };
         }
         &self.json
+    }
+}
+
+/// Whether two shared strings are equal, by address first (`Arc<str>`'s `==` compares the
+/// text every time: its shortcut is for sized values only).
+fn same_text(a: &Option<Arc<str>>, b: &Option<Arc<str>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
     }
 }
 

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use super::per_thread::{Gathered, PerThread};
 use crate::cassette::Interaction;
+use crate::per_thread::{Gathered, PerThread};
 pub use send::{Batch, SendError, Sender};
 
 /// Spans per request at most (the OpenTelemetry SDKs' default batch size).

@@ -1,8 +1,10 @@
-//! A value per thread, for what many threads hand to one collector (the spans the OTLP
-//! exporter sends): each thread appends to its own under a lock that only it and the
-//! collector take, and the collector visits them all. One value shared by the proxy's threads
-//! passed its lock's cache line, and the one its data ended in, from core to core at every
-//! append. (The log's lines tried it too and measured no gain: they keep one buffer.)
+//! A value per thread, found through a thread-local list: for what many threads hand to one
+//! collector (the spans the OTLP exporter sends: each thread appends to its own under a lock
+//! that only it and the collector take, and the collector visits them all), and for what each
+//! thread keeps for itself (the proxy's per-path cache). One value shared by the proxy's
+//! threads passed its lock's cache line, and the ones its data and reference counts were in,
+//! from core to core at every request. (The log's lines tried it too and measured no gain:
+//! they keep one buffer.)
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -26,13 +28,13 @@ thread_local! {
         const { RefCell::new(Vec::new()) };
 }
 
-impl<T: Gathered> Default for PerThread<T> {
+impl<T: Default + Send + 'static> Default for PerThread<T> {
     fn default() -> PerThread<T> {
         PerThread::new()
     }
 }
 
-impl<T: Gathered> PerThread<T> {
+impl<T: Default + Send + 'static> PerThread<T> {
     pub const fn new() -> PerThread<T> {
         PerThread {
             all: Mutex::new(Vec::new()),
@@ -70,6 +72,14 @@ impl<T: Gathered> PerThread<T> {
         Some(value)
     }
 
+    /// How many threads' values there are.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.all.lock().map_or(0, |all| all.len())
+    }
+}
+
+impl<T: Gathered> PerThread<T> {
     /// Runs `f` on every thread's value in turn, in the order the threads first used it,
     /// until it returns `false`; then lets go of those whose thread has ended and that are
     /// empty.
@@ -88,12 +98,6 @@ impl<T: Gathered> PerThread<T> {
         all.retain(|value| {
             Arc::strong_count(value) > 1 || value.lock().map_or(true, |v| !v.is_empty())
         });
-    }
-
-    /// How many threads' values there are.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.all.lock().map_or(0, |all| all.len())
     }
 }
 
