@@ -237,7 +237,13 @@ impl OpenCassette {
 
     /// The rules requests are matched against this cassette with.
     pub fn rules(&self) -> Rules {
-        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.with_rules(Rules::clone)
+    }
+
+    /// Runs `f` with the rules the cassette is matched with: a request's key is made under
+    /// their lock rather than from a copy, whose two reference counts every worker would write.
+    pub fn with_rules<R>(&self, f: impl FnOnce(&Rules) -> R) -> R {
+        f(&self.rules.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Matches requests with `rules` from now on: the recorded interactions are indexed
@@ -277,13 +283,17 @@ impl OpenCassette {
         std::mem::take(&mut *self.recovered.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The next recorded answer for `key`, advancing its cursor.
+    /// The next recorded answer for `key`, advancing its cursor; a hit is counted as replayed
+    /// (under the same lock).
     pub fn lookup(&self, key: &MatchKey, allow_repeats: bool) -> Lookup {
         let mut state = self.lock();
         let State {
-            recorded, index, ..
+            recorded,
+            index,
+            counts,
+            ..
         } = &mut *state;
-        next(index, recorded, key, allow_repeats)
+        counted(next(index, recorded, key, allow_repeats), counts)
     }
 
     /// [`OpenCassette::lookup`] among the recorded requests that protection changes (`protect`
@@ -300,6 +310,7 @@ impl OpenCassette {
         let State {
             recorded,
             protected,
+            counts,
             ..
         } = &mut *state;
         let protected = protected.get_or_insert_with(|| {
@@ -311,7 +322,7 @@ impl OpenCassette {
             }
             index
         });
-        next(protected, recorded, key, allow_repeats)
+        counted(next(protected, recorded, key, allow_repeats), counts)
     }
 
     /// Every recorded interaction, for nearest-match reports.
@@ -649,6 +660,14 @@ impl CassetteSet {
 }
 
 /// The next recorded answer for `key` in `index`, advancing its cursor.
+/// `lookup`, a hit counted as replayed.
+fn counted(lookup: Lookup, counts: &mut Counts) -> Lookup {
+    if let Lookup::Hit(_) = lookup {
+        counts.replayed += 1;
+    }
+    lookup
+}
+
 fn next(
     index: &mut Index,
     recorded: &[Arc<Recorded>],

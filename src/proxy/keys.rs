@@ -197,7 +197,10 @@ mod tests {
         assert!(Arc::ptr_eq(&here, &get()));
         let there = std::thread::scope(|scope| scope.spawn(|| (get(), get())).join().unwrap());
         assert!(Arc::ptr_eq(&there.0, &there.1));
-        assert!(!Arc::ptr_eq(&here, &there.0), "another thread's value is its own");
+        assert!(
+            !Arc::ptr_eq(&here, &there.0),
+            "another thread's value is its own"
+        );
         assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 

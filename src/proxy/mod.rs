@@ -514,22 +514,25 @@ impl Proxy {
         // a request is most of its cost, so it is done once.
         let mut protected = None;
         if replay_first {
-            let rules = cassette.rules();
-            let key = self
-                .keys
-                .key(&parts.method, &upstream, &path, &bytes, &rules.tag, || {
-                    let stored = self.stored(&path, &bytes, &parts.headers);
-                    let key = rules
-                        .rules
-                        .key(stored_view(&parts.method, &upstream, &stored));
-                    protected = Some(stored);
-                    key
-                });
+            let key = cassette.with_rules(|rules| {
+                self.keys
+                    .key(&parts.method, &upstream, &path, &bytes, &rules.tag, || {
+                        let stored = self.stored(&path, &bytes, &parts.headers);
+                        let key = rules
+                            .rules
+                            .key(stored_view(&parts.method, &upstream, &stored));
+                        protected = Some(stored);
+                        key
+                    })
+            });
+            // A hit is counted as replayed here, before the policies are applied: a replay
+            // they cut or block is still a replay of the recording.
             let mut lookup = cassette.lookup(&key, self.config.allow_repeats);
             if let Lookup::Miss(Miss {
                 exhausted: None, ..
             }) = lookup
             {
+                let rules = cassette.rules();
                 lookup = cassette.lookup_protected(&key, self.config.allow_repeats, |recorded| {
                     let mut request = recorded.request.clone();
                     self.config.redactor.request(&mut request, &mut Vec::new());
@@ -567,9 +570,6 @@ impl Proxy {
                             });
                         }
                     }
-                    // Counted before the policies are applied: a replay they cut or block is
-                    // still a replay of the recording.
-                    cassette.count(|c| c.replayed += 1);
                     let recorded = match &self.revealer {
                         Some(revealer) => stored.revealed(revealer).unwrap_or(&stored),
                         None => &stored,
@@ -645,7 +645,7 @@ impl Proxy {
                         .unwrap_or_else(|| self.stored(&path, &bytes, &parts.headers));
                     let view = stored_view(&parts.method, &upstream, &stored);
                     let (response, report) = replay::miss(
-                        &rules.rules,
+                        &cassette.rules().rules,
                         &cassette,
                         view,
                         &miss,
