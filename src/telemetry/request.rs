@@ -26,7 +26,7 @@ pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
 static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request's id: 16 hex digits, unique within the process (a counter) and unlikely to repeat
-/// across processes (it starts at a random value). Each thread takes [`ID_BLOCK`] numbers of the
+/// across processes (it starts at a random value). Each thread takes 1,024 numbers of the
 /// counter at a time, so threads answering requests side by side do not write one shared
 /// counter per request (ids are unique, not in the order requests came). A client's own
 /// `x-traceforge-request-id` is not taken over: a header value is the client's to fill, and it
