@@ -15,7 +15,9 @@ pub trait Gathered: Default + Send + 'static {
     fn is_empty(&self) -> bool;
 }
 
-/// One `T` per thread that uses it, found through a thread-local list.
+/// One `T` per thread that uses it, found through a thread-local list. An ended thread's
+/// value is let go by `each` (once empty) or with the `PerThread`: one that no collector
+/// visits suits a fixed set of threads, such as a runtime's workers.
 pub struct PerThread<T> {
     all: Mutex<Vec<Arc<Mutex<T>>>>,
 }
