@@ -659,7 +659,6 @@ impl CassetteSet {
     }
 }
 
-/// The next recorded answer for `key` in `index`, advancing its cursor.
 /// `lookup`, a hit counted as replayed.
 fn counted(lookup: Lookup, counts: &mut Counts) -> Lookup {
     if let Lookup::Hit(_) = lookup {
@@ -668,6 +667,7 @@ fn counted(lookup: Lookup, counts: &mut Counts) -> Lookup {
     lookup
 }
 
+/// The next recorded answer for `key` in `index`, advancing its cursor.
 fn next(
     index: &mut Index,
     recorded: &[Arc<Recorded>],
