@@ -902,14 +902,15 @@ struct KnownPath {
 impl KnownPath {
     fn new(config: &ProxyConfig, path: &str) -> KnownPath {
         let (upstream, rest) = route(path).unwrap_or(("", "/"));
+        let provider = Provider::detect(upstream, rest);
         KnownPath {
             upstream: config
                 .upstreams
                 .contains_key(upstream)
                 .then(|| Arc::from(upstream)),
-            provider: Provider::detect(upstream, rest),
+            provider,
             dot_segment: has_dot_segment(rest),
-            metrics: observe::PathMetrics::new(config.mode, upstream, rest),
+            metrics: observe::PathMetrics::new(config.mode, upstream, provider),
             logged: OnceLock::new(),
         }
     }

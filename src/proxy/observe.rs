@@ -22,14 +22,13 @@ pub(super) struct PathMetrics {
 }
 
 impl PathMetrics {
-    /// The series of requests for a path (routed to `upstream` and `rest`) at a proxy in
-    /// `mode`.
-    pub(super) fn new(mode: super::Mode, upstream: &str, rest: &str) -> PathMetrics {
+    /// The series of requests for a path to `upstream` and `provider` at a proxy in `mode`.
+    pub(super) fn new(mode: super::Mode, upstream: &str, provider: Provider) -> PathMetrics {
         let metrics = metrics::global();
         let mode = mode_label(mode);
         PathMetrics {
             upstream: metrics.upstreams.admit(upstream),
-            provider: Provider::detect(upstream, rest).name(),
+            provider: provider.name(),
             mode,
             requests: Default::default(),
             duration: metrics.request_duration.handle(&[mode]),
