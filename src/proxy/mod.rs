@@ -297,7 +297,7 @@ impl Proxy {
     /// Handles one client request.
     pub async fn handle(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
         if request.uri().path().starts_with(control::PREFIX) {
-            return control::handle(self, request).await;
+            return Box::pin(control::handle(self, request)).await;
         }
         let disabled = self
             .config
@@ -617,7 +617,7 @@ impl Proxy {
                             PolicyOutcome::Changed(checked, _) => {
                                 export();
                                 if self.recorded_latency.load(Ordering::Relaxed) {
-                                    return checked.rendered().paced(&checked.interaction).await;
+                                    return Box::pin(checked.rendered().paced(&checked.interaction)).await;
                                 }
                                 return checked.rendered().response();
                             }
@@ -626,7 +626,7 @@ impl Proxy {
                     }
                     export();
                     if self.recorded_latency.load(Ordering::Relaxed) {
-                        return recorded.rendered().paced(&recorded.interaction).await;
+                        return Box::pin(recorded.rendered().paced(&recorded.interaction)).await;
                     }
                     return recorded.rendered().response();
                 }
@@ -686,7 +686,9 @@ impl Proxy {
             decisions,
             parts,
         };
-        record::forward(self.clone(), cassette, forward, fields).await
+        // Boxed: forwarding's future is most of this one's size, and a replay would otherwise
+        // carry (and copy) it too.
+        Box::pin(record::forward(self.clone(), cassette, forward, fields)).await
     }
 
     /// The answer to traffic a policy blocked: counted for the summary and logged (policy,
@@ -980,7 +982,9 @@ where
         // its request head, and its end right after).
         let next = match futures_util::FutureExt::now_or_never(body.frame()) {
             Some(next) => next,
-            None => match tokio::time::timeout(idle, body.frame()).await {
+            // Boxed, as only a slow body needs it: the timer would make every request's future
+            // larger.
+            None => match Box::pin(tokio::time::timeout(idle, body.frame())).await {
                 Err(_) => return Err(408),
                 Ok(next) => next,
             },
