@@ -575,8 +575,8 @@ impl CassetteSet {
 
     /// The open cassette called `name`, reading it from disk on first use.
     pub async fn open(self: &Arc<Self>, name: &CassetteName) -> Opened {
-        if let Some(opened) = self.read().get(name) {
-            return opened.clone();
+        if let Some(opened) = self.opened(name) {
+            return opened;
         }
         let set = self.clone();
         let name = name.clone();
@@ -588,6 +588,11 @@ impl CassetteSet {
                     message: format!("loading the cassette failed: {e}"),
                 }))
             })
+    }
+
+    /// The cassette `name` if it has been opened already (or failed to), without waiting.
+    pub fn opened(&self, name: &CassetteName) -> Option<Opened> {
+        self.read().get(name).cloned()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<CassetteName, Opened>> {

@@ -16,7 +16,9 @@ mod replay;
 mod restore;
 
 use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -294,30 +296,125 @@ impl Proxy {
             .clone()
     }
 
-    /// Handles one client request.
-    pub async fn handle(self: Arc<Self>, request: http::Request<Incoming>) -> HttpResponse {
-        if request.uri().path().starts_with(control::PREFIX) {
-            return Box::pin(control::handle(self, request)).await;
+    /// Handles one client request. The work starts at the future's first poll, inside the
+    /// request's telemetry scope (`telemetry::request::observe`). A request whose body came
+    /// with its head and whose cassette is open, as nearly every replayed one, is answered
+    /// there and then: its future holds the request and nothing more. The others go on in a
+    /// boxed future of their own.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn's future keeps a copy of its arguments besides their moved-from \
+                  originals (-Zprint-type-sizes); the block's holds them once"
+    )]
+    pub fn handle(
+        self: Arc<Self>,
+        request: http::Request<Incoming>,
+    ) -> impl Future<Output = HttpResponse> + Send + 'static {
+        async move {
+            match self.start(request) {
+                Answer::Now(response) => response,
+                Answer::Later(later) => later.await,
+            }
         }
-        let disabled = self
-            .config
-            .policies
-            .as_ref()
-            .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
+    }
+
+    /// Answers a request as far as it can without waiting.
+    fn start(self: Arc<Self>, request: http::Request<Incoming>) -> Answer {
+        if request.uri().path().starts_with(control::PREFIX) {
+            return Answer::Later(Box::pin(control::handle(self, request)));
+        }
         let path = request.uri().path();
         let known = self
             .paths
             .get(path, || Arc::new(KnownPath::new(&self.config, path)));
         // Metrics: one observation per request (see `observe`).
-        let observed = observe::Observed::start(&known.metrics, request.headers());
+        let observed = observe::Observed::start(request.headers());
         // The log: what only the proxy knows about the request, for its one event.
         let mut fields = RequestFields {
             mode: Some(self.config.mode.name()),
             ..RequestFields::default()
         };
-        let mut response = self.answer(request, &known, &mut fields).await;
-        observed.finish(response.status());
+        let (parts, body) = request.into_parts();
+        let begun = match self.begin(parts, &known, &mut fields) {
+            Ok(begun) => begun,
+            Err(response) => {
+                return Answer::Now(self.finished(&known, observed, fields, *response));
+            }
+        };
+        let mut body = BodyRead::new(body);
+        let decided = match body.now() {
+            Some(Err(status)) => Decided::Response(body_error(begun.provider, status)),
+            Some(Ok(bytes)) => match self.cassettes.opened(&begun.name) {
+                Some(opened) => self.proceed(begun, bytes, opened, &mut fields),
+                None => return self.later(known, observed, fields, begun, Some(bytes), body),
+            },
+            None => return self.later(known, observed, fields, begun, None, body),
+        };
+        match decided {
+            Decided::Response(response) => {
+                Answer::Now(self.finished(&known, observed, fields, response))
+            }
+            decided => Answer::Later(Box::pin(async move {
+                let response = self.run(decided, &mut fields).await;
+                self.finished(&known, observed, fields, response)
+            })),
+        }
+    }
+
+    /// The rest of [`Proxy::start`] for a request that waits: for the rest of its body
+    /// (`read` is what had arrived, when all of it had) or for its cassette to load.
+    fn later(
+        self: Arc<Self>,
+        known: Arc<KnownPath>,
+        observed: observe::Observed,
+        mut fields: RequestFields,
+        begun: Begun,
+        read: Option<Bytes>,
+        body: BodyRead<Incoming>,
+    ) -> Answer {
+        Answer::Later(Box::pin(async move {
+            let bytes = match read {
+                Some(bytes) => Ok(bytes),
+                None => body.rest(BODY_READ_TIMEOUT).await,
+            };
+            let decided = match bytes {
+                Err(status) => Decided::Response(body_error(begun.provider, status)),
+                Ok(bytes) => {
+                    let opened = self.cassettes.open(&begun.name).await;
+                    self.proceed(begun, bytes, opened, &mut fields)
+                }
+            };
+            let response = self.run(decided, &mut fields).await;
+            self.finished(&known, observed, fields, response)
+        }))
+    }
+
+    /// The answer [`Proxy::proceed`] decided on, once it is there.
+    async fn run(self: &Arc<Self>, decided: Decided, fields: &mut RequestFields) -> HttpResponse {
+        match decided {
+            Decided::Response(response) => response,
+            Decided::Paced(paced) => paced.await,
+            Decided::Forward(cassette, forward) => {
+                record::forward(self.clone(), cassette, *forward, fields).await
+            }
+        }
+    }
+
+    /// A request's response as the client gets it, once it is counted and its event noted.
+    fn finished(
+        &self,
+        known: &KnownPath,
+        observed: observe::Observed,
+        fields: RequestFields,
+        mut response: HttpResponse,
+    ) -> HttpResponse {
+        observed.finish(&known.metrics, response.status());
         crate::telemetry::request::note(fields);
+        let disabled = self
+            .config
+            .policies
+            .as_ref()
+            .is_some_and(|e| e.enforcement() == crate::policy::enforce::Enforcement::Disabled);
         if disabled {
             response.headers_mut().insert(
                 policy::POLICY_HEADER,
@@ -327,26 +424,26 @@ impl Proxy {
         response
     }
 
-    /// Answers one request, noting in `fields` what its log event shows.
-    async fn answer(
-        self: Arc<Self>,
-        request: http::Request<Incoming>,
+    /// Where a request goes and which cassette it uses, noting in `fields` what its log event
+    /// shows; the answer instead when it can go nowhere.
+    fn begin(
+        &self,
+        parts: http::request::Parts,
         known: &KnownPath,
         fields: &mut RequestFields,
-    ) -> HttpResponse {
-        let (mut parts, body) = request.into_parts();
+    ) -> Result<Begun, Box<HttpResponse>> {
         let id = crate::telemetry::request::current_id();
         let reported = crate::telemetry::request::reported();
         if reported {
             fields.path = Some(self.logged_path(known, parts.uri.path()));
         }
         let Some((upstream, rest)) = route(parts.uri.path()) else {
-            return self.unknown_upstream(parts.uri.path());
+            return Err(Box::new(self.unknown_upstream(parts.uri.path())));
         };
         // Replay forwards nothing, so any upstream a cassette was recorded with is fine; the
         // matcher reports a wrong one as a difference.
         if self.config.mode != Mode::None && known.upstream.is_none() {
-            return self.unknown_upstream(parts.uri.path());
+            return Err(Box::new(self.unknown_upstream(parts.uri.path())));
         }
         let provider = known.provider;
         if known.dot_segment {
@@ -355,10 +452,10 @@ impl Proxy {
                  such paths are refused so that no request can leave its upstream's base path",
                 parts.uri.path()
             );
-            return json_response(
+            return Err(Box::new(json_response(
                 400,
                 &provider.error_body(400, "traceforge_bad_request", &message),
-            );
+            )));
         }
         let upstream = upstream.to_string();
         if reported {
@@ -379,35 +476,42 @@ impl Proxy {
             Ok(name) => name,
             Err(e) => {
                 let message = format!("traceforge: {CASSETTE_HEADER}: {e}");
-                return json_response(
+                return Err(Box::new(json_response(
                     400,
                     &provider.error_body(400, "traceforge_bad_cassette", &message),
-                );
+                )));
             }
         };
+        Ok(Begun {
+            parts,
+            upstream,
+            path,
+            provider,
+            name,
+            id,
+            reported,
+        })
+    }
 
-        let mut bytes = match read_body(body, BODY_READ_TIMEOUT).await {
-            Ok(bytes) => bytes,
-            Err(status) => {
-                let message = match status {
-                    413 => format!(
-                        "traceforge: request body larger than {} MiB",
-                        MAX_REQUEST_BODY / 1024 / 1024
-                    ),
-                    408 => format!(
-                        "traceforge: the request body stopped arriving (nothing for {} s)",
-                        BODY_READ_TIMEOUT.as_secs()
-                    ),
-                    _ => "traceforge: the request body could not be read".to_string(),
-                };
-                return json_response(
-                    status,
-                    &provider.error_body(status, "traceforge_bad_request", &message),
-                );
-            }
-        };
-
-        let cassette = match self.cassettes.open(&name).await {
+    /// Answers a request whose body has arrived, from its cassette (`opened`): replayed,
+    /// refused, or to be forwarded.
+    fn proceed(
+        self: &Arc<Self>,
+        begun: Begun,
+        mut bytes: Bytes,
+        opened: cassettes::Opened,
+        fields: &mut RequestFields,
+    ) -> Decided {
+        let Begun {
+            mut parts,
+            upstream,
+            path,
+            provider,
+            name,
+            id,
+            reported,
+        } = begun;
+        let cassette = match opened {
             Ok(cassette) => cassette,
             Err(error) => {
                 if reported {
@@ -426,7 +530,8 @@ impl Proxy {
                 return json_response(
                     500,
                     &provider.error_body(500, "traceforge_bad_cassette", &message),
-                );
+                )
+                .into();
             }
         };
         if reported {
@@ -487,7 +592,7 @@ impl Proxy {
                         )
                     });
             match checked {
-                Err(block) => return self.blocked(&cassette, provider, &block, id, fields),
+                Err(block) => return self.blocked(&cassette, provider, &block, id, fields).into(),
                 Ok(checked) => {
                     decisions = checked.decisions;
                     fields.policy = policy::strongest(&decisions).map(policy::logged_decision);
@@ -570,10 +675,11 @@ impl Proxy {
                             });
                         }
                     }
-                    let recorded = match &self.revealer {
-                        Some(revealer) => stored.revealed(revealer).unwrap_or(&stored),
-                        None => &stored,
-                    };
+                    let revealed = self
+                        .revealer
+                        .as_ref()
+                        .and_then(|revealer| stored.revealed(revealer));
+                    let recorded: &cassettes::Recorded = revealed.unwrap_or(&stored);
                     observe::replayed_tokens(recorded);
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
@@ -612,23 +718,28 @@ impl Proxy {
                         }
                         match outcome {
                             PolicyOutcome::Blocked(block) => {
-                                return self.blocked(&cassette, provider, &block, id, fields)
+                                return self.blocked(&cassette, provider, &block, id, fields).into()
                             }
                             PolicyOutcome::Changed(checked, _) => {
                                 export();
                                 if self.recorded_latency.load(Ordering::Relaxed) {
-                                    return Box::pin(checked.rendered().paced(&checked.interaction)).await;
+                                    return Decided::Paced(Box::pin(async move {
+                                        checked.rendered().paced(&checked.interaction).await
+                                    }));
                                 }
-                                return checked.rendered().response();
+                                return checked.rendered().response().into();
                             }
                             PolicyOutcome::Unchanged(_) => {}
                         }
                     }
                     export();
                     if self.recorded_latency.load(Ordering::Relaxed) {
-                        return Box::pin(recorded.rendered().paced(&recorded.interaction)).await;
+                        let recorded = revealed.unwrap_or(&stored).clone();
+                        return Decided::Paced(Box::pin(async move {
+                            recorded.rendered().paced(&recorded.interaction).await
+                        }));
                     }
-                    return recorded.rendered().response();
+                    return recorded.rendered().response().into();
                 }
                 Lookup::Miss(miss) if !may_record => {
                     fields.matched = Some(Match::Miss);
@@ -663,7 +774,7 @@ impl Proxy {
                         cassette.name
                     );
                     self.misses.push(&cassette.name, report);
-                    return response;
+                    return response.into();
                 }
                 Lookup::Miss(_) => {}
             }
@@ -686,9 +797,7 @@ impl Proxy {
             decisions,
             parts,
         };
-        // Boxed: forwarding's future is most of this one's size, and a replay would otherwise
-        // carry (and copy) it too.
-        Box::pin(record::forward(self.clone(), cassette, forward, fields)).await
+        Decided::Forward(cassette, Box::new(forward))
     }
 
     /// The answer to traffic a policy blocked: counted for the summary and logged (policy,
@@ -972,34 +1081,132 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// `idle` (else 408), unreadable 400.
 async fn read_body<B>(body: B, idle: Duration) -> Result<Bytes, u16>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut body = std::pin::pin!(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
-    let mut bytes = Vec::new();
-    loop {
-        // What has arrived already is taken without arming a timer (a small body comes with
-        // its request head, and its end right after).
-        let next = match futures_util::FutureExt::now_or_never(body.frame()) {
-            Some(next) => next,
-            // Boxed, as only a slow body needs it: the timer would make every request's future
-            // larger.
-            None => match Box::pin(tokio::time::timeout(idle, body.frame())).await {
-                Err(_) => return Err(408),
-                Ok(next) => next,
-            },
-        };
-        match next {
-            None => return Ok(Bytes::from(bytes)),
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    bytes.extend_from_slice(data);
-                }
-            }
-            Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(413),
-            Some(Err(_)) => return Err(400),
+    BodyRead::new(body).rest(idle).await
+}
+
+/// A request body being read ([`read_body`]'s rules): what has arrived is taken without
+/// waiting ([`BodyRead::now`]), the rest is waited for ([`BodyRead::rest`]).
+struct BodyRead<B> {
+    body: http_body_util::Limited<B>,
+    bytes: Vec<u8>,
+}
+
+impl<B> BodyRead<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn new(body: B) -> BodyRead<B> {
+        BodyRead {
+            body: http_body_util::Limited::new(body, MAX_REQUEST_BODY),
+            bytes: Vec::new(),
         }
     }
+
+    /// The body, if all of it has arrived (a small one comes with its request head, and its
+    /// end right after); `None` while some is still to come.
+    fn now(&mut self) -> Option<Result<Bytes, u16>> {
+        loop {
+            let next = futures_util::FutureExt::now_or_never(self.body.frame())?;
+            if let Some(read) = self.take(next) {
+                return Some(read);
+            }
+        }
+    }
+
+    /// The rest of the body; 408 when nothing arrives for `idle`.
+    async fn rest(mut self, idle: Duration) -> Result<Bytes, u16> {
+        loop {
+            // What has arrived already is taken without arming a timer.
+            let next = match futures_util::FutureExt::now_or_never(self.body.frame()) {
+                Some(next) => next,
+                // Boxed, as only a slow body needs it: the timer would make every waiting
+                // request's future larger.
+                None => match Box::pin(tokio::time::timeout(idle, self.body.frame())).await {
+                    Err(_) => return Err(408),
+                    Ok(next) => next,
+                },
+            };
+            if let Some(read) = self.take(next) {
+                return read;
+            }
+        }
+    }
+
+    /// Adds a frame to the body; the body when it has ended, or the status that refuses it.
+    fn take(
+        &mut self,
+        next: Option<Result<http_body::Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>>,
+    ) -> Option<Result<Bytes, u16>> {
+        match next {
+            None => Some(Ok(Bytes::from(std::mem::take(&mut self.bytes)))),
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    self.bytes.extend_from_slice(data);
+                }
+                None
+            }
+            Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Some(Err(413)),
+            Some(Err(_)) => Some(Err(400)),
+        }
+    }
+}
+
+/// The answer to a request whose body could not be read ([`read_body`]'s status).
+fn body_error(provider: Provider, status: u16) -> HttpResponse {
+    let message = match status {
+        413 => format!(
+            "traceforge: request body larger than {} MiB",
+            MAX_REQUEST_BODY / 1024 / 1024
+        ),
+        408 => format!(
+            "traceforge: the request body stopped arriving (nothing for {} s)",
+            BODY_READ_TIMEOUT.as_secs()
+        ),
+        _ => "traceforge: the request body could not be read".to_string(),
+    };
+    json_response(
+        status,
+        &provider.error_body(status, "traceforge_bad_request", &message),
+    )
+}
+
+/// A request's answer, as far as [`Proxy::start`] got: the response, or the rest of the work.
+enum Answer {
+    Now(HttpResponse),
+    Later(Pin<Box<dyn Future<Output = HttpResponse> + Send>>),
+}
+
+/// What [`Proxy::proceed`] answers a request with.
+enum Decided {
+    Response(HttpResponse),
+    /// A replayed answer, paced as it was recorded (`--latency recorded`).
+    Paced(Pin<Box<dyn Future<Output = HttpResponse> + Send>>),
+    /// The upstream's answer, recorded into the cassette (boxed: the other answers are
+    /// smaller by far).
+    Forward(Arc<OpenCassette>, Box<record::Forward>),
+}
+
+impl From<HttpResponse> for Decided {
+    fn from(response: HttpResponse) -> Decided {
+        Decided::Response(response)
+    }
+}
+
+/// A request with what [`Proxy::begin`] found out about it.
+struct Begun {
+    parts: http::request::Parts,
+    upstream: String,
+    /// Path and query below the upstream's prefix.
+    path: String,
+    provider: Provider,
+    name: CassetteName,
+    id: Option<RequestId>,
+    /// Whether the request's event is logged.
+    reported: bool,
 }
 
 /// An error in `provider`'s own shape that its SDKs do not retry (`x-should-retry: false`):

@@ -37,14 +37,13 @@ impl PathMetrics {
 }
 
 /// A request being answered, counted when its response head is ready.
-pub(super) struct Observed<'a> {
+pub(super) struct Observed {
     started: Instant,
-    path: &'a PathMetrics,
 }
 
-impl<'a> Observed<'a> {
-    /// Starts observing a request counted in `path`'s series.
-    pub(super) fn start(path: &'a PathMetrics, headers: &http::HeaderMap) -> Observed<'a> {
+impl Observed {
+    /// Starts observing a request.
+    pub(super) fn start(headers: &http::HeaderMap) -> Observed {
         if let Some(session) = headers
             .get(&super::policy::SCOPE_HEADER_NAMES[2])
             .and_then(|v| v.to_str().ok())
@@ -54,13 +53,11 @@ impl<'a> Observed<'a> {
         Observed {
             // The request's event started its clock already (one reading per request).
             started: crate::telemetry::request::current_started().unwrap_or_else(Instant::now),
-            path,
         }
     }
 
-    /// Counts the request with the status it was answered with.
-    pub(super) fn finish(self, status: http::StatusCode) {
-        let path = self.path;
+    /// Counts the request, in `path`'s series, with the status it was answered with.
+    pub(super) fn finish(self, path: &PathMetrics, status: http::StatusCode) {
         let class = metrics::status_class(status.as_u16());
         // `1xx` … `5xx` (anything else is counted as `5xx`).
         let index = usize::from(class.as_bytes()[0] - b'1');
