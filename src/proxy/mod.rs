@@ -327,15 +327,17 @@ impl Proxy {
         let known = self
             .paths
             .get(path, || Arc::new(KnownPath::new(&self.config, path)));
+        let (session, cassette) = session_and_cassette(request.headers());
         // Metrics: one observation per request (see `observe`).
-        let observed = observe::Observed::start(request.headers());
+        let observed = observe::Observed::start(session);
+        let cassette = cassette.cloned();
         // The log: what only the proxy knows about the request, for its one event.
         let mut fields = RequestFields {
             mode: Some(self.config.mode.name()),
             ..RequestFields::default()
         };
         let (parts, body) = request.into_parts();
-        let begun = match self.begin(parts, &known, &mut fields) {
+        let begun = match self.begin(parts, cassette, &known, &mut fields) {
             Ok(begun) => begun,
             Err(response) => {
                 return Answer::Now(self.finished(&known, observed, fields, *response));
@@ -429,6 +431,7 @@ impl Proxy {
     fn begin(
         &self,
         parts: http::request::Parts,
+        cassette: Option<http::HeaderValue>,
         known: &KnownPath,
         fields: &mut RequestFields,
     ) -> Result<Begun, Box<HttpResponse>> {
@@ -468,7 +471,7 @@ impl Proxy {
         }
         fields.provider = Some(provider.name());
 
-        let name = match parts.headers.get(&CASSETTE_HEADER_NAME) {
+        let name = match cassette {
             None => Ok(self.default_cassette()),
             Some(value) => CassetteName::parse(value.to_str().unwrap_or("\u{fffd}")),
         };
@@ -1077,6 +1080,30 @@ fn has_dot_segment(path: &str) -> bool {
 /// stalls must not hold a connection for ever.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The first values of a request's session and cassette headers. A request has few headers,
+/// and these custom names are in few requests: one pass over the names costs less than two
+/// lookups, which hash each name byte by byte.
+fn session_and_cassette(
+    headers: &http::HeaderMap,
+) -> (Option<&http::HeaderValue>, Option<&http::HeaderValue>) {
+    let session_name = &policy::SCOPE_HEADER_NAMES[2];
+    if headers.len() > 16 {
+        return (
+            headers.get(session_name),
+            headers.get(&CASSETTE_HEADER_NAME),
+        );
+    }
+    let (mut session, mut cassette) = (None, None);
+    for (name, value) in headers {
+        if session.is_none() && name == session_name {
+            session = Some(value);
+        } else if cassette.is_none() && name == CASSETTE_HEADER_NAME {
+            cassette = Some(value);
+        }
+    }
+    (session, cassette)
+}
+
 /// The whole request body: at most [`MAX_REQUEST_BODY`] (else 413), no pause longer than
 /// `idle` (else 408), unreadable 400.
 async fn read_body<B>(body: B, idle: Duration) -> Result<Bytes, u16>
@@ -1091,6 +1118,10 @@ where
 /// waiting ([`BodyRead::now`]), the rest is waited for ([`BodyRead::rest`]).
 struct BodyRead<B> {
     body: http_body_util::Limited<B>,
+    /// The first frame's data, kept as it came while it is the only one (nearly every body
+    /// comes in one): no copy, no allocation.
+    first: Option<Bytes>,
+    /// The data of a body in more than one frame.
     bytes: Vec<u8>,
 }
 
@@ -1102,6 +1133,7 @@ where
     fn new(body: B) -> BodyRead<B> {
         BodyRead {
             body: http_body_util::Limited::new(body, MAX_REQUEST_BODY),
+            first: None,
             bytes: Vec::new(),
         }
     }
@@ -1142,10 +1174,21 @@ where
         next: Option<Result<http_body::Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>>,
     ) -> Option<Result<Bytes, u16>> {
         match next {
-            None => Some(Ok(Bytes::from(std::mem::take(&mut self.bytes)))),
+            None => Some(Ok(match self.first.take() {
+                Some(first) => first,
+                None => Bytes::from(std::mem::take(&mut self.bytes)),
+            })),
             Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    self.bytes.extend_from_slice(data);
+                let Ok(data) = frame.into_data() else {
+                    return None;
+                };
+                if self.first.is_none() && self.bytes.is_empty() {
+                    self.first = Some(data);
+                } else {
+                    if let Some(first) = self.first.take() {
+                        self.bytes.extend_from_slice(&first);
+                    }
+                    self.bytes.extend_from_slice(&data);
                 }
                 None
             }
@@ -1307,6 +1350,76 @@ mod tests {
         );
         let huge = http_body_util::Full::new(Bytes::from(vec![b' '; MAX_REQUEST_BODY + 1]));
         assert_eq!(rt.block_on(read_body(huge, idle)), Err(413));
+    }
+
+    #[test]
+    fn a_body_is_read_whole_whatever_its_frames_and_a_one_frame_body_is_not_copied() {
+        fn frames(parts: &[&'static [u8]]) -> Vec<Result<http_body::Frame<Bytes>, std::io::Error>> {
+            parts
+                .iter()
+                .map(|part| Ok(http_body::Frame::data(Bytes::from_static(part))))
+                .collect()
+        }
+        let body =
+            |parts| http_body_util::StreamBody::new(futures_util::stream::iter(frames(parts)));
+        let whole = Bytes::from_static(b"{\"model\":1}");
+        let mut read = BodyRead::new(body(&[b"{\"mo", b"del\":", b"1}"]));
+        assert_eq!(read.now(), Some(Ok(whole.clone())));
+        let one: &'static [u8] = b"{\"model\":1}";
+        let mut read = BodyRead::new(body(&[one]));
+        let read = read.now().expect("arrived").expect("read");
+        assert_eq!(
+            read.as_ptr(),
+            one.as_ptr(),
+            "the frame's own bytes, not a copy"
+        );
+
+        // Frames still to come: nothing now, the whole body once they are there.
+        use futures_util::StreamExt as _;
+        let later =
+            futures_util::stream::iter(frames(&[b"{\"model\"", b":1}"])).then(|frame| async {
+                tokio::task::yield_now().await;
+                frame
+            });
+        let mut read = BodyRead::new(http_body_util::StreamBody::new(Box::pin(later)));
+        assert_eq!(read.now(), None);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(read.rest(Duration::from_secs(5))), Ok(whole));
+    }
+
+    #[test]
+    fn the_session_and_cassette_headers_are_found_as_lookups_find_them() {
+        let session = policy::SCOPE_HEADER_NAMES[2].clone();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            "application/json".parse().unwrap(),
+        );
+        assert_eq!(session_and_cassette(&headers), (None, None));
+        headers.append(CASSETTE_HEADER_NAME.clone(), "first".parse().unwrap());
+        headers.append(&session, "s-1".parse().unwrap());
+        headers.append(CASSETTE_HEADER_NAME.clone(), "second".parse().unwrap());
+        headers.append(&session, "s-2".parse().unwrap());
+        let found = |headers: &http::HeaderMap| {
+            let (session, cassette) = session_and_cassette(headers);
+            (session.cloned(), cassette.cloned())
+        };
+        let expected = (
+            headers.get(&session).cloned(),
+            headers.get(&CASSETTE_HEADER_NAME).cloned(),
+        );
+        assert_eq!(expected.0.as_ref().unwrap(), "s-1");
+        assert_eq!(expected.1.as_ref().unwrap(), "first");
+        assert_eq!(found(&headers), expected);
+        // Past 16 values it looks them up instead: the same answer.
+        for n in 0..20 {
+            headers.append(http::header::ACCEPT, n.to_string().parse().unwrap());
+        }
+        assert!(headers.len() > 16);
+        assert_eq!(found(&headers), expected);
     }
 
     #[test]

@@ -42,12 +42,9 @@ pub(super) struct Observed {
 }
 
 impl Observed {
-    /// Starts observing a request.
-    pub(super) fn start(headers: &http::HeaderMap) -> Observed {
-        if let Some(session) = headers
-            .get(&super::policy::SCOPE_HEADER_NAMES[2])
-            .and_then(|v| v.to_str().ok())
-        {
+    /// Starts observing a request of `session` (its session header's value).
+    pub(super) fn start(session: Option<&http::HeaderValue>) -> Observed {
+        if let Some(session) = session.and_then(|v| v.to_str().ok()) {
             metrics::global().sessions.saw(session);
         }
         Observed {
