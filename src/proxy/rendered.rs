@@ -57,6 +57,13 @@ impl Rendered {
             (None, Some(body)) => body.to_bytes(),
             (None, None) => Vec::new(),
         };
+        // Room for the request id every served response gets (`telemetry::request::observe`):
+        // its insert then replaces this value in place, where it would grow the clone's
+        // storage, a reallocation per replay.
+        headers.insert(
+            crate::telemetry::request::REQUEST_ID_NAME.clone(),
+            HeaderValue::from_static(""),
+        );
         Rendered {
             status: http::StatusCode::from_u16(response.status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),

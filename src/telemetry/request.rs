@@ -23,7 +23,8 @@ use super::logs::{json_key, REQUEST_TARGET};
 
 /// The response header that carries the request's id.
 pub const REQUEST_ID_HEADER: &str = "x-traceforge-request-id";
-static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID_HEADER);
+pub(crate) static REQUEST_ID_NAME: http::HeaderName =
+    http::HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request's id: 16 hex digits, unique within the process (a counter) and unlikely to repeat
 /// across processes (it starts at a random value). Each thread takes 1,024 numbers of the

@@ -51,9 +51,11 @@ async fn send(
     }
     let mut response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let id = response
-        .headers()
-        .get("x-traceforge-request-id")
+    let ids = response.headers().get_all("x-traceforge-request-id");
+    assert!(ids.iter().count() <= 1, "one request id: {ids:?}");
+    let id = ids
+        .iter()
+        .next()
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
