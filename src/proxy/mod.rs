@@ -347,7 +347,7 @@ impl Proxy {
         let decided = match body.now() {
             Some(Err(status)) => Decided::Response(body_error(begun.provider, status)),
             Some(Ok(bytes)) => match self.cassettes.opened(&begun.name) {
-                Some(opened) => self.proceed(begun, bytes, opened, &mut fields),
+                Some(opened) => self.proceed(begun, &known, bytes, opened, &mut fields),
                 None => return self.later(known, observed, fields, begun, Some(bytes), body),
             },
             None => return self.later(known, observed, fields, begun, None, body),
@@ -383,7 +383,7 @@ impl Proxy {
                 Err(status) => Decided::Response(body_error(begun.provider, status)),
                 Ok(bytes) => {
                     let opened = self.cassettes.open(&begun.name).await;
-                    self.proceed(begun, bytes, opened, &mut fields)
+                    self.proceed(begun, &known, bytes, opened, &mut fields)
                 }
             };
             let response = self.run(decided, &mut fields).await;
@@ -440,9 +440,9 @@ impl Proxy {
         if reported {
             fields.path = Some(self.logged_path(known, parts.uri.path()));
         }
-        let Some((upstream, rest)) = route(parts.uri.path()) else {
+        if known.route.is_none() {
             return Err(Box::new(self.unknown_upstream(parts.uri.path())));
-        };
+        }
         // Replay forwards nothing, so any upstream a cassette was recorded with is fine; the
         // matcher reports a wrong one as a difference.
         if self.config.mode != Mode::None && known.upstream.is_none() {
@@ -460,14 +460,8 @@ impl Proxy {
                 &provider.error_body(400, "traceforge_bad_request", &message),
             )));
         }
-        let upstream = upstream.to_string();
         if reported {
             fields.upstream = known.upstream.clone();
-        }
-        let mut path = rest.to_string();
-        if let Some(query) = parts.uri.query() {
-            path.push('?');
-            path.push_str(query);
         }
         fields.provider = Some(provider.name());
 
@@ -487,8 +481,6 @@ impl Proxy {
         };
         Ok(Begun {
             parts,
-            upstream,
-            path,
             provider,
             name,
             id,
@@ -501,19 +493,28 @@ impl Proxy {
     fn proceed(
         self: &Arc<Self>,
         begun: Begun,
+        known: &KnownPath,
         mut bytes: Bytes,
         opened: cassettes::Opened,
         fields: &mut RequestFields,
     ) -> Decided {
         let Begun {
             mut parts,
-            upstream,
-            path,
             provider,
             name,
             id,
             reported,
         } = begun;
+        // `begin` let through only paths that route.
+        let (upstream, rest) = known
+            .route
+            .as_ref()
+            .map_or(("", "/"), |(u, r)| (&**u, &**r));
+        let path: std::borrow::Cow<'_, str> = match parts.uri.query() {
+            None => rest.into(),
+            Some(query) => format!("{rest}?{query}").into(),
+        };
+        let path = &*path;
         let cassette = match opened {
             Ok(cassette) => cassette,
             Err(error) => {
@@ -584,12 +585,12 @@ impl Proxy {
             };
             let checked =
                 self.policy_checks
-                    .get(&parts.method, &upstream, &path, &bytes, &extra, || {
+                    .get(&parts.method, upstream, path, &bytes, &extra, || {
                         policy::check_request(
                             enforcer,
                             &parts.method,
-                            &upstream,
-                            &path,
+                            upstream,
+                            path,
                             &bytes,
                             &parts.headers,
                         )
@@ -624,11 +625,11 @@ impl Proxy {
         if replay_first {
             let key = cassette.with_rules(|rules| {
                 self.keys
-                    .key(&parts.method, &upstream, &path, &bytes, &rules.tag, || {
-                        let stored = self.stored(&path, &bytes, &parts.headers);
+                    .key(&parts.method, upstream, path, &bytes, &rules.tag, || {
+                        let stored = self.stored(path, &bytes, &parts.headers);
                         let key = rules
                             .rules
-                            .key(stored_view(&parts.method, &upstream, &stored));
+                            .key(stored_view(&parts.method, upstream, &stored));
                         protected = Some(stored);
                         key
                     })
@@ -756,8 +757,8 @@ impl Proxy {
                     };
                     let stored = protected
                         .take()
-                        .unwrap_or_else(|| self.stored(&path, &bytes, &parts.headers));
-                    let view = stored_view(&parts.method, &upstream, &stored);
+                        .unwrap_or_else(|| self.stored(path, &bytes, &parts.headers));
+                    let view = stored_view(&parts.method, upstream, &stored);
                     let (response, report) = replay::miss(
                         &cassette.rules().rules,
                         &cassette,
@@ -787,13 +788,13 @@ impl Proxy {
             let encoding = header_text(&parts.headers, "content-encoding");
             self.config
                 .redactor
-                .pseudonymize_upstream(&path, &bytes, encoding.as_deref())
+                .pseudonymize_upstream(path, &bytes, encoding.as_deref())
         } else {
             None
         };
         let forward = record::Forward {
-            upstream,
-            path,
+            upstream: upstream.to_string(),
+            path: path.to_string(),
             protected,
             body: bytes,
             upstream_body,
@@ -1003,6 +1004,9 @@ impl Proxy {
 /// per path): a request then looks its path up once instead of routing, detecting the provider,
 /// checking the upstream and its segments, and finding its metrics series each time.
 struct KnownPath {
+    /// The upstream's name and the path below its prefix ([`route`]); `None` when the path
+    /// names no upstream.
+    route: Option<(Box<str>, Box<str>)>,
     /// The upstream's name, when it is a configured one.
     upstream: Option<Arc<str>>,
     provider: Provider,
@@ -1018,6 +1022,7 @@ impl KnownPath {
         let (upstream, rest) = route(path).unwrap_or(("", "/"));
         let provider = Provider::detect(upstream, rest);
         KnownPath {
+            route: route(path).map(|(upstream, rest)| (upstream.into(), rest.into())),
             upstream: config
                 .upstreams
                 .contains_key(upstream)
@@ -1242,9 +1247,6 @@ impl From<HttpResponse> for Decided {
 /// A request with what [`Proxy::begin`] found out about it.
 struct Begun {
     parts: http::request::Parts,
-    upstream: String,
-    /// Path and query below the upstream's prefix.
-    path: String,
     provider: Provider,
     name: CassetteName,
     id: Option<RequestId>,
