@@ -1019,10 +1019,11 @@ struct KnownPath {
 
 impl KnownPath {
     fn new(config: &ProxyConfig, path: &str) -> KnownPath {
-        let (upstream, rest) = route(path).unwrap_or(("", "/"));
+        let routed = route(path);
+        let (upstream, rest) = routed.unwrap_or(("", "/"));
         let provider = Provider::detect(upstream, rest);
         KnownPath {
-            route: route(path).map(|(upstream, rest)| (upstream.into(), rest.into())),
+            route: routed.map(|(upstream, rest)| (upstream.into(), rest.into())),
             upstream: config
                 .upstreams
                 .contains_key(upstream)
@@ -1158,14 +1159,14 @@ where
     async fn rest(mut self, idle: Duration) -> Result<Bytes, u16> {
         loop {
             // What has arrived already is taken without arming a timer.
-            let next = match futures_util::FutureExt::now_or_never(self.body.frame()) {
-                Some(next) => next,
-                // Boxed, as only a slow body needs it: the timer would make every waiting
-                // request's future larger.
-                None => match Box::pin(tokio::time::timeout(idle, self.body.frame())).await {
-                    Err(_) => return Err(408),
-                    Ok(next) => next,
-                },
+            if let Some(read) = self.now() {
+                return read;
+            }
+            // Boxed, as only a slow body needs it: the timer would make every waiting
+            // request's future larger.
+            let next = match Box::pin(tokio::time::timeout(idle, self.body.frame())).await {
+                Err(_) => return Err(408),
+                Ok(next) => next,
             };
             if let Some(read) = self.take(next) {
                 return read;
