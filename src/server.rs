@@ -331,19 +331,45 @@ pub async fn ops_only(request: http::Request<Incoming>) -> HttpResponse {
     )
 }
 
-/// Counts a connection's requests whose response has not been sent whole yet.
-struct InFlight(Arc<AtomicUsize>);
+/// What a connection's task and its requests share: how many requests have their response
+/// still being sent, and the deadline for the next request head, armed while there is none.
+struct Connection {
+    in_flight: AtomicUsize,
+    head_deadline: timer::Deadline,
+    /// [`Limits::header_read`].
+    header_read: Duration,
+}
+
+impl Connection {
+    /// A new connection, its first request head due within `header_read`.
+    fn new(header_read: Duration) -> Connection {
+        let connection = Connection {
+            in_flight: AtomicUsize::new(0),
+            head_deadline: timer::Deadline::new(),
+            header_read,
+        };
+        connection.head_deadline.arm(header_read);
+        connection
+    }
+}
+
+/// Counts one of a connection's requests as in flight (its head has arrived) until its
+/// response has been sent whole; the next head is then due within the header-read limit.
+struct InFlight(Arc<Connection>);
 
 impl InFlight {
-    fn start(count: &Arc<AtomicUsize>) -> InFlight {
-        count.fetch_add(1, Ordering::AcqRel);
-        InFlight(count.clone())
+    fn start(connection: &Arc<Connection>) -> InFlight {
+        connection.in_flight.fetch_add(1, Ordering::AcqRel);
+        connection.head_deadline.disarm();
+        InFlight(connection.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.head_deadline.arm(self.0.header_read);
+        }
     }
 }
 
@@ -513,8 +539,8 @@ pub async fn serve_on<H, F>(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let counted = in_flight.clone();
+        let state = Arc::new(Connection::new(options.limits.header_read));
+        let counted = state.clone();
         let ops_lifecycle = lifecycle.clone();
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let guard = InFlight::start(&counted);
@@ -538,26 +564,34 @@ pub async fn serve_on<H, F>(
                 }))
             }
         });
-        // The timer arms a deadline each time the connection waits for a request head; a
-        // client that never finishes one is closed instead of holding its descriptor forever.
+        // No timer for hyper: the connection's own deadline (`Connection`) limits how long
+        // a request head may take, and a client that never finishes one is closed instead of
+        // holding its descriptor forever.
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
-            .timer(timer::Timer::new())
-            .header_read_timeout(options.limits.header_read)
             .serve_connection(TokioIo::new(stream), service);
         let watch = stop.watch();
         let alive = alive.clone();
         tokio::spawn(async move {
             let _alive = alive;
             let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => return,
-                () = watch.reached(Phase::Stopping) => {}
+            loop {
+                tokio::select! {
+                    _ = connection.as_mut() => return,
+                    () = watch.reached(Phase::Stopping) => break,
+                    () = state.head_deadline.passed() => {
+                        // Dropped, which closes it, unless a head arrived as the deadline
+                        // passed: that request is answered, and the deadline armed again after.
+                        if state.in_flight.load(Ordering::Acquire) == 0 {
+                            return;
+                        }
+                    }
+                }
             }
             // Finish the response being sent, then close. A connection with none (idle, or
             // a request head still arriving) is closed now: it must not hold the drain.
             connection.as_mut().graceful_shutdown();
-            if in_flight.load(Ordering::Acquire) == 0 {
+            if state.in_flight.load(Ordering::Acquire) == 0 {
                 return;
             }
             tokio::select! {
@@ -646,6 +680,7 @@ impl Running {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
 
@@ -705,6 +740,60 @@ mod tests {
                         .expect("a connection whose headers never finished was never closed");
                 assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
             }
+            running.stop().await;
+        });
+    }
+
+    /// The header-read limit counts only while a connection waits for a head: a handler
+    /// slower than it still answers, and a kept-alive connection left idle after its answer is
+    /// closed once the limit passes.
+    #[test]
+    fn the_header_limit_spares_slow_answers_and_closes_idle_connections() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = bind("127.0.0.1:0").await.unwrap();
+            let limit = Duration::from_millis(150);
+            let running = Running::spawn_with(
+                listener,
+                move |_request| async move {
+                    tokio::time::sleep(limit * 3).await;
+                    json_response(200, &serde_json::json!({"ok": true}))
+                },
+                Limits { header_read: limit },
+            )
+            .unwrap();
+            let mut stream = TcpStream::connect(running.addr).await.unwrap();
+            for _ in 0..2 {
+                stream
+                    .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .await
+                    .unwrap();
+                let mut answer = Vec::new();
+                while !answer.ends_with(br#"{"ok":true}"#) {
+                    let mut chunk = [0u8; 512];
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "closed before the answer: {answer:?}");
+                    answer.extend_from_slice(&chunk[..n]);
+                }
+                assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+            }
+            // Idle now: closed by the server, without another byte.
+            let idle = Instant::now();
+            let mut rest = Vec::new();
+            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
+                .await
+                .expect("an idle kept-alive connection was never closed")
+                .unwrap();
+            assert!(rest.is_empty(), "{rest:?}");
+            assert!(
+                idle.elapsed() >= limit - timer::TICK,
+                "{:?}",
+                idle.elapsed()
+            );
             running.stop().await;
         });
     }

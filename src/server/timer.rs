@@ -1,20 +1,20 @@
-//! The timer hyper's connections use for their header-read deadline ([`super::Limits`]): one
-//! deadline slot per connection, watched by one process-wide thread that ticks every
-//! [`TICK`] while any connection lives.
+//! The header-read deadline of the server's connections ([`super::Limits`]): one deadline slot
+//! per connection, armed while the connection waits for a request head (from its start, and
+//! from the end of each response) and disarmed once a head has arrived, watched by one
+//! process-wide thread that ticks every [`TICK`] while any connection lives.
 //!
-//! hyper arms a deadline each time a connection waits for a request head, and drops it once the
-//! head is parsed: on a kept-alive connection, once per request. With tokio's timer that was an
-//! entry put into and taken out of the runtime's timer wheel, under its lock, for every request
-//! (about 3% of a replayed request's instructions, `benches/instructions.sh`). Here arming is
-//! an atomic store into the connection's slot, and the deadlines are checked a tick at a time:
-//! a connection that runs out of time is closed up to [`TICK`] late, which no limit counted in
-//! seconds notices.
+//! hyper can keep this deadline itself, given a timer: it then makes a boxed sleep each time a
+//! connection waits for a head, reads the clock for it, polls it and drops it, once per request
+//! on a kept-alive connection. With replay answering in microseconds that was 7-9% of its
+//! throughput (`vcr replay` with and without hyper's timer, side by side, twelfth session).
+//! Here arming is a clock reading and a store into the connection's slot, disarming a store,
+//! and a connection that runs out of time is closed up to [`TICK`] late, which no limit counted
+//! in seconds notices.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
-use std::task::{Context, Poll};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::task::AtomicWaker;
@@ -27,8 +27,8 @@ pub const TICK: Duration = Duration::from_millis(50);
 struct Slot {
     /// The armed deadline, in nanoseconds since [`base`] (never 0); 0 when disarmed.
     deadline: AtomicU64,
-    /// The last deadline that passed: a sleep for it is over.
-    fired: AtomicU64,
+    /// An armed deadline passed (and the slot was disarmed).
+    passed: AtomicBool,
     /// The connection's task, woken when its deadline passes.
     waker: AtomicWaker,
 }
@@ -69,8 +69,9 @@ fn nanos(at: Instant) -> u64 {
     u64::try_from(nanos).unwrap_or(u64::MAX).max(1)
 }
 
-/// The sweeping thread: every tick, fires the deadlines that have passed and forgets the slots
-/// of connections that have ended; waits for a slot while there is none.
+/// The sweeping thread: every tick, marks the deadlines that have passed (waking their
+/// connections) and forgets the slots of connections that have ended; waits for a slot while
+/// there is none.
 fn sweep() {
     let slots = slots();
     loop {
@@ -89,15 +90,15 @@ fn sweep() {
                 let Some(slot) = slot.upgrade() else {
                     return false;
                 };
-                let deadline = slot.deadline.load(Ordering::SeqCst);
+                let deadline = slot.deadline.load(Ordering::Acquire);
                 if deadline != 0
                     && deadline <= now
                     && slot
                         .deadline
-                        .compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst)
+                        .compare_exchange(deadline, 0, Ordering::AcqRel, Ordering::Relaxed)
                         .is_ok()
                 {
-                    slot.fired.store(deadline, Ordering::SeqCst);
+                    slot.passed.store(true, Ordering::Release);
                     slot.waker.wake();
                 }
                 true
@@ -107,13 +108,14 @@ fn sweep() {
     }
 }
 
-/// A connection's timer (give each connection its own: it holds the connection's slot).
-pub struct Timer {
+/// A connection's deadline (give each connection its own).
+pub struct Deadline {
     slot: Arc<Slot>,
 }
 
-impl Timer {
-    pub fn new() -> Timer {
+impl Deadline {
+    /// A deadline, disarmed.
+    pub fn new() -> Deadline {
         let slot = Arc::new(Slot::default());
         let slots = slots();
         if let Ok(mut live) = slots.live.lock() {
@@ -122,110 +124,94 @@ impl Timer {
                 slots.added.notify_one();
             }
         }
-        Timer { slot }
-    }
-}
-
-impl Default for Timer {
-    fn default() -> Self {
-        Timer::new()
-    }
-}
-
-impl hyper::rt::Timer for Timer {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        self.sleep_until(Instant::now() + duration)
+        Deadline { slot }
     }
 
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(Sleep {
-            slot: self.slot.clone(),
-            deadline: nanos(deadline),
+    /// Passes `after` from now, unless disarmed or armed again before.
+    pub fn arm(&self, after: Duration) {
+        self.slot
+            .deadline
+            .store(nanos(Instant::now() + after), Ordering::Release);
+    }
+
+    pub fn disarm(&self) {
+        self.slot.deadline.store(0, Ordering::Release);
+    }
+
+    /// Resolves once an armed deadline has passed, and takes note that it did (the next
+    /// call waits for the next one).
+    ///
+    /// Polled with the connection at each of its wake-ups, so it registers the task's waker
+    /// once: the sweeping thread takes it only when a deadline passes, which the first check
+    /// sees.
+    pub fn passed(&self) -> impl Future<Output = ()> + '_ {
+        let mut registered: Option<Waker> = None;
+        std::future::poll_fn(move |cx| {
+            let passed = || self.slot.passed.swap(false, Ordering::AcqRel);
+            // Read before it is cleared: the flag's line stays shared between polls.
+            if self.slot.passed.load(Ordering::Acquire) && passed() {
+                return Poll::Ready(());
+            }
+            if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            self.slot.waker.register(cx.waker());
+            registered = Some(cx.waker().clone());
+            match passed() {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            }
         })
     }
 }
 
-/// A wait for one deadline of a connection's slot. A connection waits for one deadline at a
-/// time; a newer sleep replaces an older one's deadline.
-struct Sleep {
-    slot: Arc<Slot>,
-    deadline: u64,
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let slot = &self.slot;
-        if slot.fired.load(Ordering::SeqCst) == self.deadline {
-            return Poll::Ready(());
-        }
-        slot.waker.register(cx.waker());
-        slot.deadline.store(self.deadline, Ordering::SeqCst);
-        // Fired between the first check and the store: the store re-armed a passed deadline,
-        // which the next tick fires again, harmlessly.
-        match slot.fired.load(Ordering::SeqCst) == self.deadline {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        }
-    }
-}
-
-impl hyper::rt::Sleep for Sleep {}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        // Disarmed, unless a newer sleep armed its own deadline since.
-        let _ = self.slot.deadline.compare_exchange(
-            self.deadline,
-            0,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        );
+impl Default for Deadline {
+    fn default() -> Self {
+        Deadline::new()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper::rt::Timer as _;
 
     #[tokio::test]
-    async fn a_sleep_ends_at_its_deadline_give_or_take_a_tick() {
-        let timer = Timer::new();
+    async fn an_armed_deadline_passes_give_or_take_a_tick() {
+        let deadline = Deadline::new();
         let started = Instant::now();
-        timer.sleep(Duration::from_millis(120)).await;
-        let slept = started.elapsed();
-        assert!(slept >= Duration::from_millis(120), "{slept:?}");
-        assert!(slept < Duration::from_millis(120) + TICK * 20, "{slept:?}");
+        deadline.arm(Duration::from_millis(120));
+        deadline.passed().await;
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(120), "{waited:?}");
+        assert!(
+            waited < Duration::from_millis(120) + TICK * 20,
+            "{waited:?}"
+        );
+        // Passed once: disarmed, and the next wait is for the next deadline.
+        assert_eq!(deadline.slot.deadline.load(Ordering::SeqCst), 0);
+        assert!(!deadline.slot.passed.load(Ordering::SeqCst));
     }
 
     #[tokio::test]
-    async fn a_dropped_sleep_is_disarmed_and_a_later_one_still_ends() {
-        let timer = Timer::new();
-        {
-            let mut early = timer.sleep(Duration::from_millis(10));
-            // Polled once (armed), then dropped before its deadline.
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            assert!(early.as_mut().poll(&mut cx).is_pending());
-        }
-        assert_eq!(timer.slot.deadline.load(Ordering::SeqCst), 0);
-        tokio::time::sleep(TICK * 3).await;
-        assert_eq!(
-            timer.slot.fired.load(Ordering::SeqCst),
-            0,
-            "a dropped sleep fired"
-        );
+    async fn a_disarmed_deadline_never_passes_and_a_later_one_still_does() {
+        let deadline = Deadline::new();
+        deadline.arm(Duration::from_millis(10));
+        deadline.disarm();
+        let waited = tokio::time::timeout(TICK * 4, deadline.passed()).await;
+        assert!(waited.is_err(), "a disarmed deadline passed");
+        // Armed again: the latest arming counts.
+        deadline.arm(Duration::from_secs(3600));
+        deadline.arm(Duration::from_millis(60));
         let started = Instant::now();
-        timer.sleep(Duration::from_millis(60)).await;
-        assert!(started.elapsed() >= Duration::from_millis(60));
+        deadline.passed().await;
+        assert!(started.elapsed() < Duration::from_secs(60));
     }
 
     #[test]
     fn ended_connections_are_forgotten() {
         let slot = {
-            let timer = Timer::new();
-            Arc::downgrade(&timer.slot)
+            let deadline = Deadline::new();
+            Arc::downgrade(&deadline.slot)
         };
         std::thread::sleep(TICK * 4);
         let live = slots().live.lock().unwrap();
