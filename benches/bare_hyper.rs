@@ -48,7 +48,11 @@ fn main() {
                         }
                     },
                 );
+                // The transport settings of traceforge's server (src/server.rs), so that
+                // the ratio measures what traceforge adds, not a setting.
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .writev(false)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });

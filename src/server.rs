@@ -566,9 +566,13 @@ pub async fn serve_on<H, F>(
         });
         // No timer for hyper: the connection's own deadline (`Connection`) limits how long
         // a request head may take, and a client that never finishes one is closed instead of
-        // holding its descriptor forever.
+        // holding its descriptor forever. No gathered writes: the responses here are small (an
+        // answer of a few KB, an SSE event), and copied behind their head into one buffer and
+        // written with one `write` they cost the kernel less than a `writev` of head and body
+        // (replay: -8.6% CPU a request, +7% requests a second, side by side).
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
+            .writev(false)
             .serve_connection(TokioIo::new(stream), service);
         let watch = stop.watch();
         let alive = alive.clone();
