@@ -580,7 +580,10 @@ pub async fn serve_on<H, F>(
             let _alive = alive;
             let mut connection = std::pin::pin!(connection);
             loop {
+                // In this order: a head that arrived as the deadline passed is read (and its
+                // request counted in flight) before the deadline is looked at.
                 tokio::select! {
+                    biased;
                     _ = connection.as_mut() => return,
                     () = watch.reached(Phase::Stopping) => break,
                     () = state.head_deadline.passed() => {
