@@ -700,161 +700,140 @@ mod tests {
         answer
     }
 
-    #[test]
-    fn headers_that_never_finish_time_out_while_other_clients_are_served() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let listener = bind("127.0.0.1:0").await.unwrap();
-            let limits = Limits {
-                header_read: Duration::from_millis(200),
-            };
-            let running = Running::spawn_with(
-                listener,
-                |_request| async { json_response(200, &serde_json::json!({"ok": true})) },
-                limits,
-            )
-            .unwrap();
-            // Slow clients: half a request head each, then silence; and one that sends nothing.
-            let mut slow = vec![TcpStream::connect(running.addr).await.unwrap()];
-            for _ in 0..20 {
-                let mut stream = TcpStream::connect(running.addr).await.unwrap();
-                stream
-                    .write_all(b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn headers_that_never_finish_time_out_while_other_clients_are_served() {
+        let listener = bind("127.0.0.1:0").await.unwrap();
+        let limits = Limits {
+            header_read: Duration::from_millis(200),
+        };
+        let running = Running::spawn_with(
+            listener,
+            |_request| async { json_response(200, &serde_json::json!({"ok": true})) },
+            limits,
+        )
+        .unwrap();
+        // Slow clients: half a request head each, then silence; and one that sends nothing.
+        let mut slow = vec![TcpStream::connect(running.addr).await.unwrap()];
+        for _ in 0..20 {
+            let mut stream = TcpStream::connect(running.addr).await.unwrap();
+            stream
+                .write_all(b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+            slow.push(stream);
+        }
+        // A complete request is answered meanwhile.
+        let answer = exchange(
+            running.addr,
+            b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(r#"{"ok":true}"#), "{answer}");
+        // Every slow connection is closed by the server, without an answer. (The deadline
+        // only stops the test from hanging when they never are.)
+        for mut stream in slow {
+            let mut rest = Vec::new();
+            let closed =
+                tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
                     .await
-                    .unwrap();
-                slow.push(stream);
-            }
-            // A complete request is answered meanwhile.
-            let answer = exchange(
-                running.addr,
-                b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            )
-            .await;
-            let answer = String::from_utf8_lossy(&answer);
-            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-            assert!(answer.ends_with(r#"{"ok":true}"#), "{answer}");
-            // Every slow connection is closed by the server, without an answer. (The deadline
-            // only stops the test from hanging when they never are.)
-            for mut stream in slow {
-                let mut rest = Vec::new();
-                let closed =
-                    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
-                        .await
-                        .expect("a connection whose headers never finished was never closed");
-                assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
-            }
-            running.stop().await;
-        });
+                    .expect("a connection whose headers never finished was never closed");
+            assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
+        }
+        running.stop().await;
     }
 
     /// The header-read limit counts only while a connection waits for a head: a handler
     /// slower than it still answers, and a kept-alive connection left idle after its answer is
     /// closed once the limit passes.
-    #[test]
-    fn the_header_limit_spares_slow_answers_and_closes_idle_connections() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let listener = bind("127.0.0.1:0").await.unwrap();
-            let limit = Duration::from_millis(150);
-            let running = Running::spawn_with(
-                listener,
-                move |_request| async move {
-                    tokio::time::sleep(limit * 3).await;
-                    json_response(200, &serde_json::json!({"ok": true}))
-                },
-                Limits { header_read: limit },
-            )
-            .unwrap();
-            let mut stream = TcpStream::connect(running.addr).await.unwrap();
-            for _ in 0..2 {
-                stream
-                    .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-                    .await
-                    .unwrap();
-                let mut answer = Vec::new();
-                while !answer.ends_with(br#"{"ok":true}"#) {
-                    let mut chunk = [0u8; 512];
-                    let n = stream.read(&mut chunk).await.unwrap();
-                    assert!(n > 0, "closed before the answer: {answer:?}");
-                    answer.extend_from_slice(&chunk[..n]);
-                }
-                assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
-            }
-            // Idle now: closed by the server, without another byte.
-            let idle = Instant::now();
-            let mut rest = Vec::new();
-            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
-                .await
-                .expect("an idle kept-alive connection was never closed")
-                .unwrap();
-            assert!(rest.is_empty(), "{rest:?}");
-            assert!(
-                idle.elapsed() >= limit - timer::TICK,
-                "{:?}",
-                idle.elapsed()
-            );
-            running.stop().await;
-        });
-    }
-
-    #[test]
-    fn a_response_outliving_the_drain_timeout_is_ended_at_the_deadline() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let listener = bind("127.0.0.1:0").await.unwrap();
-            let lifecycle = Arc::new(Lifecycle::default());
-            let options = Options {
-                drain_timeout: Duration::from_millis(100),
-                lifecycle: lifecycle.clone(),
-                ..Options::default()
-            };
-            // A body that sends one chunk and then waits for the deadline to end itself.
-            let ends = lifecycle.clone();
-            let running = Running::spawn_on(
-                listener,
-                move |_request| {
-                    let deadline = ends.deadline();
-                    async move {
-                        let (tx, rx) = mpsc::channel(1);
-                        tokio::spawn(async move {
-                            let _ = tx.send(Bytes::from_static(b"first")).await;
-                            deadline.await;
-                            let _ = tx.send(Bytes::from_static(b"|ended")).await;
-                        });
-                        http::Response::new(ResponseBody::Channel(rx))
-                    }
-                },
-                options,
-            )
-            .unwrap();
-            let mut stream = TcpStream::connect(running.addr).await.unwrap();
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_header_limit_spares_slow_answers_and_closes_idle_connections() {
+        let listener = bind("127.0.0.1:0").await.unwrap();
+        let limit = Duration::from_millis(150);
+        let running = Running::spawn_with(
+            listener,
+            move |_request| async move {
+                tokio::time::sleep(limit * 3).await;
+                json_response(200, &serde_json::json!({"ok": true}))
+            },
+            Limits { header_read: limit },
+        )
+        .unwrap();
+        let mut stream = TcpStream::connect(running.addr).await.unwrap();
+        for _ in 0..2 {
             stream
                 .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
                 .await
                 .unwrap();
-            let mut head = vec![0u8; 12];
-            stream.read_exact(&mut head).await.unwrap();
-            assert_eq!(&head, b"HTTP/1.1 200");
-            assert!(lifecycle.is_ready());
-            let stopping = tokio::spawn(running.stop());
-            let mut rest = Vec::new();
-            let _ = stream.read_to_end(&mut rest).await;
-            let rest = String::from_utf8_lossy(&rest);
-            assert!(rest.contains("first") && rest.contains("|ended"), "{rest}");
-            assert!(!lifecycle.is_ready());
-            stopping.await.unwrap();
-        });
+            let mut answer = Vec::new();
+            while !answer.ends_with(br#"{"ok":true}"#) {
+                let mut chunk = [0u8; 512];
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "closed before the answer: {answer:?}");
+                answer.extend_from_slice(&chunk[..n]);
+            }
+            assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+        }
+        // Idle now: closed by the server, without another byte.
+        let idle = Instant::now();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
+            .await
+            .expect("an idle kept-alive connection was never closed")
+            .unwrap();
+        assert!(rest.is_empty(), "{rest:?}");
+        assert!(
+            idle.elapsed() >= limit - timer::TICK,
+            "{:?}",
+            idle.elapsed()
+        );
+        running.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_response_outliving_the_drain_timeout_is_ended_at_the_deadline() {
+        let listener = bind("127.0.0.1:0").await.unwrap();
+        let lifecycle = Arc::new(Lifecycle::default());
+        let options = Options {
+            drain_timeout: Duration::from_millis(100),
+            lifecycle: lifecycle.clone(),
+            ..Options::default()
+        };
+        // A body that sends one chunk and then waits for the deadline to end itself.
+        let ends = lifecycle.clone();
+        let running = Running::spawn_on(
+            listener,
+            move |_request| {
+                let deadline = ends.deadline();
+                async move {
+                    let (tx, rx) = mpsc::channel(1);
+                    tokio::spawn(async move {
+                        let _ = tx.send(Bytes::from_static(b"first")).await;
+                        deadline.await;
+                        let _ = tx.send(Bytes::from_static(b"|ended")).await;
+                    });
+                    http::Response::new(ResponseBody::Channel(rx))
+                }
+            },
+            options,
+        )
+        .unwrap();
+        let mut stream = TcpStream::connect(running.addr).await.unwrap();
+        stream
+            .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = vec![0u8; 12];
+        stream.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        assert!(lifecycle.is_ready());
+        let stopping = tokio::spawn(running.stop());
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+        let rest = String::from_utf8_lossy(&rest);
+        assert!(rest.contains("first") && rest.contains("|ended"), "{rest}");
+        assert!(!lifecycle.is_ready());
+        stopping.await.unwrap();
     }
 }
