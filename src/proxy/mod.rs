@@ -679,11 +679,11 @@ impl Proxy {
                             });
                         }
                     }
-                    let revealed = self
+                    let recorded: &Arc<cassettes::Recorded> = self
                         .revealer
                         .as_ref()
-                        .and_then(|revealer| stored.revealed(revealer));
-                    let recorded: &cassettes::Recorded = revealed.unwrap_or(&stored);
+                        .and_then(|revealer| stored.revealed(revealer))
+                        .unwrap_or(&stored);
                     observe::replayed_tokens(recorded);
                     // Replays meet the same policies as live answers.
                     if let Some(enforcer) = &self.config.policies {
@@ -738,7 +738,7 @@ impl Proxy {
                     }
                     export();
                     if self.recorded_latency.load(Ordering::Relaxed) {
-                        let recorded = revealed.unwrap_or(&stored).clone();
+                        let recorded = recorded.clone();
                         return Decided::Paced(Box::pin(async move {
                             recorded.rendered().paced(&recorded.interaction).await
                         }));
