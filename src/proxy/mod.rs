@@ -356,10 +356,13 @@ impl Proxy {
             Decided::Response(response) => {
                 Answer::Now(self.finished(&known, observed, fields, response))
             }
-            decided => Answer::Later(Box::pin(async move {
-                let response = self.run(decided, &mut fields).await;
-                self.finished(&known, observed, fields, response)
-            })),
+            decided => {
+                crate::telemetry::request::note_so_far(&fields);
+                Answer::Later(Box::pin(async move {
+                    let response = self.run(decided, &mut fields).await;
+                    self.finished(&known, observed, fields, response)
+                }))
+            }
         }
     }
 
@@ -374,6 +377,7 @@ impl Proxy {
         read: Option<Bytes>,
         body: BodyRead<Incoming>,
     ) -> Answer {
+        crate::telemetry::request::note_so_far(&fields);
         Answer::Later(Box::pin(async move {
             let bytes = match read {
                 Some(bytes) => Ok(bytes),
@@ -386,6 +390,7 @@ impl Proxy {
                     self.proceed(begun, &known, bytes, opened, &mut fields)
                 }
             };
+            crate::telemetry::request::note_so_far(&fields);
             let response = self.run(decided, &mut fields).await;
             self.finished(&known, observed, fields, response)
         }))

@@ -255,6 +255,17 @@ pub fn note(fields: RequestFields) {
     });
 }
 
+/// [`note`] of what is known so far, for a handler about to wait (for the upstream, the rest
+/// of the body, a cassette): a client that hangs up meanwhile gets an event that says where
+/// its request was going. Copies nothing when the request is not reported.
+pub fn note_so_far(fields: &RequestFields) {
+    let _ = CURRENT.try_with(|current| {
+        if let Some(finished) = &mut current.borrow_mut().finished {
+            finished.fields = fields.clone();
+        }
+    });
+}
+
 /// Runs `handler` for `request` and watches its response: the id is the task's while the
 /// handler's future runs ([`current_id`], for the handler's own notes) and goes into the
 /// response's headers; the event is emitted when the response body ends or is dropped.

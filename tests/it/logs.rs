@@ -99,7 +99,7 @@ fn events(stderr: &str) -> (Vec<Value>, BTreeMap<String, Value>) {
 }
 
 /// A client that hangs up while its request waits for the upstream's answer has one event,
-/// `client-gone`, with no status: the request was never answered.
+/// `client-gone`, with no status (the request was never answered) and where it was going.
 #[test]
 fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     use std::io::{Read as _, Write as _};
@@ -146,6 +146,12 @@ fn a_client_gone_before_the_answer_has_one_client_gone_event() {
     assert_eq!(event["outcome"], "client-gone", "{event}");
     assert_eq!(event["method"], "POST", "{event}");
     assert!(event.get("status").is_none(), "{event}");
+    // Where the request was going, as known before the wait began.
+    assert_eq!(event["path"], "/openai/v1/chat/completions", "{event}");
+    assert_eq!(event["upstream"], "openai", "{event}");
+    assert_eq!(event["provider"], "openai", "{event}");
+    assert_eq!(event["mode"], "new-episodes", "{event}");
+    assert_eq!(event["cassette"], "gone", "{event}");
     // It lasted from before the upstream had the request until the hang-up, at least, and
     // no longer than the client saw.
     let duration_ms = event["duration_ms"].as_f64().unwrap();
