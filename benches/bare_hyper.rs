@@ -3,6 +3,10 @@
 //! ratio measures what traceforge adds on top of hyper itself.
 //!
 //! Usage: bare_hyper ADDR RESPONSE_BODY_FILE [CONTENT_TYPE]
+//!
+//! `BARE_HYPER_WORK_NS=N` makes each request spin for N ns before it is answered: the
+//! calibration rows of `benches/ops.sh` (`BENCH_CALIBRATE`), which show what a throughput ratio
+//! against the plain server means in CPU time a request on the machine at hand.
 
 use std::convert::Infallible;
 
@@ -18,6 +22,14 @@ fn main() {
         .expect("usage: bare_hyper ADDR BODY_FILE [CONTENT_TYPE]");
     let content_type = args.next().unwrap_or_else(|| "application/json".into());
     let body = Bytes::from(std::fs::read(&body_file).expect("readable body file"));
+    let work = std::time::Duration::from_nanos(
+        std::env::var("BARE_HYPER_WORK_NS")
+            .map(|v| {
+                v.parse()
+                    .expect("BARE_HYPER_WORK_NS: a number of nanoseconds")
+            })
+            .unwrap_or(0),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -40,6 +52,12 @@ fn main() {
                         async move {
                             // Read the request body, as any real server (and the replay server) must.
                             let _ = request.into_body().collect().await;
+                            if !work.is_zero() {
+                                let started = std::time::Instant::now();
+                                while started.elapsed() < work {
+                                    std::hint::spin_loop();
+                                }
+                            }
                             let response = http::Response::builder()
                                 .header("content-type", content_type)
                                 .body(Full::new(body))

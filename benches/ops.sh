@@ -21,7 +21,10 @@
 # BENCH_ROUNDS (default 3: the throughput runs, interleaved, this many times; medians reported),
 # BENCH_SCRAPE_N ("1000000 10000000": request counts for the scrape section),
 # BENCH_NO_BUILD=1 (use the release binaries already built), BENCH_KEEP=1 (keep scratch files),
-# BENCH_BASELINE=PATH (a traceforge binary without metrics, e.g. from main, as an extra row).
+# BENCH_BASELINE=PATH (a traceforge binary without metrics, e.g. from main, as an extra row),
+# BENCH_CALIBRATE="1000 2000 3000" (extra rows of bare hyper spinning that many ns a request,
+# BARE_HYPER_WORK_NS: each replay run is then also given as the work that would cost the plain
+# server as much throughput, by interpolation).
 set -euo pipefail
 
 SECTION=${1:-all}
@@ -39,6 +42,10 @@ DURATION=${BENCH_DURATION:-5s}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 SCRAPE_N=${BENCH_SCRAPE_N:-1000000 10000000}
+CALIBRATE=${BENCH_CALIBRATE:-}
+for ns in $CALIBRATE; do
+  [[ $ns =~ ^[1-9][0-9]*$ ]] || { echo "ops.sh: BENCH_CALIBRATE: '$ns' is not a number of nanoseconds" >&2; exit 2; }
+done
 
 # The replay-server runs of the throughput section: NAME|extra flags for `vcr replay`; @SINK@
 # is the address of a counting OTLP receiver (the otlp example's `sink`). The first run is the
@@ -188,6 +195,13 @@ bench_throughput() {
     drive_cpu "bare-r$round" "http://$ADDR/v1/chat/completions"
     stop_server "$SERVER_PID" TERM
 
+    for ns in $CALIBRATE; do
+      start_server "work-${ns}ns-r$round" "$WORK/work-${ns}ns-r$round.out" \
+        env BARE_HYPER_WORK_NS="$ns" "$BARE" 127.0.0.1:0 "$FX/response.json" application/json
+      drive_cpu "work-${ns}ns-r$round" "http://$ADDR/v1/chat/completions"
+      stop_server "$SERVER_PID" TERM
+    done
+
     if [[ -n ${BENCH_BASELINE:-} ]]; then
       start_replay "baseline-r$round" "$BENCH_BASELINE"
       drive_cpu "baseline-r$round" "http://$ADDR/openai/v1/chat/completions"
@@ -265,6 +279,7 @@ print("  %-12d %14.0f %9.3f ms %9.3f ms %10d %10d" % (d["requests"], d["count_cp
     echo "replay throughput, wrk -t2 -c$CONNECTIONS -d$DURATION (ratio against bare hyper); the server's"
     echo "CPU time per request (warm-up included) is the figure to compare when the machine is busy"
     keys=(bare)
+    for ns in $CALIBRATE; do keys+=("work-${ns}ns"); done
     [[ -n ${BENCH_BASELINE:-} ]] && keys+=(baseline)
     for run in "${RUNS[@]}"; do keys+=("${run%%|*}"); done
     python3 - "$RAW" "$ROUNDS" "${keys[@]}" <<'PY'
@@ -276,7 +291,8 @@ def text(key, r, what):
     path = f"{raw}/{what}-{key}-r{r}.txt"
     return open(path).read().strip() if os.path.exists(path) else None
 median = statistics.median
-runs = [k for k in keys if k not in ("bare", "baseline")]
+runs = [k for k in keys if k not in ("bare", "baseline") and not k.startswith("work-")]
+work = [k for k in keys if k.startswith("work-")]
 print(f"  median of {rounds} interleaved round(s); ratios are taken within a round, then the median")
 for key in keys:
     r = [rps(key, i) for i in range(1, rounds + 1)]
@@ -287,6 +303,20 @@ for key in keys:
     if text(key, 1, "rss"):
         line += ", RSS %s KiB, HTTP scrape %s ms (median of 20)" % (text(key, rounds, "rss"), text(key, rounds, "scrape-http"))
     print(line)
+def against_bare(key):
+    return median(rps(key, i) / rps("bare", i) for i in range(1, rounds + 1))
+if work:
+    # (work ns, ratio to bare), the plain server's own point first; ratios fall as work grows.
+    curve = [(0, 1.0)] + [(int(k[5:-2]), against_bare(k)) for k in work]
+    curve.sort()
+    for key in runs:
+        ratio = against_bare(key)
+        where = "more than %d ns" % curve[-1][0] if ratio < 1.0 else "no more than its own"
+        for (w0, r0), (w1, r1) in zip(curve, curve[1:]):
+            if r1 <= ratio <= r0 and r0 != r1:
+                where = "about %.0f ns" % (w0 + (r0 - ratio) / (r0 - r1) * (w1 - w0))
+                break
+        print("  %-12s %.2fx bare costs the plain server as much as %s of work a request" % (key, ratio, where))
 print("  where the CPU went, us/request with the warm-up (medians; user+system, system in")
 print("  parentheses): the workers, the log writer, the OTLP exporter, the rest, and the receiver")
 for key in runs:
