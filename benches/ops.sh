@@ -30,7 +30,7 @@ set -euo pipefail
 SECTION=${1:-all}
 case "$SECTION" in
   scrape | throughput | promtool | all) ;;
-  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [scrape|throughput|promtool|all]" >&2; exit 2 ;;
 esac
 
