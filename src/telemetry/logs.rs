@@ -3,8 +3,9 @@
 //! level `TRACEFORGE_LOG` or `-v`/`-vv`/`--quiet` pick. Set up once in `main`, before any
 //! command runs.
 //!
-//! Lines are formatted on the thread that logs and written by one writer thread, so a request
-//! never waits on a slow terminal or pipe; when the writer falls far behind, lines are dropped
+//! Lines are formatted on the thread that logs (request events in a JSON log by the writer, see
+//! [`Deferred`]) and written by one writer thread, so a request never waits on a slow terminal
+//! or pipe; when the writer falls far behind, lines are dropped
 //! and counted rather than stalling the proxy. [`flush`] waits until everything logged so far
 //! is on stderr (before a command prints its summary, and at exit).
 //!
@@ -181,28 +182,68 @@ pub fn json_installed() -> bool {
     JSON_INSTALLED.load(Ordering::Relaxed)
 }
 
-/// Lines not written because [`PENDING_LIMIT`] bytes were already waiting.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// A line the writer thread formats, not the thread that logs it: a request's event. Formatted
+/// on the request's path, at the end of every response, it cost a replayed request more than
+/// its hand-over does: the formatting code and data evicted the request path's from the
+/// worker's caches, once per request, where the writer formats a batch of them at once.
+pub trait Deferred: Send {
+    /// The line (unfinished: the writer ends it).
+    fn line(self: Box<Self>) -> JsonLine;
+}
+
+/// Hands `line` to the writer, which formats it in order with the lines around it; never
+/// waits for a write (when 50,000 lines wait already it is dropped, and counted).
+pub fn defer(line: Box<dyn Deferred>) {
+    LINES.defer(line);
+}
+
+/// Deferred lines that may wait for the writer before new ones are dropped (and counted):
+/// about as many request events as [`PENDING_LIMIT`] holds formatted.
+const DEFERRED_LIMIT: usize = 50_000;
+
+/// What waits for stderr: formatted lines, and deferred ones, each with the length `bytes`
+/// had when it came, which is where it goes.
+struct Pending {
+    bytes: Vec<u8>,
+    deferred: Vec<(usize, Box<dyn Deferred>)>,
+}
+
+impl Pending {
+    const fn new() -> Pending {
+        Pending {
+            bytes: Vec::new(),
+            deferred: Vec::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes.is_empty() && self.deferred.is_empty()
+    }
+}
 
 /// Lines waiting for stderr: one buffer every thread appends its lines to, taken whole by
 /// whoever writes. A channel of one `String` per line cost a replayed request more than
 /// formatting its line did: an allocation freed on another thread, and the channel's slots
 /// passed between cores, per line.
 struct Lines {
-    pending: Mutex<Vec<u8>>,
+    pending: Mutex<Pending>,
     /// Signalled when `pending` stops being empty.
     ready: Condvar,
     /// Held while taken lines are written, so a [`flush`] from another thread keeps their
-    /// order; holds the buffer the next lines are taken into.
-    writing: Mutex<Vec<u8>>,
+    /// order; holds what the next lines are taken into, and the buffer they are written from.
+    writing: Mutex<(Pending, Vec<u8>)>,
+    /// Lines not written because [`PENDING_LIMIT`] bytes, or [`DEFERRED_LIMIT`] deferred
+    /// lines, were already waiting.
+    dropped: AtomicU64,
 }
 
 impl Lines {
     const fn new() -> Lines {
         Lines {
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::new()),
             ready: Condvar::new(),
-            writing: Mutex::new(Vec::new()),
+            writing: Mutex::new((Pending::new(), Vec::new())),
+            dropped: AtomicU64::new(0),
         }
     }
 
@@ -211,13 +252,34 @@ impl Lines {
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
-        if pending.len() + line.len() > PENDING_LIMIT {
+        if pending.bytes.len() + line.len() > PENDING_LIMIT {
             drop(pending);
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let was_empty = pending.is_empty();
-        pending.extend_from_slice(line.as_bytes());
+        pending.bytes.extend_from_slice(line.as_bytes());
+        drop(pending);
+        if was_empty {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Queues a line for the writer to format; as [`Lines::push`] otherwise.
+    fn defer(&self, line: Box<dyn Deferred>) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        if pending.deferred.len() >= DEFERRED_LIMIT {
+            drop(pending);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            // Dropped outside the lock: the line may own much.
+            drop(line);
+            return;
+        }
+        let was_empty = pending.is_empty();
+        let at = pending.bytes.len();
+        pending.deferred.push((at, line));
         drop(pending);
         if was_empty {
             self.ready.notify_one();
@@ -237,35 +299,59 @@ impl Lines {
         }
     }
 
-    /// Writes what is pending to `out` in one write, and a warning if lines were dropped (a
-    /// JSON object when the log is `json`).
+    /// Writes what is pending to `out` in one write, deferred lines formatted in their places,
+    /// and a warning if lines were dropped (a JSON object when the log is `json`).
     fn write_to(&self, out: &mut impl std::io::Write, json: bool) {
-        let Ok(mut taken) = self.writing.lock() else {
+        let Ok(mut writing) = self.writing.lock() else {
             return;
         };
+        let (taken, buffer) = &mut *writing;
         if let Ok(mut pending) = self.pending.lock() {
-            std::mem::swap(&mut *pending, &mut *taken);
+            std::mem::swap(&mut *pending, taken);
         }
-        let dropped = DROPPED.swap(0, Ordering::Relaxed);
+        // Without deferred lines (a text log) the formatted ones are written as they are.
+        let written = match taken.deferred.is_empty() {
+            true => &mut taken.bytes,
+            false => {
+                let mut from = 0;
+                for (at, line) in taken.deferred.drain(..) {
+                    buffer.extend_from_slice(&taken.bytes[from..at]);
+                    let line = line.line().finish();
+                    buffer.extend_from_slice(line.as_bytes());
+                    give_back(line);
+                    from = at;
+                }
+                buffer.extend_from_slice(&taken.bytes[from..]);
+                taken.bytes.clear();
+                &mut *buffer
+            }
+        };
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             const WHY: &str = "log line(s) dropped: stderr could not keep up";
             if json {
                 let mut line = JsonLine::new(Level::WARN, module_path!(), WHY);
                 line.u64(json_key!("dropped"), Some(dropped));
-                taken.extend_from_slice(line.finish().as_bytes());
+                written.extend_from_slice(line.finish().as_bytes());
             } else {
-                let _ = writeln!(taken, "traceforge: warning: {dropped} {WHY}");
+                let _ = writeln!(written, "traceforge: warning: {dropped} {WHY}");
             }
         }
-        if !taken.is_empty() {
-            let _ = out.write_all(&taken);
+        if !written.is_empty() {
+            let _ = out.write_all(written);
             let _ = out.flush();
         }
-        taken.clear();
-        // A burst's buffer is not kept for the rest of the run.
-        taken.shrink_to(KEEP_CAPACITY);
+        // A burst's buffers are not kept for the rest of the run.
+        for bytes in [&mut taken.bytes, buffer] {
+            bytes.clear();
+            bytes.shrink_to(KEEP_CAPACITY);
+        }
+        taken.deferred.shrink_to(KEEP_DEFERRED);
     }
 }
+
+/// The deferred lines' room a taken batch keeps between writes.
+const KEEP_DEFERRED: usize = 1024;
 
 /// Starts the writer thread: it waits for lines, lets more gather for [`BATCH_PAUSE`], and
 /// writes them all at once.
@@ -281,7 +367,7 @@ fn start_writer() {
         });
     if spawned.is_err() {
         // No thread: lines are written by `flush` (at the end of `main` at the latest).
-        DROPPED.fetch_add(1, Ordering::Relaxed);
+        LINES.dropped.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -462,7 +548,7 @@ impl JsonLine {
     /// compares it with what [`JsonLine::new`] writes), that happened `at` (a clock reading
     /// the caller has: the line costs no reading of its own).
     pub fn with_head(head: &'static str, at: Instant) -> JsonLine {
-        // The thread's last line's string, if it gave it back ([`JsonLine::send`]).
+        // The thread's last line's string, if it gave it back ([`give_back`]).
         let mut line = SPARE.take();
         line.reserve(96 + head.len() + 320);
         open(&mut line, wall_time(at));
@@ -563,16 +649,13 @@ impl JsonLine {
         self.0.push_str("}\n");
         self.0
     }
+}
 
-    /// Ends the line and hands it to the log's writer (its string is kept for the thread's
-    /// next line).
-    pub fn send(self) {
-        let mut line = self.finish();
-        LINES.push(&line);
-        if line.capacity() <= SPARE_CAPACITY {
-            line.clear();
-            SPARE.set(line);
-        }
+/// Keeps a written line's string for the thread's next line, unless it grew big.
+fn give_back(mut line: String) {
+    if line.capacity() <= SPARE_CAPACITY {
+        line.clear();
+        SPARE.set(line);
     }
 }
 
@@ -737,7 +820,7 @@ fn since_epoch(at: SystemTime) -> Duration {
 const WALL_BASE_LIFE: Duration = Duration::from_millis(100);
 
 /// The wall-clock time of `at`, since the Unix epoch, without a clock reading: from the two
-/// clocks read together at most [`WALL_BASE_LIFE`] earlier on this thread (the kernel slews
+/// clocks read together on this thread less than [`WALL_BASE_LIFE`] before or after it (the kernel slews
 /// both alike, so only a step of the wall clock shows late, by that much at most).
 fn wall_time(at: Instant) -> Duration {
     thread_local! {
@@ -746,10 +829,14 @@ fn wall_time(at: Instant) -> Duration {
     }
     BASE.with(|base| {
         if let Some((instant, wall)) = base.get() {
-            if let Some(since) = at.checked_duration_since(instant) {
-                if since < WALL_BASE_LIFE {
-                    return wall + since;
+            // Either side of the pairing: the log's writer formats the request events of
+            // the last few milliseconds.
+            match at.checked_duration_since(instant) {
+                Some(since) if since < WALL_BASE_LIFE => return wall + since,
+                None if instant.duration_since(at) < WALL_BASE_LIFE => {
+                    return wall.saturating_sub(instant.duration_since(at))
                 }
+                _ => {}
             }
         }
         let wall = since_epoch(SystemTime::now());
@@ -889,7 +976,7 @@ mod tests {
         let after = since_epoch(SystemTime::now());
         // The thread's first: a fresh pairing, the moment is before it.
         close(wall_time(now), before, after, 0);
-        // Earlier than the pairing: paired again, the moment before the new pairing.
+        // Earlier than the pairing, within its life: from the pairing.
         close(wall_time(now - Duration::from_millis(2)), before, after, -2);
         // Later, within its life: from the pairing.
         close(wall_time(now + Duration::from_millis(3)), before, after, 3);
@@ -986,6 +1073,61 @@ mod tests {
         }
         assert!(!needs_escape("déjà vu — naïve ☃ 日本".as_bytes()));
         assert!(needs_escape("déjà vu — naïve ☃ 日本\u{7f}\"".as_bytes()));
+    }
+
+    /// A line formatted when it is written: `message`'s.
+    struct Later(&'static str);
+
+    impl Deferred for Later {
+        fn line(self: Box<Self>) -> JsonLine {
+            JsonLine::new(Level::INFO, "test", self.0)
+        }
+    }
+
+    #[test]
+    fn deferred_lines_are_formatted_in_their_places_and_what_does_not_fit_is_counted() {
+        let messages = |out: Vec<u8>| -> Vec<String> {
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .map(|line| {
+                    let object: serde_json::Value = serde_json::from_str(line).unwrap();
+                    object["message"].as_str().unwrap().to_string()
+                })
+                .collect()
+        };
+        let lines = Lines::new();
+        lines.push("{\"message\":\"one\"}\n");
+        lines.defer(Box::new(Later("two")));
+        lines.defer(Box::new(Later("three")));
+        lines.push("{\"message\":\"four\"}\n");
+        lines.defer(Box::new(Later("five")));
+        let mut out = Vec::new();
+        lines.write_to(&mut out, true);
+        assert_eq!(messages(out), ["one", "two", "three", "four", "five"]);
+        // Only deferred lines, then only formatted ones: each batch alone.
+        lines.defer(Box::new(Later("six")));
+        let mut out = Vec::new();
+        lines.write_to(&mut out, true);
+        assert_eq!(messages(out), ["six"]);
+        lines.push("{\"message\":\"seven\"}\n");
+        let mut out = Vec::new();
+        lines.write_to(&mut out, true);
+        assert_eq!(messages(out), ["seven"]);
+        // A full queue drops the next line and counts it.
+        for _ in 0..DEFERRED_LIMIT {
+            lines.defer(Box::new(Later("kept")));
+        }
+        lines.defer(Box::new(Later("dropped")));
+        let mut out = Vec::new();
+        lines.write_to(&mut out, true);
+        let written = messages(out);
+        assert_eq!(written.len(), DEFERRED_LIMIT + 1);
+        assert!(written[..DEFERRED_LIMIT].iter().all(|m| m == "kept"));
+        assert_eq!(
+            written[DEFERRED_LIMIT],
+            "log line(s) dropped: stderr could not keep up"
+        );
     }
 
     #[test]

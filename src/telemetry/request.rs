@@ -290,6 +290,8 @@ where
             ttfb: None,
             fields: RequestFields::default(),
             empty_body: false,
+            outcome: Outcome::Complete,
+            ended: started,
         })
     });
     // Boxed at once: a handler's future holds at least the request (264 bytes; a handler that
@@ -437,21 +439,25 @@ pub struct Finished {
     pub fields: RequestFields,
     /// The response had no body to send.
     empty_body: bool,
+    /// How and when it ended, once reported: what its deferred JSON line shows.
+    outcome: Outcome,
+    ended: Instant,
 }
 
 impl Finished {
     /// Emits the request's event (target [`REQUEST_TARGET`], level info). A JSON log gets
-    /// the same object written directly ([`super::logs::JsonLine`]); the filter was asked
-    /// when the request began ([`reported`]). `ended`: when the response ended.
-    pub fn report(self, outcome: Outcome, ended: Instant) {
-        let duration = ended.saturating_duration_since(self.started);
-        let outcome = match outcome {
+    /// the same object ([`super::logs::JsonLine`]), formatted by the log's writer thread
+    /// ([`super::logs::defer`]); the filter was asked when the request began ([`reported`]).
+    /// `ended`: when the response ended.
+    pub fn report(mut self: Box<Self>, outcome: Outcome, ended: Instant) {
+        self.outcome = match outcome {
             Outcome::Complete if self.fields.upstream_failed => Outcome::UpstreamError,
             other => other,
         };
+        self.ended = ended;
         match super::logs::json_installed() {
-            true => self.json(outcome, duration, ended).send(),
-            false => self.event(outcome, duration),
+            true => super::logs::defer(self),
+            false => self.event(self.outcome, ended.saturating_duration_since(self.started)),
         }
     }
 
@@ -502,6 +508,13 @@ impl Finished {
             .str(json_key!("policy_id"), policy.map(|p| p.policy.as_str()))
             .str(json_key!("policy_rule"), policy.map(|p| p.rule.as_str()));
         line
+    }
+}
+
+impl super::logs::Deferred for Finished {
+    fn line(self: Box<Self>) -> super::logs::JsonLine {
+        let duration = self.ended.saturating_duration_since(self.started);
+        self.json(self.outcome, duration, self.ended)
     }
 }
 
@@ -609,14 +622,17 @@ mod tests {
     }
 
     fn finished(fields: RequestFields, status: Option<u16>, ttfb: Option<Duration>) -> Finished {
+        let started = Instant::now();
         Finished {
             id: RequestId(0x0123_4567_89ab_cdef),
-            started: Instant::now(),
+            started,
             method: http::Method::POST,
             status,
             ttfb,
             fields,
             empty_body: false,
+            outcome: Outcome::Complete,
+            ended: started,
         }
     }
 
