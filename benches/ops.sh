@@ -293,18 +293,18 @@ def text(key, r, what):
 median = statistics.median
 runs = [k for k in keys if k not in ("bare", "baseline") and not k.startswith("work-")]
 work = [k for k in keys if k.startswith("work-")]
+def against_bare(key):
+    return median(rps(key, i) / rps("bare", i) for i in range(1, rounds + 1))
 print(f"  median of {rounds} interleaved round(s); ratios are taken within a round, then the median")
 for key in keys:
     r = [rps(key, i) for i in range(1, rounds + 1)]
     cpu = [float(text(key, i, "cpu")) for i in range(1, rounds + 1)]
     line = "  %-12s %8.0f req/s  %5.2f us CPU/request" % (key, median(r), median(cpu))
     if key != "bare":
-        line += "  %.2fx bare" % median(rps(key, i) / rps("bare", i) for i in range(1, rounds + 1))
+        line += "  %.2fx bare" % against_bare(key)
     if text(key, 1, "rss"):
         line += ", RSS %s KiB, HTTP scrape %s ms (median of 20)" % (text(key, rounds, "rss"), text(key, rounds, "scrape-http"))
     print(line)
-def against_bare(key):
-    return median(rps(key, i) / rps("bare", i) for i in range(1, rounds + 1))
 if work:
     # (work ns, ratio to bare), the plain server's own point first; ratios fall as work grows.
     curve = [(0, 1.0)] + [(int(k[5:-2]), against_bare(k)) for k in work]

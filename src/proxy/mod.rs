@@ -356,13 +356,10 @@ impl Proxy {
             Decided::Response(response) => {
                 Answer::Now(self.finished(&known, observed, fields, response))
             }
-            decided => {
-                crate::telemetry::request::note_so_far(&fields);
-                Answer::Later(Box::pin(async move {
-                    let response = self.run(decided, &mut fields).await;
-                    self.finished(&known, observed, fields, response)
-                }))
-            }
+            decided => Answer::Later(Box::pin(async move {
+                let response = self.run(decided, &mut fields).await;
+                self.finished(&known, observed, fields, response)
+            })),
         }
     }
 
@@ -390,7 +387,6 @@ impl Proxy {
                     self.proceed(begun, &known, bytes, opened, &mut fields)
                 }
             };
-            crate::telemetry::request::note_so_far(&fields);
             let response = self.run(decided, &mut fields).await;
             self.finished(&known, observed, fields, response)
         }))
@@ -398,6 +394,10 @@ impl Proxy {
 
     /// The answer [`Proxy::proceed`] decided on, once it is there.
     async fn run(self: &Arc<Self>, decided: Decided, fields: &mut RequestFields) -> HttpResponse {
+        if !matches!(decided, Decided::Response(_)) {
+            // A client that hangs up while this waits gets an event saying where it went.
+            crate::telemetry::request::note_so_far(fields);
+        }
         match decided {
             Decided::Response(response) => response,
             Decided::Paced(paced) => paced.await,

@@ -51,6 +51,9 @@ const PENDING_LIMIT: usize = 16 << 20;
 /// The capacity a writing buffer keeps between writes.
 const KEEP_CAPACITY: usize = 256 << 10;
 
+/// The deferred lines' room a taken batch keeps between writes.
+const KEEP_DEFERRED: usize = 1024;
+
 /// A log level that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -322,7 +325,6 @@ impl Lines {
                     from = at;
                 }
                 buffer.extend_from_slice(&taken.bytes[from..]);
-                taken.bytes.clear();
                 &mut *buffer
             }
         };
@@ -349,9 +351,6 @@ impl Lines {
         taken.deferred.shrink_to(KEEP_DEFERRED);
     }
 }
-
-/// The deferred lines' room a taken batch keeps between writes.
-const KEEP_DEFERRED: usize = 1024;
 
 /// Starts the writer thread: it waits for lines, lets more gather for [`BATCH_PAUSE`], and
 /// writes them all at once.

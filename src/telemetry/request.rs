@@ -248,20 +248,21 @@ pub fn current_started() -> Option<Instant> {
 /// Gives the request the calling task is answering what only the handler knows, for its
 /// event. Outside [`observe`] it goes nowhere.
 pub fn note(fields: RequestFields) {
-    let _ = CURRENT.try_with(|current| {
-        if let Some(finished) = &mut current.borrow_mut().finished {
-            finished.fields = fields;
-        }
-    });
+    reported_request(|finished| finished.fields = fields);
 }
 
 /// [`note`] of what is known so far, for a handler about to wait (for the upstream, the rest
 /// of the body, a cassette): a client that hangs up meanwhile gets an event that says where
 /// its request was going. Copies nothing when the request is not reported.
 pub fn note_so_far(fields: &RequestFields) {
+    reported_request(|finished| finished.fields = fields.clone());
+}
+
+/// Runs `change` on the event of the request the calling task is answering, if it is reported.
+fn reported_request(change: impl FnOnce(&mut Finished)) {
     let _ = CURRENT.try_with(|current| {
         if let Some(finished) = &mut current.borrow_mut().finished {
-            finished.fields = fields.clone();
+            change(finished);
         }
     });
 }
