@@ -13,6 +13,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
+use tokio::signal::unix::{signal, SignalKind};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -37,8 +38,17 @@ fn main() {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
         println!("{}", listener.local_addr().expect("addr"));
+        // SIGINT and SIGTERM end the process normally, so an instrumented build (benches/pgo.sh)
+        // writes its profile at exit.
+        let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler");
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = interrupt.recv() => return,
+                _ = terminate.recv() => return,
+            };
+            let Ok((stream, _)) = accepted else {
                 continue;
             };
             let _ = stream.set_nodelay(true);

@@ -8,8 +8,20 @@ die() { printf '%s: error: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
 
 # Builds (unless BENCH_NO_BUILD=1) and copies the release traceforge and bare_hyper into
 # $WORK/bin, so a concurrent `cargo build` in the same target directory cannot swap the binaries
-# halfway through the run. Sets $TF and $BARE.
+# halfway through the run. Sets $TF and $BARE. BENCH_TRACEFORGE and BENCH_BARE_HYPER name other
+# builds of the two (both, e.g. the profile-guided ones of benches/pgo.sh); nothing is built then.
 build() {
+  if [[ -n ${BENCH_TRACEFORGE:-}${BENCH_BARE_HYPER:-} ]]; then
+    [[ -x ${BENCH_TRACEFORGE:-} && -x ${BENCH_BARE_HYPER:-} ]] ||
+      die "BENCH_TRACEFORGE and BENCH_BARE_HYPER must both name executables (got '${BENCH_TRACEFORGE:-}' and '${BENCH_BARE_HYPER:-}')"
+    log "using $BENCH_TRACEFORGE and $BENCH_BARE_HYPER"
+    mkdir -p "$WORK/bin"
+    cp "$BENCH_TRACEFORGE" "$WORK/bin/traceforge"
+    cp "$BENCH_BARE_HYPER" "$WORK/bin/bare_hyper"
+    TF=$WORK/bin/traceforge
+    BARE=$WORK/bin/bare_hyper
+    return
+  fi
   if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
     log "BENCH_NO_BUILD=1: using the binaries already in the target directory"
   else
@@ -54,8 +66,8 @@ start_server() {
   log "$name listening on $ADDR (pid $SERVER_PID)"
 }
 
-# SIGINT is how traceforge and talkback stop (draining and writing cassettes); bare_hyper has
-# no handler, and a background job of a non-interactive shell ignores SIGINT, so it gets TERM.
+# SIGINT is how traceforge and talkback stop (draining and writing cassettes); a background job
+# of a non-interactive shell ignores SIGINT, so bare_hyper gets TERM (it ends normally on either).
 # Waits up to $STOP_WAIT seconds, then kills the process.
 stop_pid() {
   local pid=$1 signal=${2:-INT} wait=${STOP_WAIT:-10}
