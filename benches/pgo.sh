@@ -17,8 +17,8 @@
 #   BENCH_TRACEFORGE=target/pgo/release/traceforge \
 #   BENCH_BARE_HYPER=target/pgo/release/examples/bare_hyper benches/ops.sh throughput
 #
-# Each of the two builds is a whole fat-LTO release build (about 9 minutes on 2 cores). The
-# profile is kept in TARGET/pgo-generate/merged.profdata. Environment: BENCH_DURATION (each
+# Each of the two builds is a whole fat-LTO release build (about 11 minutes on 2 cores). The
+# profile is kept as TARGET/pgo-generate/merged-DIGEST.profdata. Environment: BENCH_DURATION (each
 # training run under wrk, default 3s), BENCH_NO_BUILD=1 (train the instrumented binaries already
 # in TARGET/pgo-generate), BENCH_KEEP=1 (keep scratch files). Needs cargo, wrk, python3 and curl.
 set -euo pipefail
@@ -49,8 +49,9 @@ find_profdata() {
   local candidate
   for candidate in "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-profdata \
     "/usr/lib/llvm-$llvm/bin/llvm-profdata" "$(command -v "llvm-profdata-$llvm" || true)"; do
-    [[ -x $candidate ]] && { echo "$candidate"; return; }
+    [[ -x $candidate ]] && { echo "$candidate"; return 0; }
   done
+  return 0
 }
 PROFDATA=$(find_profdata)
 if [[ -z $PROFDATA ]]; then
@@ -147,10 +148,16 @@ raw=("$PROFILES"/*.profraw)
 shopt -u nullglob
 [[ ${#raw[@]} -gt 0 ]] || die "the training wrote no profiles to $PROFILES"
 log "3. merging ${#raw[@]} profiles with $PROFDATA"
-"$PROFDATA" merge -o "$GENERATE/merged.profdata" "${raw[@]}"
+"$PROFDATA" merge -o "$WORK/merged.profdata" "${raw[@]}"
+# Named by its digest: cargo rebuilds when RUSTFLAGS change, not when a file they name does, so
+# a new profile must be a new name (and the last build's stays in place until it is replaced).
+digest=$(sha256sum "$WORK/merged.profdata" | cut -c1-16)
+PROFILE=$GENERATE/merged-$digest.profdata
+rm -f "$GENERATE"/merged-*.profdata
+mv "$WORK/merged.profdata" "$PROFILE"
 
 log "4. optimized build in $target/pgo"
-(cd "$ROOT" && CARGO_TARGET_DIR=$target/pgo RUSTFLAGS="-Cprofile-use=$GENERATE/merged.profdata" \
+(cd "$ROOT" && CARGO_TARGET_DIR=$target/pgo RUSTFLAGS="-Cprofile-use=$PROFILE" \
   cargo build --release --bin traceforge --example bare_hyper)
 log "built $target/pgo/release/traceforge and $target/pgo/release/examples/bare_hyper"
 echo "BENCH_TRACEFORGE=$target/pgo/release/traceforge BENCH_BARE_HYPER=$target/pgo/release/examples/bare_hyper benches/ops.sh throughput"
