@@ -73,8 +73,10 @@ if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
   log "BENCH_NO_BUILD=1: training the instrumented binaries already in $GENERATE"
 else
   log "1. instrumented build in $GENERATE"
-  # Where the profiles go is set when the binaries run (LLVM_PROFILE_FILE, below).
+  # Where the profiles go is set when the binaries run (LLVM_PROFILE_FILE, below). RUSTFLAGS
+  # instrument the build's own proc macros and build scripts too: their profiles go to scratch.
   (cd "$ROOT" && CARGO_TARGET_DIR=$GENERATE RUSTFLAGS="-Cprofile-generate" \
+    LLVM_PROFILE_FILE="$WORK/build-%p-%m.profraw" \
     cargo build --release --bin traceforge --example bare_hyper --example otlp)
 fi
 mkdir -p "$WORK/bin"
