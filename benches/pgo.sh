@@ -7,7 +7,8 @@
 # 1. builds both instrumented (-Cprofile-generate) in TARGET/pgo-generate;
 # 2. trains them: `traceforge demo`; `vcr replay` under wrk with metrics only, with JSON logs
 #    and with JSON logs and OTLP export into the otlp example's counting sink; `vcr record
-#    --mode all` in front of `mock-llm`, plain and streamed; bare hyper under wrk;
+#    --mode all` in front of `mock-llm`, plain, streamed, and with PII pseudonymized; bare hyper
+#    under wrk;
 # 3. merges the profiles with the llvm-profdata of rustc's LLVM (installed with apt-get as
 #    llvm-N when missing), and
 # 4. builds both with -Cprofile-use in TARGET/pgo: TARGET/pgo/release/traceforge and
@@ -25,7 +26,7 @@ set -euo pipefail
 
 case "${1:-}" in
   "") ;;
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0" >&2; exit 2 ;;
 esac
 
@@ -112,33 +113,49 @@ for flags in "" "--log-format json" "--log-format json --otlp-endpoint http://$S
 done
 stop_server "$SINK_PID" TERM
 
-for stream in "" "--stream"; do
-  start_server mock "$WORK/mock.ready" "$TF" mock-llm --listen 127.0.0.1:0 --ready-file "$WORK/mock.ready"
-  MOCK=$ADDR MOCK_PID=$SERVER_PID
-  rm -rf "$WORK/record"
-  start_server record "$WORK/record.ready" env -u CI "$TF" vcr record --mode all \
-    --cassettes "$WORK/record" --upstream "openai=http://$MOCK" --listen 127.0.0.1:0 \
-    --ready-file "$WORK/record.ready"
-  if [[ -n $stream ]]; then
-    python3 - "http://$ADDR/openai/v1/chat/completions" <<'PY' || die "streamed record requests failed"
-import http.client, json, sys, urllib.parse
-url = urllib.parse.urlsplit(sys.argv[1])
+# Sends COUNT requests with the body in FILE to URL on one keep-alive connection; each must be
+# answered 200.
+send() {
+  python3 - "$@" <<'PY' || die "requests to $1 failed"
+import http.client, sys, urllib.parse
+url, count, body = urllib.parse.urlsplit(sys.argv[1]), int(sys.argv[2]), open(sys.argv[3], "rb").read()
 connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-for i in range(300):
-    body = json.dumps({"model": "gpt-4o-mini", "stream": True,
-                       "messages": [{"role": "user", "content": f"stream {i}"}]})
+for _ in range(count):
     connection.request("POST", url.path, body, {"content-type": "application/json"})
     response = connection.getresponse()
     response.read()
     if response.status != 200:
         sys.exit(f"HTTP {response.status}")
 PY
-  else
-    drive "http://$ADDR/openai/v1/chat/completions"
-  fi
+}
+
+# `vcr record --mode all` in front of a fresh mock-llm, with the environment in ENV words, then
+# TRAINING (a command, given the proxy's URL).
+record() {
+  local training=$1
+  shift
+  start_server mock "$WORK/mock.ready" "$TF" mock-llm --listen 127.0.0.1:0 --ready-file "$WORK/mock.ready"
+  local mock=$ADDR mock_pid=$SERVER_PID
+  rm -rf "$WORK/record" "$WORK/.traceforge"
+  start_server record "$WORK/record.ready" env -u CI "$@" "$TF" vcr record --mode all \
+    --cassettes "$WORK/record" --upstream "openai=http://$mock" --listen 127.0.0.1:0 \
+    --ready-file "$WORK/record.ready"
+  "$training" "http://$ADDR/openai/v1/chat/completions"
   stop_server "$SERVER_PID"
-  stop_server "$MOCK_PID"
-done
+  stop_server "$mock_pid"
+}
+streamed() { send "$1" 300 "$WORK/stream.json"; }
+personal() { send "$1" 200 "$WORK/pii/pii-plain.json" && send "$1" 100 "$WORK/pii/pii-stream.json"; }
+
+printf '%s\n' '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]}' \
+  >"$WORK/stream.json"
+python3 "$BENCH/fixtures.py" pii-request "$WORK/pii" >/dev/null
+printf 'pii:\n  mode: pseudonymize\n' >"$WORK/pii.yaml"
+record drive
+record streamed
+# PII pseudonymized in the cassettes and traces (a 10 KB chat full of it, plain and streamed).
+record personal TRACEFORGE_CONFIG="$WORK/pii.yaml" \
+  TRACEFORGE_PII_KEY=5eedb0a7c0ffee0123456789abcdef00112233445566778899aabbccddeeff42
 
 start_server bare "$WORK/bare.out" "$BARE" 127.0.0.1:0 "$WORK/fx/response.json" application/json
 drive "http://$ADDR/v1/chat/completions"
