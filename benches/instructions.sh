@@ -2,7 +2,7 @@
 # Instructions per replayed request, counted by callgrind: the one per-request cost on a shared
 # 2-core machine that does not move from run to run. Each server runs under
 # `valgrind --tool=callgrind`, answers a warm-up, has its counters zeroed (`callgrind_control
-# -z`), answers BENCH_REQUESTS sequential keep-alive requests (python3's http.client) and is
+# -z`), answers BENCH_REQUESTS sequential keep-alive requests (benches/send.py) and is
 # dumped (`callgrind_control -d`); the dump's total over the requests is the figure. Side by side
 # with bare hyper (the `bare_hyper` example), which replay.sh's throughput target is against.
 #
@@ -58,20 +58,6 @@ FX=$WORK/fx
 python3 "$BENCH/fixtures.py" replay "$FX" >/dev/null
 cd "$WORK"
 
-cat >"$WORK/client.py" <<'PY'
-import http.client, sys
-address, count, path, body_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-host, port = address.rsplit(":", 1)
-body = open(body_file, "rb").read()
-connection = http.client.HTTPConnection(host, int(port), timeout=120)
-for _ in range(count):
-    connection.request("POST", path, body, {"content-type": "application/json"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 200:
-        sys.exit(f"{path}: HTTP {response.status}")
-PY
-
 # The callgrind total of a dump file.
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
@@ -81,9 +67,9 @@ measure() {
   shift 3
   start_server "$row" "$ready" valgrind --tool=callgrind --callgrind-out-file="$WORK/$row.cg" "$@"
   local pid=$SERVER_PID
-  python3 "$WORK/client.py" "$ADDR" 50 "$path" "$FX/request.json" || die "$row: warm-up failed"
+  python3 "$BENCH/send.py" "http://$ADDR$path" 50 "$FX/request.json" || die "$row: warm-up failed"
   callgrind_control -z "$pid" >/dev/null
-  python3 "$WORK/client.py" "$ADDR" "$REQUESTS" "$path" "$FX/request.json" || die "$row: requests failed"
+  python3 "$BENCH/send.py" "http://$ADDR$path" "$REQUESTS" "$FX/request.json" || die "$row: requests failed"
   callgrind_control -d "$pid" >/dev/null
   local dump
   for _ in $(seq 100); do

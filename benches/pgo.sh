@@ -93,11 +93,11 @@ python3 "$BENCH/fixtures.py" replay "$WORK/fx" >/dev/null
 "$TF" demo --keep "$WORK/demo" --db "$WORK/demo.db" >"$WORK/demo.out" 2>&1 ||
   die "traceforge demo failed: $(tail -n3 "$WORK/demo.out")"
 
+# A wrk run against URL that must be clean: requests made, every answer 2xx, no socket errors.
 drive() {
-  wrk -t2 -c32 -d"$DURATION" -s "$BENCH/post.lua" "$1" >"$WORK/wrk.txt" 2>&1 ||
+  wrk -t2 -c32 -d"$DURATION" --timeout 5s --latency -s "$BENCH/post.lua" "$1" >"$WORK/wrk.txt" 2>&1 ||
     die "wrk $1 failed: $(cat "$WORK/wrk.txt")"
-  grep -q 'Non-2xx' "$WORK/wrk.txt" && die "wrk $1: answers other than 2xx: $(cat "$WORK/wrk.txt")"
-  return 0
+  python3 "$BENCH/report.py" wrk "$WORK/wrk.txt" >/dev/null || die "wrk $1: the run was not clean (see above)"
 }
 
 # The receiver's profile is not traceforge's: it goes elsewhere.
@@ -113,21 +113,7 @@ for flags in "" "--log-format json" "--log-format json --otlp-endpoint http://$S
 done
 stop_server "$SINK_PID" TERM
 
-# Sends COUNT requests with the body in FILE to URL on one keep-alive connection; each must be
-# answered 200.
-send() {
-  python3 - "$@" <<'PY' || die "requests to $1 failed"
-import http.client, sys, urllib.parse
-url, count, body = urllib.parse.urlsplit(sys.argv[1]), int(sys.argv[2]), open(sys.argv[3], "rb").read()
-connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-for _ in range(count):
-    connection.request("POST", url.path, body, {"content-type": "application/json"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 200:
-        sys.exit(f"HTTP {response.status}")
-PY
-}
+send() { python3 "$BENCH/send.py" "$@" || die "requests to $1 failed"; }
 
 # `vcr record --mode all` in front of a fresh mock-llm, with the environment in ENV words, then
 # TRAINING (a command, given the proxy's URL).
