@@ -147,6 +147,8 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
     let runtime = super::runtime(super::Threads::Workers)?;
     let mut after = 0;
     let mut sent = 0u64;
+    // One buffer for every batch: a sent batch's comes back to its `Batch`.
+    let mut batch = otlp::Batch::default();
     loop {
         // Read on this thread (SQLite never runs on the runtime), send on the runtime.
         let rows = db.interactions_after(after, otlp::BATCH_SPANS)?;
@@ -154,7 +156,6 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
             break;
         };
         after = *last;
-        let mut batch = otlp::Batch::default();
         for (_, cassette, interaction) in &rows {
             batch.push(
                 otlp::span::Source {
@@ -168,7 +169,7 @@ fn export_otlp(globals: &Globals, db: &TraceDb, args: &crate::cli::OtlpArgs) -> 
         }
         let count = batch.len() as u64;
         let rejected = runtime
-            .block_on(sender.send(&batch, None, None))
+            .block_on(sender.send(&mut batch, None, None))
             .with_context(|| {
                 format!("traces export --format otlp: stopped after {sent} span(s)")
             })?;

@@ -407,8 +407,7 @@ async fn run(config: ExportConfig, sender: Sender, queue: Arc<Queue>, stop: watc
             }
             tokio::time::sleep(left.min(GATHER_TICK)).await;
         }
-        deliver(&sender, &batch, None, Some(stop.clone())).await;
-        batch.clear();
+        deliver(&sender, &mut batch, None, Some(stop.clone())).await;
     }
     // The end of the run: what is queued goes out in full batches, within the deadline.
     let deadline = Instant::now() + FLUSH_DEADLINE;
@@ -419,12 +418,11 @@ async fn run(config: ExportConfig, sender: Sender, queue: Arc<Queue>, stop: watc
         }
         add(&mut batch, &mut taken);
         if batch.len() >= BATCH_SPANS {
-            deliver(&sender, &batch, Some(deadline), None).await;
-            batch.clear();
+            deliver(&sender, &mut batch, Some(deadline), None).await;
         }
     }
     if !batch.is_empty() {
-        deliver(&sender, &batch, Some(deadline), None).await;
+        deliver(&sender, &mut batch, Some(deadline), None).await;
     }
 }
 
@@ -518,10 +516,10 @@ async fn stopping(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Sends one batch and counts the outcome.
+/// Sends one batch (empty afterwards, its buffer kept) and counts the outcome.
 async fn deliver(
     sender: &Sender,
-    batch: &send::Batch,
+    batch: &mut send::Batch,
     deadline: Option<Instant>,
     stop: Option<watch::Receiver<bool>>,
 ) {

@@ -79,8 +79,8 @@ fn encoded(source: span::Source<'_>, content: bool) -> Span {
 
     let mut batch = Batch::default();
     batch.push(source, content);
-    let request = ExportTraceServiceRequest::decode(batch.request("svc").as_slice())
-        .expect("the request decodes");
+    let request =
+        ExportTraceServiceRequest::decode(batch.request("svc")).expect("the request decodes");
     let [resource] = &request.resource_spans[..] else {
         panic!("one resource: {request:?}");
     };
@@ -174,7 +174,7 @@ fn a_request_names_the_service_and_the_scope() {
         );
     }
     assert_eq!(batch.len(), 3);
-    let request = ExportTraceServiceRequest::decode(batch.request("svc").as_slice()).unwrap();
+    let request = ExportTraceServiceRequest::decode(batch.request("svc")).unwrap();
     let resource = &request.resource_spans[0];
     let service = &resource.resource.as_ref().unwrap().attributes[0];
     assert_eq!(service.key, "service.name");
@@ -194,6 +194,72 @@ fn a_request_names_the_service_and_the_scope() {
         ids[0] != ids[1] && ids[1] != ids[2],
         "one span per interaction"
     );
+}
+
+#[test]
+fn one_batch_makes_request_after_request_in_the_same_buffer() {
+    let push = |batch: &mut Batch, count: u64| {
+        for id in 0..count {
+            let mut i = interaction(Scope::default(), 200);
+            i.id = id;
+            batch.push(
+                span::Source {
+                    cassette: "c",
+                    interaction: &i,
+                    end_unix_nano: 1,
+                    replay: None,
+                },
+                false,
+            );
+        }
+    };
+    let shape = |request: &bytes::Bytes| {
+        let request = ExportTraceServiceRequest::decode(request.clone()).expect("decodes");
+        let resource = &request.resource_spans[0];
+        let service = &resource.resource.as_ref().unwrap().attributes[0];
+        let Some(any_value::Value::StringValue(service)) = &service.value.as_ref().unwrap().value
+        else {
+            panic!("a string: {service:?}");
+        };
+        let spans = resource.scope_spans[0].spans.len();
+        (service.clone(), spans)
+    };
+    let mut batch = Batch::default();
+    push(&mut batch, 3);
+    let first = batch.request("svc");
+    assert!(batch.is_empty());
+    assert_eq!(shape(&first), ("svc".into(), 3));
+    let at = first.as_ptr();
+    batch.reuse(first);
+
+    // The same spans again: written where the first request's were, nothing left of it.
+    push(&mut batch, 3);
+    let again = batch.request("svc");
+    assert_eq!(shape(&again), ("svc".into(), 3));
+    assert_eq!(again.as_ptr(), at, "the buffer is reused");
+
+    // Held elsewhere (a client that still has the body): the next batch has a buffer of its
+    // own, and the held request is untouched.
+    let held = again.clone();
+    batch.reuse(again);
+    push(&mut batch, 1);
+    let other = batch.request("svc");
+    assert_ne!(other.as_ptr(), at);
+    assert_eq!(shape(&held), ("svc".into(), 3));
+    assert_eq!(shape(&other), ("svc".into(), 1));
+    batch.reuse(other);
+
+    // A service name longer than the room kept for the framing, then a short one again.
+    let long = "s".repeat(1000);
+    push(&mut batch, 2);
+    let request = batch.request(&long);
+    assert_eq!(shape(&request), (long.clone(), 2));
+    batch.reuse(request);
+    push(&mut batch, 129);
+    let request = batch.request("svc");
+    assert_eq!(shape(&request), ("svc".into(), 129));
+    batch.reuse(request);
+    assert_eq!(shape(&batch.request("svc")), ("svc".into(), 0));
 }
 
 #[test]
@@ -457,14 +523,14 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         // 503 with Retry-After: 0, then 429, then 200: delivered on the third attempt.
         let (server, url, seen) = scripted(vec![(503, Some("0")), (429, None)]).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        assert_eq!(sender.send(&spans(), None, None).await.unwrap(), 0);
+        assert_eq!(sender.send(&mut spans(), None, None).await.unwrap(), 0);
         assert_eq!(seen.load(Ordering::SeqCst), 3);
         server.stop().await;
 
         // 400 is final: one attempt.
         let (server, url, seen) = scripted(vec![(400, None)]).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        let error = sender.send(&spans(), None, None).await.unwrap_err();
+        let error = sender.send(&mut spans(), None, None).await.unwrap_err();
         assert!(
             error
                 .to_string()
@@ -478,7 +544,7 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         let script = vec![(502, Some("0")); send::ATTEMPTS as usize];
         let (server, url, seen) = scripted(script).await;
         let sender = Sender::new(&config(&url)).unwrap();
-        let error = sender.send(&spans(), None, None).await.unwrap_err();
+        let error = sender.send(&mut spans(), None, None).await.unwrap_err();
         assert!(
             error.to_string().contains("still answered HTTP 502"),
             "{error}"
@@ -491,7 +557,7 @@ fn the_sender_retries_what_may_pass_later_and_stops_at_a_refusal() {
         let sender = Sender::new(&config(&url)).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         let error = sender
-            .send(&spans(), Some(deadline), None)
+            .send(&mut spans(), Some(deadline), None)
             .await
             .unwrap_err();
         assert!(matches!(error, SendError::Stopped { .. }), "{error}");
