@@ -115,7 +115,8 @@ impl Batch {
     /// The batch as one `ExportTraceServiceRequest` from `service_name` (one resource, one
     /// scope: traceforge and its version), its framing written into the room in front of the
     /// spans: nothing is copied. The batch is empty afterwards; hand the request back with
-    /// [`Batch::reuse`] once it is sent, and the next batch is written where this one was.
+    /// [`Batch::reuse`] once it is sent, and the next batch is written where this one was
+    /// (else in a buffer of its own).
     pub fn request(&mut self, service_name: &str) -> bytes::Bytes {
         let spans = self.buffer.len() - self.head;
         let mut resource = Vec::new();
@@ -145,8 +146,9 @@ impl Batch {
         }
         let start = self.head - framing.len();
         self.buffer[start..self.head].copy_from_slice(&framing);
+        let request = std::mem::replace(&mut self.buffer, vec![0; self.head]);
         self.len = 0;
-        bytes::Bytes::from(std::mem::take(&mut self.buffer)).slice(start..)
+        bytes::Bytes::from(request).slice(start..)
     }
 
     /// Takes back the buffer of a request this batch made, empty, once nothing else holds it

@@ -260,6 +260,13 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
     assert_eq!(shape(&request), ("svc".into(), 129));
     batch.reuse(request);
     assert_eq!(shape(&batch.request("svc")), ("svc".into(), 0));
+
+    // A request never handed back: the batch goes on in a buffer of its own.
+    push(&mut batch, 2);
+    let dropped = batch.request("svc");
+    push(&mut batch, 1);
+    assert_eq!(shape(&batch.request("svc")), ("svc".into(), 1));
+    assert_eq!(shape(&dropped), ("svc".into(), 2));
 }
 
 #[test]
