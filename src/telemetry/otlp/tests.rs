@@ -157,10 +157,9 @@ fn a_span_carries_the_genai_attributes_and_round_trips_through_protobuf() {
     assert!(attribute(&span, attributes::ERROR_TYPE).is_none());
 }
 
-#[test]
-fn a_request_names_the_service_and_the_scope() {
-    let mut batch = Batch::default();
-    for id in 0..3 {
+/// Pushes the spans of `count` recordings (ids 0, 1, …) into `batch`.
+fn push_recordings(batch: &mut Batch, count: u64) {
+    for id in 0..count {
         let mut i = interaction(Scope::default(), 200);
         i.id = id;
         batch.push(
@@ -173,6 +172,12 @@ fn a_request_names_the_service_and_the_scope() {
             false,
         );
     }
+}
+
+#[test]
+fn a_request_names_the_service_and_the_scope() {
+    let mut batch = Batch::default();
+    push_recordings(&mut batch, 3);
     assert_eq!(batch.len(), 3);
     let request = ExportTraceServiceRequest::decode(batch.request("svc")).unwrap();
     let resource = &request.resource_spans[0];
@@ -198,21 +203,7 @@ fn a_request_names_the_service_and_the_scope() {
 
 #[test]
 fn one_batch_makes_request_after_request_in_the_same_buffer() {
-    let push = |batch: &mut Batch, count: u64| {
-        for id in 0..count {
-            let mut i = interaction(Scope::default(), 200);
-            i.id = id;
-            batch.push(
-                span::Source {
-                    cassette: "c",
-                    interaction: &i,
-                    end_unix_nano: 1,
-                    replay: None,
-                },
-                false,
-            );
-        }
-    };
+    let push = push_recordings;
     let shape = |request: &bytes::Bytes| {
         let request = ExportTraceServiceRequest::decode(request.clone()).expect("decodes");
         let resource = &request.resource_spans[0];
