@@ -153,8 +153,11 @@ impl Batch {
 
     /// Takes back the buffer of a request this batch made, empty, once nothing else holds it
     /// (the client lets go of a body it has sent); else the next batch starts a buffer of the
-    /// same size.
+    /// same size. A batch that has spans again keeps them where they are.
     pub fn reuse(&mut self, request: bytes::Bytes) {
+        if !self.is_empty() {
+            return;
+        }
         let capacity = self.head + request.len();
         let mut buffer = match request.try_into_mut() {
             Ok(mut bytes) => {
@@ -165,7 +168,6 @@ impl Batch {
         };
         buffer.resize(self.head, 0);
         self.buffer = buffer;
-        self.len = 0;
     }
 }
 

@@ -258,6 +258,13 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
     push(&mut batch, 1);
     assert_eq!(shape(&batch.request("svc")), ("svc".into(), 1));
     assert_eq!(shape(&dropped), ("svc".into(), 2));
+
+    // Handed back late, after new spans: they stay, and go out whole.
+    let late = batch.request("svc");
+    push(&mut batch, 2);
+    batch.reuse(late);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(shape(&batch.request("svc")), ("svc".into(), 2));
 }
 
 #[test]
