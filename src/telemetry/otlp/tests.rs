@@ -203,7 +203,6 @@ fn a_request_names_the_service_and_the_scope() {
 
 #[test]
 fn one_batch_makes_request_after_request_in_the_same_buffer() {
-    let push = push_recordings;
     let shape = |request: &bytes::Bytes| {
         let request = ExportTraceServiceRequest::decode(request.clone()).expect("decodes");
         let resource = &request.resource_spans[0];
@@ -216,7 +215,7 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
         (service.clone(), spans)
     };
     let mut batch = Batch::default();
-    push(&mut batch, 3);
+    push_recordings(&mut batch, 3);
     let first = batch.request("svc");
     assert!(batch.is_empty());
     assert_eq!(shape(&first), ("svc".into(), 3));
@@ -224,7 +223,7 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
     batch.reuse(first);
 
     // The same spans again: written where the first request's were, nothing left of it.
-    push(&mut batch, 3);
+    push_recordings(&mut batch, 3);
     let again = batch.request("svc");
     assert_eq!(shape(&again), ("svc".into(), 3));
     assert_eq!(again.as_ptr(), at, "the buffer is reused");
@@ -233,7 +232,7 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
     // own, and the held request is untouched.
     let held = again.clone();
     batch.reuse(again);
-    push(&mut batch, 1);
+    push_recordings(&mut batch, 1);
     let other = batch.request("svc");
     assert_ne!(other.as_ptr(), at);
     assert_eq!(shape(&held), ("svc".into(), 3));
@@ -242,26 +241,26 @@ fn one_batch_makes_request_after_request_in_the_same_buffer() {
 
     // A service name longer than the room kept for the framing, then a short one again.
     let long = "s".repeat(1000);
-    push(&mut batch, 2);
+    push_recordings(&mut batch, 2);
     let request = batch.request(&long);
     assert_eq!(shape(&request), (long.clone(), 2));
     batch.reuse(request);
-    push(&mut batch, 129);
+    push_recordings(&mut batch, 129);
     let request = batch.request("svc");
     assert_eq!(shape(&request), ("svc".into(), 129));
     batch.reuse(request);
     assert_eq!(shape(&batch.request("svc")), ("svc".into(), 0));
 
     // A request never handed back: the batch goes on in a buffer of its own.
-    push(&mut batch, 2);
+    push_recordings(&mut batch, 2);
     let dropped = batch.request("svc");
-    push(&mut batch, 1);
+    push_recordings(&mut batch, 1);
     assert_eq!(shape(&batch.request("svc")), ("svc".into(), 1));
     assert_eq!(shape(&dropped), ("svc".into(), 2));
 
     // Handed back late, after new spans: they stay, and go out whole.
     let late = batch.request("svc");
-    push(&mut batch, 2);
+    push_recordings(&mut batch, 2);
     batch.reuse(late);
     assert_eq!(batch.len(), 2);
     assert_eq!(shape(&batch.request("svc")), ("svc".into(), 2));
